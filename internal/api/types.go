@@ -1,0 +1,190 @@
+// Package api is road's REST API (JSON under /api/v1, bearer token). This file
+// holds the wire types shared by the server handlers and roactl: they are the
+// user contract of DESIGN.md, so change them only compatibly.
+package api
+
+import "time"
+
+// Error codes: stable reason codes callers may switch on.
+const (
+	CodeBadRequest   = "bad-request"   // malformed JSON, ROA string, prefix, ASN
+	CodeUnauthorized = "unauthorized"  // missing or wrong bearer token
+	CodeNotFound     = "not-found"     // no such resource
+	CodeBlocked      = "blocked"       // a safety check refused the change (HTTP 409)
+	CodeConflict     = "conflict"      // state conflict other than a safety check
+	CodeInternal     = "internal"      // our fault (HTTP 500), never for bad input
+	CodeUnavailable  = "unavailable"   // not ready yet (HTTP 503)
+)
+
+// ErrorBody is every error response: {"error":{"code","message","details"}}.
+type ErrorBody struct {
+	Error Error `json:"error"`
+}
+
+// Error is the body of an error response.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Details any    `json:"details,omitempty"`
+}
+
+// ROA is one configured authorization: prefix may be originated by ASN up to
+// MaxLength. MaxLength 0 means "equal to the prefix length".
+type ROA struct {
+	Prefix    string `json:"prefix"`
+	MaxLength int    `json:"max_length,omitempty"`
+	ASN       uint32 `json:"asn"`
+	Comment   string `json:"comment,omitempty"`
+}
+
+// ROAEntry is a configured ROA with its published object (GET /roas).
+type ROAEntry struct {
+	ROA
+	Object    string    `json:"object,omitempty"` // rsync URI of the signed .roa
+	NotAfter  time.Time `json:"not_after,omitzero"`
+	State     string    `json:"state"` // "published", "pending"
+	Exception string    `json:"exception,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
+}
+
+// ROAList is the body of GET /roas.
+type ROAList struct {
+	ROAs []ROAEntry `json:"roas"`
+}
+
+// ProposalRequest is the body of POST /roas/proposals.
+type ProposalRequest struct {
+	Add    []ROA  `json:"add"`
+	Remove []ROA  `json:"remove"`
+	DryRun bool   `json:"dry_run"`
+	Force  bool   `json:"force"`
+	Reason string `json:"reason"`
+}
+
+// RouteRef names a BGP route in a finding.
+type RouteRef struct {
+	Prefix   string `json:"prefix"`
+	Origin   uint32 `json:"origin"`
+	NoOrigin bool   `json:"no_origin,omitempty"` // AS_SET: RFC 6811 origin NONE
+}
+
+// IntentRef names an intended announcement in a finding.
+type IntentRef struct {
+	Prefix string `json:"prefix"`
+	Origin uint32 `json:"origin"`
+	Note   string `json:"note,omitempty"`
+}
+
+// Finding is one result of the safety checks (DESIGN.md "Finding kinds").
+type Finding struct {
+	Kind        string     `json:"kind"`
+	Severity    string     `json:"severity"` // "block", "warn", "info"
+	Overridable bool       `json:"overridable"`
+	ROA         *ROA       `json:"roa,omitempty"`
+	Route       *RouteRef  `json:"route,omitempty"`
+	Intent      *IntentRef `json:"intent,omitempty"`
+	Message     string     `json:"message"`
+}
+
+// ProposalResult is the body of a proposal's answer: 200 when applied or a
+// dry run, 409 when blocked. Both carry the findings.
+type ProposalResult struct {
+	Applied    bool      `json:"applied"`
+	DryRun     bool      `json:"dry_run"`
+	Blocked    bool      `json:"blocked"`
+	Overridden bool      `json:"overridden,omitempty"`
+	Findings   []Finding `json:"findings"`
+	Added      []ROA     `json:"added,omitempty"`
+	Removed    []ROA     `json:"removed,omitempty"`
+	// Serial is the RRDP serial that carries the change (0 on a dry run).
+	Serial uint64 `json:"serial,omitempty"`
+}
+
+// Intent is an announcement the holder means to make (GET/POST/DELETE /intents).
+type Intent struct {
+	Prefix    string    `json:"prefix"`
+	Origin    uint32    `json:"origin"`
+	Note      string    `json:"note,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
+}
+
+// IntentList is the body of GET /intents.
+type IntentList struct {
+	Intents []Intent `json:"intents"`
+}
+
+// HistoryEntry is one append-only change record (GET /history).
+type HistoryEntry struct {
+	ID       int64     `json:"id"`
+	At       time.Time `json:"at"`
+	Actor    string    `json:"actor"`
+	Action   string    `json:"action"` // "roa-change", "intent-add", "intent-remove", "renew", "init", ...
+	Summary  string    `json:"summary"`
+	Added    []ROA     `json:"added,omitempty"`
+	Removed  []ROA     `json:"removed,omitempty"`
+	Findings []Finding `json:"findings,omitempty"`
+	Forced   bool      `json:"forced,omitempty"`
+	Reason   string    `json:"reason,omitempty"`
+	Serial   uint64    `json:"serial,omitempty"`
+}
+
+// HistoryList is the body of GET /history.
+type HistoryList struct {
+	Entries []HistoryEntry `json:"entries"`
+}
+
+// Status is the body of GET /status (roactl status).
+type Status struct {
+	Version     string            `json:"version"`
+	StartedAt   time.Time         `json:"started_at"`
+	Now         time.Time         `json:"now"`
+	CA          CAStatus          `json:"ca"`
+	Publication PublicationStatus `json:"publication"`
+	RP          *RPStatus         `json:"rp,omitempty"`
+	RTR         *RTRStatus        `json:"rtr,omitempty"`
+}
+
+// CAStatus describes the embedded CA.
+type CAStatus struct {
+	Mode         string    `json:"mode"` // "testbed"
+	Name         string    `json:"name"`
+	Resources    []string  `json:"resources"` // prefixes/ranges and AS ranges held
+	CertNotAfter time.Time `json:"cert_not_after"`
+	ROAs         int       `json:"roas"`
+	ManifestNext time.Time `json:"manifest_next_update"`
+	TAL          string    `json:"tal"` // path of the TAL file
+}
+
+// PublicationStatus describes RRDP and the rsync tree.
+type PublicationStatus struct {
+	Session      string    `json:"session"`
+	Serial       uint64    `json:"serial"`
+	Notification string    `json:"notification"`
+	RsyncBase    string    `json:"rsync_base"`
+	Objects      int       `json:"objects"`
+	LastChange   time.Time `json:"last_change,omitzero"`
+}
+
+// RPStatus describes the bundled relying party's last run.
+type RPStatus struct {
+	LastRun  time.Time `json:"last_run,omitzero"`
+	VRPs     int       `json:"vrps"`
+	Rejected int       `json:"rejected"`
+	OK       bool      `json:"ok"`
+}
+
+// RTRStatus describes the RTR server.
+type RTRStatus struct {
+	Listen  string      `json:"listen"`
+	Serial  uint32      `json:"serial"`
+	HasData bool        `json:"has_data"`
+	Clients []RTRClient `json:"clients"`
+}
+
+// RTRClient is one connected router.
+type RTRClient struct {
+	Remote    string    `json:"remote"`
+	Version   int       `json:"version"`
+	Serial    uint32    `json:"serial"`
+	Connected time.Time `json:"connected"`
+}
