@@ -7,13 +7,13 @@ import "time"
 
 // Error codes: stable reason codes callers may switch on.
 const (
-	CodeBadRequest   = "bad-request"   // malformed JSON, ROA string, prefix, ASN
-	CodeUnauthorized = "unauthorized"  // missing or wrong bearer token
-	CodeNotFound     = "not-found"     // no such resource
-	CodeBlocked      = "blocked"       // a safety check refused the change (HTTP 409)
-	CodeConflict     = "conflict"      // state conflict other than a safety check
-	CodeInternal     = "internal"      // our fault (HTTP 500), never for bad input
-	CodeUnavailable  = "unavailable"   // not ready yet (HTTP 503)
+	CodeBadRequest   = "bad-request"  // malformed JSON, ROA string, prefix, ASN
+	CodeUnauthorized = "unauthorized" // missing or wrong bearer token
+	CodeNotFound     = "not-found"    // no such resource
+	CodeBlocked      = "blocked"      // a safety check refused the change (HTTP 409)
+	CodeConflict     = "conflict"     // state conflict other than a safety check
+	CodeInternal     = "internal"     // our fault (HTTP 500), never for bad input
+	CodeUnavailable  = "unavailable"  // not ready yet (HTTP 503)
 )
 
 // ErrorBody is every error response: {"error":{"code","message","details"}}.
