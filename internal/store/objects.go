@@ -1,0 +1,106 @@
+package store
+
+import (
+	"fmt"
+	"time"
+)
+
+// Object is one published signed object or certificate.
+type Object struct {
+	URI         string
+	CA          string
+	Kind        string // cer, crl, mft, roa
+	DER         []byte
+	EESerial    string
+	NotAfter    time.Time
+	SigningTime time.Time
+	ROAID       int64 // 0 when not a ROA
+	UpdatedAt   time.Time
+}
+
+// PutObject inserts or replaces a published object.
+func (t *Tx) PutObject(o *Object) error {
+	var roaID any
+	if o.ROAID != 0 {
+		roaID = o.ROAID
+	}
+	_, err := t.exec(`INSERT INTO objects(uri, ca, kind, der, ee_serial, not_after, signing_time, roa_id, updated_at)
+		VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(uri) DO UPDATE SET ca=excluded.ca, kind=excluded.kind, der=excluded.der,
+		ee_serial=excluded.ee_serial, not_after=excluded.not_after, signing_time=excluded.signing_time,
+		roa_id=excluded.roa_id, updated_at=excluded.updated_at`,
+		o.URI, o.CA, o.Kind, o.DER, o.EESerial, o.NotAfter.Unix(), o.SigningTime.Unix(), roaID, o.UpdatedAt.Unix())
+	return err
+}
+
+// DeleteObject removes a published object (a no-op when absent).
+func (t *Tx) DeleteObject(uri string) error {
+	_, err := t.exec(`DELETE FROM objects WHERE uri = ?`, uri)
+	return err
+}
+
+// Objects lists published objects, all of them when ca is "", sorted by URI.
+func (t *Tx) Objects(ca string) ([]Object, error) {
+	q := `SELECT uri, ca, kind, der, ee_serial, not_after, signing_time, coalesce(roa_id, 0), updated_at FROM objects`
+	var args []any
+	if ca != "" {
+		q += ` WHERE ca = ?`
+		args = append(args, ca)
+	}
+	q += ` ORDER BY uri`
+	rows, err := t.tx.QueryContext(t.ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list objects: %w", err)
+	}
+	defer rows.Close()
+	var out []Object
+	for rows.Next() {
+		var o Object
+		var na, st, up int64
+		if err := rows.Scan(&o.URI, &o.CA, &o.Kind, &o.DER, &o.EESerial, &na, &st, &o.ROAID, &up); err != nil {
+			return nil, err
+		}
+		o.NotAfter, o.SigningTime, o.UpdatedAt = unix(na), unix(st), unix(up)
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// Revoke records a revoked certificate; it stays on the CRL until notAfter.
+func (t *Tx) Revoke(ca, serial string, at, notAfter time.Time) error {
+	_, err := t.exec(`INSERT OR IGNORE INTO revoked(ca, serial, revoked_at, not_after) VALUES (?,?,?,?)`,
+		ca, serial, at.Unix(), notAfter.Unix())
+	return err
+}
+
+// Revoked is one CRL entry.
+type Revoked struct {
+	Serial    string
+	RevokedAt time.Time
+	NotAfter  time.Time
+}
+
+// RevokedList returns the revocations of ca still needed at now (the
+// certificate has not expired), and forgets the expired ones (RFC 6487 §5:
+// the CRL lists non-expired revoked certificates).
+func (t *Tx) RevokedList(ca string, now time.Time) ([]Revoked, error) {
+	if _, err := t.exec(`DELETE FROM revoked WHERE ca = ? AND not_after < ?`, ca, now.Unix()); err != nil {
+		return nil, err
+	}
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT serial, revoked_at, not_after FROM revoked WHERE ca = ?
+		ORDER BY revoked_at, serial`, ca)
+	if err != nil {
+		return nil, fmt.Errorf("store: list revoked: %w", err)
+	}
+	defer rows.Close()
+	var out []Revoked
+	for rows.Next() {
+		var r Revoked
+		var at, na int64
+		if err := rows.Scan(&r.Serial, &at, &na); err != nil {
+			return nil, err
+		}
+		r.RevokedAt, r.NotAfter = unix(at), unix(na)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
