@@ -1,0 +1,188 @@
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+)
+
+// MaxBodyBytes bounds every JSON request body.
+const MaxBodyBytes = 8 << 20
+
+// Backend is what the handlers need from the daemon. Errors it returns are
+// mapped to HTTP by their reason: *Error values carry their own status.
+type Backend interface {
+	Status(ctx context.Context) (*Status, error)
+	ROAs(ctx context.Context) (*ROAList, error)
+	Propose(ctx context.Context, actor string, req *ProposalRequest) (*ProposalResult, error)
+	Intents(ctx context.Context) (*IntentList, error)
+	AddIntent(ctx context.Context, actor string, in *Intent) error
+	RemoveIntent(ctx context.Context, actor string, in *Intent) error
+	History(ctx context.Context, limit int) (*HistoryList, error)
+}
+
+// StatusError is an error with an HTTP status and a stable code.
+type StatusError struct {
+	Status  int
+	Code    string
+	Message string
+	Details any
+}
+
+func (e *StatusError) Error() string { return e.Code + ": " + e.Message }
+
+// BadRequest builds a 400 error naming the bad input.
+func BadRequest(format string, args ...any) error {
+	return &StatusError{Status: http.StatusBadRequest, Code: CodeBadRequest, Message: fmt.Sprintf(format, args...)}
+}
+
+// NotFound builds a 404 error.
+func NotFound(format string, args ...any) error {
+	return &StatusError{Status: http.StatusNotFound, Code: CodeNotFound, Message: fmt.Sprintf(format, args...)}
+}
+
+// Server serves the REST API under /api/v1.
+type Server struct {
+	backend Backend
+	token   string
+	log     *slog.Logger
+}
+
+// NewServer returns the API handler; every request needs "Authorization:
+// Bearer <token>".
+func NewServer(b Backend, token string, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{backend: b, token: token, log: log}
+}
+
+// Routes mounts the API on r (under /api/v1).
+func (s *Server) Routes(r chi.Router) {
+	r.Route("/api/v1", func(r chi.Router) {
+		r.Use(s.auth)
+		r.Get("/status", s.handle(func(r *http.Request) (any, int, error) {
+			st, err := s.backend.Status(r.Context())
+			return st, http.StatusOK, err
+		}))
+		r.Get("/roas", s.handle(func(r *http.Request) (any, int, error) {
+			l, err := s.backend.ROAs(r.Context())
+			return l, http.StatusOK, err
+		}))
+		r.Post("/roas/proposals", s.handle(func(r *http.Request) (any, int, error) {
+			var req ProposalRequest
+			if err := decodeBody(r, &req); err != nil {
+				return nil, 0, err
+			}
+			res, err := s.backend.Propose(r.Context(), actor(r), &req)
+			if err != nil {
+				return nil, 0, err
+			}
+			if res.Blocked {
+				return res, http.StatusConflict, nil
+			}
+			return res, http.StatusOK, nil
+		}))
+		r.Get("/intents", s.handle(func(r *http.Request) (any, int, error) {
+			l, err := s.backend.Intents(r.Context())
+			return l, http.StatusOK, err
+		}))
+		r.Post("/intents", s.handle(func(r *http.Request) (any, int, error) {
+			var in Intent
+			if err := decodeBody(r, &in); err != nil {
+				return nil, 0, err
+			}
+			return &in, http.StatusCreated, s.backend.AddIntent(r.Context(), actor(r), &in)
+		}))
+		r.Delete("/intents", s.handle(func(r *http.Request) (any, int, error) {
+			var in Intent
+			if err := decodeBody(r, &in); err != nil {
+				return nil, 0, err
+			}
+			return &in, http.StatusOK, s.backend.RemoveIntent(r.Context(), actor(r), &in)
+		}))
+		r.Get("/history", s.handle(func(r *http.Request) (any, int, error) {
+			l, err := s.backend.History(r.Context(), 0)
+			return l, http.StatusOK, err
+		}))
+		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, &StatusError{Status: http.StatusNotFound, Code: CodeNotFound,
+				Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
+		})
+		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, &StatusError{Status: http.StatusMethodNotAllowed, Code: CodeBadRequest,
+				Message: "method " + r.Method + " not allowed on " + r.URL.Path})
+		})
+	})
+}
+
+// actor names who made a change, for history. With one admin token it is
+// "admin"; the header lets scripts say more.
+func actor(r *http.Request) string {
+	if a := strings.TrimSpace(r.Header.Get("X-Road-Actor")); a != "" && len(a) <= 64 {
+		return "admin:" + a
+	}
+	return "admin"
+}
+
+func (s *Server) auth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		tok, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="road"`)
+			writeError(w, &StatusError{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
+				Message: "missing or wrong bearer token (see road-data/admin.token)"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) handle(fn func(*http.Request) (any, int, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, status, err := fn(r)
+		if err != nil {
+			var se *StatusError
+			if !errors.As(err, &se) {
+				s.log.Error("api", "method", r.Method, "path", r.URL.Path, "err", err)
+				se = &StatusError{Status: http.StatusInternalServerError, Code: CodeInternal, Message: err.Error()}
+			}
+			writeError(w, se)
+			return
+		}
+		writeJSON(w, status, v)
+	}
+}
+
+func decodeBody(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, MaxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return BadRequest("request body: %v", err)
+	}
+	if dec.More() {
+		return BadRequest("request body: trailing data after the JSON object")
+	}
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, e *StatusError) {
+	writeJSON(w, e.Status, ErrorBody{Error: Error{Code: e.Code, Message: e.Message, Details: e.Details}})
+}
