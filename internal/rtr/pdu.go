@@ -27,33 +27,33 @@ const (
 
 // Error codes (RFC 8210 §12, 8210bis §13).
 const (
-	ErrCorruptData         uint16 = 0
-	ErrInternal            uint16 = 1
-	ErrNoData              uint16 = 2
-	ErrInvalidRequest      uint16 = 3
-	ErrUnsupportedVersion  uint16 = 4
-	ErrUnsupportedPDU      uint16 = 5
-	ErrWithdrawUnknown     uint16 = 6
-	ErrDuplicateAnnounce   uint16 = 7
-	ErrUnexpectedVersion   uint16 = 8
-	ErrASPAProviderList    uint16 = 9
-	headerLen                     = 8
-	maxVersion                    = 2
-	flagAnnounce           uint8  = 1
-	lenSerialNotify               = 12
-	lenSerialQuery                = 12
-	lenResetQuery                 = 8
-	lenCacheResponse              = 8
-	lenIPv4Prefix                 = 20
-	lenIPv6Prefix                 = 32
-	lenEndOfDataV0                = 12
-	lenEndOfDataV1                = 24
-	lenCacheReset                 = 8
-	errorReportFixed              = 16 // header + two length fields
-	maxErrorText                  = 4096
-	maxASPAProviders              = 16380 // keeps an ASPA PDU under 64 KiB
-	maxEncapsulated               = 64 * 1024
-	MaxPDULen                     = errorReportFixed + maxEncapsulated + maxErrorText
+	ErrCorruptData        uint16 = 0
+	ErrInternal           uint16 = 1
+	ErrNoData             uint16 = 2
+	ErrInvalidRequest     uint16 = 3
+	ErrUnsupportedVersion uint16 = 4
+	ErrUnsupportedPDU     uint16 = 5
+	ErrWithdrawUnknown    uint16 = 6
+	ErrDuplicateAnnounce  uint16 = 7
+	ErrUnexpectedVersion  uint16 = 8
+	ErrASPAProviderList   uint16 = 9
+	headerLen                    = 8
+	maxVersion                   = 2
+	flagAnnounce          uint8  = 1
+	lenSerialNotify              = 12
+	lenSerialQuery               = 12
+	lenResetQuery                = 8
+	lenCacheResponse             = 8
+	lenIPv4Prefix                = 20
+	lenIPv6Prefix                = 32
+	lenEndOfDataV0               = 12
+	lenEndOfDataV1               = 24
+	lenCacheReset                = 8
+	errorReportFixed             = 16 // header + two length fields
+	maxErrorText                 = 4096
+	maxASPAProviders             = 16380 // keeps an ASPA PDU under 64 KiB
+	maxEncapsulated              = 64 * 1024
+	MaxPDULen                    = errorReportFixed + maxEncapsulated + maxErrorText
 )
 
 // Reason codes of decode errors, stable for logs and tests.
