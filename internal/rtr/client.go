@@ -1,0 +1,293 @@
+package rtr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync/atomic"
+	"time"
+)
+
+// maxQueryLen bounds what a router may send: queries are 8-12 bytes, an
+// Error Report carries at most one of our PDUs plus text.
+const maxQueryLen = MaxPDULen
+
+// client is one router connection: a reader goroutine decodes PDUs and a
+// writer loop (run) answers them and sends Serial Notifies, so a slow write
+// never blocks decoding and vice versa.
+type client struct {
+	s      *Server
+	conn   net.Conn
+	remote string
+	since  time.Time
+	notify chan struct{}
+
+	version   atomic.Int32 // -1 until negotiated
+	serial    atomic.Uint32
+	hasSerial atomic.Bool
+	lastQuery atomic.Int64 // unix nanoseconds
+}
+
+func (c *client) status() ClientStatus {
+	st := ClientStatus{Remote: c.remote, Version: int(c.version.Load()), Serial: c.serial.Load(),
+		HasSerial: c.hasSerial.Load(), ConnectedSince: c.since}
+	if n := c.lastQuery.Load(); n != 0 {
+		st.LastQuery = time.Unix(0, n)
+	}
+	return st
+}
+
+// inbound is what the reader hands to the writer: a PDU, or a decode error
+// with the offending bytes, or the end of the stream.
+type inbound struct {
+	pdu  PDU
+	err  error
+	code uint16
+	raw  []byte
+	eof  bool
+}
+
+// protocolError ends a session with an Error Report (RFC 8210 §5.11).
+type protocolError struct {
+	code    uint16
+	version uint8
+	pdu     []byte
+	text    string
+}
+
+func (e *protocolError) Error() string { return fmt.Sprintf("%s: %s", errorCodeName(e.code), e.text) }
+
+func (c *client) run(ctx context.Context) {
+	in := make(chan inbound, 4)
+	readerDone, quit := make(chan struct{}), make(chan struct{})
+	go c.read(in, quit, readerDone)
+	defer func() {
+		close(quit)
+		c.conn.Close()
+		<-readerDone
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.notify:
+			if err := c.sendNotify(); err != nil {
+				c.s.log.Debug("rtr notify failed", "remote", c.remote, "err", err)
+				return
+			}
+		case m := <-in:
+			if m.eof {
+				return
+			}
+			err := c.handle(m)
+			var pe *protocolError
+			if errors.As(err, &pe) {
+				c.fail(pe, readerDone)
+				return
+			}
+			if err != nil {
+				c.s.log.Debug("rtr client ends", "remote", c.remote, "err", err)
+				return
+			}
+		}
+	}
+}
+
+// read decodes PDUs until EOF or an undecodable one; after a decode error it
+// keeps draining so the Error Report is not lost to a TCP reset.
+func (c *client) read(out chan<- inbound, quit <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	send := func(m inbound) bool {
+		select {
+		case out <- m:
+			return true
+		case <-quit:
+			return false
+		}
+	}
+	var buf []byte
+	for {
+		raw, err := ReadRaw(c.conn, buf, maxQueryLen)
+		if err != nil {
+			if errors.Is(err, ErrPDULength) || errors.Is(err, ErrPDUTooLarge) {
+				if send(inbound{err: err, code: ErrCorruptData, raw: append([]byte(nil), raw...)}) {
+					_, _ = io.Copy(io.Discard, c.conn)
+				}
+				return
+			}
+			send(inbound{eof: true})
+			return
+		}
+		buf = raw
+		p, err := Parse(raw)
+		cp := append([]byte(nil), raw...)
+		p.Raw = cp
+		if err != nil {
+			code := ErrCorruptData
+			switch {
+			case errors.Is(err, ErrPDUVersion):
+				code = ErrUnsupportedVersion
+			case errors.Is(err, ErrPDUType):
+				code = ErrUnsupportedPDU
+			}
+			if send(inbound{pdu: p, err: err, code: code, raw: cp}) {
+				_, _ = io.Copy(io.Discard, c.conn)
+			}
+			return
+		}
+		if !send(inbound{pdu: p}) {
+			return
+		}
+	}
+}
+
+// replyVersion is the version for Error Reports: the negotiated one, or
+// before negotiation the PDU's own if we speak it, else our highest
+// (routinator#919: tell the router what we do support).
+func (c *client) replyVersion(pduVersion uint8) uint8 {
+	if v := c.version.Load(); v >= 0 {
+		return uint8(v)
+	}
+	if pduVersion <= c.s.cfg.MaxVersion {
+		return pduVersion
+	}
+	return c.s.cfg.MaxVersion
+}
+
+func (c *client) handle(m inbound) error {
+	p := m.pdu
+	if m.err != nil {
+		if m.code == ErrUnsupportedVersion || (m.code == ErrUnsupportedPDU && len(m.raw) > 0 && m.raw[0] > c.s.cfg.MaxVersion) {
+			return c.versionError(m.raw)
+		}
+		return &protocolError{code: m.code, version: c.replyVersion(firstByte(m.raw)), pdu: m.raw, text: m.err.Error()}
+	}
+	if p.Type == TypeErrorReport {
+		// RFC 8210 §5.11: never answer an Error Report with one.
+		c.s.log.Info("rtr client sent error report", "remote", c.remote, "code", errorCodeName(p.Field), "text", p.ErrorText)
+		return errors.New("client error report")
+	}
+	// RFC 8210 §7 version negotiation.
+	nv := c.version.Load()
+	switch {
+	case nv < 0 && p.Version > c.s.cfg.MaxVersion:
+		return c.versionError(p.Raw)
+	case nv < 0:
+		c.version.Store(int32(p.Version))
+		c.s.m.byVersion.WithLabelValues(vlabel(p.Version)).Inc()
+	case uint8(nv) != p.Version:
+		code := ErrUnexpectedVersion
+		if nv == 0 {
+			code = ErrUnsupportedVersion // RFC 6810 has no code 8
+		}
+		return &protocolError{code: code, version: uint8(nv), pdu: p.Raw,
+			text: fmt.Sprintf("session negotiated version %d, got %d", nv, p.Version)}
+	}
+	v := p.Version
+	c.lastQuery.Store(c.s.cfg.Clock().UnixNano())
+	switch p.Type {
+	case TypeResetQuery:
+		c.s.m.queries.WithLabelValues(vlabel(v), "reset").Inc()
+		g := c.s.gen.Load()
+		if g == nil {
+			return c.noData(v, p.Raw)
+		}
+		return c.sendResponse(g, g.fullResponse(v))
+	case TypeSerialQuery:
+		c.s.m.queries.WithLabelValues(vlabel(v), "serial").Inc()
+		g := c.s.gen.Load()
+		if g == nil {
+			return c.noData(v, p.Raw)
+		}
+		if p.Field != c.s.sessions[v] {
+			// RFC 8210 §5.1: a session id mismatch is Corrupt Data.
+			return &protocolError{code: ErrCorruptData, version: v, pdu: p.Raw,
+				text: fmt.Sprintf("session id %d, cache session is %d", p.Field, c.s.sessions[v])}
+		}
+		if r := g.diffResponse(v, p.Serial); r != nil {
+			return c.sendResponse(g, r)
+		}
+		// RFC 8210 §8.3: serial outside the window (or from the future).
+		c.s.m.queries.WithLabelValues(vlabel(v), "cache-reset").Inc()
+		return c.write(v, 1, AppendCacheReset(nil, v))
+	default:
+		return &protocolError{code: ErrInvalidRequest, version: v, pdu: p.Raw,
+			text: fmt.Sprintf("a cache does not accept PDU type %d", p.Type)}
+	}
+}
+
+func firstByte(b []byte) uint8 {
+	if len(b) == 0 {
+		return 0
+	}
+	return b[0]
+}
+
+func (c *client) versionError(raw []byte) error {
+	return &protocolError{code: ErrUnsupportedVersion, version: c.replyVersion(firstByte(raw)), pdu: raw,
+		text: fmt.Sprintf("unsupported protocol version %d; this cache speaks up to %d", firstByte(raw), c.s.cfg.MaxVersion)}
+}
+
+// noData answers before the first valid set (RFC 8210 §8.4); not fatal.
+func (c *client) noData(v uint8, raw []byte) error {
+	return c.write(v, 1, AppendErrorReport(nil, v, ErrNoData, raw, "no data available yet"))
+}
+
+func (c *client) sendResponse(g *generation, r *response) error {
+	v := uint8(c.version.Load())
+	bufs := net.Buffers{r.head, r.body, r.tail}
+	if err := c.writeBuffers(v, r.pdus+2, r.size(), &bufs); err != nil {
+		return err
+	}
+	c.serial.Store(g.serial)
+	c.hasSerial.Store(true)
+	return nil
+}
+
+func (c *client) sendNotify() error {
+	v := c.version.Load()
+	g := c.s.gen.Load()
+	if v < 0 || g == nil || !c.hasSerial.Load() || c.serial.Load() == g.serial {
+		return nil // RFC 8210 §7: no notifies during negotiation
+	}
+	return c.write(uint8(v), 1, AppendSerialNotify(nil, uint8(v), c.s.sessions[v], g.serial))
+}
+
+func (c *client) write(v uint8, pdus int, b []byte) error {
+	bufs := net.Buffers{b}
+	return c.writeBuffers(v, pdus, len(b), &bufs)
+}
+
+func (c *client) writeBuffers(v uint8, pdus, size int, bufs *net.Buffers) error {
+	_ = c.conn.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout)) // I/O deadline: real time, not the logic clock
+	n, err := bufs.WriteTo(c.conn)
+	c.s.m.bytes.WithLabelValues(vlabel(v)).Add(float64(n))
+	if err != nil {
+		return fmt.Errorf("rtr write to %s: %w", c.remote, err)
+	}
+	if int(n) == size {
+		c.s.m.pdus.WithLabelValues(vlabel(v)).Add(float64(pdus))
+	}
+	return nil
+}
+
+// fail sends the Error Report and only then closes: the report is written
+// completely, the write side is shut (FIN after the data), and the reader
+// drains until the router closes or a short grace period ends, so unread
+// input cannot turn the close into a reset that destroys the report.
+func (c *client) fail(pe *protocolError, readerDone <-chan struct{}) {
+	c.s.log.Info("rtr protocol error", "remote", c.remote, "code", errorCodeName(pe.code), "err", pe.text)
+	if err := c.write(pe.version, 1, AppendErrorReport(nil, pe.version, pe.code, pe.pdu, pe.text)); err != nil {
+		return
+	}
+	if cw, ok := c.conn.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
+	_ = c.conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	select {
+	case <-readerDone:
+	case <-time.After(3 * time.Second):
+	}
+}

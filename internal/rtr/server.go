@@ -1,0 +1,215 @@
+package rtr
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/roadrpki/road/internal/vrp"
+)
+
+// Server is an RTR cache server. Create it with NewServer, feed it with
+// Update and run it with Serve; all methods are safe for concurrent use.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	m        *metrics
+	sessions [maxVersion + 1]uint16
+	gen      atomic.Pointer[generation]
+
+	mu          sync.Mutex // guards the fields below and serializes Update
+	clients     map[*client]struct{}
+	lastNotify  time.Time
+	notifyTimer *time.Timer
+}
+
+// NewServer returns a server with no data: until the first Update every
+// query is answered with "No Data Available" (RFC 8210 §8.4).
+func NewServer(cfg Config) *Server {
+	cfg = cfg.normalized()
+	s := &Server{cfg: cfg, log: cfg.Logger, m: newMetrics(cfg.Registry), clients: map[*client]struct{}{}}
+	// RFC 8210 §5.1: a clock-based session id, and a different one per
+	// version (sessions of different versions are different sessions).
+	base := uint16(cfg.Clock().Unix())
+	for v := range s.sessions {
+		s.sessions[v] = base + uint16(v)*0x5555
+	}
+	return s
+}
+
+// Update installs a new generation if vrps or aspas differ from the current
+// one and returns the (possibly unchanged) serial. An empty set is valid data:
+// routers then get End of Data with no records (or withdrawals), never "No
+// Data". Invalid VRPs and ASPAs are dropped: a router drops the whole session
+// on one bad record (gortr#61).
+func (s *Server) Update(vrps vrp.Set, aspas []vrp.ASPA) (serial uint32, changed bool) {
+	vrps = cleanSet(vrps)
+	aspas = vrp.NormalizeASPAs(aspas)
+	aspas = slices.DeleteFunc(aspas, func(a vrp.ASPA) bool { return a.Validate() != nil })
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.gen.Load()
+	if old != nil && slices.Equal(old.vrps, vrps) && slices.EqualFunc(old.aspas, aspas, vrp.ASPA.Equal) {
+		return old.serial, false
+	}
+	serial = s.cfg.FirstSerial
+	if old != nil {
+		serial = old.serial + 1
+	}
+	g := next(old, serial, vrps, aspas, s.cfg.Window, s.sessions, s.cfg.timers())
+	s.gen.Store(g)
+	s.m.serial.Set(float64(serial))
+	s.m.vrps.Set(float64(len(vrps)))
+	s.log.Info("rtr generation", "serial", serial, "vrps", len(vrps), "aspas", len(aspas))
+	if old != nil {
+		s.scheduleNotifyLocked()
+	}
+	return serial, true
+}
+
+// cleanSet returns vrps sorted, unique and valid, copying only if needed.
+func cleanSet(vrps vrp.Set) vrp.Set {
+	ok := true
+	for i, v := range vrps {
+		if v.Validate() != nil || v.Prefix.Masked() != v.Prefix || (i > 0 && vrp.Compare(vrps[i-1], v) >= 0) {
+			ok = false
+			break
+		}
+	}
+	if ok {
+		return vrps
+	}
+	c := slices.DeleteFunc(slices.Clone(vrps), func(v vrp.VRP) bool {
+		return v.Validate() != nil || v.Prefix.Masked() != v.Prefix
+	})
+	return vrp.NewSet(c)
+}
+
+// scheduleNotifyLocked sends Serial Notify now or, within NotifyInterval of
+// the last one, once the interval has passed (RFC 8210 §8.2 rate limit).
+func (s *Server) scheduleNotifyLocked() {
+	if s.notifyTimer != nil {
+		return // already pending; it will announce the newest serial
+	}
+	wait := s.cfg.NotifyInterval - s.cfg.Clock().Sub(s.lastNotify)
+	if s.cfg.NotifyInterval < 0 || wait <= 0 {
+		s.notifyAllLocked()
+		return
+	}
+	s.notifyTimer = time.AfterFunc(wait, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.notifyTimer = nil
+		s.notifyAllLocked()
+	})
+}
+
+func (s *Server) notifyAllLocked() {
+	s.lastNotify = s.cfg.Clock()
+	for c := range s.clients {
+		select {
+		case c.notify <- struct{}{}:
+		default: // one pending notify is enough
+		}
+	}
+}
+
+// Serve accepts RTR connections on ln until ctx is done, then closes ln and
+// every client connection and waits for their goroutines.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { <-ctx.Done(); ln.Close() }()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return err
+		}
+		c := s.newClient(conn)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.run(ctx)
+			s.removeClient(c)
+		}()
+	}
+}
+
+func (s *Server) newClient(conn net.Conn) *client {
+	c := &client{s: s, conn: conn, remote: conn.RemoteAddr().String(), since: s.cfg.Clock(),
+		notify: make(chan struct{}, 1)}
+	c.version.Store(-1)
+	s.mu.Lock()
+	s.clients[c] = struct{}{}
+	s.m.clients.Set(float64(len(s.clients)))
+	s.mu.Unlock()
+	s.log.Debug("rtr client connected", "remote", c.remote)
+	return c
+}
+
+func (s *Server) removeClient(c *client) {
+	s.mu.Lock()
+	delete(s.clients, c)
+	s.m.clients.Set(float64(len(s.clients)))
+	s.mu.Unlock()
+	if v := c.version.Load(); v >= 0 {
+		s.m.byVersion.WithLabelValues(vlabel(uint8(v))).Dec()
+	}
+	s.log.Debug("rtr client disconnected", "remote", c.remote)
+}
+
+// Status is a snapshot for `roactl status` and the API.
+type Status struct {
+	HasData    bool
+	Serial     uint32
+	SessionIDs map[uint8]uint16 // per protocol version
+	VRPs       int
+	ASPAs      int
+	MaxVersion uint8
+	Clients    []ClientStatus
+}
+
+// ClientStatus describes one connected router.
+type ClientStatus struct {
+	Remote         string
+	Version        int // -1 until negotiated
+	Serial         uint32
+	HasSerial      bool
+	ConnectedSince time.Time
+	LastQuery      time.Time
+}
+
+// Status returns the current serial, sessions and connected clients.
+func (s *Server) Status() Status {
+	st := Status{SessionIDs: map[uint8]uint16{}, MaxVersion: s.cfg.MaxVersion}
+	for v := 0; v <= int(s.cfg.MaxVersion); v++ {
+		st.SessionIDs[uint8(v)] = s.sessions[v]
+	}
+	if g := s.gen.Load(); g != nil {
+		st.HasData, st.Serial, st.VRPs, st.ASPAs = true, g.serial, len(g.vrps), len(g.aspas)
+	}
+	s.mu.Lock()
+	for c := range s.clients {
+		st.Clients = append(st.Clients, c.status())
+	}
+	s.mu.Unlock()
+	slices.SortFunc(st.Clients, func(a, b ClientStatus) int { return a.ConnectedSince.Compare(b.ConnectedSince) })
+	return st
+}
+
+// Sessions returns the session id used for each protocol version.
+func (s *Server) Sessions() [maxVersion + 1]uint16 { return s.sessions }
