@@ -1,0 +1,270 @@
+package rtr
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/roadrpki/road/internal/vrp"
+)
+
+// MaxJSONBytes bounds a decompressed VRP JSON document (the whole RPKI is
+// ~100 MB as rpki-client JSON in 2026).
+const MaxJSONBytes = 2 << 30
+
+// Reason codes of JSON source errors.
+var (
+	ErrJSON      = errors.New("vrp-json-invalid")
+	ErrJSONLarge = errors.New("vrp-json-too-large")
+)
+
+// JSONMeta describes one loaded document.
+type JSONMeta struct {
+	BuildTime time.Time // metadata.buildtime, or metadata.generated (unix); zero if absent
+	ROAs      int       // entries read
+	Dropped   int       // entries refused (bad prefix, maxLength or ASN)
+	Expired   int       // entries whose "expires" lies before now
+	ASPAs     int
+}
+
+// LoadVRPJSON reads rpki-client (or StayRTR/FORT) JSON, gzip auto-detected,
+// without checking "expires".
+func LoadVRPJSON(r io.Reader) (vrp.Set, []vrp.ASPA, JSONMeta, error) {
+	return DecodeVRPJSON(r, time.Time{})
+}
+
+// DecodeVRPJSON is LoadVRPJSON that also drops entries whose "expires" (unix
+// seconds) is before now, unless now is zero. The document is streamed: one
+// entry is decoded at a time, so memory is the result, not the input.
+func DecodeVRPJSON(r io.Reader, now time.Time) (vrp.Set, []vrp.ASPA, JSONMeta, error) {
+	var meta JSONMeta
+	br := bufio.NewReaderSize(r, 64<<10)
+	var src io.Reader = br
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, nil, meta, fmt.Errorf("%w: gzip: %v", ErrJSON, err)
+		}
+		defer zr.Close()
+		src = zr
+	}
+	lim := &limitReader{r: src, left: MaxJSONBytes}
+	dec := json.NewDecoder(lim)
+	dec.UseNumber()
+	if err := expectDelim(dec, '{'); err != nil {
+		return nil, nil, meta, lim.wrap(err)
+	}
+	var vrps []vrp.VRP
+	var aspas []vrp.ASPA
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, nil, meta, lim.wrap(err)
+		}
+		key, _ := tok.(string)
+		switch key {
+		case "metadata":
+			var m struct {
+				BuildTime string      `json:"buildtime"`
+				Generated json.Number `json:"generated"`
+			}
+			if err := dec.Decode(&m); err != nil {
+				return nil, nil, meta, lim.wrap(err)
+			}
+			meta.BuildTime = parseBuildTime(m.BuildTime, m.Generated)
+		case "roas":
+			if vrps, err = decodeROAs(dec, now, &meta, vrps); err != nil {
+				return nil, nil, meta, lim.wrap(err)
+			}
+		case "aspas", "provider_authorizations":
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return nil, nil, meta, lim.wrap(err)
+			}
+			as, err := parseASPAs(raw, now, &meta)
+			if err != nil {
+				return nil, nil, meta, err
+			}
+			aspas = append(aspas, as...)
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return nil, nil, meta, lim.wrap(err)
+			}
+		}
+	}
+	if err := expectDelim(dec, '}'); err != nil {
+		return nil, nil, meta, lim.wrap(err)
+	}
+	aspas = vrp.NormalizeASPAs(aspas)
+	meta.ASPAs = len(aspas)
+	return vrp.NewSet(vrps), aspas, meta, nil
+}
+
+type roaJSON struct {
+	Prefix    string          `json:"prefix"`
+	MaxLength json.RawMessage `json:"maxLength"`
+	ASN       json.RawMessage `json:"asn"`
+	Expires   int64           `json:"expires"`
+}
+
+func decodeROAs(dec *json.Decoder, now time.Time, meta *JSONMeta, out []vrp.VRP) ([]vrp.VRP, error) {
+	if err := expectDelim(dec, '['); err != nil {
+		return out, err
+	}
+	for dec.More() {
+		var e roaJSON
+		if err := dec.Decode(&e); err != nil {
+			return out, err
+		}
+		meta.ROAs++
+		if !now.IsZero() && e.Expires != 0 && e.Expires < now.Unix() {
+			meta.Expired++
+			continue
+		}
+		v, ok := roaToVRP(e)
+		if !ok {
+			meta.Dropped++
+			continue
+		}
+		out = append(out, v)
+	}
+	return out, expectDelim(dec, ']')
+}
+
+func roaToVRP(e roaJSON) (vrp.VRP, bool) {
+	p, err := vrp.ParsePrefix(e.Prefix)
+	if err != nil {
+		return vrp.VRP{}, false
+	}
+	ml, err := strconv.ParseUint(string(e.MaxLength), 10, 8)
+	if err != nil {
+		return vrp.VRP{}, false
+	}
+	asn, ok := parseJSONASN(e.ASN)
+	if !ok {
+		return vrp.VRP{}, false
+	}
+	v := vrp.VRP{Prefix: p, MaxLen: uint8(ml), ASN: asn}
+	return v, v.Validate() == nil
+}
+
+// parseJSONASN accepts 64496, "64496", "AS64496" and "as64496".
+func parseJSONASN(raw json.RawMessage) (uint32, bool) {
+	s := string(bytes.TrimSpace(raw))
+	if strings.HasPrefix(s, `"`) {
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return 0, false
+		}
+	}
+	n, err := vrp.ParseASN(s)
+	return n, err == nil
+}
+
+type aspaJSON struct {
+	Customer    json.RawMessage   `json:"customer_asid"`
+	CustomerAlt json.RawMessage   `json:"customer"`
+	Providers   []json.RawMessage `json:"providers"`
+	ProviderSet []json.RawMessage `json:"provider_set"`
+	Expires     int64             `json:"expires"`
+}
+
+// parseASPAs reads "aspas": [...] (rpki-client 9+, StayRTR) or the older
+// "provider_authorizations": {"ipv4": [...], "ipv6": [...]} or [...].
+func parseASPAs(raw json.RawMessage, now time.Time, meta *JSONMeta) ([]vrp.ASPA, error) {
+	var list []aspaJSON
+	if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '{' {
+		var byAFI map[string][]aspaJSON
+		if err := json.Unmarshal(t, &byAFI); err != nil {
+			return nil, fmt.Errorf("%w: provider_authorizations: %v", ErrJSON, err)
+		}
+		for _, l := range byAFI {
+			list = append(list, l...)
+		}
+	} else if err := json.Unmarshal(t, &list); err != nil {
+		return nil, fmt.Errorf("%w: aspas: %v", ErrJSON, err)
+	}
+	var out []vrp.ASPA
+	for _, e := range list {
+		if !now.IsZero() && e.Expires != 0 && e.Expires < now.Unix() {
+			meta.Expired++
+			continue
+		}
+		craw := e.Customer
+		if craw == nil {
+			craw = e.CustomerAlt
+		}
+		cust, ok := parseJSONASN(craw)
+		provRaw := append(e.Providers, e.ProviderSet...)
+		provs := make([]uint32, 0, len(provRaw))
+		for _, p := range provRaw {
+			n, pok := parseJSONASN(p)
+			ok = ok && pok
+			provs = append(provs, n)
+		}
+		if !ok || len(provs) == 0 {
+			meta.Dropped++
+			continue
+		}
+		out = append(out, vrp.NewASPA(cust, provs))
+	}
+	return out, nil
+}
+
+func parseBuildTime(s string, gen json.Number) time.Time {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t
+	}
+	if n, err := gen.Int64(); err == nil && n > 0 {
+		return time.Unix(n, 0).UTC()
+	}
+	return time.Time{}
+}
+
+func expectDelim(dec *json.Decoder, d json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok != d {
+		return fmt.Errorf("%w: want %q, got %v", ErrJSON, d, tok)
+	}
+	return nil
+}
+
+// limitReader fails (instead of truncating) past its limit.
+type limitReader struct {
+	r    io.Reader
+	left int64
+	hit  bool
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		l.hit = true
+		return 0, ErrJSONLarge
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
+}
+
+func (l *limitReader) wrap(err error) error {
+	if l.hit || errors.Is(err, ErrJSONLarge) {
+		return fmt.Errorf("%w: more than %d bytes", ErrJSONLarge, int64(MaxJSONBytes))
+	}
+	if errors.Is(err, ErrJSON) {
+		return err
+	}
+	return fmt.Errorf("%w: %v", ErrJSON, err)
+}

@@ -1,0 +1,125 @@
+package rtr
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roadrpki/road/internal/vrp"
+)
+
+const sampleJSON = `{"metadata":{"buildtime":"2026-11-22T09:36:58Z","roas":6},
+ "roas":[{"prefix":"192.0.2.0/24","maxLength":24,"asn":"AS64496"},
+         {"prefix":"198.51.100.0/22","maxLength":24,"asn":64497},
+         {"prefix":"203.0.113.0/24","maxLength":32,"asn":"64498"},
+         {"prefix":"2001:db8:1000::/36","maxLength":36,"asn":4200000000,"ta":"x","expires":1795427468},
+         {"prefix":"10.0.0.0/8","maxLength":7,"asn":1},
+         {"prefix":"10.0.0.1/8","maxLength":8,"asn":1},
+         {"prefix":"10.0.0.0/8","maxLength":8,"asn":"ASX"},
+         {"prefix":"10.9.0.0/16","maxLength":"16","asn":1},
+         {"prefix":"10.8.0.0/16","maxLength":16,"asn":1,"expires":1000},
+         {"prefix":"192.0.2.0/24","maxLength":24,"asn":"as64496"}],
+ "bgpsec_keys":[],
+ "provider_authorizations":{"ipv4":[{"customer_asid":28,"expires":1795427468,"providers":[41881,0,61036]},
+   {"customer_asid":29,"expires":1000,"providers":[1]}],
+   "ipv6":[{"customer_asid":28,"providers":["AS5"]}]}}`
+
+func TestDecodeVRPJSON(t *testing.T) {
+	now := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(sampleJSON))
+	zw.Close()
+	for name, in := range map[string][]byte{"plain": []byte(sampleJSON), "gzip": gz.Bytes()} {
+		vrps, aspas, meta, err := DecodeVRPJSON(bytes.NewReader(in), now)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		want := set(t, "192.0.2.0/24 => AS64496", "198.51.100.0/22-24 => AS64497", "203.0.113.0/24-32 => AS64498",
+			"2001:db8:1000::/36 => AS4200000000")
+		if !reflect.DeepEqual(vrps, want) {
+			t.Fatalf("%s: vrps %v", name, vrps)
+		}
+		wantA := []vrp.ASPA{{Customer: 28, Providers: []uint32{5, 41881, 61036}}}
+		if !reflect.DeepEqual(aspas, wantA) {
+			t.Fatalf("%s: aspas %v", name, aspas)
+		}
+		wantMeta := JSONMeta{BuildTime: time.Date(2026, 11, 22, 9, 36, 58, 0, time.UTC), ROAs: 10, Dropped: 4, Expired: 2, ASPAs: 1}
+		if meta != wantMeta {
+			t.Fatalf("%s: meta %+v", name, meta)
+		}
+	}
+	// Without a clock nothing expires.
+	vrps, _, _, err := LoadVRPJSON(strings.NewReader(sampleJSON))
+	if err != nil || len(vrps) != 5 {
+		t.Fatalf("LoadVRPJSON: %d %v", len(vrps), err)
+	}
+}
+
+func TestDecodeVRPJSONRejects(t *testing.T) {
+	for _, in := range []string{``, `[]`, `{"roas":{}}`, `{"roas":[{"prefix":1}]}`, `{"roas":[`, "\x1f\x8bxx"} {
+		if _, _, _, err := LoadVRPJSON(strings.NewReader(in)); !errors.Is(err, ErrJSON) {
+			t.Errorf("%q: %v", in, err)
+		}
+	}
+}
+
+func FuzzDecodeVRPJSON(f *testing.F) {
+	f.Add([]byte(sampleJSON))
+	f.Add([]byte(`{"aspas":[{"customer_asid":1,"providers":[2]}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		vrps, aspas, _, err := LoadVRPJSON(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		for i, v := range vrps {
+			if v.Validate() != nil || (i > 0 && vrp.Compare(vrps[i-1], v) >= 0) {
+				t.Fatalf("bad set at %d: %v", i, v)
+			}
+		}
+		for _, a := range aspas {
+			if a.Validate() != nil {
+				t.Fatalf("bad aspa %v", a)
+			}
+		}
+	})
+}
+
+// corpusFile returns a file of ../shared/corpus (relative to the repo root),
+// skipping when absent unless CI=true.
+func corpusFile(t testing.TB, rel string) string {
+	p := filepath.Join("..", "..", "..", "shared", "corpus", rel)
+	if _, err := os.Stat(p); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("corpus file missing: %v", err)
+		}
+		t.Skipf("corpus file missing: %v", err)
+	}
+	return p
+}
+
+func TestLoadCorpus(t *testing.T) {
+	f, err := os.Open(corpusFile(t, "rpki-client-web/tests/inputs/outputs/json.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	start := time.Now()
+	vrps, aspas, meta, err := LoadVRPJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("loaded %d VRPs, %d ASPAs in %v (meta %+v)", len(vrps), len(aspas), time.Since(start), meta)
+	if meta.ROAs != 424223 || meta.Dropped != 0 || len(vrps) == 0 || len(vrps) > 424223 {
+		t.Fatalf("meta %+v, %d vrps", meta, len(vrps))
+	}
+	if meta.BuildTime != time.Date(2023, 5, 4, 14, 52, 7, 0, time.UTC) {
+		t.Fatalf("buildtime %v", meta.BuildTime)
+	}
+}
