@@ -1,0 +1,314 @@
+package conflict
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/roadrpki/road/internal/route"
+	"github.com/roadrpki/road/internal/vrp"
+)
+
+// Analyze checks a proposal. It never fails: malformed parts of the proposal
+// become blocking findings. Removing a ROA that is not configured is a
+// blocking, non-overridable not-found-roa: it is almost always a typo (wrong
+// maxLength or ASN) that would leave the ROA the operator meant to withdraw in
+// place, and forcing a no-op has no use.
+func Analyze(in Input) Result {
+	a := analyzer{in: in, held: heldChecker(in.Held, in.HeldFunc)}
+	if a.in.Routes == nil {
+		a.in.Routes = route.Slice(nil)
+	}
+	curIdx := vrp.NewIndex(in.Current) // also cleans an unsorted Current
+	cur := curIdx.Set()
+
+	adds := a.wellFormedAdds()
+	removing := a.removals(cur, adds)
+	for _, v := range adds {
+		if cur.Contains(v) && !removing[v] {
+			a.add(Finding{Kind: KindDuplicate, ROA: ptr(v), Message: fmt.Sprintf("%s is already configured", v)})
+		}
+	}
+
+	next := make([]vrp.VRP, 0, len(cur)+len(adds))
+	for _, v := range cur {
+		if !removing[v] {
+			next = append(next, v)
+		}
+	}
+	res := vrp.NewSet(append(next, adds...))
+	added, removed := res.Diff(cur)
+	resIdx := vrp.NewIndex(res)
+
+	for _, v := range added {
+		if !a.held(v.Prefix) {
+			a.add(Finding{Kind: KindNotHeld, ROA: ptr(v),
+				Message: fmt.Sprintf("%s is outside the CA's IP resources", v.Prefix)})
+		}
+	}
+	tops := topPrefixes(added, removed)
+	a.checkRoutes(tops, curIdx, resIdx, added, removed)
+	a.checkIntents(tops, resIdx, added, removed)
+	for _, v := range added {
+		a.checkAdded(v, resIdx)
+	}
+
+	sortFindings(a.findings)
+	out := Result{Findings: a.findings, Resulting: res, Added: added, Removed: removed}
+	if out.Findings == nil {
+		out.Findings = []Finding{}
+	}
+	for _, f := range out.Findings {
+		out.Blocked = out.Blocked || f.Blocking
+	}
+	return out
+}
+
+type analyzer struct {
+	in       Input
+	held     func(netip.Prefix) bool
+	findings []Finding
+}
+
+// add fills in severity and override rules from the kind.
+func (a *analyzer) add(f Finding) {
+	switch f.Kind {
+	case KindInvalidatesRoute, KindInvalidatesIntent, KindLooseMaxLength:
+		f.Severity, f.Blocking, f.Overridable = SeverityBlock, true, true
+	case KindBadMaxLength, KindBadPrefix, KindNotHeld, KindNotFoundROA:
+		f.Severity, f.Blocking = SeverityBlock, true
+	case KindUnprotectsRoute:
+		f.Severity = SeverityWarn
+	default:
+		f.Severity = SeverityInfo
+	}
+	a.findings = append(a.findings, f)
+}
+
+// wellFormedAdds reports malformed and repeated additions and returns the rest.
+func (a *analyzer) wellFormedAdds() []vrp.VRP {
+	var out []vrp.VRP
+	seen := map[vrp.VRP]bool{}
+	for _, v := range a.in.Add {
+		switch {
+		case !v.Prefix.IsValid() || v.Prefix.Masked() != v.Prefix || v.Prefix.Addr().Is4In6() || v.Prefix.Addr().Zone() != "":
+			a.add(Finding{Kind: KindBadPrefix, ROA: ptr(v),
+				Message: fmt.Sprintf("%s: prefix must be a masked IPv4 or IPv6 prefix (RFC 9582 §4.3.1)", v.Prefix)})
+		case v.Validate() != nil:
+			// RFC 9582 §4.3.2.2
+			a.add(Finding{Kind: KindBadMaxLength, ROA: ptr(v),
+				Message: fmt.Sprintf("%s: maxLength %d is outside %d..%d", v.Prefix, v.MaxLen, v.Prefix.Bits(), v.MaxBits())})
+		case seen[v]:
+			a.add(Finding{Kind: KindDuplicate, ROA: ptr(v), Message: fmt.Sprintf("%s is listed twice for addition", v)})
+		default:
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// removals returns the set of ROAs to remove, reporting repeats, removals of
+// ROAs that do not exist, and ROAs both added and removed (the addition wins).
+func (a *analyzer) removals(cur vrp.Set, adds []vrp.VRP) map[vrp.VRP]bool {
+	adding := map[vrp.VRP]bool{}
+	for _, v := range adds {
+		adding[v] = true
+	}
+	out := map[vrp.VRP]bool{}
+	for _, v := range a.in.Remove {
+		switch {
+		case out[v]:
+			a.add(Finding{Kind: KindDuplicate, ROA: ptr(v), Message: fmt.Sprintf("%s is listed twice for removal", v)})
+		case adding[v]:
+			out[v] = true
+			a.add(Finding{Kind: KindAddAndRemove, ROA: ptr(v),
+				Message: fmt.Sprintf("%s is listed for both addition and removal; the addition wins", v)})
+		case !cur.Contains(v):
+			out[v] = true
+			msg := fmt.Sprintf("cannot remove %s: no such ROA is configured", v)
+			if same := samePrefix(cur, v.Prefix); len(same) > 0 {
+				msg += "; configured for " + v.Prefix.String() + ": " + joinVRPs(same)
+			}
+			a.add(Finding{Kind: KindNotFoundROA, ROA: ptr(v), Message: msg})
+		default:
+			out[v] = true
+		}
+	}
+	return out
+}
+
+// checkRoutes compares every route inside a changed prefix before and after.
+func (a *analyzer) checkRoutes(tops []netip.Prefix, curIdx, resIdx *vrp.Index, added, removed []vrp.VRP) {
+	seen := map[route.Route]bool{}
+	for _, top := range tops {
+		a.in.Routes.Within(top, func(r route.Route) bool {
+			r.Prefix = r.Prefix.Masked()
+			if seen[r] {
+				return true
+			}
+			seen[r] = true
+			before := curIdx.Validate(r.Prefix, r.Origin, r.NoOrigin)
+			after := resIdx.Validate(r.Prefix, r.Origin, r.NoOrigin)
+			switch {
+			case before != vrp.Invalid && after == vrp.Invalid:
+				cause := blame(r.Prefix, r.Origin, r.NoOrigin, added, removed)
+				reason := resIdx.Classify(r.Prefix, r.Origin, r.NoOrigin)
+				a.add(Finding{Kind: KindInvalidatesRoute, ROA: cause.roa, Route: ptr(r),
+					Message: fmt.Sprintf("route %s is %s now and would be invalid (%s) %s", routeText(r), before, reason, cause.text)})
+			case before == vrp.Valid && after == vrp.NotFound:
+				cause := blame(r.Prefix, r.Origin, r.NoOrigin, added, removed)
+				a.add(Finding{Kind: KindUnprotectsRoute, ROA: cause.roa, Route: ptr(r),
+					Message: fmt.Sprintf("route %s is valid now and would be not-found (unprotected against hijacks) %s", routeText(r), cause.text)})
+			}
+			return true
+		})
+	}
+}
+
+// checkIntents requires every intent inside a changed prefix to stay or
+// become Valid.
+func (a *analyzer) checkIntents(tops []netip.Prefix, resIdx *vrp.Index, added, removed []vrp.VRP) {
+	for _, it := range a.in.Intents {
+		if !it.Prefix.IsValid() || !prefixesCover(tops, it.Prefix.Masked()) {
+			continue
+		}
+		p := it.Prefix.Masked()
+		reason := resIdx.Classify(p, it.Origin, false)
+		if reason == vrp.ReasonValid {
+			continue
+		}
+		cause := blame(p, it.Origin, false, added, removed)
+		state := resIdx.Validate(p, it.Origin, false)
+		a.add(Finding{Kind: KindInvalidatesIntent, ROA: cause.roa, Intent: ptr(it),
+			Message: fmt.Sprintf("intended announcement %s from AS%d%s would be %s (%s) %s",
+				p, it.Origin, noteText(it.Note), state, reason, cause.text)})
+	}
+}
+
+// checkAdded runs the per-ROA checks on a net addition.
+func (a *analyzer) checkAdded(v vrp.VRP, resIdx *vrp.Index) {
+	if v.ASN != 0 {
+		announced := a.announcedBy(v.ASN, v.Prefix)
+		authorizes := slices.ContainsFunc(announced, func(p netip.Prefix) bool { return p.Bits() <= int(v.MaxLen) })
+		if !authorizes {
+			a.add(Finding{Kind: KindUnseen, ROA: ptr(v),
+				Message: fmt.Sprintf("%s authorizes no route seen in BGP and no intent", v)})
+		}
+		if _, excepted := a.in.Exceptions[v]; !excepted {
+			if l := checkMaxLength(v, announced); l.Loose {
+				a.add(Finding{Kind: KindLooseMaxLength, ROA: ptr(v), Message: looseText(v, l)})
+			}
+		}
+	}
+	for _, w := range resIdx.Covering(v.Prefix) {
+		if w != v && w.ASN == v.ASN && w.MaxLen >= v.MaxLen {
+			a.add(Finding{Kind: KindRedundant, ROA: ptr(v),
+				Message: fmt.Sprintf("%s is already covered by %s (same ASN, covering prefix, maxLength %d >= %d)", v, w, w.MaxLen, v.MaxLen)})
+			break
+		}
+	}
+}
+
+// announcedBy lists the prefixes inside p seen in BGP or intended with
+// origin asn (AS_SET routes have no origin and count for nobody).
+func (a *analyzer) announcedBy(asn uint32, p netip.Prefix) []netip.Prefix {
+	var out []netip.Prefix
+	a.in.Routes.Within(p, func(r route.Route) bool {
+		if !r.NoOrigin && r.Origin == asn {
+			out = append(out, r.Prefix.Masked())
+		}
+		return true
+	})
+	for _, it := range a.in.Intents {
+		if it.Origin == asn && it.Prefix.IsValid() && covers(p, it.Prefix.Masked()) {
+			out = append(out, it.Prefix.Masked())
+		}
+	}
+	return out
+}
+
+func looseText(v vrp.VRP, l looseness) string {
+	return fmt.Sprintf("%s authorizes %s but AS%d does not announce it, so a hijacker could originate it with a forged AS%d and be Valid (RFC 9319); use maxLength %d, or record an exception",
+		v, l.Missing, v.ASN, v.ASN, l.Tightest)
+}
+
+// cause names the proposal entry that changes a route's state.
+type cause struct {
+	roa  *vrp.VRP
+	text string
+}
+
+// blame picks the removed ROA that matched the route, else the added ROA
+// that covers it.
+func blame(p netip.Prefix, origin uint32, none bool, added, removed []vrp.VRP) cause {
+	for _, v := range removed {
+		if covers(v.Prefix, p) && vrp.Matches(v, p.Bits(), origin, none) {
+			return cause{ptr(v), "after removing " + v.String()}
+		}
+	}
+	for _, v := range added {
+		if covers(v.Prefix, p) {
+			return cause{ptr(v), "after adding " + v.String()}
+		}
+	}
+	for _, v := range removed {
+		if covers(v.Prefix, p) {
+			return cause{ptr(v), "after removing " + v.String()}
+		}
+	}
+	return cause{text: "after this change"}
+}
+
+// topPrefixes returns the changed prefixes that no other changed prefix
+// covers, so each affected route is visited once.
+func topPrefixes(lists ...[]vrp.VRP) []netip.Prefix {
+	var all []vrp.VRP
+	for _, l := range lists {
+		all = append(all, l...)
+	}
+	all = vrp.NewSet(all) // pre-order: a cover sorts before what it covers
+	var out []netip.Prefix
+	for _, v := range all {
+		if n := len(out); n > 0 && covers(out[n-1], v.Prefix) {
+			continue
+		}
+		out = append(out, v.Prefix)
+	}
+	return out
+}
+
+func samePrefix(s vrp.Set, p netip.Prefix) []vrp.VRP {
+	var out []vrp.VRP
+	for _, v := range s {
+		if v.Prefix == p {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func joinVRPs(vs []vrp.VRP) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = v.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+func routeText(r route.Route) string {
+	if r.NoOrigin {
+		return r.Prefix.String() + " from an AS_SET (origin NONE)"
+	}
+	return fmt.Sprintf("%s from AS%d", r.Prefix, r.Origin)
+}
+
+func noteText(note string) string {
+	if note == "" {
+		return ""
+	}
+	return " (" + note + ")"
+}
+
+func ptr[T any](v T) *T { return &v }
