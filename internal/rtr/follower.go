@@ -1,0 +1,176 @@
+package rtr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/roadrpki/road/internal/vrp"
+)
+
+// Reason codes of the follower.
+var (
+	ErrStale  = errors.New("vrp-source-stale")
+	ErrSource = errors.New("vrp-source-unavailable")
+)
+
+// Updater receives new data; *Server implements it.
+type Updater interface {
+	Update(vrps vrp.Set, aspas []vrp.ASPA) (serial uint32, changed bool)
+}
+
+// Filter transforms a loaded set before it is served (SLURM, RFC 8416). It
+// must be all-or-nothing (RFC 8416 §4.1): on error nothing is served.
+type Filter func(vrp.Set, []vrp.ASPA) (vrp.Set, []vrp.ASPA, error)
+
+// Follower polls a VRP JSON file or http(s) URL and feeds a Server: the
+// scale-out mode where many RTR replicas follow one validator.
+type Follower struct {
+	Source   string        // file path or http:// / https:// URL
+	Interval time.Duration // between polls (0 = 60s)
+	// MaxAge refuses documents whose build time is older (or missing); 0
+	// accepts any age. Entries whose "expires" has passed are always dropped.
+	MaxAge time.Duration
+	Target Updater
+	Filter Filter
+	Client *http.Client
+	Clock  func() time.Time
+	Logger *slog.Logger
+
+	etag, lastModified string
+	fileMod            time.Time
+	fileSize           int64
+}
+
+// Run polls until ctx is done. A failed poll keeps the previous data.
+func (f *Follower) Run(ctx context.Context) error {
+	iv := f.Interval
+	if iv <= 0 {
+		iv = 60 * time.Second
+	}
+	t := time.NewTicker(iv)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if _, err := f.Poll(ctx); err != nil {
+				f.logger().Warn("vrp source poll failed; keeping previous data", "source", f.Source, "err", err)
+			}
+		}
+	}
+}
+
+func (f *Follower) logger() *slog.Logger {
+	if f.Logger == nil {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return f.Logger
+}
+
+func (f *Follower) now() time.Time {
+	if f.Clock == nil {
+		return time.Now()
+	}
+	return f.Clock()
+}
+
+// Poll fetches the source if it changed, and updates the target. It reports
+// whether a new serial was created.
+func (f *Follower) Poll(ctx context.Context) (bool, error) {
+	body, err := f.open(ctx)
+	if err != nil || body == nil {
+		return false, err
+	}
+	defer body.Close()
+	now := f.now()
+	vrps, aspas, meta, err := DecodeVRPJSON(body, now)
+	if err != nil {
+		f.forget()
+		return false, err
+	}
+	if f.MaxAge > 0 {
+		if meta.BuildTime.IsZero() {
+			f.forget()
+			return false, fmt.Errorf("%w: %s has no metadata.buildtime", ErrStale, f.Source)
+		}
+		if age := now.Sub(meta.BuildTime); age > f.MaxAge {
+			f.forget()
+			return false, fmt.Errorf("%w: %s built %s ago (limit %s)", ErrStale, f.Source, age.Round(time.Second), f.MaxAge)
+		}
+	}
+	if f.Filter != nil {
+		if vrps, aspas, err = f.Filter(vrps, aspas); err != nil {
+			f.forget()
+			return false, err
+		}
+	}
+	serial, changed := f.Target.Update(vrps, aspas)
+	f.logger().Info("vrp source loaded", "source", f.Source, "vrps", len(vrps), "aspas", len(aspas),
+		"dropped", meta.Dropped, "expired", meta.Expired, "serial", serial, "changed", changed)
+	return changed, nil
+}
+
+// forget drops the validators so a refused document is fetched again.
+func (f *Follower) forget() { f.etag, f.lastModified, f.fileMod, f.fileSize = "", "", time.Time{}, 0 }
+
+// open returns nil, nil when the source is unchanged since the last poll.
+func (f *Follower) open(ctx context.Context) (io.ReadCloser, error) {
+	if strings.HasPrefix(f.Source, "http://") || strings.HasPrefix(f.Source, "https://") {
+		return f.openURL(ctx)
+	}
+	fh, err := os.Open(f.Source)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSource, err)
+	}
+	st, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil, fmt.Errorf("%w: %v", ErrSource, err)
+	}
+	if st.ModTime().Equal(f.fileMod) && st.Size() == f.fileSize {
+		fh.Close()
+		return nil, nil
+	}
+	f.fileMod, f.fileSize = st.ModTime(), st.Size()
+	return fh, nil
+}
+
+func (f *Follower) openURL(ctx context.Context) (io.ReadCloser, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.Source, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSource, err)
+	}
+	if f.etag != "" {
+		req.Header.Set("If-None-Match", f.etag)
+	}
+	if f.lastModified != "" {
+		req.Header.Set("If-Modified-Since", f.lastModified)
+	}
+	cl := f.Client
+	if cl == nil {
+		cl = &http.Client{Timeout: 5 * time.Minute}
+	}
+	resp, err := cl.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSource, err)
+	}
+	switch resp.StatusCode {
+	case http.StatusNotModified:
+		resp.Body.Close()
+		return nil, nil
+	case http.StatusOK:
+		f.etag, f.lastModified = resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
+		return resp.Body, nil
+	default:
+		resp.Body.Close()
+		return nil, fmt.Errorf("%w: %s: HTTP %s", ErrSource, f.Source, resp.Status)
+	}
+}

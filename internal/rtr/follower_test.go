@@ -1,0 +1,109 @@
+package rtr
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/roadrpki/road/internal/vrp"
+)
+
+type recorder struct {
+	mu    sync.Mutex
+	calls []vrp.Set
+}
+
+func (r *recorder) Update(v vrp.Set, _ []vrp.ASPA) (uint32, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, v)
+	return uint32(len(r.calls)), true
+}
+
+func doc(build string, roas ...string) string {
+	return `{"metadata":{"buildtime":"` + build + `"},"roas":[` + strings.Join(roas, ",") + `]}`
+}
+
+func TestFollowerURL(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	body := doc("2026-11-23T11:00:00Z", `{"prefix":"192.0.2.0/24","maxLength":24,"asn":1}`)
+	var mu sync.Mutex
+	var seenINM []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		seenINM = append(seenINM, r.Header.Get("If-None-Match"))
+		etag := `"` + strconv.Itoa(len(body)) + `"`
+		if r.Header.Get("If-None-Match") == etag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("ETag", etag)
+		w.Write([]byte(body))
+	}))
+	defer srv.Close()
+	rec := &recorder{}
+	f := &Follower{Source: srv.URL, MaxAge: 24 * time.Hour, Target: rec, Clock: func() time.Time { return now }}
+	ctx := context.Background()
+	if ch, err := f.Poll(ctx); err != nil || !ch {
+		t.Fatalf("first poll: %v %v", ch, err)
+	}
+	if ch, err := f.Poll(ctx); err != nil || ch {
+		t.Fatalf("second poll must be 304: %v %v", ch, err)
+	}
+	mu.Lock()
+	body = doc("2026-11-23T11:30:00Z", `{"prefix":"192.0.2.0/24","maxLength":24,"asn":1}`, `{"prefix":"198.51.100.0/24","maxLength":24,"asn":2}`)
+	mu.Unlock()
+	if ch, err := f.Poll(ctx); err != nil || !ch {
+		t.Fatalf("third poll: %v %v", ch, err)
+	}
+	if len(rec.calls) != 2 || len(rec.calls[1]) != 2 {
+		t.Fatalf("updates %v", rec.calls)
+	}
+	if seenINM[0] != "" || seenINM[1] == "" {
+		t.Fatalf("If-None-Match not used: %q", seenINM)
+	}
+	// Too old: refused, previous data kept.
+	mu.Lock()
+	body = doc("2026-11-20T00:00:00Z")
+	mu.Unlock()
+	if _, err := f.Poll(ctx); !errors.Is(err, ErrStale) {
+		t.Fatalf("stale: %v", err)
+	}
+	if len(rec.calls) != 2 {
+		t.Fatal("stale data reached the server")
+	}
+}
+
+func TestFollowerFileAndFilter(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "vrps.json")
+	os.WriteFile(p, []byte(doc("2026-11-23T11:00:00Z", `{"prefix":"192.0.2.0/24","maxLength":24,"asn":1}`)), 0o644)
+	rec := &recorder{}
+	f := &Follower{Source: p, Target: rec, Filter: func(v vrp.Set, a []vrp.ASPA) (vrp.Set, []vrp.ASPA, error) {
+		return append(v, vrp.VRP{Prefix: mustPrefix("203.0.113.0/24"), MaxLen: 24, ASN: 9}), a, nil
+	}}
+	if ch, err := f.Poll(context.Background()); err != nil || !ch || len(rec.calls[0]) != 2 {
+		t.Fatalf("file poll: %v %v %v", ch, err, rec.calls)
+	}
+	if ch, _ := f.Poll(context.Background()); ch {
+		t.Fatal("unchanged file re-read")
+	}
+	f.Filter = func(v vrp.Set, a []vrp.ASPA) (vrp.Set, []vrp.ASPA, error) { return nil, nil, errors.New("slurm broken") }
+	os.WriteFile(p, []byte(doc("2026-11-23T11:00:00Z")), 0o644)
+	os.Chtimes(p, time.Now().Add(time.Minute), time.Now().Add(time.Minute))
+	if _, err := f.Poll(context.Background()); err == nil || len(rec.calls) != 1 {
+		t.Fatalf("filter error must keep old data: %v", err)
+	}
+	f.Source = filepath.Join(t.TempDir(), "missing.json")
+	if _, err := f.Poll(context.Background()); !errors.Is(err, ErrSource) {
+		t.Fatalf("missing: %v", err)
+	}
+}
