@@ -1,0 +1,114 @@
+package slurm
+
+import (
+	"bytes"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/roadrpki/road/internal/vrp"
+)
+
+// The example of RFC 8416 §3.5.
+const example = `{
+  "slurmVersion": 1,
+  "validationOutputFilters": {
+    "prefixFilters": [
+      {"prefix": "192.0.2.0/24", "comment": "All VRPs encompassed by prefix"},
+      {"asn": 64496, "comment": "All VRPs matching ASN"},
+      {"prefix": "198.51.100.0/24", "asn": 64497, "comment": "All VRPs encompassed by prefix, matching ASN"}
+    ],
+    "bgpsecFilters": [
+      {"asn": 64496, "comment": "All keys for ASN"},
+      {"SKI": "Zm9v", "comment": "Key matching Router SKI"}
+    ]
+  },
+  "locallyAddedAssertions": {
+    "prefixAssertions": [
+      {"asn": 64496, "prefix": "198.51.100.0/24", "comment": "My other important route"},
+      {"asn": 64496, "prefix": "2001:DB8::/32", "maxPrefixLength": 48, "comment": "My other important de-aggregated routes"}
+    ],
+    "bgpsecAssertions": [
+      {"asn": 64496, "comment": "My known key for my important ASN", "SKI": "<some base64 SKI>", "routerPublicKey": "<some base64 public key>"}
+    ]
+  }
+}`
+
+func mustSet(t *testing.T, ss ...string) vrp.Set {
+	var vs []vrp.VRP
+	for _, s := range ss {
+		v, err := vrp.Parse(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs = append(vs, v)
+	}
+	return vrp.NewSet(vs)
+}
+
+func TestApplyRFCExample(t *testing.T) {
+	f, err := Parse(strings.NewReader(example))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := mustSet(t,
+		"192.0.2.0/24 => AS1",        // covered by filter 1
+		"192.0.2.128/25 => AS2",      // covered by filter 1
+		"192.0.0.0/16 => AS3",        // covers, not covered: kept
+		"203.0.113.0/24 => AS64496",  // filter 2
+		"198.51.100.0/24 => AS64497", // filter 3
+		"198.51.100.0/24 => AS64498", // wrong ASN for filter 3: kept
+		"198.51.100.0/24 => AS64496", // filtered by ASN, but asserted again
+	)
+	orig := append(vrp.Set(nil), in...)
+	got, _ := f.Apply(in, nil)
+	want := mustSet(t, "192.0.0.0/16 => AS3", "198.51.100.0/24 => AS64498", "198.51.100.0/24 => AS64496", "2001:db8::/32-48 => AS64496")
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v\nwant %v", got, want)
+	}
+	if !reflect.DeepEqual(in, orig) {
+		t.Fatal("input modified")
+	}
+}
+
+func TestParseRejects(t *testing.T) {
+	bad := []string{
+		strings.Replace(example, `"slurmVersion": 1`, `"slurmVersion": 2`, 1),
+		strings.Replace(example, `"bgpsecFilters"`, `"bgpsecFilterz"`, 1),
+		strings.Replace(example, `"comment": "All VRPs matching ASN"`, `"comment": "x", "extra": 1`, 1),
+		strings.Replace(example, `{"asn": 64496, "comment": "All VRPs matching ASN"}`, `{"comment": "nothing"}`, 1),
+		strings.Replace(example, `"maxPrefixLength": 48`, `"maxPrefixLength": 16`, 1),
+		strings.Replace(example, `"192.0.2.0/24"`, `"192.0.2.1/24"`, 1),
+		`{"slurmVersion": 1}`,
+		example + `{}`,
+	}
+	for i, s := range bad {
+		if _, err := Parse(strings.NewReader(s)); !errors.Is(err, ErrSLURM) {
+			t.Errorf("case %d: %v", i, err)
+		}
+	}
+}
+
+func TestMergeOverlap(t *testing.T) {
+	a, _ := Parse(strings.NewReader(example))
+	b, _ := Parse(strings.NewReader(strings.Replace(example, "2001:DB8::/32", "2001:DB8:1::/48", 1)))
+	if _, err := Merge(a, b); !errors.Is(err, ErrSLURM) {
+		t.Fatalf("overlap not rejected: %v", err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(example))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := Parse(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		for _, v := range s.PrefixAssertions {
+			if v.Validate() != nil {
+				t.Fatalf("invalid assertion %v", v)
+			}
+		}
+	})
+}
