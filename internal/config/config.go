@@ -1,0 +1,195 @@
+// Package config is road's daemon configuration: defaults (DESIGN.md
+// "Embedded default"), a TOML file (--config), the ROAD_DATA_DIR environment
+// variable and command-line flags, in that order of increasing precedence.
+// Everything is validated before the daemon starts; bad input wraps ErrUsage so
+// road exits 2.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// ErrUsage marks errors caused by bad flags, environment or config file.
+var ErrUsage = errors.New("usage")
+
+// EnvDataDir names the environment variable that sets the data directory.
+const EnvDataDir = "ROAD_DATA_DIR"
+
+// Config is the daemon's complete configuration. An empty listen address
+// disables that listener.
+type Config struct {
+	ConfigFile string // path given with --config, "" when none
+
+	DataDir   string
+	HTTP      string // REST, /metrics, /healthz, plain-HTTP RRDP
+	HTTPS     string // RRDP over TLS
+	TLSCert   string // "" with TLSKey "": use the testbed TLS CA
+	TLSKey    string
+	RTR       string
+	RsyncBase string // rsync://HOST[:PORT]/MODULE/...
+	RRDPBase  string // https://HOST[:PORT]/PATH/
+	LogLevel  string // debug, info, warn, error
+
+	// Resources the testbed trust anchor holds (RFC 3779).
+	Resources []netip.Prefix
+	ASNs      []ASRange
+
+	BGP       BGP
+	Timing    Timing
+	Schedule  Schedule
+	Alerts    Alerts
+	RTRTimers RTRTimers
+}
+
+// ASRange is an inclusive range of AS numbers; Min == Max for one ASN.
+type ASRange struct {
+	Min, Max uint32
+}
+
+func (r ASRange) String() string {
+	if r.Min == r.Max {
+		return fmt.Sprintf("AS%d", r.Min)
+	}
+	return fmt.Sprintf("AS%d-AS%d", r.Min, r.Max)
+}
+
+// BGP configures the embedded passive BGP speaker; it runs only when Listen is set.
+type BGP struct {
+	Listen   string
+	ASN      uint32
+	RouterID netip.Addr
+	Peers    []BGPPeer
+}
+
+// Enabled reports whether the BGP speaker is configured.
+func (b BGP) Enabled() bool { return b.Listen != "" }
+
+// BGPPeer is one passive neighbour, written ASN@ADDRESS.
+type BGPPeer struct {
+	ASN     uint32
+	Address netip.Addr
+}
+
+func (p BGPPeer) String() string { return fmt.Sprintf("%d@%s", p.ASN, p.Address) }
+
+// Timing controls object lifetimes and when they are reissued.
+type Timing struct {
+	ROAValidity           time.Duration
+	ROAReissueBefore      time.Duration
+	ManifestValidity      time.Duration // manifests and CRLs
+	ManifestReissueBefore time.Duration
+}
+
+// Schedule holds robfig/cron specs ("@every 10s" included).
+type Schedule struct {
+	ExpiryAudit      string
+	ConsistencyAudit string
+	BGPAudit         string
+}
+
+// Alerts configures the expiry audit's alerting.
+type Alerts struct {
+	ExpiryWarning time.Duration
+	Webhook       string // optional URL receiving JSON alerts
+}
+
+// RTRTimers are the values the RTR server announces in End of Data
+// (RFC 8210 §6), in seconds, and the minimum gap between Serial Notify PDUs.
+type RTRTimers struct {
+	Refresh        uint32
+	Retry          uint32
+	Expire         uint32
+	NotifyInterval time.Duration
+}
+
+// Default returns the embedded default configuration.
+func Default() *Config {
+	return &Config{
+		DataDir:   "./road-data",
+		HTTP:      "127.0.0.1:8080",
+		HTTPS:     "127.0.0.1:8443",
+		RTR:       "127.0.0.1:8282",
+		RsyncBase: "rsync://127.0.0.1:8873/repo/",
+		RRDPBase:  "https://127.0.0.1:8443/rrdp/",
+		LogLevel:  "info",
+		Resources: []netip.Prefix{
+			netip.MustParsePrefix("192.0.2.0/24"),
+			netip.MustParsePrefix("198.51.100.0/24"),
+			netip.MustParsePrefix("203.0.113.0/24"),
+			netip.MustParsePrefix("2001:db8::/32"),
+		},
+		ASNs: []ASRange{{Min: 64496, Max: 64511}},
+		Timing: Timing{
+			ROAValidity:           8736 * time.Hour,
+			ROAReissueBefore:      672 * time.Hour,
+			ManifestValidity:      24 * time.Hour,
+			ManifestReissueBefore: 8 * time.Hour,
+		},
+		Schedule: Schedule{
+			ExpiryAudit:      "@every 1h",
+			ConsistencyAudit: "@every 10m",
+			BGPAudit:         "@every 1h",
+		},
+		Alerts:    Alerts{ExpiryWarning: 72 * time.Hour},
+		RTRTimers: RTRTimers{Refresh: 3600, Retry: 600, Expire: 7200, NotifyInterval: 60 * time.Second},
+	}
+}
+
+// SlogLevel is LogLevel as a slog.Level (validated by Parse).
+func (c *Config) SlogLevel() slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+// Parse builds the configuration from args (without the program name and
+// subcommand) and the environment: defaults, then --config FILE, then
+// ROAD_DATA_DIR, then the flags. -h/--help returns an error wrapping
+// flag.ErrHelp.
+func Parse(args []string, getenv func(string) string) (*Config, error) {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	fv := &flagValues{}
+	fs := newFlagSet(fv)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, usageErr("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return nil, usageErr("unexpected argument %q", fs.Arg(0))
+	}
+	c := Default()
+	set := map[string]bool{}
+	fs.Visit(func(f *flagSetFlag) { set[f.Name] = true })
+	if set["config"] {
+		c.ConfigFile = fv.config
+		if err := loadFile(c, fv.config); err != nil {
+			return nil, err
+		}
+	}
+	if d := strings.TrimSpace(getenv(EnvDataDir)); d != "" && !set["data-dir"] {
+		c.DataDir = d
+	}
+	if err := fv.apply(c, set); err != nil {
+		return nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func usageErr(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrUsage, fmt.Sprintf(format, args...))
+}
