@@ -96,7 +96,9 @@ func TestFollowerFileAndFilter(t *testing.T) {
 	if ch, _ := f.Poll(context.Background()); ch {
 		t.Fatal("unchanged file re-read")
 	}
-	f.Filter = func(v vrp.Set, a []vrp.ASPA) (vrp.Set, []vrp.ASPA, error) { return nil, nil, errors.New("slurm broken") }
+	f.Filter = func(v vrp.Set, a []vrp.ASPA) (vrp.Set, []vrp.ASPA, error) {
+		return nil, nil, errors.New("slurm broken")
+	}
 	os.WriteFile(p, []byte(doc("2026-11-23T11:00:00Z")), 0o644)
 	os.Chtimes(p, time.Now().Add(time.Minute), time.Now().Add(time.Minute))
 	if _, err := f.Poll(context.Background()); err == nil || len(rec.calls) != 1 {

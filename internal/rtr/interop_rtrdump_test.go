@@ -6,8 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"regexp"
+	"strconv"
 	"testing"
 
 	"github.com/roadrpki/road/internal/vrp"
