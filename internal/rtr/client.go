@@ -28,11 +28,14 @@ type client struct {
 	serial    atomic.Uint32
 	hasSerial atomic.Bool
 	lastQuery atomic.Int64 // unix nanoseconds
+	resets    atomic.Uint64
+	serials   atomic.Uint64
 }
 
 func (c *client) status() ClientStatus {
 	st := ClientStatus{Remote: c.remote, Version: int(c.version.Load()), Serial: c.serial.Load(),
-		HasSerial: c.hasSerial.Load(), ConnectedSince: c.since}
+		HasSerial: c.hasSerial.Load(), ConnectedSince: c.since,
+		ResetQueries: c.resets.Load(), SerialQueries: c.serials.Load()}
 	if n := c.lastQuery.Load(); n != 0 {
 		st.LastQuery = time.Unix(0, n)
 	}
@@ -190,6 +193,7 @@ func (c *client) handle(m inbound) error {
 	switch p.Type {
 	case TypeResetQuery:
 		c.s.m.queries.WithLabelValues(vlabel(v), "reset").Inc()
+		c.resets.Add(1)
 		g := c.s.gen.Load()
 		if g == nil {
 			return c.noData(v, p.Raw)
@@ -197,6 +201,7 @@ func (c *client) handle(m inbound) error {
 		return c.sendResponse(g, g.fullResponse(v))
 	case TypeSerialQuery:
 		c.s.m.queries.WithLabelValues(vlabel(v), "serial").Inc()
+		c.serials.Add(1)
 		g := c.s.gen.Load()
 		if g == nil {
 			return c.noData(v, p.Raw)

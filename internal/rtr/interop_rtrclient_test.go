@@ -84,7 +84,8 @@ func TestInteropRtrclient(t *testing.T) {
 		b := changedSet(t, a)
 		s.Update(b, nil)
 		eventually(t, 30*time.Second, check(b))
-		if st := s.Status(); len(st.Clients) != 1 || st.Clients[0].Version != 1 || st.Clients[0].Serial != st.Serial {
+		if st := s.Status(); len(st.Clients) != 1 || st.Clients[0].Version != 1 || st.Clients[0].Serial != st.Serial ||
+			st.Clients[0].ResetQueries != 1 || st.Clients[0].SerialQueries < 1 {
 			t.Fatalf("status %+v", st)
 		}
 	}

@@ -191,6 +191,8 @@ type ClientStatus struct {
 	HasSerial      bool
 	ConnectedSince time.Time
 	LastQuery      time.Time
+	ResetQueries   uint64
+	SerialQueries  uint64
 }
 
 // Status returns the current serial, sessions and connected clients.
