@@ -11,16 +11,17 @@ import (
 
 // Reasons in a Suggestion.
 const (
-	SuggestNotFound         = "not-found"       // add: a seen route has no covering ROA
-	SuggestIntent           = "intent"          // add: an intended announcement is not Valid
-	SuggestReplaces         = "replaces"        // add: replaces a too-permissive ROA
-	SuggestUnseen           = "unseen"          // remove: authorizes nothing seen or intended
-	SuggestRedundant        = "redundant"       // remove: another ROA authorizes all it does
-	SuggestTooPermissive    = "too-permissive"  // remove: loose maxLength (RFC 9319), replaced
-	UnresolvedInvalid       = "invalid"         // a seen route left Invalid on purpose
-	UnresolvedASSet         = "as-set"          // origin NONE can never be Valid (RFC 6811 §2)
-	UnresolvedNotHeldIntent = "not-held-intent" // an intent outside the CA's resources
-	UnresolvedNotHeldROA    = "not-held-roa"    // a configured ROA outside the resources; left alone
+	SuggestNotFound         = "not-found"        // add: a seen route has no covering ROA
+	SuggestIntent           = "intent"           // add: an intended announcement is not Valid
+	SuggestReplaces         = "replaces"         // add: replaces a too-permissive ROA
+	SuggestUnseen           = "unseen"           // remove: authorizes nothing seen or intended
+	SuggestRedundant        = "redundant"        // remove: another ROA authorizes all it does
+	SuggestTooPermissive    = "too-permissive"   // remove: loose maxLength (RFC 9319), replaced
+	UnresolvedInvalid       = "invalid"          // a seen route left Invalid on purpose
+	UnresolvedASSet         = "as-set"           // origin NONE can never be Valid (RFC 6811 §2)
+	UnresolvedNotHeldIntent = "not-held-intent"  // an intent outside the CA's resources
+	UnresolvedNotHeldROA    = "not-held-roa"     // a configured ROA outside the resources; left alone
+	UnresolvedKept          = "kept-disallowing" // an unseen or too-permissive ROA kept so an Invalid route stays Invalid
 )
 
 // SuggestedAdd is a ROA to add and what it makes Valid.
@@ -77,12 +78,8 @@ func Suggest(roas vrp.Set, routes route.Source, intents []Intent, held func(neti
 
 	var sug Suggestion
 	targets := map[uint32][]netip.Prefix{}
-	var validNow []route.Route
 	for _, r := range seen {
 		st := curIdx.Validate(r.Prefix, r.Origin, r.NoOrigin)
-		if st == vrp.Valid {
-			validNow = append(validNow, r)
-		}
 		if !r.NoOrigin && r.Origin != 0 && st != vrp.Invalid {
 			targets[r.Origin] = append(targets[r.Origin], r.Prefix)
 		}
@@ -137,25 +134,7 @@ func Suggest(roas vrp.Set, routes route.Source, intents []Intent, held func(neti
 	final := vrp.NewSet(append(kept, added...))
 	final = dropRedundant(final, removeReason)
 
-	// Safety net: nothing Valid today may lose validity.
-	for restored := true; restored; {
-		restored = false
-		idx := vrp.NewIndex(final)
-		for _, r := range validNow {
-			if idx.Validate(r.Prefix, r.Origin, r.NoOrigin) == vrp.Valid {
-				continue
-			}
-			for _, v := range curIdx.Covering(r.Prefix) {
-				if vrp.Matches(v, r.Prefix.Bits(), r.Origin, r.NoOrigin) {
-					delete(removeReason, v)
-					final = vrp.NewSet(append(final, v))
-					restored = true
-					break
-				}
-			}
-		}
-	}
-
+	final = restoreProtection(final, seen, curIdx, removeReason, &sug)
 	sug.Resulting = final
 	adds, removes := final.Diff(cur)
 	resIdx := vrp.NewIndex(final)
@@ -310,4 +289,49 @@ func sortedKeys[V any](m map[uint32]V) []uint32 {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// restoreProtection is the safety net: a route Valid today must stay Valid and
+// a route Invalid today must not become NotFound (which ROV would accept)
+// unless an intent made it Valid. It puts back removed ROAs until both hold;
+// putting back only adds coverage, and dropping redundant ROAs changes no
+// route's state, so the loop ends.
+func restoreProtection(final vrp.Set, seen []route.Route, curIdx *vrp.Index, removeReason map[vrp.VRP]string, sug *Suggestion) vrp.Set {
+	kept := map[vrp.VRP]string{}
+	for changed := true; changed; {
+		changed = false
+		idx := vrp.NewIndex(final)
+		var back []vrp.VRP
+		for _, r := range seen {
+			before := curIdx.Validate(r.Prefix, r.Origin, r.NoOrigin)
+			after := idx.Validate(r.Prefix, r.Origin, r.NoOrigin)
+			lost := before == vrp.Valid && after != vrp.Valid
+			exposed := before == vrp.Invalid && after == vrp.NotFound
+			if !lost && !exposed {
+				continue
+			}
+			for _, v := range curIdx.Covering(r.Prefix) {
+				if exposed || vrp.Matches(v, r.Prefix.Bits(), r.Origin, r.NoOrigin) {
+					if why, ok := removeReason[v]; ok && exposed {
+						kept[v] = why
+					}
+					back = append(back, v)
+					break
+				}
+			}
+		}
+		if len(back) > 0 {
+			for _, v := range back {
+				delete(removeReason, v)
+			}
+			final = dropRedundant(vrp.NewSet(append(slices.Clone([]vrp.VRP(final)), back...)), removeReason)
+			changed = true
+		}
+	}
+	for v := range kept {
+		if final.Contains(v) {
+			sug.Unresolved = append(sug.Unresolved, Unresolved{Reason: UnresolvedKept, ROA: ptr(v)})
+		}
+	}
+	return final
 }
