@@ -22,6 +22,7 @@ const (
 	UnresolvedNotHeldIntent = "not-held-intent"  // an intent outside the CA's resources
 	UnresolvedNotHeldROA    = "not-held-roa"     // a configured ROA outside the resources; left alone
 	UnresolvedKept          = "kept-disallowing" // an unseen or too-permissive ROA kept so an Invalid route stays Invalid
+	UnresolvedASSetConflict = "as-set-conflict"  // no ROA possible: it would make a NotFound AS_SET route Invalid
 )
 
 // SuggestedAdd is a ROA to add and what it makes Valid.
@@ -78,8 +79,12 @@ func Suggest(roas vrp.Set, routes route.Source, intents []Intent, held func(neti
 
 	var sug Suggestion
 	targets := map[uint32][]netip.Prefix{}
+	var asSets []netip.Prefix // NotFound AS_SET routes: any covering ROA would make them Invalid
 	for _, r := range seen {
 		st := curIdx.Validate(r.Prefix, r.Origin, r.NoOrigin)
+		if r.NoOrigin && st == vrp.NotFound {
+			asSets = append(asSets, r.Prefix)
+		}
 		if !r.NoOrigin && r.Origin != 0 && st != vrp.Invalid {
 			targets[r.Origin] = append(targets[r.Origin], r.Prefix)
 		}
@@ -128,7 +133,7 @@ func Suggest(roas vrp.Set, routes route.Source, intents []Intent, held func(neti
 	keptIdx := vrp.NewIndex(vrp.NewSet(slices.Clone(kept)))
 	var added []vrp.VRP
 	for _, asn := range sortedKeys(targets) {
-		added = append(added, tightROAs(asn, targets[asn], keptIdx)...)
+		added = append(added, tightROAs(asn, targets[asn], keptIdx, asSets)...)
 	}
 
 	final := vrp.NewSet(append(kept, added...))
@@ -154,8 +159,15 @@ func Suggest(roas vrp.Set, routes route.Source, intents []Intent, held func(neti
 		switch {
 		case r.NoOrigin:
 			sug.Unresolved = append(sug.Unresolved, Unresolved{Reason: UnresolvedASSet, Route: ptr(r), State: st})
+		case st == vrp.ReasonNotFound && r.Origin != 0:
+			sug.Unresolved = append(sug.Unresolved, Unresolved{Reason: UnresolvedASSetConflict, Route: ptr(r), State: st})
 		case st != vrp.ReasonValid && st != vrp.ReasonNotFound:
 			sug.Unresolved = append(sug.Unresolved, Unresolved{Reason: UnresolvedInvalid, Route: ptr(r), State: st})
+		}
+	}
+	for _, it := range heldIntents {
+		if st := resIdx.Classify(it.Prefix, it.Origin, false); st != vrp.ReasonValid {
+			sug.Unresolved = append(sug.Unresolved, Unresolved{Reason: UnresolvedASSetConflict, Intent: ptr(it), State: st})
 		}
 	}
 	slices.SortStableFunc(sug.Unresolved, func(a, b Unresolved) int {
@@ -183,7 +195,10 @@ func authorizesAny(v vrp.VRP, ps []netip.Prefix) bool {
 // tightROAs covers the targets of asn that idx does not make Valid, shortest
 // prefix first, each with the largest maxLength RFC 9319 allows given all of
 // asn's targets, so a complete set of more-specifics folds into one ROA.
-func tightROAs(asn uint32, targets []netip.Prefix, idx *vrp.Index) []vrp.VRP {
+//
+// A target inside which a NotFound AS_SET route is seen gets no ROA: that
+// route can never be Valid (RFC 6811 §2) and would turn Invalid.
+func tightROAs(asn uint32, targets []netip.Prefix, idx *vrp.Index, asSets []netip.Prefix) []vrp.VRP {
 	todo := slices.Clone(targets)
 	slices.SortFunc(todo, func(a, b netip.Prefix) int {
 		if c := cmp.Compare(a.Bits(), b.Bits()); c != 0 {
@@ -193,7 +208,8 @@ func tightROAs(asn uint32, targets []netip.Prefix, idx *vrp.Index) []vrp.VRP {
 	})
 	var out []vrp.VRP
 	for _, p := range todo {
-		if idx.Validate(p, asn, false) == vrp.Valid || authorizesAnyOf(out, p) {
+		if idx.Validate(p, asn, false) == vrp.Valid || authorizesAnyOf(out, p) ||
+			slices.ContainsFunc(asSets, func(a netip.Prefix) bool { return covers(p, a) }) {
 			continue
 		}
 		probe := vrp.VRP{Prefix: p, MaxLen: uint8(p.Addr().BitLen()), ASN: asn}
