@@ -1,0 +1,456 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/roadrpki/road/internal/api"
+	"github.com/roadrpki/road/internal/vrp"
+)
+
+// command is one roactl subcommand. flags registers its own flags and returns
+// the value run receives as opts.
+type command struct {
+	synopsis string
+	help     string
+	minArgs  int
+	maxArgs  int // -1: unbounded
+	flags    func(fs *flag.FlagSet) any
+	run      func(ctx context.Context, c *cli, opts any, args []string) error
+}
+
+func noFlags(*flag.FlagSet) any { return nil }
+
+var topCommands = map[string]*command{
+	"status": {synopsis: "", help: "daemon, CA, publication serial, RP and RTR state",
+		maxArgs: 0, flags: noFlags, run: runStatus},
+	"expiry": {synopsis: "[--within 30d]", help: "objects and VRPs by effective expiry",
+		maxArgs: 0, flags: expiryFlags, run: runExpiry},
+	"history": {synopsis: "", help: "append-only log of every change: who, when, what, findings, overrides",
+		maxArgs: 0, flags: noFlags, run: runHistory},
+}
+
+var groups = map[string]map[string]*command{
+	"intent": {
+		"add": {synopsis: "PREFIX ASN [--note T]", help: "record an intended announcement",
+			minArgs: 2, maxArgs: 2, flags: intentFlags, run: runIntentAdd},
+		"remove": {synopsis: "PREFIX ASN", help: "forget an intended announcement",
+			minArgs: 2, maxArgs: 2, flags: noFlags, run: runIntentRemove},
+		"list": {help: "list intended announcements", flags: noFlags, run: runIntentList},
+	},
+	"roa": {
+		"list": {help: "configured ROAs with their published object, not-after, state",
+			flags: noFlags, run: runROAList},
+		"add": {synopsis: `"ROA"... [--dry-run] [--force --reason T] [--comment T]`,
+			help:    `add ROAs ("PREFIX[-MAXLEN] => ASN"); a proposal with only additions`,
+			minArgs: 1, maxArgs: -1, flags: proposeFlags, run: runROAAdd},
+		"remove": {synopsis: `"ROA"... [--dry-run] [--force --reason T]`,
+			help:    "remove ROAs; a proposal with only removals",
+			minArgs: 1, maxArgs: -1, flags: proposeFlags, run: runROARemove},
+		"propose": {synopsis: `--add "ROA"... --remove "ROA"... [--dry-run] [--force --reason T] [--comment T]`,
+			help: "atomic change; prints findings; exit 3 when blocked", flags: proposeFlags, run: runPropose},
+	},
+	"bgp": {
+		"routes": {synopsis: "[PREFIX]", help: "the live route table (prefix, origin, peers seen)",
+			maxArgs: 1, flags: noFlags, run: runBGPRoutes},
+		"import": {synopsis: "FILE", help: "import MRT (TABLE_DUMP_V2, gzip/bzip2) or text \"PREFIX ORIGIN\" lines; - reads stdin",
+			minArgs: 1, maxArgs: 1, flags: noFlags, run: runBGPImport},
+		"analyze": {help: "ROA set vs routes", flags: noFlags, run: getter(func(ctx context.Context, cl *api.Client, out any) error {
+			return cl.BGPAnalysis(ctx, out)
+		})},
+		"suggest": {help: "minimal ROA suggestions for the routes", flags: noFlags, run: getter(func(ctx context.Context, cl *api.Client, out any) error {
+			return cl.BGPSuggestions(ctx, out)
+		})},
+	},
+	"audit": {
+		"run": {synopsis: "consistency|expiry|bgp", help: "run an audit now",
+			minArgs: 1, maxArgs: 1, flags: noFlags, run: runAudit},
+		"list": {help: "past audit results", flags: noFlags, run: getter(func(ctx context.Context, cl *api.Client, out any) error {
+			return cl.Audits(ctx, out)
+		})},
+	},
+	"rp": {
+		"vrps": {help: "VRPs the bundled relying party validated", flags: noFlags, run: getter(func(ctx context.Context, cl *api.Client, out any) error {
+			return cl.RPVRPs(ctx, out)
+		})},
+		"status": {help: "the bundled relying party's last run", flags: noFlags, run: getter(func(ctx context.Context, cl *api.Client, out any) error {
+			return cl.RPStatus(ctx, out)
+		})},
+	},
+}
+
+// getter runs a GET whose answer is rendered generically (tables from JSON).
+func getter(fetch func(ctx context.Context, cl *api.Client, out any) error) func(context.Context, *cli, any, []string) error {
+	return func(ctx context.Context, c *cli, _ any, _ []string) error {
+		cl, err := c.api()
+		if err != nil {
+			return err
+		}
+		if err := fetch(ctx, cl, nil); err != nil {
+			return err
+		}
+		return c.renderGeneric()
+	}
+}
+
+func runStatus(ctx context.Context, c *cli, _ any, _ []string) error {
+	cl, err := c.api()
+	if err != nil {
+		return err
+	}
+	st, err := cl.Status(ctx)
+	if err != nil {
+		return err
+	}
+	if c.jsonOut() {
+		return c.printRaw()
+	}
+	printStatus(c.stdout, st)
+	return nil
+}
+
+// --- intents
+
+type intentOpts struct{ note string }
+
+func intentFlags(fs *flag.FlagSet) any {
+	o := &intentOpts{}
+	fs.StringVar(&o.note, "note", "", "free-text `note` (who announces it, why)")
+	return o
+}
+
+// parseIntent validates PREFIX ASN locally.
+func parseIntent(args []string) (api.Intent, error) {
+	p, err := vrp.ParsePrefix(args[0])
+	if err != nil {
+		return api.Intent{}, usagef("bad prefix %q: %v", args[0], err)
+	}
+	asn, err := vrp.ParseASN(args[1])
+	if err != nil {
+		return api.Intent{}, usagef("bad ASN %q: %v", args[1], err)
+	}
+	return api.Intent{Prefix: p.String(), Origin: asn}, nil
+}
+
+func runIntentAdd(ctx context.Context, c *cli, opts any, args []string) error {
+	in, err := parseIntent(args)
+	if err != nil {
+		return err
+	}
+	in.Note = opts.(*intentOpts).note
+	cl, err := c.api()
+	if err != nil {
+		return err
+	}
+	if _, err := cl.AddIntent(ctx, in); err != nil {
+		return err
+	}
+	if c.jsonOut() {
+		return c.printRaw()
+	}
+	fmt.Fprintf(c.stdout, "added intent %s AS%d\n", in.Prefix, in.Origin)
+	return nil
+}
+
+func runIntentRemove(ctx context.Context, c *cli, _ any, args []string) error {
+	in, err := parseIntent(args)
+	if err != nil {
+		return err
+	}
+	cl, err := c.api()
+	if err != nil {
+		return err
+	}
+	if _, err := cl.RemoveIntent(ctx, in); err != nil {
+		return err
+	}
+	if c.jsonOut() {
+		return c.printRaw()
+	}
+	fmt.Fprintf(c.stdout, "removed intent %s AS%d\n", in.Prefix, in.Origin)
+	return nil
+}
+
+func runIntentList(ctx context.Context, c *cli, _ any, _ []string) error {
+	cl, err := c.api()
+	if err != nil {
+		return err
+	}
+	l, err := cl.Intents(ctx)
+	if err != nil {
+		return err
+	}
+	if c.jsonOut() {
+		return c.printRaw()
+	}
+	printIntents(c.stdout, l.Intents)
+	return nil
+}
+
+// --- ROAs and proposals
+
+func runROAList(ctx context.Context, c *cli, _ any, _ []string) error {
+	cl, err := c.api()
+	if err != nil {
+		return err
+	}
+	l, err := cl.ROAs(ctx)
+	if err != nil {
+		return err
+	}
+	if c.jsonOut() {
+		return c.printRaw()
+	}
+	printROAs(c.stdout, l.ROAs)
+	return nil
+}
+
+// listFlag collects a repeatable flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ", ") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+type proposeOpts struct {
+	add, remove     listFlag
+	dryRun, force   bool
+	reason, comment string
+}
+
+func proposeFlags(fs *flag.FlagSet) any {
+	o := &proposeOpts{}
+	fs.Var(&o.add, "add", "`ROA` to add, \"PREFIX[-MAXLEN] => ASN\" (repeatable)")
+	fs.Var(&o.remove, "remove", "`ROA` to remove (repeatable)")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "run the safety checks only; change nothing")
+	fs.BoolVar(&o.force, "force", false, "override blocking findings that can be overridden (needs --reason)")
+	fs.StringVar(&o.reason, "reason", "", "why the override is needed (goes to history)")
+	fs.StringVar(&o.comment, "comment", "", "`comment` stored with the added ROAs")
+	return o
+}
+
+// parseROAs validates every ROA string locally (vrp.Parse) before any request.
+func parseROAs(ss []string, comment string) ([]api.ROA, error) {
+	out := make([]api.ROA, 0, len(ss))
+	for _, s := range ss {
+		v, err := vrp.Parse(s)
+		if err != nil {
+			return nil, usagef("bad ROA: %v (want \"PREFIX[-MAXLEN] => ASN\", e.g. \"192.0.2.0/24 => AS64496\")", err)
+		}
+		out = append(out, api.ROA{Prefix: v.Prefix.String(), MaxLength: int(v.MaxLen), ASN: v.ASN, Comment: comment})
+	}
+	return out, nil
+}
+
+func runROAAdd(ctx context.Context, c *cli, opts any, args []string) error {
+	o := opts.(*proposeOpts)
+	o.add = append(o.add, args...)
+	return propose(ctx, c, o)
+}
+
+func runROARemove(ctx context.Context, c *cli, opts any, args []string) error {
+	o := opts.(*proposeOpts)
+	o.remove = append(o.remove, args...)
+	return propose(ctx, c, o)
+}
+
+func runPropose(ctx context.Context, c *cli, opts any, args []string) error {
+	o := opts.(*proposeOpts)
+	if len(args) > 0 {
+		return usagef("roa propose takes ROAs only with --add and --remove, not %q", args[0])
+	}
+	return propose(ctx, c, o)
+}
+
+func propose(ctx context.Context, c *cli, o *proposeOpts) error {
+	add, err := parseROAs(o.add, o.comment)
+	if err != nil {
+		return err
+	}
+	remove, err := parseROAs(o.remove, "")
+	if err != nil {
+		return err
+	}
+	if len(add)+len(remove) == 0 {
+		return usagef("nothing to propose: give --add and/or --remove ROAs")
+	}
+	if o.force && strings.TrimSpace(o.reason) == "" {
+		return usagef("--force needs --reason T (the reason goes to history)")
+	}
+	if o.reason != "" && !o.force {
+		return usagef("--reason is only used with --force")
+	}
+	cl, err := c.api()
+	if err != nil {
+		return err
+	}
+	res, _, err := cl.Propose(ctx, &api.ProposalRequest{Add: add, Remove: remove, DryRun: o.dryRun, Force: o.force, Reason: o.reason})
+	if err != nil {
+		return err
+	}
+	if c.jsonOut() {
+		if err := c.printRaw(); err != nil {
+			return err
+		}
+	} else {
+		printProposal(c.stdout, res, len(add), len(remove))
+	}
+	if res.Blocked {
+		return errBlocked
+	}
+	return nil
+}
+
+// --- BGP, expiry, audits
+
+func runBGPRoutes(ctx context.Context, c *cli, _ any, args []string) error {
+	prefix := ""
+	if len(args) == 1 {
+		p, err := vrp.ParsePrefix(args[0])
+		if err != nil {
+			return usagef("bad prefix %q: %v", args[0], err)
+		}
+		prefix = p.String()
+	}
+	cl, err := c.api()
+	if err != nil {
+		return err
+	}
+	if err := cl.BGPRoutes(ctx, prefix, nil); err != nil {
+		return err
+	}
+	return c.renderGeneric()
+}
+
+func runBGPImport(ctx context.Context, c *cli, _ any, args []string) error {
+	var r io.Reader
+	name := args[0]
+	if name == "-" {
+		r, name = c.stdin, "stdin"
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return usagef("bgp import: %v", err)
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			return usagef("bgp import: %s is a directory", name)
+		}
+		r, name = f, filepath.Base(name)
+	}
+	cl, err := c.api()
+	if err != nil {
+		return err
+	}
+	if err := cl.BGPImport(ctx, name, r, nil); err != nil {
+		return err
+	}
+	return c.renderGeneric()
+}
+
+type expiryOpts struct{ within string }
+
+func expiryFlags(fs *flag.FlagSet) any {
+	o := &expiryOpts{}
+	fs.StringVar(&o.within, "within", "", "only what expires within this `duration` (30d, 72h)")
+	return o
+}
+
+// parseDays reads a Go duration or a whole number of days ("30d").
+func parseDays(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		d, err := strconv.ParseUint(n, 10, 16)
+		if err == nil {
+			return time.Duration(d) * 24 * time.Hour, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q is not a positive duration such as 30d or 72h", s)
+	}
+	return d, nil
+}
+
+func runExpiry(ctx context.Context, c *cli, opts any, _ []string) error {
+	var within time.Duration
+	if s := opts.(*expiryOpts).within; s != "" {
+		d, err := parseDays(s)
+		if err != nil {
+			return usagef("--within: %v", err)
+		}
+		within = d
+	}
+	cl, err := c.api()
+	if err != nil {
+		return err
+	}
+	if err := cl.Expiry(ctx, within, nil); err != nil {
+		return err
+	}
+	return c.renderGeneric()
+}
+
+func runAudit(ctx context.Context, c *cli, _ any, args []string) error {
+	switch args[0] {
+	case "consistency", "expiry", "bgp":
+	default:
+		return usagef("audit run %q: want consistency, expiry or bgp", args[0])
+	}
+	cl, err := c.api()
+	if err != nil {
+		return err
+	}
+	if err := cl.RunAudit(ctx, args[0], nil); err != nil {
+		return err
+	}
+	return c.renderGeneric()
+}
+
+func runHistory(ctx context.Context, c *cli, _ any, _ []string) error {
+	cl, err := c.api()
+	if err != nil {
+		return err
+	}
+	h, err := cl.History(ctx)
+	if err != nil {
+		return err
+	}
+	if c.jsonOut() {
+		return c.printRaw()
+	}
+	printHistory(c.stdout, h.Entries)
+	return nil
+}
+
+// --- output helpers shared by the commands
+
+func (c *cli) jsonOut() bool { return c.g.output == "json" }
+
+// printRaw prints the server's last answer as-is, indented.
+func (c *cli) printRaw() error {
+	fmt.Fprintln(c.stdout, indentJSON(c.raw))
+	return nil
+}
+
+// renderGeneric prints the last answer: as-is with -o json, else as tables.
+func (c *cli) renderGeneric() error {
+	if c.jsonOut() {
+		return c.printRaw()
+	}
+	return renderJSONTable(c.stdout, c.raw)
+}
+
+func compactJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
