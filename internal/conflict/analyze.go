@@ -11,10 +11,20 @@ import (
 )
 
 // Analyze checks a proposal. It never fails: malformed parts of the proposal
-// become blocking findings. Removing a ROA that is not configured is a
-// blocking, non-overridable not-found-roa: it is almost always a typo (wrong
-// maxLength or ASN) that would leave the ROA the operator meant to withdraw in
-// place, and forcing a no-op has no use.
+// become blocking findings.
+//
+// Decisions beyond DESIGN.md's table:
+//   - Removing a ROA that is not configured is a blocking, non-overridable
+//     not-found-roa: it is almost always a typo (wrong maxLength or ASN) that
+//     would leave the ROA the operator meant to withdraw in place, and forcing
+//     a no-op has no use.
+//   - A prefix with host bits, a zone or an IPv4-mapped address is a blocking,
+//     non-overridable bad-prefix; a bad maxLength is bad-maxlength (same rules).
+//   - A ROA both added and removed is kept (add-and-remove, info).
+//   - Only routes and intents inside a changed prefix are evaluated: no other
+//     route's state can change. An intent there must be Valid afterwards even
+//     if it was not Valid before (the change touches its space).
+//   - AS0 ROAs are never unseen and never loose: they authorize nothing.
 func Analyze(in Input) Result {
 	a := analyzer{in: in, held: heldChecker(in.Held, in.HeldFunc)}
 	if a.in.Routes == nil {
