@@ -242,11 +242,21 @@ func parseROAs(ss []string, comment string) ([]api.ROA, error) {
 	for _, s := range ss {
 		v, err := vrp.Parse(s)
 		if err != nil {
-			return nil, usagef("bad ROA: %v (want \"PREFIX[-MAXLEN] => ASN\", e.g. \"192.0.2.0/24 => AS64496\")", err)
+			return nil, usagef("bad ROA %q: %s", s, roaErrorText(s, err))
 		}
 		out = append(out, api.ROA{Prefix: v.Prefix.String(), MaxLength: int(v.MaxLen), ASN: v.ASN, Comment: comment})
 	}
 	return out, nil
+}
+
+// roaErrorText is vrp.Parse's reason without the repeated input, plus the syntax.
+func roaErrorText(s string, err error) string {
+	q := strconv.Quote(s)
+	msg := strings.ReplaceAll(strings.ReplaceAll(err.Error(), q+": ", ""), ": "+q, "")
+	if !strings.Contains(msg, "PREFIX[-MAXLEN]") {
+		msg += ` (want "PREFIX[-MAXLEN] => ASN", e.g. "192.0.2.0/24 => AS64496")`
+	}
+	return msg
 }
 
 func runROAAdd(ctx context.Context, c *cli, opts any, args []string) error {

@@ -154,12 +154,21 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		return errHelp
 	}
 	if g, ok := groups[name]; ok {
-		if len(rest) == 0 || rest[0] == "-h" || rest[0] == "-help" || rest[0] == "--help" {
-			printGroupUsage(c.stdout, name, g)
-			if len(rest) == 0 {
-				return usagef("%s needs a subcommand: %s", name, strings.Join(subNames(g), ", "))
+		// Global flags may also sit between the group and its subcommand.
+		gfs := flag.NewFlagSet("roactl "+name, flag.ContinueOnError)
+		gfs.SetOutput(io.Discard)
+		c.addGlobals(gfs)
+		if err := gfs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				printGroupUsage(c.stdout, name, g)
+				return errHelp
 			}
-			return errHelp
+			return usagef("%s: %v (see roactl %s --help)", name, err, name)
+		}
+		rest = gfs.Args()
+		if len(rest) == 0 {
+			printGroupUsage(c.stderr, name, g)
+			return usagef("%s needs a subcommand: %s", name, strings.Join(subNames(g), ", "))
 		}
 		sub, ok := g[rest[0]]
 		if !ok {
