@@ -146,13 +146,21 @@ func Import(ctx context.Context, r io.Reader) (ImportStats, []route.Route, error
 	if err != nil {
 		return st, nil, err
 	}
-	routes := make([]route.Route, 0, len(state))
+	type keyed struct {
+		k key
+		r route.Route
+	}
+	ks := make([]keyed, 0, len(state))
 	for _, rt := range state {
-		routes = append(routes, rt)
+		ks = append(ks, keyed{routeKey(rt), rt})
 	}
 	clear(state)
-	slices.SortFunc(routes, func(a, b route.Route) int { return compareKey(routeKey(a), routeKey(b)) })
-	routes = slices.Compact(routes)
+	slices.SortFunc(ks, func(a, b keyed) int { return compareKey(a.k, b.k) })
+	ks = slices.CompactFunc(ks, func(a, b keyed) bool { return a.k == b.k })
+	routes := make([]route.Route, len(ks))
+	for i := range ks {
+		routes[i] = ks[i].r
+	}
 	st.Unique = len(routes)
 	for i := range routes {
 		if i == 0 || routes[i].Prefix != routes[i-1].Prefix {

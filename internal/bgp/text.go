@@ -102,7 +102,8 @@ func parseASN(s string) (uint32, bool) {
 // parseBgpdumpLine parses one `bgpdump -m` line. With ADD-PATH
 // (TABLE_DUMP2_AP, BGP4MP_AP) a path id field precedes the AS path.
 func parseBgpdumpLine(line string) (Event, string) {
-	f := strings.Split(line, "|")
+	var buf [16]string
+	f := splitFields(line, buf[:0])
 	if len(f) < 6 {
 		return Event{}, ReasonBadLine
 	}
@@ -190,4 +191,18 @@ func textOrigin(path string) (originKind, uint32, bool) {
 	}
 	asn, ok := parseASN(last)
 	return originAS, asn, ok
+}
+
+// splitFields splits on '|' into dst without allocating for the usual
+// bgpdump line (up to 16 fields; further text stays in the last field).
+func splitFields(line string, dst []string) []string {
+	for len(dst) < cap(dst)-1 {
+		i := strings.IndexByte(line, '|')
+		if i < 0 {
+			break
+		}
+		dst = append(dst, line[:i])
+		line = line[i+1:]
+	}
+	return append(dst, line)
 }
