@@ -1,6 +1,7 @@
 package testpeers
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -28,23 +29,59 @@ type process struct {
 // helpers: rpki-client's privilege-separated children, exabgp's API process).
 func startProcess(t testing.TB, logPath string, env []string, name string, args ...string) *process {
 	t.Helper()
+	return startProcessLines(t, logPath, env, nil, name, args...)
+}
+
+// maxLine bounds one output line of a peer read through onLine.
+const maxLine = 1 << 20
+
+// startProcessLines is startProcess that also hands every output line (stdout
+// and stderr through one pipe, so their order is kept) to onLine, from one
+// goroutine, before appending it to the log.
+func startProcessLines(t testing.TB, logPath string, env []string, onLine func(string), name string, args ...string) *process {
+	t.Helper()
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		t.Fatalf("testpeers: log for %s: %v", name, err)
 	}
 	cmd := exec.Command(name, args...)
-	cmd.Stdout = logFile
-	cmd.Stderr = logFile
 	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var pr, pw *os.File
+	if onLine == nil {
+		cmd.Stdout, cmd.Stderr = logFile, logFile
+	} else {
+		if pr, pw, err = os.Pipe(); err != nil {
+			t.Fatalf("testpeers: pipe: %v", err)
+		}
+		cmd.Stdout, cmd.Stderr = pw, pw
+	}
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		t.Fatalf("testpeers: start %s: %v", name, err)
 	}
-	logFile.Close()
 	p := &process{name: name, cmd: cmd, logPath: logPath, done: make(chan struct{})}
+	readerDone := make(chan struct{})
+	if onLine == nil {
+		logFile.Close()
+		close(readerDone)
+	} else {
+		pw.Close()
+		go func() {
+			defer close(readerDone)
+			defer logFile.Close()
+			defer pr.Close()
+			sc := bufio.NewScanner(pr)
+			sc.Buffer(make([]byte, 64<<10), maxLine)
+			for sc.Scan() {
+				onLine(sc.Text())
+				logFile.WriteString(sc.Text() + "\n")
+			}
+		}()
+	}
 	go func() {
 		p.err = cmd.Wait()
+		<-readerDone
 		close(p.done)
 	}()
 	t.Cleanup(p.stop)
