@@ -77,15 +77,21 @@ func (c *Client) Propose(ctx context.Context, req *ProposalRequest) (*ProposalRe
 	if err != nil {
 		return nil, 0, err
 	}
-	var v ProposalResult
+	var v struct {
+		ProposalResult
+		Error *Error `json:"error"` // a 409 that is an error, not a blocked proposal
+	}
 	status, err := c.Do(ctx, http.MethodPost, "/roas/proposals", nil, bytes.NewReader(body), jsonHeader(), &v, http.StatusConflict)
 	if err != nil {
 		return nil, status, err
 	}
 	if status == http.StatusConflict {
+		if v.Error != nil && v.Error.Code != "" {
+			return nil, status, &APIError{Status: status, Code: v.Error.Code, Message: v.Error.Message, Details: v.Error.Details}
+		}
 		v.Blocked = true
 	}
-	return &v, status, nil
+	return &v.ProposalResult, status, nil
 }
 
 // Intents is GET /api/v1/intents.

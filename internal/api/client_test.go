@@ -136,6 +136,15 @@ func TestProposeBlocked(t *testing.T) {
 	}
 }
 
+func TestProposeConflictError(t *testing.T) {
+	c, _ := fakeServer(t, http.StatusConflict, `{"error":{"code":"conflict","message":"another change is in progress"}}`)
+	res, status, err := c.Propose(context.Background(), &ProposalRequest{})
+	var ae *APIError
+	if res != nil || status != 409 || !errors.As(err, &ae) || ae.Code != "conflict" || ae.Message != "another change is in progress" {
+		t.Fatalf("res %+v status %d err %v", res, status, err)
+	}
+}
+
 func TestAPIError(t *testing.T) {
 	c, _ := fakeServer(t, http.StatusBadRequest, `{"error":{"code":"bad-request","message":"prefix \"x\" is bad","details":{"field":"prefix"}}}`)
 	_, err := c.Status(context.Background())
