@@ -204,7 +204,9 @@ func TestDecodeTableDumpV2(t *testing.T) {
 	path := func(asns ...uint32) []byte { return attr(0x40, attrASPath, seg(segSequence, 4, asns...)) }
 	entry := func(peer int, attrs []byte) []byte { return cat(u16(peer), u32(0), u16(len(attrs)), attrs) }
 	rib4 := cat(u32(0), nlri4("192.0.2.0/24"), u16(3), entry(0, path(64500, 64496)), entry(1, path(4200000000, 64497)), entry(7, path(1)))
-	entryAP := func(peer int, id uint32, attrs []byte) []byte { return cat(u16(peer), u32(0), u32(id), u16(len(attrs)), attrs) }
+	entryAP := func(peer int, id uint32, attrs []byte) []byte {
+		return cat(u16(peer), u32(0), u32(id), u16(len(attrs)), attrs)
+	}
 	rib6ap := cat(u32(1), nlri6("2001:db8::/32"), u16(2), entryAP(1, 11, path(4200000000, 64498)), entryAP(1, 12, path(4200000000, 64499)))
 	data := cat(mrtRec(mrtTableDumpV2, 2, rib4), // before the peer table
 		mrtRec(mrtTableDumpV2, tdv2PeerIndex, pit),

@@ -320,3 +320,19 @@ func (t *Table) filterBit(ix index, bit uint64) index {
 	clear(ix[len(out):])
 	return out
 }
+
+// RenamePeer changes the name shown for id (a dropped BGP session whose
+// routes are held for a while).
+func (t *Table) RenamePeer(id PeerID, name string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if int(id) >= MaxPeers || t.names[id] == "" || name == "" {
+		return
+	}
+	if _, taken := t.byName[name]; taken {
+		return
+	}
+	delete(t.byName, t.names[id])
+	t.names[id] = name
+	t.byName[name] = id
+}
