@@ -107,14 +107,21 @@ func RunRPKIClient(t testing.TB, o RPKIClientOptions) RPResult {
 // RPKIClientFile runs `rpki-client -t TAL -d CACHEDIR -f FILE` (file mode:
 // decode one object and validate it against the cache) and returns its
 // output. cacheDir should come from RPKIClientDir (or an earlier run's
-// CacheDir); a local FILE must be readable by _rpki-client. The error is
-// ErrFailed when rpki-client exits non-zero or prints "Validation: Failed".
+// CacheDir). FILE is an rsync:// or https:// URI or a local path (copied
+// where _rpki-client can read it, under its own base name). The error is
+// ErrFailed when rpki-client exits non-zero or prints a "Validation:" line
+// other than "Validation: OK".
 func RPKIClientFile(t testing.TB, tal, cacheDir, file string) (string, error) {
 	t.Helper()
 	Require(t, "rpki-client")
 	base := traversableDir(t, "testpeers-rpki-client-")
 	staged := stageTAL(t, tal, base)
 	chownToRPKIClient(t, cacheDir)
+	if !strings.HasPrefix(file, "rsync://") && !strings.HasPrefix(file, "https://") {
+		local := filepath.Join(base, filepath.Base(file))
+		copyFile(t, file, local, 0o644)
+		file = local
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), rpTimeout)
 	defer cancel()
 	res, err := runCommand(ctx, nil, "rpki-client", "-t", staged, "-d", cacheDir, "-f", file)
@@ -124,10 +131,23 @@ func RPKIClientFile(t testing.TB, tal, cacheDir, file string) (string, error) {
 		return out, err
 	case res.exitCode != 0:
 		return out, fmt.Errorf("%w: rpki-client -f %s exited %d", ErrFailed, file, res.exitCode)
-	case strings.Contains(out, "Validation: Failed"):
-		return out, fmt.Errorf("%w: rpki-client -f %s: Validation: Failed", ErrFailed, file)
+	}
+	if v, ok := fileValidation(out); ok && v != "OK" {
+		return out, fmt.Errorf("%w: rpki-client -f %s: Validation: %q", ErrFailed, file, v)
 	}
 	return out, nil
+}
+
+// fileValidation returns the value of rpki-client -f's "Validation:" line:
+// "OK", "Failed, <reason>", or "" when the object did not even parse (8.2
+// then still exits 0).
+func fileValidation(out string) (string, bool) {
+	for _, line := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(line, "Validation:"); ok {
+			return strings.TrimSpace(v), true
+		}
+	}
+	return "", false
 }
 
 // stageTAL copies the TAL, under its own base name (the TA name), into dir
