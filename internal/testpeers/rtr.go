@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -35,7 +36,8 @@ type RTRSession interface {
 // path vrpsJSON (re-read every -refresh seconds; pass "-refresh", "1" to see
 // file changes quickly), with -checktime=false and metrics on a free
 // 127.0.0.1 port. It waits until the file is loaded (or refused) and the port
-// listens, and returns stayrtr's PID. Killed in t.Cleanup.
+// listens, and returns stayrtr's PID. A "-bind", "[::1]:PORT" flag moves the
+// listener (it must stay on loopback). Killed in t.Cleanup.
 func StartStayRTR(t testing.TB, vrpsJSON string, port int, flags ...string) (pid int) {
 	t.Helper()
 	Require(t, "stayrtr")
@@ -47,6 +49,15 @@ func StartStayRTR(t testing.TB, vrpsJSON string, port int, flags ...string) (pid
 		"-metrics.addr", "127.0.0.1:" + strconv.Itoa(FreePort(t)),
 		"-cache", abs, "-checktime=false", "-refresh", "3600"}
 	args = append(args, flags...) // later flags win (Go flag package)
+	bindHost, bindPort := "127.0.0.1", port
+	if b := lastFlagValue(flags, "bind"); b != "" {
+		h, ps, err := net.SplitHostPort(b)
+		n, perr := strconv.Atoi(ps)
+		if err != nil || perr != nil || !isLoopbackHost(h) {
+			t.Fatalf("testpeers: stayrtr -bind %q: want a loopback host:port", b)
+		}
+		bindHost, bindPort = h, n
+	}
 	p := startProcess(t, filepath.Join(t.TempDir(), "stayrtr.log"), nil, "stayrtr", args...)
 	ctx, cancel := context.WithTimeout(context.Background(), syncTimeout)
 	defer cancel()
@@ -58,12 +69,27 @@ func StartStayRTR(t testing.TB, vrpsJSON string, port int, flags ...string) (pid
 		return strings.Contains(l, "Updated added") || strings.Contains(l, "level=error"), nil
 	})
 	if err == nil {
-		err = waitListening(ctx, p, "127.0.0.1", port)
+		err = waitListening(ctx, p, bindHost, bindPort)
 	}
 	if err != nil {
 		t.Fatalf("testpeers: stayrtr: %v\n%s", err, p.tail(4000))
 	}
 	return p.cmd.Process.Pid
+}
+
+// lastFlagValue returns the value of the last -name/--name flag in Go flag
+// syntax ("-name v" or "-name=v"), or "".
+func lastFlagValue(flags []string, name string) string {
+	v := ""
+	for i, f := range flags {
+		f = strings.TrimPrefix(strings.TrimPrefix(f, "-"), "-")
+		if f == name && i+1 < len(flags) {
+			v = flags[i+1]
+		} else if val, ok := strings.CutPrefix(f, name+"="); ok {
+			v = val
+		}
+	}
+	return v
 }
 
 // RTRDump runs `rtrdump -connect ADDR -rtr.version V -file out.json` (one

@@ -121,3 +121,46 @@ func TestRTRClientNeverSynced(t *testing.T) {
 		t.Fatalf("got %v, want ErrNoMatch", err)
 	}
 }
+
+// The clients over IPv6 loopback, against stayrtr bound to [::1].
+func TestRTRClientsOverIPv6(t *testing.T) {
+	Require(t, "stayrtr", "rtrdump", "rtrclient", "stdbuf", "bird", "birdc", "gobgpd", "gobgp")
+	file := filepath.Join(t.TempDir(), "vrps.json")
+	writeAtomic(t, file, stayRTRFile)
+	port := FreePort(t)
+	StartStayRTR(t, file, port, "-bind", fmt.Sprintf("[::1]:%d", port))
+	want := mustVRPs(t, rtrVRPs...)
+	got, err := RTRDump(t, fmt.Sprintf("[::1]:%d", port), 1)
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("rtrdump: %v %v", got, err)
+	}
+	for name, s := range map[string]RTRSession{
+		"rtrclient": StartRTRClient(t, "::1", port),
+		"bird":      StartBIRDRTR(t, "::1", port),
+		"gobgp":     StartGoBGPRTR(t, "::1", port),
+	} {
+		start := time.Now()
+		got, err := s.Table()
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("%s: got %v, %v; want %v", name, got, err, want)
+		}
+		t.Logf("%s: %d VRPs over [::1] in %v", name, len(got), time.Since(start))
+	}
+}
+
+func TestLastFlagValue(t *testing.T) {
+	for _, tc := range []struct {
+		flags []string
+		want  string
+	}{
+		{nil, ""},
+		{[]string{"-refresh", "1"}, ""},
+		{[]string{"-bind", "[::1]:1"}, "[::1]:1"},
+		{[]string{"--bind=127.0.0.2:5", "-refresh", "1"}, "127.0.0.2:5"},
+		{[]string{"-bind", "a", "-bind=b"}, "b"},
+	} {
+		if got := lastFlagValue(tc.flags, "bind"); got != tc.want {
+			t.Errorf("%v: %q, want %q", tc.flags, got, tc.want)
+		}
+	}
+}
