@@ -33,6 +33,7 @@ var (
 	oidCARepository    = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 5}
 	oidRPKIManifest    = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 10}
 	oidSignedObject    = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 11}
+	oidRPKINotify      = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 13}
 	oidCertPolicies    = asn1.ObjectIdentifier{2, 5, 29, 32}
 	oidRPKIPolicy      = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 14, 2}
 	oidIPAddrBlocks    = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 1, 7}
@@ -141,7 +142,8 @@ type testRepo struct {
 
 // buildTestRepo writes the repository into pub for rsync base
 // rsync://127.0.0.1:PORT/repo; ROA AS64496 for 192.0.2.0/24, 198.51.100.0/22-24, 2001:db8::/32-48.
-func buildTestRepo(t *testing.T, pub string, port int) *testRepo {
+// A notify URI (https://) goes into the TA's SIA as rpkiNotify (RFC 8182 §3.2).
+func buildTestRepo(t *testing.T, pub string, port int, notify ...string) *testRepo {
 	t.Helper()
 	Require(t, "openssl")
 	base := "rsync://127.0.0.1:" + itoa(port) + "/repo"
@@ -158,9 +160,7 @@ func buildTestRepo(t *testing.T, pub string, port int) *testRepo {
 		NotBefore: now.Add(-5 * time.Minute), NotAfter: now.Add(365 * 24 * time.Hour),
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 		SubjectKeyId: ski(t, r.taKey),
-		ExtraExtensions: append(rpkiExtensions(t, []accessDescription{
-			{oidCARepository, uriName(base + "/pp/")}, {oidRPKIManifest, uriName(base + "/pp/ta.mft")},
-		}),
+		ExtraExtensions: append(rpkiExtensions(t, taSIA(base, notify)),
 			ipAddrBlocks(t, []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("198.51.100.0/22")},
 				[]netip.Prefix{netip.MustParsePrefix("2001:db8::/32")}, false),
 			asIdentifiers(t, 64496, 64511, false)),
@@ -221,6 +221,14 @@ func buildTestRepo(t *testing.T, pub string, port int) *testRepo {
 	r.TAL = filepath.Join(t.TempDir(), "test.tal")
 	writeFile(t, r.TAL, []byte(base+"/ta/ta.cer\n\n"+base64.StdEncoding.EncodeToString(spki)+"\n"))
 	return r
+}
+
+func taSIA(base string, notify []string) []accessDescription {
+	sia := []accessDescription{{oidCARepository, uriName(base + "/pp/")}, {oidRPKIManifest, uriName(base + "/pp/ta.mft")}}
+	for _, n := range notify {
+		sia = append(sia, accessDescription{oidRPKINotify, uriName(n)})
+	}
+	return sia
 }
 
 // writeManifest (re)writes pp/ta.mft listing every other file in pp/ (RFC 9286 §4.2).

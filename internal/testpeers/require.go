@@ -31,6 +31,7 @@ func Require(t testing.TB, tools ...string) {
 	}
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("testpeers: missing tools %v (CI=true; run scripts/install-test-deps.sh)", missing)
+		return
 	}
 	t.Skipf("testpeers: missing tools %v", missing)
 }
