@@ -122,7 +122,7 @@ func killGroup(pid int, sig syscall.Signal) {
 	}
 }
 
-// log returns the process output so far (bounded to the last 64 KiB for messages).
+// log returns the process output so far.
 func (p *process) log() string {
 	b, err := os.ReadFile(p.logPath)
 	if err != nil {

@@ -164,3 +164,26 @@ func TestLastFlagValue(t *testing.T) {
 		}
 	}
 }
+
+// An empty cache: every client reports an empty (not failed) table after End of Data.
+func TestRTRClientsEmptyTable(t *testing.T) {
+	Require(t, "stayrtr", "rtrdump", "rtrclient", "stdbuf", "bird", "birdc", "gobgpd", "gobgp")
+	file := filepath.Join(t.TempDir(), "vrps.json")
+	writeAtomic(t, file, `{"roas":[]}`)
+	port := FreePort(t)
+	StartStayRTR(t, file, port)
+	got, err := RTRDump(t, fmt.Sprintf("127.0.0.1:%d", port), 1)
+	if err != nil || len(got) != 0 {
+		t.Fatalf("rtrdump: %v %v", got, err)
+	}
+	for name, s := range map[string]RTRSession{
+		"rtrclient": StartRTRClient(t, "127.0.0.1", port),
+		"bird":      StartBIRDRTR(t, "127.0.0.1", port),
+		"gobgp":     StartGoBGPRTR(t, "127.0.0.1", port),
+	} {
+		got, err := s.Table()
+		if err != nil || len(got) != 0 {
+			t.Errorf("%s: got %v, %v; want empty", name, got, err)
+		}
+	}
+}
