@@ -1,0 +1,97 @@
+package rtr
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// TestTLSAndMetrics serves RTR over TLS (RFC 8210 §9 MAY) and checks the
+// metrics a full sync produces.
+func TestTLSAndMetrics(t *testing.T) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "rtr.test"},
+		DNSNames: []string{"rtr.test"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	reg := prometheus.NewRegistry()
+	s := NewServer(Config{Registry: reg})
+	s.Update(set(t, setA...), nil)
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := tls.NewListener(raw, &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = s.Serve(ctx, ln) }()
+	defer func() { cancel(); wg.Wait() }()
+
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	conn, err := tls.Dial("tcp", raw.Addr().String(), &tls.Config{RootCAs: pool, ServerName: "rtr.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	c := &tclient{t: t, conn: conn}
+	r := c.query(AppendResetQuery(nil, 1))
+	if !sameSet(r.ann, set(t, setA...)) {
+		t.Fatalf("over TLS: %+v", r)
+	}
+	// A wrong session over TLS still gets its Error Report before the close.
+	r = c.query(AppendSerialQuery(nil, 1, r.session+1, r.serial))
+	if r.errPDU == nil || r.errPDU.Field != ErrCorruptData {
+		t.Fatalf("tls error report: %+v", r)
+	}
+
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			name := mf.GetName()
+			for _, l := range m.GetLabel() {
+				name += "," + l.GetName() + "=" + l.GetValue()
+			}
+			switch {
+			case m.Counter != nil:
+				got[name] = m.GetCounter().GetValue()
+			case m.Gauge != nil:
+				got[name] = m.GetGauge().GetValue()
+			}
+		}
+	}
+	// Cache Response + 3 prefixes + End of Data, then one Error Report.
+	want := map[string]float64{
+		"road_rtr_pdus_sent_total,version=1":           6,
+		"road_rtr_bytes_sent_total,version=1":          8 + 20 + 20 + 32 + 24 + float64(len(AppendErrorReport(nil, 1, 0, make([]byte, 12), ""))),
+		"road_rtr_vrps":                                3,
+		"road_rtr_queries_total,kind=reset,version=1":  1,
+		"road_rtr_queries_total,kind=serial,version=1": 1,
+	}
+	for k, v := range want {
+		if got[k] != v && !(strings.HasPrefix(k, "road_rtr_bytes") && got[k] > v) {
+			t.Errorf("%s = %v, want %v (all: %v)", k, got[k], v, got)
+		}
+	}
+}
