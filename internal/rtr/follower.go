@@ -46,6 +46,7 @@ type Follower struct {
 	etag, lastModified string
 	fileMod            time.Time
 	fileSize           int64
+	sizeHint           int64
 }
 
 // Run polls until ctx is done. A failed poll keeps the previous data.
@@ -91,7 +92,8 @@ func (f *Follower) Poll(ctx context.Context) (bool, error) {
 	}
 	defer body.Close()
 	now := f.now()
-	vrps, aspas, meta, err := DecodeVRPJSON(body, now)
+	t0 := time.Now() // wall time for the log only
+	vrps, aspas, meta, err := decodeVRPJSON(body, now, f.sizeHint)
 	if err != nil {
 		f.forget()
 		return false, err
@@ -112,9 +114,11 @@ func (f *Follower) Poll(ctx context.Context) (bool, error) {
 			return false, err
 		}
 	}
+	t1 := time.Now()
 	serial, changed := f.Target.Update(vrps, aspas)
 	f.logger().Info("vrp source loaded", "source", f.Source, "vrps", len(vrps), "aspas", len(aspas),
-		"dropped", meta.Dropped, "expired", meta.Expired, "serial", serial, "changed", changed)
+		"dropped", meta.Dropped, "expired", meta.Expired, "serial", serial, "changed", changed,
+		"load", t1.Sub(t0).Round(time.Millisecond), "update", time.Since(t1).Round(time.Millisecond))
 	return changed, nil
 }
 
@@ -139,7 +143,7 @@ func (f *Follower) open(ctx context.Context) (io.ReadCloser, error) {
 		fh.Close()
 		return nil, nil
 	}
-	f.fileMod, f.fileSize = st.ModTime(), st.Size()
+	f.fileMod, f.fileSize, f.sizeHint = st.ModTime(), st.Size(), st.Size()
 	return fh, nil
 }
 
@@ -168,6 +172,7 @@ func (f *Follower) openURL(ctx context.Context) (io.ReadCloser, error) {
 		return nil, nil
 	case http.StatusOK:
 		f.etag, f.lastModified = resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
+		f.sizeHint = resp.ContentLength
 		return resp.Body, nil
 	default:
 		resp.Body.Close()

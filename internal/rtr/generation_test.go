@@ -141,3 +141,15 @@ func TestSerialArithmetic(t *testing.T) {
 		}
 	}
 }
+
+func TestSortSetMatchesNewSet(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	var vs []vrp.VRP
+	for range 40000 {
+		vs = append(vs, randVRP(r)) // many duplicates
+	}
+	want := vrp.NewSet(slices.Clone(vs))
+	if got := sortSet(vs); !reflect.DeepEqual(got, want) {
+		t.Fatalf("sortSet differs: %d vs %d", len(got), len(want))
+	}
+}

@@ -41,9 +41,19 @@ func LoadVRPJSON(r io.Reader) (vrp.Set, []vrp.ASPA, JSONMeta, error) {
 }
 
 // DecodeVRPJSON is LoadVRPJSON that also drops entries whose "expires" (unix
-// seconds) is before now, unless now is zero. The document is streamed: one
-// entry is decoded at a time, so memory is the result, not the input.
+// seconds) is before now, unless now is zero. The document is read into
+// memory (bounded by MaxJSONBytes) and scanned once.
 func DecodeVRPJSON(r io.Reader, now time.Time) (vrp.Set, []vrp.ASPA, JSONMeta, error) {
+	var hint int64
+	if l, ok := r.(interface{ Len() int }); ok {
+		hint = int64(l.Len())
+	}
+	return decodeVRPJSON(r, now, hint)
+}
+
+// decodeVRPJSON takes the expected size to read the document without
+// repeated growing and copying (a large cost at 100 MB).
+func decodeVRPJSON(r io.Reader, now time.Time, sizeHint int64) (vrp.Set, []vrp.ASPA, JSONMeta, error) {
 	var meta JSONMeta
 	br := bufio.NewReaderSize(r, 64<<10)
 	var src io.Reader = br
@@ -54,58 +64,23 @@ func DecodeVRPJSON(r io.Reader, now time.Time) (vrp.Set, []vrp.ASPA, JSONMeta, e
 		}
 		defer zr.Close()
 		src = zr
+		sizeHint *= 8 // typical rpki-client JSON compression ratio
 	}
 	lim := &limitReader{r: src, left: MaxJSONBytes}
-	dec := json.NewDecoder(lim)
-	dec.UseNumber()
-	if err := expectDelim(dec, '{'); err != nil {
+	var buf bytes.Buffer
+	buf.Grow(int(min(max(sizeHint, 0), MaxJSONBytes)) + bytes.MinRead)
+	_, err := buf.ReadFrom(lim)
+	doc := buf.Bytes()
+	if err != nil {
 		return nil, nil, meta, lim.wrap(err)
 	}
-	var vrps []vrp.VRP
-	var aspas []vrp.ASPA
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, nil, meta, lim.wrap(err)
-		}
-		key, _ := tok.(string)
-		switch key {
-		case "metadata":
-			var m struct {
-				BuildTime string      `json:"buildtime"`
-				Generated json.Number `json:"generated"`
-			}
-			if err := dec.Decode(&m); err != nil {
-				return nil, nil, meta, lim.wrap(err)
-			}
-			meta.BuildTime = parseBuildTime(m.BuildTime, m.Generated)
-		case "roas":
-			if vrps, err = decodeROAs(dec, now, &meta, vrps); err != nil {
-				return nil, nil, meta, lim.wrap(err)
-			}
-		case "aspas", "provider_authorizations":
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
-				return nil, nil, meta, lim.wrap(err)
-			}
-			as, err := parseASPAs(raw, now, &meta)
-			if err != nil {
-				return nil, nil, meta, err
-			}
-			aspas = append(aspas, as...)
-		default:
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				return nil, nil, meta, lim.wrap(err)
-			}
-		}
-	}
-	if err := expectDelim(dec, '}'); err != nil {
+	vrps, aspas, err := decodeDocument(doc, now, &meta)
+	if err != nil {
 		return nil, nil, meta, lim.wrap(err)
 	}
 	aspas = vrp.NormalizeASPAs(aspas)
 	meta.ASPAs = len(aspas)
-	return vrp.NewSet(vrps), aspas, meta, nil
+	return sortSet(vrps), aspas, meta, nil
 }
 
 type roaJSON struct {
@@ -113,30 +88,6 @@ type roaJSON struct {
 	MaxLength json.RawMessage `json:"maxLength"`
 	ASN       json.RawMessage `json:"asn"`
 	Expires   int64           `json:"expires"`
-}
-
-func decodeROAs(dec *json.Decoder, now time.Time, meta *JSONMeta, out []vrp.VRP) ([]vrp.VRP, error) {
-	if err := expectDelim(dec, '['); err != nil {
-		return out, err
-	}
-	for dec.More() {
-		var e roaJSON
-		if err := dec.Decode(&e); err != nil {
-			return out, err
-		}
-		meta.ROAs++
-		if !now.IsZero() && e.Expires != 0 && e.Expires < now.Unix() {
-			meta.Expired++
-			continue
-		}
-		v, ok := roaToVRP(e)
-		if !ok {
-			meta.Dropped++
-			continue
-		}
-		out = append(out, v)
-	}
-	return out, expectDelim(dec, ']')
 }
 
 func roaToVRP(e roaJSON) (vrp.VRP, bool) {
@@ -226,17 +177,6 @@ func parseBuildTime(s string, gen json.Number) time.Time {
 		return time.Unix(n, 0).UTC()
 	}
 	return time.Time{}
-}
-
-func expectDelim(dec *json.Decoder, d json.Delim) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	if tok != d {
-		return fmt.Errorf("%w: want %q, got %v", ErrJSON, d, tok)
-	}
-	return nil
 }
 
 // limitReader fails (instead of truncating) past its limit.

@@ -55,6 +55,10 @@ func TestDecodeVRPJSON(t *testing.T) {
 			t.Fatalf("%s: meta %+v", name, meta)
 		}
 	}
+	// A non-string prefix drops the entry, not the document.
+	if vrps, _, meta, err := LoadVRPJSON(strings.NewReader(`{"roas":[{"prefix":1,"maxLength":8,"asn":1}]}`)); err != nil || len(vrps) != 0 || meta.Dropped != 1 {
+		t.Fatalf("dropped entry: %v %v %+v", vrps, err, meta)
+	}
 	// Without a clock nothing expires.
 	vrps, _, _, err := LoadVRPJSON(strings.NewReader(sampleJSON))
 	if err != nil || len(vrps) != 5 {
@@ -63,7 +67,9 @@ func TestDecodeVRPJSON(t *testing.T) {
 }
 
 func TestDecodeVRPJSONRejects(t *testing.T) {
-	for _, in := range []string{``, `[]`, `{"roas":{}}`, `{"roas":[{"prefix":1}]}`, `{"roas":[`, "\x1f\x8bxx"} {
+	for _, in := range []string{``, `[]`, `{"roas":{}}`, `{"roas":[1]}`, `{"roas":[`, "\x1f\x8bxx",
+		`{"roas":[{"prefix":"1.0.0.0/8",}]}`, `{"roas":[{"prefix":tru}]}`, `{"roas":[]} x`, `{"x":[1,}`, `{"roas":[{"prefix":"a
+"}]}`} {
 		if _, _, _, err := LoadVRPJSON(strings.NewReader(in)); !errors.Is(err, ErrJSON) {
 			t.Errorf("%q: %v", in, err)
 		}
