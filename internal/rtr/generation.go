@@ -56,6 +56,16 @@ func next(g *generation, serial uint32, vrps vrp.Set, aspas []vrp.ASPA, window i
 		if len(w) > window {
 			w = w[len(w)-window:]
 		}
+		// Bound memory: once the kept deltas outweigh the set itself, a
+		// Cache Reset (full sync) is as cheap as a diff for those clients.
+		total, limit := 0, max(len(vrps), 1<<16)
+		for i := len(w) - 1; i >= 0; i-- {
+			total += len(w[i].added) + len(w[i].removed)
+			if total > limit && i < len(w)-1 {
+				w = w[i+1:]
+				break
+			}
+		}
 		n.window = w
 	}
 	return n

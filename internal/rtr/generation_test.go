@@ -153,3 +153,25 @@ func TestSortSetMatchesNewSet(t *testing.T) {
 		t.Fatalf("sortSet differs: %d vs %d", len(got), len(want))
 	}
 }
+
+func TestWindowMemoryBound(t *testing.T) {
+	var g *generation
+	mk := func(base int) vrp.Set {
+		var vs []vrp.VRP
+		for i := range 1 << 16 {
+			a := netip.AddrFrom4([4]byte{byte(base), byte(i >> 8), byte(i), 0})
+			vs = append(vs, vrp.VRP{Prefix: netip.PrefixFrom(a, 24), MaxLen: 24, ASN: 1})
+		}
+		return vrp.NewSet(vs)
+	}
+	for i := range 5 {
+		g = next(g, uint32(i), mk(i), nil, 100, [3]uint16{}, Timers{})
+	}
+	// Each delta replaces the whole set (2*65536 records): only the newest is kept.
+	if len(g.window) != 1 {
+		t.Fatalf("window %d", len(g.window))
+	}
+	if g.diffResponse(1, 3) == nil || g.diffResponse(1, 2) != nil {
+		t.Fatal("want a diff from the previous serial only")
+	}
+}
