@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -362,4 +363,21 @@ func sessionStateName(st api.PeerState_SessionState) string {
 		return "established"
 	}
 	return "unknown"
+}
+
+// ParsePeer parses the `--bgp-peer ASN@ADDRESS` form, e.g. "64501@127.0.0.1".
+func ParsePeer(s string) (Peer, error) {
+	asnStr, addr, ok := strings.Cut(s, "@")
+	if !ok {
+		return Peer{}, fmt.Errorf("%w: peer %q: want ASN@ADDRESS", ErrSpeakerConfig, s)
+	}
+	asn, ok := parseASN(asnStr)
+	if !ok || asn == 0 {
+		return Peer{}, fmt.Errorf("%w: peer %q: bad ASN", ErrSpeakerConfig, s)
+	}
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return Peer{}, fmt.Errorf("%w: peer %q: %w", ErrSpeakerConfig, s, err)
+	}
+	return Peer{ASN: asn, Address: a.String()}, nil
 }

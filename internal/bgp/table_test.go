@@ -1,6 +1,7 @@
 package bgp
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -196,6 +197,46 @@ func TestWithinEdges(t *testing.T) {
 	for q, n := range cases {
 		if got := collect(tb, mustPrefix(q)); len(got) != n {
 			t.Errorf("Within(%s)=%v want %d", q, got, n)
+		}
+	}
+}
+
+func TestEntryJSON(t *testing.T) {
+	tb := NewTable()
+	a, _ := tb.Peer("bgp:192.0.2.9")
+	b, _ := tb.Peer("import:ris")
+	tb.Add(a, route.Route{Prefix: mustPrefix("192.0.2.0/24"), NoOrigin: true}, time.Unix(1700000000, 0))
+	tb.Add(b, route.Route{Prefix: mustPrefix("192.0.2.0/24"), NoOrigin: true}, time.Unix(1600000000, 0))
+	tb.Add(b, route.Route{Prefix: mustPrefix("192.0.2.0/25"), Origin: 64496}, time.Unix(1600000000, 0))
+	got, err := json.Marshal(tb.Entries(mustPrefix("192.0.2.0/24"), false, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `[{"prefix":"192.0.2.0/24","origin":0,"no_origin":true,"peers":["bgp:192.0.2.9","import:ris"],"last_seen":"2023-11-14T22:13:20Z"},` +
+		`{"prefix":"192.0.2.0/25","origin":64496,"peers":["import:ris"],"last_seen":"2020-09-13T12:26:40Z"}]`
+	if string(got) != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	if es := tb.Entries(mustPrefix("192.0.2.0/24"), true, 0); len(es) != 1 {
+		t.Fatalf("exact: %+v", es)
+	}
+	if es := tb.Entries(netip.Prefix{}, false, 1); len(es) != 1 {
+		t.Fatalf("limit: %+v", es)
+	}
+}
+
+func TestParsePeer(t *testing.T) {
+	p, err := ParsePeer("64501@127.0.0.1")
+	if err != nil || p != (Peer{ASN: 64501, Address: "127.0.0.1"}) {
+		t.Fatalf("%+v %v", p, err)
+	}
+	p, err = ParsePeer("AS4200000000@2001:db8::1")
+	if err != nil || p != (Peer{ASN: 4200000000, Address: "2001:db8::1"}) {
+		t.Fatalf("%+v %v", p, err)
+	}
+	for _, bad := range []string{"64501", "0@127.0.0.1", "x@127.0.0.1", "64501@host"} {
+		if _, err := ParsePeer(bad); err == nil {
+			t.Errorf("%q accepted", bad)
 		}
 	}
 }
