@@ -1,0 +1,247 @@
+package publish
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Staged is a prepared change: the new RRDP files in memory and the new
+// rsync tree built beside the live one. Nothing is visible to relying
+// parties until Commit. A pre-publication gate can validate RsyncDir() and
+// Objects() in between; Abort discards the change.
+type Staged struct {
+	p   *Publisher
+	gen uint64
+
+	next map[string]*objectState
+	res  Result
+
+	newSerial    bool
+	session      string
+	serial       uint64
+	dir          string // rrdp/<session>/<serial>/<random>, relative to Dir/rrdp
+	snapshot     snapshotRef
+	snapshotXML  []byte
+	deltaXML     []byte // nil on the first serial of a session
+	deltas       []deltaRef
+	notification []byte
+
+	treeDir string // staged rsync tree; "" when the live tree already matches
+	done    bool
+}
+
+// Stage prepares making objects (the complete desired state) the published
+// state. It computes the delta against the current state (RFC 8182
+// §3.5.3.3), renders the files and builds the staged rsync tree.
+func (p *Publisher) Stage(ctx context.Context, objects []Object) (*Staged, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.opts.Clock()
+	next, err := p.desired(ctx, objects, now)
+	if err != nil {
+		return nil, err
+	}
+	changes, res := diffObjects(p.objects, next)
+	s := &Staged{p: p, gen: p.gen, next: next, res: res, session: p.session, serial: p.serial}
+	// No new serial without a change: an empty delta is never published.
+	s.newSerial = p.session == "" || len(changes) > 0
+	if s.newSerial {
+		if err := p.renderRRDP(s, changes, now); err != nil {
+			return nil, err
+		}
+	}
+	s.res.Session, s.res.Serial, s.res.Changed = s.session, s.serial, s.newSerial
+	if s.newSerial || !p.treeOK || timesDiffer(p.objects, next) {
+		if s.treeDir, err = p.buildTree(ctx, next); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// desired validates objects and turns them into the next state.
+func (p *Publisher) desired(ctx context.Context, objects []Object, now time.Time) (map[string]*objectState, error) {
+	next := make(map[string]*objectState, len(objects))
+	for _, o := range objects {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		rel, err := objectPath(p.opts.RsyncBase, o.URI)
+		if err != nil {
+			return nil, err
+		}
+		h := sha256Hex(o.Data)
+		if prev, dup := next[o.URI]; dup {
+			if prev.hash != h {
+				return nil, fmt.Errorf("%w: %s", ErrDuplicate, o.URI)
+			}
+			continue
+		}
+		t := o.Time
+		if t.IsZero() {
+			t = now
+			if cur := p.objects[o.URI]; cur != nil && cur.hash == h {
+				t = cur.time
+			}
+		}
+		next[o.URI] = &objectState{data: bytes.Clone(o.Data), hash: h, time: t, path: rel}
+	}
+	return next, nil
+}
+
+// diffObjects lists the delta elements from cur to next, sorted by URI.
+func diffObjects(cur, next map[string]*objectState) ([]change, Result) {
+	var out []change
+	var res Result
+	for u, n := range next {
+		c, ok := cur[u]
+		switch {
+		case !ok:
+			out = append(out, change{URI: u, Data: n.data})
+			res.Added++
+		case c.hash != n.hash:
+			out = append(out, change{URI: u, Data: n.data, PrevHash: c.hash})
+			res.Replaced++
+		}
+	}
+	for u, c := range cur {
+		if _, ok := next[u]; !ok {
+			out = append(out, change{URI: u, Withdraw: true, PrevHash: c.hash})
+			res.Withdrawn++
+		}
+	}
+	slices.SortFunc(out, func(a, b change) int { return cmpString(a.URI, b.URI) })
+	return out, res
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// timesDiffer reports whether any object keeps its content but changes its
+// rsync mtime (compared in whole seconds: CMS times have no fraction).
+func timesDiffer(cur, next map[string]*objectState) bool {
+	for u, n := range next {
+		if c, ok := cur[u]; ok && c.hash == n.hash && c.time.Unix() != n.time.Unix() {
+			return true
+		}
+	}
+	return false
+}
+
+// renderRRDP prepares the snapshot, delta and notification of the next
+// serial (RFC 8182 §3.3.2), or serial 1 of a new session (§3.3.1).
+func (p *Publisher) renderRRDP(s *Staged, changes []change, now time.Time) error {
+	first := p.session == ""
+	if first {
+		id, err := newUUID(p.opts.Rand)
+		if err != nil {
+			return err
+		}
+		s.session, s.serial = id, 1
+	} else {
+		s.serial = p.serial + 1
+	}
+	part, err := randomHex(p.opts.Rand, 8)
+	if err != nil {
+		return err
+	}
+	// Unique per session and serial (RFC 8182 §3.5.2.2, §3.5.3.2); the random
+	// part keeps a serial rewritten after a crash from reusing a URL that an
+	// earlier, never-announced attempt may have left in a cache.
+	s.dir = s.session + "/" + strconv.FormatUint(s.serial, 10) + "/" + part
+	uris := make([]string, 0, len(s.next))
+	for u := range s.next {
+		uris = append(uris, u)
+	}
+	slices.Sort(uris)
+	s.snapshotXML = snapshotXML(s.session, s.serial, uris, func(u string) []byte { return s.next[u].data })
+	s.snapshot = snapshotRef{
+		fileRef: fileRef{URI: p.opts.RRDPBase + s.dir + "/" + snapshotName, Hash: sha256Hex(s.snapshotXML)},
+		Size:    int64(len(s.snapshotXML)),
+		path:    s.dir + "/" + snapshotName,
+	}
+	if !first {
+		s.deltaXML = deltaXML(s.session, s.serial, changes)
+		d := deltaRef{
+			Serial:  s.serial,
+			fileRef: fileRef{URI: p.opts.RRDPBase + s.dir + "/" + deltaName, Hash: sha256Hex(s.deltaXML)},
+			Size:    int64(len(s.deltaXML)),
+			Created: now,
+			path:    s.dir + "/" + deltaName,
+		}
+		s.deltas = p.retainDeltas(append([]deltaRef{d}, p.deltas...), s.snapshot.Size, now)
+	}
+	s.notification = notificationXML(s.session, s.serial, s.snapshot.fileRef, s.deltas)
+	return nil
+}
+
+// newUUID returns a random (version 4) UUID, RFC 4122 §4.4, as RFC 8182
+// §3.5.1.3 requires for session_id.
+func newUUID(r interface{ Read([]byte) (int, error) }) (string, error) {
+	h, err := randomHex(r, 16)
+	if err != nil {
+		return "", err
+	}
+	b := []byte(h)
+	b[12] = '4'                     // version 4
+	b[16] = "89ab"[hexVal(b[16])&3] // variant 10xx
+	return fmt.Sprintf("%s-%s-%s-%s-%s", b[0:8], b[8:12], b[12:16], b[16:20], b[20:32]), nil
+}
+
+func hexVal(c byte) byte {
+	if c >= 'a' {
+		return c - 'a' + 10
+	}
+	return c - '0'
+}
+
+// RsyncDir is the staged rsync tree (the live one if it needs no change).
+func (s *Staged) RsyncDir() string {
+	if s.treeDir == "" {
+		return s.p.RsyncRoot()
+	}
+	return s.treeDir
+}
+
+// Objects returns the staged complete state, sorted by URI. Data is shared
+// and must not be modified.
+func (s *Staged) Objects() []Object {
+	out := make([]Object, 0, len(s.next))
+	for u, o := range s.next {
+		out = append(out, Object{URI: u, Data: o.data, Time: o.time})
+	}
+	slices.SortFunc(out, func(a, b Object) int { return cmpString(a.URI, b.URI) })
+	return out
+}
+
+// Result is what Commit will do (or did).
+func (s *Staged) Result() Result { return s.res }
+
+// Abort discards the staged change.
+func (s *Staged) Abort() {
+	s.p.mu.Lock()
+	defer s.p.mu.Unlock()
+	s.discard()
+}
+
+func (s *Staged) discard() {
+	s.done = true
+	if s.treeDir != "" {
+		if err := os.RemoveAll(s.treeDir); err != nil {
+			s.p.log.Warn("removing staged rsync tree", "dir", s.treeDir, "err", err)
+		}
+		s.treeDir = ""
+	}
+}

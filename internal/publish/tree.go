@@ -1,0 +1,158 @@
+package publish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"golang.org/x/sys/unix"
+)
+
+// buildTree writes next as a complete rsync tree in a staging directory
+// beside Dir/rsync/current. Files whose content and mtime are unchanged are
+// hard-linked from the live tree; new files are written and fsynced.
+func (p *Publisher) buildTree(ctx context.Context, next map[string]*objectState) (string, error) {
+	suffix, err := randomHex(p.opts.Rand, 8)
+	if err != nil {
+		return "", err
+	}
+	stage := filepath.Join(p.rsyncDir, stagingPrefix+suffix)
+	if err := os.Mkdir(stage, 0o755); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrWrite, err)
+	}
+	fail := func(err error) (string, error) {
+		os.RemoveAll(stage)
+		return "", err
+	}
+	cur := p.RsyncRoot()
+	uris := make([]string, 0, len(next))
+	for u := range next {
+		uris = append(uris, u)
+	}
+	slices.Sort(uris)
+	dirs := map[string]bool{stage: true}
+	for _, u := range uris {
+		if err := ctx.Err(); err != nil {
+			return fail(err)
+		}
+		o := next[u]
+		dst := filepath.Join(stage, filepath.FromSlash(o.path))
+		parent := filepath.Dir(dst)
+		if !dirs[parent] {
+			if err := os.MkdirAll(parent, 0o755); err != nil {
+				return fail(fmt.Errorf("%w: %w", ErrWrite, err))
+			}
+			for d := parent; !dirs[d]; d = filepath.Dir(d) {
+				dirs[d] = true
+			}
+		}
+		if c := p.objects[u]; p.treeOK && c != nil && c.hash == o.hash && c.time.Unix() == o.time.Unix() {
+			if err := os.Link(filepath.Join(cur, filepath.FromSlash(o.path)), dst); err == nil {
+				continue
+			}
+		}
+		if err := writeFileSync(dst, o.data, o.time); err != nil {
+			return fail(err)
+		}
+	}
+	for d := range dirs {
+		if err := syncDir(d); err != nil {
+			return fail(err)
+		}
+	}
+	return stage, nil
+}
+
+// swapTree makes stage the live tree. An rsync daemon serving "current"
+// sees either the old or the new complete tree: renameat2(RENAME_EXCHANGE)
+// swaps both names in one step; where unsupported, the old tree is renamed
+// aside first (a short window with no "current").
+func (p *Publisher) swapTree(stage string) error {
+	cur := p.RsyncRoot()
+	if _, err := os.Lstat(cur); errors.Is(err, fs.ErrNotExist) {
+		if err := os.Rename(stage, cur); err != nil {
+			return fmt.Errorf("%w: %w", ErrWrite, err)
+		}
+		return syncDir(p.rsyncDir)
+	}
+	err := unix.Renameat2(unix.AT_FDCWD, stage, unix.AT_FDCWD, cur, unix.RENAME_EXCHANGE)
+	if err == nil {
+		if err := syncDir(p.rsyncDir); err != nil {
+			return err
+		}
+		if err := os.RemoveAll(stage); err != nil { // now the old tree
+			p.log.Warn("removing old rsync tree", "dir", stage, "err", err)
+		}
+		return nil
+	}
+	p.log.Debug("RENAME_EXCHANGE unavailable, renaming aside", "err", err)
+	suffix, rerr := randomHex(p.opts.Rand, 8)
+	if rerr != nil {
+		return rerr
+	}
+	old := filepath.Join(p.rsyncDir, oldTreePrefix+suffix)
+	if err := os.Rename(cur, old); err != nil {
+		return fmt.Errorf("%w: %w", ErrWrite, err)
+	}
+	if err := os.Rename(stage, cur); err != nil {
+		return fmt.Errorf("%w: %w", ErrWrite, err)
+	}
+	if err := syncDir(p.rsyncDir); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(old); err != nil {
+		p.log.Warn("removing old rsync tree", "dir", old, "err", err)
+	}
+	return nil
+}
+
+// checkTree reports whether the live tree holds exactly objs, byte for byte,
+// and records each matching file's mtime as the object's time.
+func (p *Publisher) checkTree(objs map[string]*objectState) bool {
+	byPath := make(map[string]*objectState, len(objs))
+	for _, o := range objs {
+		byPath[o.path] = o
+	}
+	root := p.RsyncRoot()
+	seen := 0
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(root, path)
+		if err != nil {
+			return err
+		}
+		o := byPath[filepath.ToSlash(rel)]
+		if o == nil || !d.Type().IsRegular() {
+			return fmt.Errorf("unexpected %s", rel)
+		}
+		info, err := d.Info()
+		if err != nil || info.Size() != int64(len(o.data)) {
+			return fmt.Errorf("size of %s", rel)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil || sha256Hex(data) != o.hash {
+			return fmt.Errorf("content of %s", rel)
+		}
+		o.time = info.ModTime()
+		seen++
+		return nil
+	})
+	if err != nil {
+		p.log.Warn("rsync tree does not match the snapshot", "err", err)
+		return false
+	}
+	if seen != len(objs) {
+		p.log.Warn("rsync tree does not match the snapshot", "files", seen, "objects", len(objs))
+		return false
+	}
+	return true
+}
