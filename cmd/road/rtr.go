@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -58,7 +57,7 @@ func cmdRTR(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	reg := prometheus.NewRegistry()
 	srv := rtr.NewServer(rtr.Config{Refresh: *refresh, Retry: *retry, Expire: *expire, NotifyInterval: *notify,
 		MaxVersion: uint8(*maxVer), OnlyV0: *maxVer == 0, Window: *window, Logger: log, Registry: reg})
-	f := &rtr.Follower{Source: *source, Interval: *poll, MaxAge: *maxAge, Target: srv, Logger: log}
+	f := &rtr.Follower{Source: *source, Interval: *poll, MaxAge: *maxAge, Target: srv, Logger: log, ReleaseMemory: true}
 	if *slurmFile != "" {
 		f.Filter = func(v vrp.Set, a []vrp.ASPA) (vrp.Set, []vrp.ASPA, error) {
 			s, err := slurm.LoadFile(*slurmFile)
@@ -73,7 +72,6 @@ func cmdRTR(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if _, err := f.Poll(ctx); err != nil {
 		log.Error("initial load failed; serving No Data until the source is usable", "err", err)
 	}
-	debug.FreeOSMemory() // return the JSON decoding garbage to the OS
 
 	ln, err := listenRTR(*listen, *tlsCert, *tlsKey)
 	if err != nil {

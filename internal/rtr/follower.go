@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -42,6 +43,10 @@ type Follower struct {
 	Client *http.Client
 	Clock  func() time.Time
 	Logger *slog.Logger
+	// ReleaseMemory returns the decoding garbage (the whole document and the
+	// previous set) to the OS after each load, keeping RSS near the live
+	// heap in a process that does nothing else (road rtr).
+	ReleaseMemory bool
 
 	etag, lastModified string
 	fileMod            time.Time
@@ -116,6 +121,9 @@ func (f *Follower) Poll(ctx context.Context) (bool, error) {
 	}
 	t1 := time.Now()
 	serial, changed := f.Target.Update(vrps, aspas)
+	if f.ReleaseMemory {
+		debug.FreeOSMemory()
+	}
 	f.logger().Info("vrp source loaded", "source", f.Source, "vrps", len(vrps), "aspas", len(aspas),
 		"dropped", meta.Dropped, "expired", meta.Expired, "serial", serial, "changed", changed,
 		"load", t1.Sub(t0).Round(time.Millisecond), "update", time.Since(t1).Round(time.Millisecond))
