@@ -106,11 +106,9 @@ func (d *mrtDecoder) run(ctx context.Context) error {
 			}
 			continue
 		}
-		if cap(d.buf) < int(length) {
-			d.buf = make([]byte, length)
-		}
-		body := d.buf[:length]
-		if _, err := io.ReadFull(d.r, body); err != nil {
+		body, err := readN(d.r, d.buf[:0], int(length))
+		d.buf = body[:0]
+		if err != nil {
 			d.stats.skip(ReasonTruncated)
 			return nil
 		}
@@ -458,4 +456,23 @@ func (d *mrtDecoder) updateRoutes(peer MRTPeer, withdrawn, nlri []byte, a update
 		walk(a.reach, a.reachAFI, a.reachSAFI, ann)
 	}
 	return reason
+}
+
+// readN appends n bytes from r to b, growing b as data actually arrives so
+// that a record header claiming a large length costs nothing by itself.
+func readN(r io.Reader, b []byte, n int) ([]byte, error) {
+	for len(b) < n {
+		step := min(n-len(b), 64<<10)
+		if cap(b)-len(b) < step {
+			nb := make([]byte, len(b), len(b)+max(step, cap(b)))
+			copy(nb, b)
+			b = nb
+		}
+		m, err := io.ReadFull(r, b[len(b):len(b)+step])
+		b = b[:len(b)+m]
+		if err != nil {
+			return b, err
+		}
+	}
+	return b, nil
 }
