@@ -50,9 +50,9 @@ type Options struct {
 
 // Result describes what a Publish or Commit did.
 type Result struct {
-	Session                     string
-	Serial                      uint64
-	Changed                     bool
+	Session                    string
+	Serial                     uint64
+	Changed                    bool
 	Added, Replaced, Withdrawn int
 }
 

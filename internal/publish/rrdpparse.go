@@ -307,3 +307,91 @@ func decodeBase64(text []byte) ([]byte, error) {
 	}
 	return out[:n], nil
 }
+
+// deltaEntry is one element of a delta file.
+type deltaEntry struct {
+	URI      string
+	Withdraw bool
+	Hash     string // lowercase; "" for a publish of a new object
+	Data     []byte
+}
+
+// parseDelta reads a delta file (RFC 8182 §3.5.3.3). Recovery does not need
+// it (delta files are checked by hash); tests and tools replay deltas with it.
+func parseDelta(data []byte) (session string, serial uint64, out []deltaEntry, err error) {
+	if len(data) > maxSnapshotSize {
+		return "", 0, nil, fmt.Errorf("%w: delta larger than %d bytes", ErrBadFile, maxSnapshotSize)
+	}
+	d := newStrictDecoder(data)
+	if session, serial, err = parseHeader(d, "delta"); err != nil {
+		return "", 0, nil, err
+	}
+	for {
+		tok, err := nextToken(d, nil)
+		if err != nil {
+			return "", 0, nil, fmt.Errorf("%w: %w", ErrBadFile, err)
+		}
+		if _, end := tok.(xml.EndElement); end {
+			break
+		}
+		se := tok.(xml.StartElement)
+		withdraw := isRRDP(se.Name, "withdraw")
+		if !withdraw && !isRRDP(se.Name, "publish") {
+			return "", 0, nil, fmt.Errorf("%w: unexpected <%s>", ErrBadFile, se.Name.Local)
+		}
+		a, err := attrs(se, "uri", "hash")
+		if err != nil {
+			return "", 0, nil, err
+		}
+		e := deltaEntry{URI: a["uri"], Withdraw: withdraw, Hash: strings.ToLower(a["hash"])}
+		_, hasHash := a["hash"]
+		if e.URI == "" || hasHash && !validHash(e.Hash) || withdraw && !hasHash {
+			return "", 0, nil, fmt.Errorf("%w: bad <%s> attributes", ErrBadFile, se.Name.Local)
+		}
+		var text []byte
+		tp := &text
+		if withdraw {
+			tp = nil // withdraw is empty
+		}
+		tok, err = nextToken(d, tp)
+		if err != nil {
+			return "", 0, nil, fmt.Errorf("%w: %w", ErrBadFile, err)
+		}
+		if _, end := tok.(xml.EndElement); !end {
+			return "", 0, nil, fmt.Errorf("%w: element inside <%s>", ErrBadFile, se.Name.Local)
+		}
+		if !withdraw {
+			if e.Data, err = decodeBase64(text); err != nil {
+				return "", 0, nil, fmt.Errorf("%w: %s: %w", ErrBadFile, e.URI, err)
+			}
+		}
+		out = append(out, e)
+	}
+	if len(out) == 0 {
+		return "", 0, nil, fmt.Errorf("%w: empty delta", ErrBadFile) // delta_element+ (RFC 8182 §3.5.4)
+	}
+	if err := expectEOF(d); err != nil {
+		return "", 0, nil, err
+	}
+	return session, serial, out, nil
+}
+
+// applyDelta applies a parsed delta to state (URI -> data), checking every
+// hash as a relying party must (RFC 8182 §3.4.2).
+func applyDelta(state map[string][]byte, entries []deltaEntry) error {
+	for _, e := range entries {
+		cur, ok := state[e.URI]
+		switch {
+		case e.Hash == "" && ok:
+			return fmt.Errorf("%w: publish without hash of existing %s", ErrBadFile, e.URI)
+		case e.Hash != "" && (!ok || sha256Hex(cur) != e.Hash):
+			return fmt.Errorf("%w: hash mismatch for %s", ErrBadFile, e.URI)
+		}
+		if e.Withdraw {
+			delete(state, e.URI)
+		} else {
+			state[e.URI] = e.Data
+		}
+	}
+	return nil
+}
