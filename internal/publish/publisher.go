@@ -95,8 +95,9 @@ type snapshotRef struct {
 
 // testHooks let tests simulate a crash between the steps of a commit.
 type testHooks struct {
-	afterFiles        func() error // snapshot/delta written, notification not yet
-	afterNotification func() error // notification written, rsync tree not yet swapped
+	afterFiles        func() error            // snapshot/delta written, notification not yet
+	afterNotification func() error            // notification written, rsync tree not yet swapped
+	exchange          func(a, b string) error // replaces renameat2(RENAME_EXCHANGE)
 }
 
 const (

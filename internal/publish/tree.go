@@ -79,7 +79,13 @@ func (p *Publisher) swapTree(stage string) error {
 		}
 		return syncDir(p.rsyncDir)
 	}
-	err := unix.Renameat2(unix.AT_FDCWD, stage, unix.AT_FDCWD, cur, unix.RENAME_EXCHANGE)
+	exchange := p.hooks.exchange
+	if exchange == nil {
+		exchange = func(a, b string) error {
+			return unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
+		}
+	}
+	err := exchange(stage, cur)
 	if err == nil {
 		if err := syncDir(p.rsyncDir); err != nil {
 			return err
