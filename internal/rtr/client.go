@@ -242,13 +242,12 @@ func (c *client) noData(v uint8, raw []byte) error {
 
 func (c *client) sendResponse(g *generation, r *response) error {
 	v := uint8(c.version.Load())
-	bufs := net.Buffers{r.head, r.body, r.tail}
-	if err := c.writeBuffers(v, r.pdus+2, r.size(), &bufs); err != nil {
-		return err
-	}
+	// Record the serial first: an Update racing with this write must see
+	// the client as synced, so its pending notify is sent right after.
 	c.serial.Store(g.serial)
 	c.hasSerial.Store(true)
-	return nil
+	bufs := net.Buffers{r.head, r.body, r.tail}
+	return c.writeBuffers(v, r.pdus+2, r.size(), &bufs)
 }
 
 func (c *client) sendNotify() error {
