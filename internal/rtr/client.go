@@ -127,6 +127,12 @@ func (c *client) read(out chan<- inbound, quit <-chan struct{}, done chan<- stru
 		p, err := Parse(raw)
 		cp := append([]byte(nil), raw...)
 		p.Raw = cp
+		if err != nil && p.Type == TypeErrorReport {
+			// RFC 8210 §5.11: never answer an Error Report, even a broken one.
+			c.s.log.Info("rtr client sent a malformed error report", "remote", c.remote, "err", err)
+			send(inbound{eof: true})
+			return
+		}
 		if err != nil {
 			code := ErrCorruptData
 			switch {

@@ -295,11 +295,14 @@ func TestProtocolErrors(t *testing.T) {
 	if r := dial(t, addr).query(AppendResetQuery(nil, 1)); len(r.ann) != 3 {
 		t.Fatalf("server broken after errors: %+v", r)
 	}
-	// A client Error Report closes silently (never answered with one).
-	c = dial(t, addr)
-	c.send(AppendErrorReport(nil, 1, ErrInternal, nil, "bye"))
-	if p, err := c.next(); err != io.EOF {
-		t.Fatalf("want silent close, got %+v %v", p.Header, err)
+	// A client Error Report, valid or malformed, closes silently (never
+	// answered with one).
+	for _, er := range [][]byte{AppendErrorReport(nil, 1, ErrInternal, nil, "bye"), mustHex(t, "010a0000000000100000000900000000")} {
+		c = dial(t, addr)
+		c.send(er)
+		if p, err := c.next(); err != io.EOF {
+			t.Fatalf("want silent close, got %+v %v", p.Header, err)
+		}
 	}
 }
 
