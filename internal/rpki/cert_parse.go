@@ -250,6 +250,9 @@ func parseCertExtension(c *Certificate, st *certExtensions, oid encasn1.ObjectId
 		if !seq.Empty() {
 			return profilef("authorityCertIssuer/SerialNumber present (RFC 6487 §4.8.3)")
 		}
+		if len(c.AKI) != 20 {
+			return profilef("AKI of %d octets, want a 160-bit SHA-1 (RFC 6487 §4.8.3)", len(c.AKI))
+		}
 		return wantCritical(oid, critical, false)
 	case oid.Equal(oidExtKeyUsage):
 		var bs encasn1.BitString
@@ -393,7 +396,7 @@ func parseAccessDescriptions(v cryptobyte.String, allowed map[string]bool, stric
 			continue
 		}
 		if tag != tagURI {
-			return nil, profilef("access location is not a URI")
+			continue // other GeneralName forms are not used; an rsync URI is required below
 		}
 		if err := checkIA5URI(loc); err != nil {
 			return nil, err
@@ -471,6 +474,9 @@ func checkCertProfile(c *Certificate) error {
 		return profilef("subjectKeyIdentifier is not the SHA-1 of the key (RFC 6487 §4.8.2)")
 	}
 	if c.selfSigned() {
+		if c.Issuer != c.Subject {
+			return profilef("self-signed certificate whose issuer differs from its subject")
+		}
 		if c.CRLDP != "" || c.AIA != "" {
 			return profilef("self-signed certificate with CRLDP or AIA (RFC 6487 §4.8.6, §4.8.7)")
 		}

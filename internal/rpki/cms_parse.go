@@ -119,8 +119,8 @@ func parseSignerInfo(o *SignedObject, si cryptobyte.String) error {
 	return verifyPKCS1(o.EE.PublicKey, set.BytesOrPanic(), sig)
 }
 
-// parseSignedAttrs enforces RFC 9589: exactly content-type, message-digest
-// and signing-time, each once with one value, in DER SET OF order.
+// parseSignedAttrs enforces RFC 9589: only content-type, message-digest and
+// signing-time, each once with one value, in DER SET OF order.
 func parseSignedAttrs(o *SignedObject, attrs cryptobyte.String) ([]byte, error) {
 	var digest []byte
 	var haveCT, haveTime bool
@@ -164,8 +164,11 @@ func parseSignedAttrs(o *SignedObject, attrs cryptobyte.String) ([]byte, error) 
 			return nil, profilef("signed attribute %v not allowed or repeated (RFC 9589)", oid)
 		}
 	}
-	if !haveCT || digest == nil || !haveTime {
-		return nil, profilef("signedAttrs need content-type, message-digest and signing-time (RFC 9589)")
+	// RFC 9589 obliges issuers to add signing-time; objects made under the
+	// original RFC 6488 §2.1.6.4.3 may lack it, so its absence is tolerated
+	// (SigningTime stays zero).
+	if !haveCT || digest == nil {
+		return nil, profilef("signedAttrs need content-type and message-digest (RFC 6488 §2.1.6.4)")
 	}
 	return digest, nil
 }

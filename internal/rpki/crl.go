@@ -131,6 +131,9 @@ func ParseCRL(der []byte) (*CRL, error) {
 	if c.NextUpdate, err = readTime(&tbs); err != nil {
 		return nil, err
 	}
+	if !c.NextUpdate.After(c.ThisUpdate) {
+		return nil, profilef("CRL nextUpdate not after thisUpdate")
+	}
 	if tbs.PeekASN1Tag(asn1.SEQUENCE) {
 		var list cryptobyte.String
 		if !tbs.ReadASN1(&list, asn1.SEQUENCE) || list.Empty() {

@@ -223,10 +223,10 @@ func readName(s *cryptobyte.String) (string, []byte, error) {
 				!atv.ReadAnyASN1(&val, &tag) || !atv.Empty() {
 				return "", nil, malformed("AttributeTypeAndValue")
 			}
-			if tag != asn1.PrintableString && tag != asn1.UTF8String {
-				return "", nil, profilef("name attribute %v: string type %d", oid, tag)
+			if tag != asn1.PrintableString { // RFC 6487 §4.4
+				return "", nil, profilef("name attribute %v is not a PrintableString", oid)
 			}
-			if tag == asn1.PrintableString && !isPrintableString(string(val)) {
+			if !isPrintableString(string(val)) {
 				return "", nil, malformed("PrintableString characters")
 			}
 			switch {
