@@ -29,7 +29,7 @@ func cmdRTR(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	listen := fs.String("listen", rtr.DefaultListen, "RTR listen address (plain TCP, or TLS with --tls-cert/--tls-key)")
 	slurmFile := fs.String("slurm", "", "RFC 8416 SLURM file applied to every load")
 	poll := fs.Duration("poll", 60*time.Second, "how often to re-read --vrps (ETag/If-Modified-Since for URLs)")
-	maxAge := fs.Duration("max-age", 24*time.Hour, "refuse data whose metadata.buildtime is older (0 = accept any age)")
+	maxAge := fs.Duration("max-age", 24*time.Hour, "refuse data whose metadata.buildtime is older, and stop serving (No Data) once the served data is (0 = accept any age)")
 	refresh := fs.Duration("refresh", rtr.DefaultRefresh, "End of Data refresh interval (RFC 8210 §6)")
 	retry := fs.Duration("retry", rtr.DefaultRetry, "End of Data retry interval")
 	expire := fs.Duration("expire", rtr.DefaultExpire, "End of Data expire interval")

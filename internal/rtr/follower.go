@@ -26,6 +26,9 @@ type Updater interface {
 	Update(vrps vrp.Set, aspas []vrp.ASPA) (serial uint32, changed bool)
 }
 
+// Withdrawer is implemented by targets that can stop serving (*Server).
+type Withdrawer interface{ Withdraw(reason string) }
+
 // Filter transforms a loaded set before it is served (SLURM, RFC 8416). It
 // must be all-or-nothing (RFC 8416 §4.1): on error nothing is served.
 type Filter func(vrp.Set, []vrp.ASPA) (vrp.Set, []vrp.ASPA, error)
@@ -52,6 +55,7 @@ type Follower struct {
 	fileMod            time.Time
 	fileSize           int64
 	sizeHint           int64
+	servedBuild        time.Time // build time of the data last handed to Target
 }
 
 // Run polls until ctx is done. A failed poll keeps the previous data.
@@ -93,6 +97,7 @@ func (f *Follower) now() time.Time {
 func (f *Follower) Poll(ctx context.Context) (bool, error) {
 	body, err := f.open(ctx)
 	if err != nil || body == nil {
+		f.expireServed()
 		return false, err
 	}
 	defer body.Close()
@@ -101,6 +106,7 @@ func (f *Follower) Poll(ctx context.Context) (bool, error) {
 	vrps, aspas, meta, err := decodeVRPJSON(body, now, f.sizeHint)
 	if err != nil {
 		f.forget()
+		f.expireServed()
 		return false, err
 	}
 	if f.MaxAge > 0 {
@@ -110,6 +116,7 @@ func (f *Follower) Poll(ctx context.Context) (bool, error) {
 		}
 		if age := now.Sub(meta.BuildTime); age > f.MaxAge {
 			f.forget()
+			f.expireServed()
 			return false, fmt.Errorf("%w: %s built %s ago (limit %s)", ErrStale, f.Source, age.Round(time.Second), f.MaxAge)
 		}
 	}
@@ -121,6 +128,7 @@ func (f *Follower) Poll(ctx context.Context) (bool, error) {
 	}
 	t1 := time.Now()
 	serial, changed := f.Target.Update(vrps, aspas)
+	f.servedBuild = meta.BuildTime
 	if f.ReleaseMemory {
 		debug.FreeOSMemory()
 	}
@@ -128,6 +136,20 @@ func (f *Follower) Poll(ctx context.Context) (bool, error) {
 		"dropped", meta.Dropped, "expired", meta.Expired, "serial", serial, "changed", changed,
 		"load", t1.Sub(t0).Round(time.Millisecond), "update", time.Since(t1).Round(time.Millisecond))
 	return changed, nil
+}
+
+// expireServed withdraws the served data once it is older than MaxAge and
+// nothing fresher could be loaded.
+func (f *Follower) expireServed() {
+	if f.MaxAge <= 0 || f.servedBuild.IsZero() {
+		return
+	}
+	if age := f.now().Sub(f.servedBuild); age > f.MaxAge {
+		if w, ok := f.Target.(Withdrawer); ok {
+			w.Withdraw(fmt.Sprintf("source %s: newest data built %s ago (max-age %s)", f.Source, age.Round(time.Second), f.MaxAge))
+		}
+		f.servedBuild = time.Time{}
+	}
 }
 
 // forget drops the validators so a refused document is fetched again.

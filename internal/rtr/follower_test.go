@@ -109,3 +109,55 @@ func TestFollowerFileAndFilter(t *testing.T) {
 		t.Fatalf("missing: %v", err)
 	}
 }
+
+// TestFollowerWithdrawsStaleData: when the source stops delivering fresh
+// data, the server stops serving once the data exceeds MaxAge.
+func TestFollowerWithdrawsStaleData(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	p := filepath.Join(t.TempDir(), "vrps.json")
+	os.WriteFile(p, []byte(doc("2026-11-23T11:00:00Z", `{"prefix":"192.0.2.0/24","maxLength":24,"asn":1}`)), 0o644)
+	s, addr := testServer(t, Config{Clock: clock})
+	f := &Follower{Source: p, MaxAge: 2 * time.Hour, Target: s, Clock: clock}
+	if _, err := f.Poll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, addr)
+	r := c.query(AppendResetQuery(nil, 1))
+	if len(r.ann) != 1 {
+		t.Fatalf("%+v", r)
+	}
+	mu.Lock()
+	now = now.Add(30 * time.Minute)
+	mu.Unlock()
+	f.Poll(context.Background()) // unchanged file, data 1.5h old: still served
+	if !s.Status().HasData {
+		t.Fatal("withdrawn too early")
+	}
+	mu.Lock()
+	now = now.Add(time.Hour)
+	mu.Unlock()
+	f.Poll(context.Background()) // 2.5h old: withdrawn, router disconnected
+	if s.Status().HasData {
+		t.Fatal("stale data still served")
+	}
+	if _, err := c.next(); err == nil {
+		t.Fatal("router not disconnected")
+	}
+	if r := dial(t, addr).query(AppendResetQuery(nil, 1)); r.errPDU == nil || r.errPDU.Field != ErrNoData {
+		t.Fatalf("want No Data after withdrawal: %+v", r)
+	}
+	// Fresh data again: a new serial; the old serial gets a Cache Reset.
+	os.WriteFile(p, []byte(doc("2026-11-23T13:00:00Z", `{"prefix":"192.0.2.0/24","maxLength":24,"asn":2}`)), 0o644)
+	os.Chtimes(p, time.Now().Add(time.Minute), time.Now().Add(time.Minute))
+	if ch, err := f.Poll(context.Background()); err != nil || !ch {
+		t.Fatalf("reload: %v %v", ch, err)
+	}
+	if st := s.Status(); st.Serial != r.serial+1 {
+		t.Fatalf("serial %d after %d", st.Serial, r.serial)
+	}
+	if d := dial(t, addr).query(AppendSerialQuery(nil, 1, r.session, r.serial)); !d.reset {
+		t.Fatalf("want Cache Reset: %+v", d)
+	}
+}

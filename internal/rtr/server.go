@@ -24,6 +24,8 @@ type Server struct {
 
 	mu          sync.Mutex // guards the fields below and serializes Update
 	clients     map[*client]struct{}
+	withdrawn   bool   // Withdraw was called; lastSerial is the serial it dropped
+	lastSerial  uint32
 	lastNotify  time.Time
 	notifyTimer *time.Timer
 }
@@ -58,8 +60,11 @@ func (s *Server) Update(vrps vrp.Set, aspas []vrp.ASPA) (serial uint32, changed 
 		return old.serial, false
 	}
 	serial = s.cfg.FirstSerial
-	if old != nil {
+	switch {
+	case old != nil:
 		serial = old.serial + 1
+	case s.withdrawn:
+		serial = s.lastSerial + 1 // after Withdraw: same session, no diff window
 	}
 	g := next(old, serial, vrps, aspas, s.cfg.Window, s.sessions, s.cfg.timers())
 	s.gen.Store(g)
@@ -70,6 +75,26 @@ func (s *Server) Update(vrps vrp.Set, aspas []vrp.ASPA) (serial uint32, changed 
 		s.scheduleNotifyLocked()
 	}
 	return serial, true
+}
+
+// Withdraw stops serving: connected routers are disconnected and every query
+// gets "No Data Available" until the next Update, so routers fall back to
+// other caches or let the data expire (RFC 8210 §6 Expire) instead of using
+// stale VRPs forever (the GoRTR #81 lesson).
+func (s *Server) Withdraw(reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.gen.Load()
+	if g == nil {
+		return
+	}
+	s.withdrawn, s.lastSerial = true, g.serial
+	s.gen.Store(nil)
+	s.m.vrps.Set(0)
+	for c := range s.clients {
+		c.conn.Close()
+	}
+	s.log.Warn("rtr data withdrawn", "reason", reason, "serial", g.serial)
 }
 
 // cleanSet returns vrps sorted, unique and valid, copying only if needed.
