@@ -24,7 +24,7 @@ type Server struct {
 
 	mu          sync.Mutex // guards the fields below and serializes Update
 	clients     map[*client]struct{}
-	withdrawn   bool   // Withdraw was called; lastSerial is the serial it dropped
+	withdrawn   bool // Withdraw was called; lastSerial is the serial it dropped
 	lastSerial  uint32
 	lastNotify  time.Time
 	notifyTimer *time.Timer
