@@ -37,7 +37,10 @@ func prefixPDULen(v vrp.VRP) int {
 }
 
 // AppendASPA encodes an ASPA PDU, version 2 only. Layout per
-// draft-ietf-sidrops-8210bis-27 §5.12 (unchanged since -14): the header's
+// draft-ietf-sidrops-8210bis-27 §5.12 (checklist item 113; the same layout
+// is used by independent 2025 implementations; drafts up to -13 instead had
+// AFI flags and a provider count, which Debian's rtrdump 0.5.1 still
+// expects, "8210bis-10"): the header's
 // session-id field carries Flags (bit 0 = announce) in its first octet and
 // zero in the second; then the Customer ASN and, for an announcement only,
 // the ascending Provider ASNs; Length = 12 + 4*N. A withdrawal has no
