@@ -142,7 +142,7 @@ func TestRealMalformedRejected(t *testing.T) {
 		{rpkiRSDir + "maxlen-underflow.roa", "maxLength 2 out of range"},
 		{rpkiRSDir + "prefix-len-overflow.roa", "IPAddress of 124 bits for a 32-bit family"},
 		{rpkiRSDir + "router.cer", "not a PrintableString"}, // BGPsec router certificates are out of scope
-		{rpkiRSDir + "ta.mft.bad-filename", "ContentInfo"}, // BER too; file names are tested in TestManifestRejects
+		{rpkiRSDir + "ta.mft.bad-filename", "ContentInfo"},  // BER too; file names are tested in TestManifestRejects
 		// 2019 RIPE NCC objects are BER (indefinite lengths); RFC 6488 §2 requires DER.
 		{rpkiRSDir + "ca1.mft", "ContentInfo"},
 		{rpkiRSDir + "example-ripe.roa", "ContentInfo"},
