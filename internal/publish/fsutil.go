@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Name prefixes of work files that Open removes as crash leftovers. Neither
@@ -52,6 +54,31 @@ func writeFileSync(path string, data []byte, mtime time.Time) error {
 		if err := os.Chtimes(path, mtime, mtime); err != nil {
 			return fmt.Errorf("%w: %w", ErrWrite, err)
 		}
+	}
+	return nil
+}
+
+// writeFileNoSync creates path with data and sets its mtime; the caller
+// makes it durable (syncFS).
+func writeFileNoSync(path string, data []byte, mtime time.Time) error {
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return fmt.Errorf("%w: %w", ErrWrite, err)
+	}
+	if err := os.Chtimes(path, mtime, mtime); err != nil {
+		return fmt.Errorf("%w: %w", ErrWrite, err)
+	}
+	return nil
+}
+
+// syncFS flushes the filesystem holding path (syncfs(2)).
+func syncFS(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrWrite, err)
+	}
+	defer f.Close()
+	if err := unix.Syncfs(int(f.Fd())); err != nil {
+		return fmt.Errorf("%w: syncfs: %w", ErrWrite, err)
 	}
 	return nil
 }
