@@ -182,14 +182,30 @@ func encodePayload(v uint8, announce, withdraw []vrp.VRP, aspaAnn, aspaWd []vrp.
 	return b
 }
 
-// appendOrdered encodes vs in raceOrder without copying the set: sort an
-// index of positions instead (4 bytes per VRP, freed right after).
+// appendOrdered encodes vs, which is sorted by vrp.Compare, in raceOrder.
+// A stable counting sort by (family, prefix length descending) yields that
+// order in O(n): within a bucket vrp.Compare order is kept.
 func appendOrdered(b []byte, v uint8, vs []vrp.VRP, announce bool) []byte {
-	idx := make([]int32, len(vs))
-	for i := range idx {
-		idx[i] = int32(i)
+	const buckets = 33 + 129 // IPv4 lengths 0..32, then IPv6 0..128
+	bucket := func(x vrp.VRP) int {
+		if x.IsV4() {
+			return 32 - x.Prefix.Bits()
+		}
+		return 33 + 128 - x.Prefix.Bits()
 	}
-	slices.SortFunc(idx, func(i, j int32) int { return raceOrder(vs[i], vs[j]) })
+	var start [buckets + 1]int
+	for _, x := range vs {
+		start[bucket(x)+1]++
+	}
+	for i := 1; i <= buckets; i++ {
+		start[i] += start[i-1]
+	}
+	idx := make([]int32, len(vs))
+	for i, x := range vs {
+		k := bucket(x)
+		idx[start[k]] = int32(i)
+		start[k]++
+	}
 	for _, i := range idx {
 		b = AppendPrefix(b, v, vs[i], announce)
 	}

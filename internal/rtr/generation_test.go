@@ -175,3 +175,18 @@ func TestWindowMemoryBound(t *testing.T) {
 		t.Fatal("want a diff from the previous serial only")
 	}
 }
+
+func TestAppendOrderedIsRaceOrder(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	var vs []vrp.VRP
+	for range 5000 {
+		vs = append(vs, randVRP(r))
+	}
+	set := vrp.NewSet(vs)
+	got, _, _, _ := decodeBody(t, appendOrdered(nil, 1, set, true))
+	want := slices.Clone([]vrp.VRP(set))
+	slices.SortFunc(want, raceOrder)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatal("counting sort differs from raceOrder")
+	}
+}
