@@ -19,8 +19,9 @@ import (
 	"time"
 )
 
-// testTLS makes a throwaway CA and a server certificate for 127.0.0.1.
-func testTLS(t *testing.T) (*tls.Config, *x509.CertPool) {
+// testTLS makes a throwaway CA and a server certificate for 127.0.0.1;
+// it returns the server config, a pool with the CA and the CA's DER.
+func testTLS(t *testing.T) (*tls.Config, *x509.CertPool, []byte) {
 	t.Helper()
 	now := time.Now()
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -47,14 +48,14 @@ func testTLS(t *testing.T) (*tls.Config, *x509.CertPool) {
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(caCert)
-	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}, pool
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}, pool, caDER
 }
 
 // TestHTTPSClientFollowsDeltas serves Handler over HTTPS on 127.0.0.1 and
 // plays relying party: snapshot at serial 1, then one delta, checking every
 // hash, session and serial as RFC 8182 §3.4 requires.
 func TestHTTPSClientFollowsDeltas(t *testing.T) {
-	cfg, pool := testTLS(t)
+	cfg, pool, _ := testTLS(t)
 	var h http.Handler
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	srv.TLS = cfg
