@@ -223,3 +223,23 @@ func TestLeftoversRemoved(t *testing.T) {
 		t.Error("staging dir survived")
 	}
 }
+
+// TestChangedRRDPBaseStartsNewSession: the snapshot URL no longer lies
+// under RRDPBase, so the old files cannot be served as this session.
+func TestChangedRRDPBaseStartsNewSession(t *testing.T) {
+	dir := t.TempDir()
+	c := newClock()
+	r1 := mustPublish(t, openTest(t, testOptions(dir, c)), obj("a.roa", "1", 1))
+	opts := testOptions(dir, c)
+	opts.RRDPBase = "https://rrdp.example/rrdp/"
+	opts.Rand = &seqRand{n: 99}
+	q := openTest(t, opts)
+	if s, _ := q.State(); s != "" {
+		t.Fatalf("kept session %s under a new base", s)
+	}
+	r := mustPublish(t, q, obj("a.roa", "1", 1))
+	n := readNotification(t, dir)
+	if r.Session == r1.Session || r.Serial != 1 || !strings.HasPrefix(n.Snapshot.URI, "https://rrdp.example/rrdp/") {
+		t.Fatalf("result %+v, snapshot %s", r, n.Snapshot.URI)
+	}
+}
