@@ -330,3 +330,29 @@ func TestStagedCommitAndStale(t *testing.T) {
 		t.Fatalf("serial %d after abort", serial)
 	}
 }
+
+// TestConcurrentPublish: concurrent callers are serialized, every call
+// succeeds and serials stay contiguous.
+func TestConcurrentPublish(t *testing.T) {
+	dir := t.TempDir()
+	p := openTest(t, testOptions(dir, newClock()))
+	errs := make(chan error, 8)
+	for i := range 8 {
+		go func() {
+			_, err := p.Publish(context.Background(), []Object{obj("a.roa", fmt.Sprint(i), i)})
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, serial := p.State(); serial < 2 || serial > 8 {
+		t.Fatalf("serial %d", serial)
+	}
+	n, snap := snapshotState(t, dir)
+	if len(snap) != 1 || n.Serial != func() uint64 { _, s := p.State(); return s }() {
+		t.Fatalf("snapshot %v at %d", snap, n.Serial)
+	}
+}

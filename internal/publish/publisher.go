@@ -72,8 +72,9 @@ type Publisher struct {
 	rrdpDir  string // Dir/rrdp
 	rsyncDir string // Dir/rsync
 
-	mu        sync.Mutex
-	gen       uint64 // bumped by every commit; a Staged built on another gen is stale
+	publishMu sync.Mutex // serializes Publish so concurrent callers never see ErrStale
+	mu        sync.Mutex // guards the fields below
+	gen       uint64     // bumped by every commit; a Staged built on another gen is stale
 	session   string
 	serial    uint64
 	objects   map[string]*objectState
@@ -183,6 +184,8 @@ func Open(opts Options) (*Publisher, error) {
 // Publish makes objects (the complete desired state) the published state:
 // Stage then Commit.
 func (p *Publisher) Publish(ctx context.Context, objects []Object) (Result, error) {
+	p.publishMu.Lock()
+	defer p.publishMu.Unlock()
 	s, err := p.Stage(ctx, objects)
 	if err != nil {
 		return Result{}, err
