@@ -475,7 +475,7 @@ func checkCertProfile(c *Certificate) error {
 	}
 	if c.selfSigned() {
 		if c.Issuer != c.Subject {
-			return profilef("self-signed certificate whose issuer differs from its subject")
+			return profilef("AKI missing (RFC 6487 §4.8.3), or a self-signed certificate whose issuer differs from its subject")
 		}
 		if c.CRLDP != "" || c.AIA != "" {
 			return profilef("self-signed certificate with CRLDP or AIA (RFC 6487 §4.8.6, §4.8.7)")

@@ -104,7 +104,7 @@ func parseSignerInfo(o *SignedObject, si cryptobyte.String) error {
 		return malformed("signature")
 	}
 	if !si.Empty() { // (l)
-		return profilef("unsignedAttrs present")
+		return profilef("unsignedAttrs or other data after the signature")
 	}
 	digest, err := parseSignedAttrs(o, attrs)
 	if err != nil {
@@ -132,7 +132,7 @@ func parseSignedAttrs(o *SignedObject, attrs cryptobyte.String) ([]byte, error) 
 			return nil, malformed("Attribute")
 		}
 		if prev != nil && bytes.Compare(prev, raw) >= 0 {
-			return nil, profilef("signedAttrs not in DER SET OF order")
+			return nil, profilef("signedAttrs repeated or not in DER SET OF order")
 		}
 		prev = raw
 		outer := raw

@@ -39,7 +39,7 @@ func eContentOf(b []byte) []byte {
 }
 
 func FuzzParseCertificate(f *testing.F) {
-	seedCorpus(f, 200, ".cer")
+	seedCorpus(f, 40, ".cer")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := ParseCertificate(b)
 		if err != nil {
@@ -61,7 +61,7 @@ func FuzzParseCertificate(f *testing.F) {
 }
 
 func FuzzParseCRL(f *testing.F) {
-	seedCorpus(f, 100, ".crl")
+	seedCorpus(f, 40, ".crl")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := ParseCRL(b)
 		if err == nil && (c.Number == nil || c.AKI == nil) {
@@ -71,7 +71,7 @@ func FuzzParseCRL(f *testing.F) {
 }
 
 func FuzzParseSignedObject(f *testing.F) {
-	seedCorpus(f, 100, ".roa", ".mft")
+	seedCorpus(f, 30, ".roa", ".mft")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		so, err := ParseSignedObject(b)
 		if err == nil && (so.EE == nil || so.EE.IsCA) {
