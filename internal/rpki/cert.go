@@ -137,8 +137,8 @@ func checkTemplate(t *Certificate, issuerName string, issuerKey *rsa.PrivateKey)
 		return invalidf("certificate: serial must be positive and fit 20 octets")
 	case t.Subject == "" || issuerName == "" || !isPrintableString(t.Subject) || !isPrintableString(issuerName):
 		return invalidf("certificate: names must be non-empty PrintableStrings")
-	case !t.NotAfter.After(t.NotBefore):
-		return invalidf("certificate: notAfter not after notBefore")
+	case !t.NotAfter.After(t.NotBefore) || !encodableTime(t.NotBefore) || !encodableTime(t.NotAfter):
+		return invalidf("certificate: validity must be increasing and within 1950..9999")
 	case t.IP == nil && t.AS == nil:
 		return invalidf("certificate: no IP or AS resources (RFC 6487 §4.8.10)")
 	case t.IsCA && (t.SIA.CARepository == "" || t.SIA.Manifest == "" || t.SIA.SignedObject != ""):

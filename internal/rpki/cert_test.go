@@ -243,6 +243,7 @@ func TestCreateCertificateRejects(t *testing.T) {
 		func(x *Certificate) { x.AIA = "https://x.test/ta.cer" },
 		func(x *Certificate) { x.SIA.Notify = "rsync://x.test/n.xml" },
 		func(x *Certificate) { x.IP = &IPResources{V4: &IPFamily{}} },
+		func(x *Certificate) { x.NotBefore = time.Time{} },
 	}
 	for i, m := range mut {
 		tmpl := caTemplate(c)
@@ -250,6 +251,21 @@ func TestCreateCertificateRejects(t *testing.T) {
 		if _, err := CreateCertificate(tmpl, "ROAd test TA", c.taKey); !errors.Is(err, ErrInvalidInput) {
 			t.Errorf("case %d: %v", i, err)
 		}
+	}
+}
+
+func TestSignObjectRejects(t *testing.T) {
+	c := newTestChain(t)
+	ip := NewIPResources(pfx("10.0.0.0/16"))
+	ee := c.issueEE(t, 70, "rsync://x.test/ca/a.roa", &ip, nil)
+	if _, err := SignObject(OIDROA, []byte{0x30, 0}, ee, c.eeKey, time.Time{}); !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("zero signing time: %v", err)
+	}
+	if _, err := SignObject(OIDROA, []byte{0x30, 0}, ee, c.caKey, testTime); !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("key not matching the EE: %v", err)
+	}
+	if _, err := SignObject(OIDROA, []byte{0x30, 0}, c.caDER, c.caKey, testTime); !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("CA certificate as signer: %v", err)
 	}
 }
 

@@ -44,15 +44,15 @@ type SignedObject struct {
 // certificate eeCertDER is embedded. signedAttrs are content-type,
 // message-digest and signing-time (RFC 9589), sorted as a DER SET OF.
 func SignObject(contentType encasn1.ObjectIdentifier, eContent, eeCertDER []byte, eeKey *rsa.PrivateKey, signingTime time.Time) ([]byte, error) {
-	if eeKey == nil || len(contentType) == 0 {
-		return nil, invalidf("sign: key and content type required")
+	if eeKey == nil || len(contentType) == 0 || !encodableTime(signingTime) {
+		return nil, invalidf("sign: key, content type and a signing time within 1950..9999 required")
 	}
 	ee, err := ParseCertificate(eeCertDER)
 	if err != nil {
 		return nil, fmt.Errorf("sign: EE certificate: %w", err)
 	}
-	if !ee.PublicKey.Equal(&eeKey.PublicKey) {
-		return nil, invalidf("sign: EE certificate is not for the signing key")
+	if !ee.PublicKey.Equal(&eeKey.PublicKey) || ee.IsCA {
+		return nil, invalidf("sign: the certificate must be an EE certificate for the signing key")
 	}
 	attrs, err := signedAttrs(contentType, eContent, signingTime)
 	if err != nil {

@@ -40,11 +40,11 @@ func CreateCRL(c *CRL, issuerKey *rsa.PrivateKey) ([]byte, error) {
 		return nil, invalidf("CRL: issuer must be a PrintableString")
 	case c.Number == nil || c.Number.Sign() < 0 || c.Number.BitLen() > 159:
 		return nil, invalidf("CRL: number must be non-negative and fit 20 octets")
-	case !c.NextUpdate.After(c.ThisUpdate):
-		return nil, invalidf("CRL: nextUpdate not after thisUpdate")
+	case !c.NextUpdate.After(c.ThisUpdate) || !encodableTime(c.ThisUpdate) || !encodableTime(c.NextUpdate):
+		return nil, invalidf("CRL: nextUpdate must follow thisUpdate, both within 1950..9999")
 	}
 	for _, r := range c.Revoked {
-		if r.Serial == nil || r.Serial.Sign() <= 0 || r.Serial.BitLen() > 159 {
+		if r.Serial == nil || r.Serial.Sign() <= 0 || r.Serial.BitLen() > 159 || !encodableTime(r.RevocationTime) {
 			return nil, invalidf("CRL: bad revoked serial")
 		}
 	}

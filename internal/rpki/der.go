@@ -76,6 +76,13 @@ func readAlgorithm(s *cryptobyte.String) (encasn1.ObjectIdentifier, error) {
 	return oid, nil
 }
 
+// encodableTime reports whether t can be written as an RFC 5280 Time that
+// this package also parses back: UTCTime from 1950, GeneralizedTime to 9999.
+func encodableTime(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 1950 && y <= 9999
+}
+
 // addTime writes UTCTime through 2049 and GeneralizedTime from 2050 on
 // (RFC 5280 §4.1.2.5), always in UTC with whole seconds.
 func addTime(b *cryptobyte.Builder, t time.Time) {

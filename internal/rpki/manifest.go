@@ -49,7 +49,7 @@ func (m *Manifest) Encode() ([]byte, error) {
 	switch {
 	case m.Number == nil || m.Number.Sign() < 0 || m.Number.BitLen() > 159:
 		return nil, invalidf("manifest number must be non-negative and fit 20 octets (RFC 9286 §4.2.1)")
-	case !m.NextUpdate.After(m.ThisUpdate):
+	case !m.NextUpdate.After(m.ThisUpdate) || !encodableTime(m.ThisUpdate) || !encodableTime(m.NextUpdate):
 		return nil, invalidf("manifest nextUpdate must be after thisUpdate (RFC 9286 §4.2.1)")
 	case len(m.Files) > maxManifestFiles:
 		return nil, invalidf("manifest with %d files", len(m.Files))
