@@ -1,9 +1,3 @@
-// Package rpki encodes and decodes the RPKI objects ROAd publishes and
-// validates: RFC 3779 resources, RFC 6487 certificates and CRLs, RFC 6488
-// CMS signed objects, RFC 9582 ROAs, RFC 9286 manifests and RFC 8630 TALs.
-//
-// All structures are written by hand with cryptobyte so every emitted byte
-// is under control, and parsed strictly (DER only, profile checks).
 package rpki
 
 import (

@@ -2,6 +2,8 @@ package rpki
 
 import (
 	"fmt"
+	"slices"
+	"time"
 )
 
 // CheckEE applies RFC 9582 §5: the EE certificate has an IP extension
@@ -87,4 +89,35 @@ func (r *IPResources) v6() *IPFamily {
 		return nil
 	}
 	return r.V6
+}
+
+// SelfSigned reports whether the certificate names its own key as issuer
+// key: no AKI, or an AKI equal to the SKI (RFC 6487 §4.8.3).
+func (c *Certificate) SelfSigned() bool { return c.selfSigned() }
+
+// ValidAt reports whether t lies within the validity period (inclusive).
+func (c *Certificate) ValidAt(t time.Time) bool {
+	return !t.Before(c.NotBefore) && !t.After(c.NotAfter)
+}
+
+// ResolveInherit returns r with every inherit family replaced by the
+// parent's family (RFC 3779 §2.2.3.5); absent families stay absent.
+func (r IPResources) ResolveInherit(parent IPResources) IPResources {
+	out := IPResources{V4: r.V4, V6: r.V6}
+	if r.V4 != nil && r.V4.Inherit {
+		out.V4 = parent.V4.clone()
+	}
+	if r.V6 != nil && r.V6.Inherit {
+		out.V6 = parent.V6.clone()
+	}
+	return out
+}
+
+// ResolveInherit returns a, or the parent's AS resources when a inherits
+// (RFC 3779 §3.2.3.3).
+func (a ASResources) ResolveInherit(parent ASResources) ASResources {
+	if !a.Inherit {
+		return a
+	}
+	return ASResources{Inherit: parent.Inherit, Ranges: slices.Clone(parent.Ranges)}
 }

@@ -287,3 +287,20 @@ func TestEncodeRejects(t *testing.T) {
 		t.Errorf("AS canonical %x %v", der, err)
 	}
 }
+
+func TestResolveInherit(t *testing.T) {
+	parent := NewIPResources(pfx("10.0.0.0/8"), pfx("2001:db8::/32"))
+	child := IPResources{V4: &IPFamily{Inherit: true}}
+	got := child.ResolveInherit(parent)
+	if got.V6 != nil || !slices.Equal(got.V4.Ranges, parent.V4.Ranges) || got.V4 == parent.V4 {
+		t.Errorf("resolved %+v", got)
+	}
+	explicit := NewIPResources(pfx("10.1.0.0/16"))
+	if r := explicit.ResolveInherit(parent); !reflect.DeepEqual(r, explicit) {
+		t.Errorf("explicit changed: %+v", r)
+	}
+	pa := ASResources{Ranges: []ASRange{{1, 10}}}
+	if r := (ASResources{Inherit: true}).ResolveInherit(pa); r.Inherit || !slices.Equal(r.Ranges, pa.Ranges) {
+		t.Errorf("AS resolved %+v", r)
+	}
+}

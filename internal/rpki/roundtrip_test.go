@@ -201,3 +201,29 @@ func TestTALRoundTrip(t *testing.T) {
 		t.Errorf("CRLF TAL: %v", err)
 	}
 }
+
+func TestSelfSignedAndValidAt(t *testing.T) {
+	c := newTestChain(t)
+	if !c.ta.SelfSigned() || c.ca.SelfSigned() {
+		t.Error("SelfSigned")
+	}
+	if !c.ca.ValidAt(testTime) || !c.ca.ValidAt(c.ca.NotAfter) || c.ca.ValidAt(c.ca.NotAfter.Add(time.Second)) ||
+		c.ca.ValidAt(c.ca.NotBefore.Add(-time.Second)) {
+		t.Error("ValidAt")
+	}
+}
+
+// DER sorts SET OF by encoding (X.690 §11.6), so the RFC 9589 attributes
+// appear as content-type (30 1a), signing-time (30 1c), message-digest (30 2f).
+func TestSignedAttrsDEROrder(t *testing.T) {
+	attrs, err := signedAttrs(OIDROA, []byte("x"), testTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct := bytes.Index(attrs, unhex(t, "301a 0609 2a864886f70d010903"))
+	st := bytes.Index(attrs, unhex(t, "301c 0609 2a864886f70d010905"))
+	md := bytes.Index(attrs, unhex(t, "302f 0609 2a864886f70d010904"))
+	if !(ct == 2 && ct < st && st < md) {
+		t.Errorf("order content-type@%d signing-time@%d message-digest@%d in %x", ct, st, md, attrs)
+	}
+}
