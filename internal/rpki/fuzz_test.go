@@ -2,9 +2,11 @@ package rpki
 
 import (
 	"bytes"
+	"math/big"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // seedCorpus adds up to max real files with the given extensions.
@@ -117,6 +119,12 @@ func FuzzParseManifest(f *testing.F) {
 			if ec := eContentOf(b); ec != nil {
 				f.Add(ec)
 			}
+		}
+	}
+	for _, files := range [][]FileAndHash{nil, {{Name: "a.roa"}, {Name: "b-c_D.crl", Hash: [32]byte{1}}}} {
+		m := &Manifest{Number: big.NewInt(7), ThisUpdate: testTime, NextUpdate: testTime.Add(time.Hour), Files: files}
+		if der, err := m.Encode(); err == nil {
+			f.Add(der)
 		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
