@@ -196,6 +196,10 @@ func TestTALRoundTrip(t *testing.T) {
 	if string(lines[0]) != "# ROAd test" || len(lines[3]) != 0 || len(lines[4]) != 64 {
 		t.Errorf("TAL layout %q", enc)
 	}
+	inj := (&TAL{Comments: []string{"a\nrsync://evil.test/x.cer"}, URIs: tal.URIs, SPKI: tal.SPKI}).Encode()
+	if got, err := ParseTAL(inj); err != nil || len(got.URIs) != 2 || got.Comments[0] != "a rsync://evil.test/x.cer" {
+		t.Errorf("comment with a line break: %v %+v", err, got)
+	}
 	crlf := bytes.ReplaceAll(enc, []byte("\n"), []byte("\r\n"))
 	if got, err := ParseTAL(crlf); err != nil || !bytes.Equal(got.SPKI, tal.SPKI) {
 		t.Errorf("CRLF TAL: %v", err)

@@ -19,6 +19,13 @@ type TAL struct {
 func (t *TAL) Encode() []byte {
 	var b bytes.Buffer
 	for _, c := range t.Comments {
+		// A line break inside a comment would end the comment section early.
+		c = strings.Map(func(r rune) rune {
+			if r == '\n' || r == '\r' {
+				return ' '
+			}
+			return r
+		}, c)
 		b.WriteString("# " + c + "\n")
 	}
 	for _, u := range t.URIs {
