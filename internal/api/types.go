@@ -178,6 +178,8 @@ type RTRStatus struct {
 	Listen  string      `json:"listen"`
 	Serial  uint32      `json:"serial"`
 	HasData bool        `json:"has_data"`
+	VRPs    int         `json:"vrps"`
+	ASPAs   int         `json:"aspas"`
 	Clients []RTRClient `json:"clients"`
 }
 
@@ -187,4 +189,8 @@ type RTRClient struct {
 	Version   int       `json:"version"`
 	Serial    uint32    `json:"serial"`
 	Connected time.Time `json:"connected"`
+	LastQuery time.Time `json:"last_query,omitzero"`
+	// Queries received on this connection (RFC 8210 §5.3 Serial, §5.4 Reset).
+	SerialQueries uint64 `json:"serial_queries"`
+	ResetQueries  uint64 `json:"reset_queries"`
 }

@@ -1,0 +1,323 @@
+// Package ca is ROAd's embedded certification authority: the testbed trust
+// anchor, the resource holder's CA certificate under it, one-time EE keys,
+// ROAs, manifests and CRLs. It writes what it issues into the store inside the
+// caller's transaction; it knows nothing of how objects are published, nor
+// where its parent is (today a local testbed TA; later an RFC 6492 parent).
+package ca
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/roadrpki/road/internal/rpki"
+	"github.com/roadrpki/road/internal/store"
+)
+
+// Names of the two CA instances in the store.
+const (
+	TAName = "ta" // testbed trust anchor (self-signed)
+	CAName = "ca" // the resource holder's CA, issued by the TA
+)
+
+// Reason codes of errors, stable for API and metrics.
+var (
+	ErrNotHeld   = errors.New("not-held")
+	ErrNoROA     = errors.New("roa-not-configured")
+	ErrBadConfig = errors.New("bad-config")
+)
+
+// Timing is the validity policy (DESIGN.md [timing]).
+type Timing struct {
+	ROAValidity           time.Duration // EE certificates of ROAs (default 52 weeks)
+	ROAReissueBefore      time.Duration // reissue a ROA this long before its EE expires (4 weeks)
+	ManifestValidity      time.Duration // manifest and CRL nextUpdate - now (24 h)
+	ManifestReissueBefore time.Duration // reissue manifest and CRL this long before nextUpdate (8 h)
+	CAValidity            time.Duration // the CA certificate under the TA (52 weeks)
+	TAValidity            time.Duration // the testbed TA certificate (10 years)
+	Backdate              time.Duration // notBefore/thisUpdate margin for RPs with slow clocks (5 min)
+}
+
+// DefaultTiming is DESIGN.md's default timing section.
+func DefaultTiming() Timing {
+	return Timing{
+		ROAValidity:           8736 * time.Hour,
+		ROAReissueBefore:      672 * time.Hour,
+		ManifestValidity:      24 * time.Hour,
+		ManifestReissueBefore: 8 * time.Hour,
+		CAValidity:            8736 * time.Hour,
+		TAValidity:            10 * 8766 * time.Hour,
+		Backdate:              5 * time.Minute,
+	}
+}
+
+// Config configures the CA.
+type Config struct {
+	RsyncBase string // rsync://host[:port]/module/ (ends with '/')
+	RRDPBase  string // https://host[:port]/rrdp/ (ends with '/'); notification.xml below it
+	TAURIs    []string
+	IP        []netip.Prefix // resources held (testbed: given to the TA and the CA)
+	AS        []rpki.ASRange // AS resources held
+	Timing    Timing
+	Clock     func() time.Time
+	Logger    *slog.Logger
+	Keys      *KeyPool
+}
+
+// CA issues and renews everything below the trust anchor.
+type CA struct {
+	cfg Config
+	st  *store.Store
+	log *slog.Logger
+}
+
+// New returns a CA over st. Call Init once before use.
+func New(cfg Config, st *store.Store) (*CA, error) {
+	if !strings.HasSuffix(cfg.RsyncBase, "/") || !strings.HasPrefix(cfg.RsyncBase, "rsync://") {
+		return nil, fmt.Errorf("%w: rsync base %q must be rsync://.../", ErrBadConfig, cfg.RsyncBase)
+	}
+	if !strings.HasSuffix(cfg.RRDPBase, "/") || !strings.HasPrefix(cfg.RRDPBase, "https://") {
+		return nil, fmt.Errorf("%w: RRDP base %q must be https://.../ (RFC 8182 §3.2)", ErrBadConfig, cfg.RRDPBase)
+	}
+	if len(cfg.IP) == 0 {
+		return nil, fmt.Errorf("%w: no IP resources configured", ErrBadConfig)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Keys == nil {
+		cfg.Keys = NewKeyPool(0)
+	}
+	if cfg.Timing == (Timing{}) {
+		cfg.Timing = DefaultTiming()
+	}
+	return &CA{cfg: cfg, st: st, log: cfg.Logger}, nil
+}
+
+// now is the injected clock truncated to seconds (DER times carry seconds).
+func (c *CA) now() time.Time { return c.cfg.Clock().UTC().Truncate(time.Second) }
+
+// TACertURI is where the TA certificate is published (and the TAL points).
+func (c *CA) TACertURI() string { return c.cfg.RsyncBase + "ta/ta.cer" }
+
+func (c *CA) notifyURI() string { return c.cfg.RRDPBase + "notification.xml" }
+
+// Resources returns the IP and AS resources the CA holds.
+func (c *CA) Resources() (rpki.IPResources, rpki.ASResources) {
+	return rpki.NewIPResources(c.cfg.IP...), rpki.ASResources{Ranges: c.cfg.AS}
+}
+
+// Holds reports whether p lies entirely inside the CA's IP resources.
+func (c *CA) Holds(p netip.Prefix) bool {
+	ip, _ := c.Resources()
+	return ip.ContainsPrefix(p)
+}
+
+// instance is a CA loaded from the store with its parsed key and certificate.
+type instance struct {
+	row  *store.CA
+	key  *rsa.PrivateKey
+	cert *rpki.Certificate
+}
+
+func (c *CA) load(tx *store.Tx, name string) (*instance, error) {
+	row, err := tx.CA(name)
+	if err != nil {
+		return nil, err
+	}
+	k, err := x509.ParsePKCS8PrivateKey(row.KeyDER)
+	if err != nil {
+		return nil, fmt.Errorf("ca %s: key: %w", name, err)
+	}
+	key, ok := k.(*rsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("ca %s: key is not RSA", name)
+	}
+	cert, err := rpki.ParseCertificate(row.CertDER)
+	if err != nil {
+		return nil, fmt.Errorf("ca %s: certificate: %w", name, err)
+	}
+	return &instance{row: row, key: key, cert: cert}, nil
+}
+
+// subjectName is the CommonName used for a key: the hex SKI keeps subject
+// names unique per issuer and new for every key (RFC 6487 §4.5).
+func subjectName(pub *rsa.PublicKey) string {
+	return strings.ToUpper(hex.EncodeToString(rpki.SubjectKeyID(pub)))
+}
+
+// nextSerial hands out the CA's next certificate serial (RFC 6487 §4.2).
+func (in *instance) nextSerial() *big.Int {
+	s := big.NewInt(in.row.NextSerial)
+	in.row.NextSerial++
+	return s
+}
+
+func (in *instance) crlURI() string {
+	return in.row.RepoURI + rpki.KeyFileName(&in.key.PublicKey, ".crl")
+}
+
+func (in *instance) mftURI() string {
+	return in.row.RepoURI + rpki.KeyFileName(&in.key.PublicKey, ".mft")
+}
+
+// fileName is the last path element of an rsync URI.
+func fileName(uri string) string { return uri[strings.LastIndexByte(uri, '/')+1:] }
+
+// Init creates the testbed trust anchor and the CA on first start, and makes
+// sure both publication points have a current manifest and CRL.
+func (c *CA) Init(ctx context.Context) error {
+	return c.st.Update(ctx, func(tx *store.Tx) error {
+		if _, err := tx.CA(TAName); errors.Is(err, store.ErrNotFound) {
+			if err := c.createTA(ctx, tx); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+		if _, err := tx.CA(CAName); errors.Is(err, store.ErrNotFound) {
+			if err := c.createCA(ctx, tx); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+		_, err := c.renew(ctx, tx)
+		return err
+	})
+}
+
+func (c *CA) createTA(ctx context.Context, tx *store.Tx) error {
+	key, err := c.cfg.Keys.Get(ctx)
+	if err != nil {
+		return err
+	}
+	now := c.now()
+	ip, as := c.Resources()
+	repo := c.cfg.RsyncBase + "root/"
+	tmpl := &rpki.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      subjectName(&key.PublicKey),
+		NotBefore:    now.Add(-c.cfg.Timing.Backdate),
+		NotAfter:     now.Add(c.cfg.Timing.TAValidity),
+		PublicKey:    &key.PublicKey,
+		IsCA:         true,
+		SIA: rpki.SIA{
+			CARepository: repo,
+			Manifest:     repo + rpki.KeyFileName(&key.PublicKey, ".mft"),
+			Notify:       c.notifyURI(),
+		},
+		IP: &ip,
+	}
+	if len(as.Ranges) > 0 {
+		tmpl.AS = &as
+	}
+	der, err := rpki.CreateCertificate(tmpl, tmpl.Subject, key)
+	if err != nil {
+		return fmt.Errorf("ca: create TA certificate: %w", err)
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return err
+	}
+	row := &store.CA{Name: TAName, KeyDER: kder, CertDER: der, CertURI: c.TACertURI(), RepoURI: repo,
+		NextSerial: 2, UpdatedAt: now}
+	if err := tx.PutCA(row); err != nil {
+		return err
+	}
+	if err := tx.PutObject(&store.Object{URI: c.TACertURI(), CA: TAName, Kind: "cer", DER: der, EESerial: "1",
+		NotAfter: tmpl.NotAfter, SigningTime: now, UpdatedAt: now}); err != nil {
+		return err
+	}
+	_, err = tx.AppendHistory(now, "road", "init", "created the testbed trust anchor "+tmpl.Subject, map[string]any{
+		"ta_uri": c.TACertURI(), "resources": ipStrings(ip)})
+	return err
+}
+
+func ipStrings(ip rpki.IPResources) []string {
+	var out []string
+	for _, p := range ip.Prefixes() {
+		out = append(out, p.String())
+	}
+	return out
+}
+
+func (c *CA) createCA(ctx context.Context, tx *store.Tx) error {
+	key, err := c.cfg.Keys.Get(ctx)
+	if err != nil {
+		return err
+	}
+	now := c.now()
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return err
+	}
+	row := &store.CA{Name: CAName, KeyDER: kder, RepoURI: c.cfg.RsyncBase + "ca/", NextSerial: 1, UpdatedAt: now}
+	ta, err := c.load(tx, TAName)
+	if err != nil {
+		return err
+	}
+	row.CertURI = ta.row.RepoURI + rpki.KeyFileName(&key.PublicKey, ".cer")
+	if err := c.issueCACert(tx, ta, row, key, now); err != nil {
+		return err
+	}
+	_, err = tx.AppendHistory(now, "road", "init", "created the CA "+subjectName(&key.PublicKey), map[string]any{
+		"repository": row.RepoURI})
+	return err
+}
+
+// issueCACert (re)issues the CA certificate under the TA, revoking the one it
+// replaces, and stores it in the TA's publication point.
+func (c *CA) issueCACert(tx *store.Tx, ta *instance, row *store.CA, key *rsa.PrivateKey, now time.Time) error {
+	ip, as := c.Resources()
+	tmpl := &rpki.Certificate{
+		SerialNumber: ta.nextSerial(),
+		Subject:      subjectName(&key.PublicKey),
+		NotBefore:    now.Add(-c.cfg.Timing.Backdate),
+		NotAfter:     now.Add(c.cfg.Timing.CAValidity),
+		PublicKey:    &key.PublicKey,
+		IsCA:         true,
+		CRLDP:        ta.crlURI(),
+		AIA:          ta.row.CertURI,
+		SIA: rpki.SIA{
+			CARepository: row.RepoURI,
+			Manifest:     row.RepoURI + rpki.KeyFileName(&key.PublicKey, ".mft"),
+			Notify:       c.notifyURI(),
+		},
+		IP: &ip,
+	}
+	if len(as.Ranges) > 0 {
+		tmpl.AS = &as
+	}
+	der, err := rpki.CreateCertificate(tmpl, ta.cert.Subject, ta.key)
+	if err != nil {
+		return fmt.Errorf("ca: issue CA certificate: %w", err)
+	}
+	if len(row.CertDER) > 0 {
+		if old, err := rpki.ParseCertificate(row.CertDER); err == nil {
+			if err := tx.Revoke(TAName, old.SerialNumber.String(), now, old.NotAfter); err != nil {
+				return err
+			}
+		}
+	}
+	row.CertDER, row.UpdatedAt = der, now
+	if err := tx.PutCA(row); err != nil {
+		return err
+	}
+	if err := tx.PutCA(ta.row); err != nil { // the TA's serial counter moved
+		return err
+	}
+	return tx.PutObject(&store.Object{URI: row.CertURI, CA: TAName, Kind: "cer", DER: der,
+		EESerial: tmpl.SerialNumber.String(), NotAfter: tmpl.NotAfter, SigningTime: now, UpdatedAt: now})
+}

@@ -1,0 +1,143 @@
+package ca
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/roadrpki/road/internal/rpki"
+	"github.com/roadrpki/road/internal/store"
+)
+
+// Renew reissues whatever is due, in one transaction: the CA certificate
+// near expiry or no longer matching the configured resources, ROAs whose EE
+// expires within ROAReissueBefore, configured ROAs that have no object
+// (recovery), objects of ROAs no longer configured, and the manifest and CRL
+// of every publication point that changed or whose nextUpdate is within
+// ManifestReissueBefore (RFC 9286 §5.2: a new manifest before nextUpdate).
+// It reports whether anything was reissued.
+func (c *CA) Renew(ctx context.Context) (bool, error) {
+	var changed bool
+	err := c.st.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		changed, err = c.renew(ctx, tx)
+		return err
+	})
+	return changed, err
+}
+
+func (c *CA) renew(ctx context.Context, tx *store.Tx) (bool, error) {
+	now := c.now()
+	ta, err := c.load(tx, TAName)
+	if err != nil {
+		return false, err
+	}
+	caIn, err := c.load(tx, CAName)
+	if err != nil {
+		return false, err
+	}
+	taDirty, caDirty := false, false
+
+	// The CA certificate under the TA.
+	ip, _ := c.Resources()
+	if caIn.cert.NotAfter.Sub(now) < c.cfg.Timing.ROAReissueBefore || !sameIP(caIn.cert.IP, &ip) {
+		if err := c.issueCACert(tx, ta, caIn.row, caIn.key, now); err != nil {
+			return false, err
+		}
+		if caIn, err = c.load(tx, CAName); err != nil {
+			return false, err
+		}
+		taDirty = true
+	}
+
+	// ROAs: reissue near expiry, issue the missing, withdraw the orphaned.
+	roas, err := tx.ROAs()
+	if err != nil {
+		return false, err
+	}
+	objs, err := objectsByURI(tx, CAName)
+	if err != nil {
+		return false, err
+	}
+	want := make(map[string]bool, len(roas))
+	var jobs []roaJob
+	for _, r := range roas {
+		uri := caIn.row.RepoURI + ROAFileName(r.VRP)
+		want[uri] = true
+		o, ok := objs[uri]
+		if !ok || o.NotAfter.Sub(now) < c.effectiveROAReissue() {
+			jobs = append(jobs, roaJob{v: r.VRP, roaID: r.ID})
+		}
+	}
+	for uri, o := range objs {
+		if o.Kind == "roa" && !want[uri] {
+			if err := c.withdraw(tx, o, now); err != nil {
+				return false, err
+			}
+			delete(objs, uri)
+			caDirty = true
+		}
+	}
+	if len(jobs) > 0 {
+		if err := c.issueROAs(ctx, tx, caIn, jobs, objs, now); err != nil {
+			return false, err
+		}
+		caDirty = true
+	}
+
+	mftDue := false
+	if caDirty || c.manifestDue(caIn, now) {
+		mftDue = true
+		if err := c.refreshPublicationPoint(ctx, tx, caIn, now); err != nil {
+			return false, err
+		}
+	} else if err := tx.PutCA(caIn.row); err != nil {
+		return false, err
+	}
+	// Reload the TA: issueCACert may have moved its serial counter.
+	if ta, err = c.load(tx, TAName); err != nil {
+		return false, err
+	}
+	if taDirty || c.manifestDue(ta, now) {
+		mftDue = true
+		if err := c.refreshPublicationPoint(ctx, tx, ta, now); err != nil {
+			return false, err
+		}
+	}
+	return mftDue || taDirty, nil
+}
+
+// effectiveROAReissue caps the reissue margin at half the validity so a
+// short validity does not mean "reissue on every tick".
+func (c *CA) effectiveROAReissue() time.Duration {
+	return min(c.cfg.Timing.ROAReissueBefore, c.cfg.Timing.ROAValidity/2)
+}
+
+func (c *CA) effectiveManifestReissue() time.Duration {
+	return min(c.cfg.Timing.ManifestReissueBefore, c.cfg.Timing.ManifestValidity/2)
+}
+
+// manifestDue reports whether the publication point needs a new manifest and
+// CRL: missing, or nextUpdate within the reissue margin.
+func (c *CA) manifestDue(in *instance, now time.Time) bool {
+	return in.row.MftNextUpdate.IsZero() || in.row.MftNextUpdate.Sub(now) < c.effectiveManifestReissue()
+}
+
+func sameIP(a, b *rpki.IPResources) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return slices.Equal(a.Prefixes(), b.Prefixes()) && strings.EqualFold(famKey(a), famKey(b))
+}
+
+func famKey(r *rpki.IPResources) string {
+	s := ""
+	if r.V4 != nil {
+		s += "4"
+	}
+	if r.V6 != nil {
+		s += "6"
+	}
+	return s
+}

@@ -1,0 +1,327 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"strings"
+
+	"github.com/roadrpki/road/internal/api"
+	"github.com/roadrpki/road/internal/ca"
+	"github.com/roadrpki/road/internal/rpki"
+	"github.com/roadrpki/road/internal/store"
+	"github.com/roadrpki/road/internal/vrp"
+)
+
+// parseROA turns an API ROA into a VRP. Syntax errors are the caller's
+// mistake (400); a maxLength out of bounds is returned as a finding instead
+// so the answer lists it with every other problem (DESIGN.md bad-maxlength).
+func parseROA(r api.ROA, field string) (vrp.VRP, *api.Finding, error) {
+	p, err := vrp.ParsePrefix(r.Prefix)
+	if err != nil {
+		return vrp.VRP{}, nil, api.BadRequest("%s: %v", field, err)
+	}
+	ml := r.MaxLength
+	if ml == 0 {
+		ml = p.Bits()
+	}
+	v := vrp.VRP{Prefix: p, ASN: r.ASN}
+	if ml < p.Bits() || ml > p.Addr().BitLen() {
+		v.MaxLen = uint8(min(max(ml, 0), 255))
+		ref := r
+		return v, &api.Finding{Kind: "bad-maxlength", Severity: "block", ROA: &ref,
+			Message: fmt.Sprintf("%s: maxLength %d is outside %d..%d for %s", field, ml, p.Bits(), p.Addr().BitLen(), p)}, nil
+	}
+	v.MaxLen = uint8(ml)
+	return v, nil, nil
+}
+
+func apiROA(v vrp.VRP) api.ROA {
+	return api.ROA{Prefix: v.Prefix.String(), MaxLength: int(v.MaxLen), ASN: v.ASN}
+}
+
+// Propose runs a ROA change through the safety checks and, unless blocked or
+// a dry run, applies it: configure, sign, commit with its history record, then
+// publish.
+func (d *Daemon) Propose(ctx context.Context, actor string, req *api.ProposalRequest) (*api.ProposalResult, error) {
+	if len(req.Add)+len(req.Remove) == 0 {
+		return nil, api.BadRequest("empty proposal: nothing to add or remove")
+	}
+	if req.Force && strings.TrimSpace(req.Reason) == "" {
+		return nil, api.BadRequest("force needs a reason (--reason): it is written to the history")
+	}
+	res := &api.ProposalResult{DryRun: req.DryRun, Findings: []api.Finding{}}
+	var adds []ca.NewROA
+	var removes []vrp.VRP
+	for i, r := range req.Add {
+		v, f, err := parseROA(r, fmt.Sprintf("add[%d] %q", i, r.Prefix))
+		if err != nil {
+			return nil, err
+		}
+		if f != nil {
+			res.Findings = append(res.Findings, *f)
+			continue
+		}
+		adds = append(adds, ca.NewROA{VRP: v, Comment: r.Comment})
+	}
+	for i, r := range req.Remove {
+		v, f, err := parseROA(r, fmt.Sprintf("remove[%d] %q", i, r.Prefix))
+		if err != nil {
+			return nil, err
+		}
+		if f != nil {
+			res.Findings = append(res.Findings, *f)
+			continue
+		}
+		removes = append(removes, v)
+	}
+	checks, err := d.check(ctx, adds, removes)
+	if err != nil {
+		return nil, err
+	}
+	res.Findings = append(res.Findings, checks...)
+	blocked, overridable := false, true
+	for _, f := range res.Findings {
+		if f.Severity == "block" {
+			blocked = true
+			overridable = overridable && f.Overridable
+		}
+	}
+	if blocked && !(req.Force && overridable) {
+		res.Blocked = true
+		d.metrics.proposals.WithLabelValues("blocked").Inc()
+		return res, nil
+	}
+	res.Overridden = blocked
+	for _, a := range adds {
+		res.Added = append(res.Added, apiROA(a.VRP))
+	}
+	for _, v := range removes {
+		res.Removed = append(res.Removed, apiROA(v))
+	}
+	if req.DryRun {
+		d.metrics.proposals.WithLabelValues("dry-run").Inc()
+		return res, nil
+	}
+	err = d.st.Update(ctx, func(tx *store.Tx) error {
+		ch, err := d.ca.ApplyChange(ctx, tx, adds, removes)
+		if err != nil {
+			return err
+		}
+		summary := fmt.Sprintf("%d ROA(s) added, %d removed", len(ch.Issued), len(ch.Revoked))
+		if res.Overridden {
+			summary += " (safety checks overridden: " + req.Reason + ")"
+		}
+		_, err = tx.AppendHistory(d.clock(), actor, "roa-change", summary, historyDetail{
+			Added: res.Added, Removed: res.Removed, Findings: res.Findings, Forced: res.Overridden, Reason: req.Reason})
+		return err
+	})
+	if err != nil {
+		switch {
+		case errors.Is(err, ca.ErrNoROA), errors.Is(err, ca.ErrNotHeld), errors.Is(err, vrp.ErrMaxLength):
+			return nil, api.BadRequest("%v", err)
+		}
+		return nil, err
+	}
+	res.Applied = true
+	d.metrics.proposals.WithLabelValues("applied").Inc()
+	if err := d.publish(ctx); err != nil {
+		// The change is committed; the renewal loop republishes it.
+		d.log.Error("publish after change", "err", err)
+	}
+	_, res.Serial = d.pub.State()
+	return res, nil
+}
+
+// historyDetail is the JSON detail of a roa-change history record.
+type historyDetail struct {
+	Added    []api.ROA     `json:"added,omitempty"`
+	Removed  []api.ROA     `json:"removed,omitempty"`
+	Findings []api.Finding `json:"findings,omitempty"`
+	Forced   bool          `json:"forced,omitempty"`
+	Reason   string        `json:"reason,omitempty"`
+	Serial   uint64        `json:"serial,omitempty"`
+}
+
+// check runs the safety checks of a proposal (pure analysis over the current
+// ROAs and held resources).
+func (d *Daemon) check(ctx context.Context, adds []ca.NewROA, removes []vrp.VRP) ([]api.Finding, error) {
+	var out []api.Finding
+	var current vrp.Set
+	if err := d.st.View(ctx, func(tx *store.Tx) error {
+		roas, err := tx.ROAs()
+		for _, r := range roas {
+			current = append(current, r.VRP)
+		}
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	for _, a := range adds {
+		if !d.ca.Holds(a.VRP.Prefix) {
+			r := apiROA(a.VRP)
+			out = append(out, api.Finding{Kind: "not-held", Severity: "block", ROA: &r,
+				Message: fmt.Sprintf("%s is outside the CA's resources: no relying party would accept this ROA", a.VRP.Prefix)})
+		}
+		if current.Contains(a.VRP) {
+			r := apiROA(a.VRP)
+			out = append(out, api.Finding{Kind: "duplicate", Severity: "info", ROA: &r,
+				Message: fmt.Sprintf("%s is already configured", a.VRP)})
+		}
+	}
+	for _, v := range removes {
+		if !current.Contains(v) {
+			r := apiROA(v)
+			out = append(out, api.Finding{Kind: "not-configured", Severity: "block", ROA: &r,
+				Message: fmt.Sprintf("cannot remove %s: no such ROA is configured", v)})
+		}
+	}
+	return out, nil
+}
+
+// ROAs lists the configured ROAs with their published objects.
+func (d *Daemon) ROAs(ctx context.Context) (*api.ROAList, error) {
+	out := &api.ROAList{ROAs: []api.ROAEntry{}}
+	err := d.st.View(ctx, func(tx *store.Tx) error {
+		roas, err := tx.ROAs()
+		if err != nil {
+			return err
+		}
+		objs, err := tx.Objects(ca.CAName)
+		if err != nil {
+			return err
+		}
+		byROA := map[int64]store.Object{}
+		for _, o := range objs {
+			if o.ROAID != 0 {
+				byROA[o.ROAID] = o
+			}
+		}
+		for _, r := range roas {
+			e := api.ROAEntry{ROA: apiROA(r.VRP), Exception: r.Exception, CreatedAt: r.CreatedAt, State: "pending"}
+			e.Comment = r.Comment
+			if o, ok := byROA[r.ID]; ok {
+				e.Object, e.NotAfter, e.State = o.URI, o.NotAfter, "published"
+			}
+			out.ROAs = append(out.ROAs, e)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Status reports the daemon, CA, publication and RTR state.
+func (d *Daemon) Status(ctx context.Context) (*api.Status, error) {
+	st := &api.Status{Version: d.opt.Version, StartedAt: d.started, Now: d.clock()}
+	ip, as := d.ca.Resources()
+	for _, p := range ip.Prefixes() {
+		st.CA.Resources = append(st.CA.Resources, p.String())
+	}
+	for _, r := range as.Ranges {
+		if r.Min == r.Max {
+			st.CA.Resources = append(st.CA.Resources, fmt.Sprintf("AS%d", r.Min))
+		} else {
+			st.CA.Resources = append(st.CA.Resources, fmt.Sprintf("AS%d-AS%d", r.Min, r.Max))
+		}
+	}
+	st.CA.Mode = "testbed"
+	st.CA.TAL = filepath.Join(d.opt.DataDir, "road.tal")
+	err := d.st.View(ctx, func(tx *store.Tx) error {
+		row, err := tx.CA(ca.CAName)
+		if err != nil {
+			return err
+		}
+		if c, err := rpki.ParseCertificate(row.CertDER); err == nil {
+			st.CA.Name, st.CA.CertNotAfter = c.Subject, c.NotAfter
+		}
+		st.CA.ManifestNext = row.MftNextUpdate
+		roas, err := tx.ROAs()
+		st.CA.ROAs = len(roas)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	session, serial := d.pub.State()
+	st.Publication = api.PublicationStatus{Session: session, Serial: serial,
+		Notification: d.opt.RRDPBase + "notification.xml", RsyncBase: d.opt.RsyncBase,
+		Objects: len(d.pub.Objects()), LastChange: d.lastChange}
+	rs := d.rtr.Status()
+	st.RTR = rtrStatus(d.opt.RTRAddr, rs)
+	return st, nil
+}
+
+// Intents lists the intended announcements.
+func (d *Daemon) Intents(ctx context.Context) (*api.IntentList, error) {
+	out := &api.IntentList{Intents: []api.Intent{}}
+	err := d.st.View(ctx, func(tx *store.Tx) error {
+		ins, err := tx.Intents()
+		for _, in := range ins {
+			out.Intents = append(out.Intents, api.Intent{Prefix: in.Prefix.String(), Origin: in.Origin, Note: in.Note, CreatedAt: in.CreatedAt})
+		}
+		return err
+	})
+	return out, err
+}
+
+func parseIntent(in *api.Intent) (netip.Prefix, error) {
+	p, err := vrp.ParsePrefix(in.Prefix)
+	if err != nil {
+		return p, api.BadRequest("intent: %v", err)
+	}
+	return p, nil
+}
+
+// AddIntent records an intended announcement.
+func (d *Daemon) AddIntent(ctx context.Context, actor string, in *api.Intent) error {
+	p, err := parseIntent(in)
+	if err != nil {
+		return err
+	}
+	return d.st.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.AddIntent(p, in.Origin, in.Note, d.clock()); err != nil {
+			return err
+		}
+		_, err := tx.AppendHistory(d.clock(), actor, "intent-add", fmt.Sprintf("intent %s AS%d", p, in.Origin), in)
+		return err
+	})
+}
+
+// RemoveIntent deletes an intended announcement.
+func (d *Daemon) RemoveIntent(ctx context.Context, actor string, in *api.Intent) error {
+	p, err := parseIntent(in)
+	if err != nil {
+		return err
+	}
+	return d.st.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.RemoveIntent(p, in.Origin); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return api.NotFound("no intent %s AS%d", p, in.Origin)
+			}
+			return err
+		}
+		_, err := tx.AppendHistory(d.clock(), actor, "intent-remove", fmt.Sprintf("intent %s AS%d", p, in.Origin), in)
+		return err
+	})
+}
+
+// History lists the change log, newest first.
+func (d *Daemon) History(ctx context.Context, limit int) (*api.HistoryList, error) {
+	out := &api.HistoryList{Entries: []api.HistoryEntry{}}
+	err := d.st.View(ctx, func(tx *store.Tx) error {
+		hs, err := tx.History(limit)
+		for _, h := range hs {
+			e := api.HistoryEntry{ID: h.ID, At: h.At, Actor: h.Actor, Action: h.Action, Summary: h.Summary}
+			var det historyDetail
+			if json.Unmarshal(h.Detail, &det) == nil {
+				e.Added, e.Removed, e.Findings, e.Forced, e.Reason, e.Serial = det.Added, det.Removed, det.Findings, det.Forced, det.Reason, det.Serial
+			}
+			out.Entries = append(out.Entries, e)
+		}
+		return err
+	})
+	return out, err
+}

@@ -1,0 +1,374 @@
+// Package daemon wires road together: store → ca → publish → (rp) → rtr, the
+// HTTP/HTTPS servers and the background renewal. It also implements the REST
+// API's backend (proposals, ROA list, status, intents, history).
+package daemon
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/roadrpki/road/internal/api"
+	"github.com/roadrpki/road/internal/ca"
+	"github.com/roadrpki/road/internal/publish"
+	"github.com/roadrpki/road/internal/rpki"
+	"github.com/roadrpki/road/internal/rtr"
+	"github.com/roadrpki/road/internal/store"
+	"github.com/roadrpki/road/internal/tlsca"
+)
+
+// Options configure the daemon (cmd/road maps its config onto them).
+type Options struct {
+	DataDir   string
+	HTTPAddr  string // REST, /metrics, /healthz, /rrdp/ (plain HTTP, loopback by default)
+	HTTPSAddr string // RRDP and the TA certificate over TLS ("" = off)
+	RTRAddr   string // "" = off
+	TLSCert   string // when empty, the testbed TLS CA under DataDir/tls is used
+	TLSKey    string
+	RsyncBase string
+	RRDPBase  string
+	IP        []netip.Prefix
+	AS        []rpki.ASRange
+	Timing    ca.Timing
+	RTR       rtr.Config
+	// RenewInterval is how often the renewal loop checks what is due.
+	RenewInterval time.Duration
+	KeyPoolSize   int
+	Logger        *slog.Logger
+	Clock         func() time.Time
+	Version       string
+}
+
+// Daemon is a running road.
+type Daemon struct {
+	opt     Options
+	log     *slog.Logger
+	clock   func() time.Time
+	st      *store.Store
+	keys    *ca.KeyPool
+	ca      *ca.CA
+	pub     *publish.Publisher
+	rtr     *rtr.Server
+	token   string
+	reg     *prometheus.Registry
+	metrics *metrics
+	started time.Time
+
+	publishMu  sync.Mutex // one publication at a time, in commit order
+	lastChange time.Time
+}
+
+// Open prepares the data directory, the database, the CA and the
+// publication, and republishes whatever the database holds (the crash
+// recovery path: the database is the truth, the publication is rebuilt from it).
+func Open(ctx context.Context, opt Options) (*Daemon, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Clock == nil {
+		opt.Clock = time.Now
+	}
+	if opt.RenewInterval <= 0 {
+		opt.RenewInterval = 10 * time.Second
+	}
+	if opt.KeyPoolSize == 0 {
+		opt.KeyPoolSize = 16
+	}
+	if err := os.MkdirAll(opt.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	d := &Daemon{opt: opt, log: opt.Logger, clock: opt.Clock, started: opt.Clock()}
+	d.reg = prometheus.NewRegistry()
+	d.metrics = newMetrics(d.reg)
+	var err error
+	if d.token, err = ensureToken(filepath.Join(opt.DataDir, "admin.token")); err != nil {
+		return nil, err
+	}
+	if d.st, err = store.Open(ctx, filepath.Join(opt.DataDir, "road.db")); err != nil {
+		return nil, err
+	}
+	d.keys = ca.NewKeyPool(opt.KeyPoolSize)
+	d.keys.Start()
+	taURIs, err := httpsTAURIs(opt.RRDPBase)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	d.ca, err = ca.New(ca.Config{RsyncBase: opt.RsyncBase, RRDPBase: opt.RRDPBase, TAURIs: taURIs, IP: opt.IP,
+		AS: opt.AS, Timing: opt.Timing, Clock: opt.Clock, Logger: opt.Logger.With("pkg", "ca"), Keys: d.keys}, d.st)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	if err := d.ca.Init(ctx); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("ca init: %w", err)
+	}
+	if err := d.writeTAL(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	d.pub, err = publish.Open(publish.Options{Dir: opt.DataDir, RRDPBase: opt.RRDPBase, RsyncBase: opt.RsyncBase,
+		Clock: opt.Clock, Logger: opt.Logger.With("pkg", "publish")})
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("publish: %w", err)
+	}
+	opt.RTR.Logger = opt.Logger.With("pkg", "rtr")
+	if opt.RTR.Clock == nil {
+		opt.RTR.Clock = opt.Clock
+	}
+	d.rtr = rtr.NewServer(opt.RTR)
+	if err := d.publish(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Close releases the database and the key pool.
+func (d *Daemon) Close() {
+	if d.keys != nil {
+		d.keys.Close()
+	}
+	if d.st != nil {
+		d.st.Close()
+	}
+}
+
+// Token is the admin bearer token.
+func (d *Daemon) Token() string { return d.token }
+
+// CA exposes the CA (tests and one-shot commands).
+func (d *Daemon) CA() *ca.CA { return d.ca }
+
+// httpsTAURIs derives the HTTPS URI of the TA certificate from the RRDP base:
+// the same host serves /ta/ta.cer (RFC 8630 §2.2 allows HTTPS TAL URIs).
+func httpsTAURIs(rrdpBase string) ([]string, error) {
+	u, err := url.Parse(rrdpBase)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("rrdp base %q: must be an https:// URL", rrdpBase)
+	}
+	return []string{"https://" + u.Host + "/ta/ta.cer"}, nil
+}
+
+func ensureToken(path string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil {
+		if t := strings.TrimSpace(string(b)); t != "" {
+			return t, nil
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("admin token: %w", err)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	t := hex.EncodeToString(raw)
+	if err := writeFileAtomic(path, []byte(t+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("admin token: %w", err)
+	}
+	return t, nil
+}
+
+// writeFileAtomic writes data to path via a temp file, fsync and rename.
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+func (d *Daemon) writeTAL(ctx context.Context) error {
+	tal, err := d.ca.TAL(ctx)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(d.opt.DataDir, "road.tal")
+	data := tal.Encode()
+	if old, err := os.ReadFile(path); err == nil && string(old) == string(data) {
+		return nil
+	}
+	return writeFileAtomic(path, data, 0o644)
+}
+
+// Run serves HTTP, HTTPS and RTR and runs the renewal loop until ctx ends.
+func (d *Daemon) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 4)
+	var wg sync.WaitGroup
+	start := func(name string, fn func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, context.Canceled) {
+				errc <- fmt.Errorf("%s: %w", name, err)
+			}
+		}()
+	}
+	httpSrv := &http.Server{Handler: d.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", d.opt.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("http listen %s: %w", d.opt.HTTPAddr, err)
+	}
+	start("http", func() error { return httpSrv.Serve(ln) })
+	var httpsSrv *http.Server
+	if d.opt.HTTPSAddr != "" {
+		certFile, keyFile := d.opt.TLSCert, d.opt.TLSKey
+		if certFile == "" {
+			if certFile, keyFile, _, err = tlsca.Ensure(filepath.Join(d.opt.DataDir, "tls"), d.clock, rrdpHosts(d.opt.RRDPBase)); err != nil {
+				return fmt.Errorf("testbed TLS: %w", err)
+			}
+		}
+		lns, err := net.Listen("tcp", d.opt.HTTPSAddr)
+		if err != nil {
+			return fmt.Errorf("https listen %s: %w", d.opt.HTTPSAddr, err)
+		}
+		httpsSrv = &http.Server{Handler: d.publicHandler(), ReadHeaderTimeout: 10 * time.Second}
+		start("https", func() error { return httpsSrv.ServeTLS(lns, certFile, keyFile) })
+	}
+	if d.opt.RTRAddr != "" {
+		lr, err := net.Listen("tcp", d.opt.RTRAddr)
+		if err != nil {
+			return fmt.Errorf("rtr listen %s: %w", d.opt.RTRAddr, err)
+		}
+		start("rtr", func() error { return d.rtr.Serve(ctx, lr) })
+	}
+	start("renew", func() error { d.renewLoop(ctx); return nil })
+	d.log.Info("road running", "http", d.opt.HTTPAddr, "https", d.opt.HTTPSAddr, "rtr", d.opt.RTRAddr,
+		"rrdp", d.opt.RRDPBase, "rsync", d.opt.RsyncBase, "data", d.opt.DataDir)
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	cancel()
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer scancel()
+	httpSrv.Shutdown(sctx)
+	if httpsSrv != nil {
+		httpsSrv.Shutdown(sctx)
+	}
+	wg.Wait()
+	return runErr
+}
+
+func rrdpHosts(base string) []string {
+	u, err := url.Parse(base)
+	if err != nil {
+		return nil
+	}
+	return []string{u.Hostname()}
+}
+
+// publicHandler serves what relying parties fetch: RRDP and the TA certificate.
+func (d *Daemon) publicHandler() http.Handler {
+	r := chi.NewRouter()
+	d.mountPublic(r)
+	return r
+}
+
+func (d *Daemon) mountPublic(r chi.Router) {
+	r.Handle("/rrdp/*", d.pub.Handler())
+	r.Get("/ta/ta.cer", func(w http.ResponseWriter, req *http.Request) {
+		data, ok := d.pub.Lookup(d.ca.TACertURI())
+		if !ok {
+			http.Error(w, "no TA certificate yet", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/pkix-cert")
+		w.Header().Set("Cache-Control", "max-age=300")
+		w.Write(data)
+	})
+}
+
+// httpHandler is the plain-HTTP side: REST API, metrics, health, and RRDP
+// for local tools.
+func (d *Daemon) httpHandler() http.Handler {
+	r := chi.NewRouter()
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write([]byte("ok\n"))
+	})
+	r.Handle("/metrics", promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{}))
+	d.mountPublic(r)
+	api.NewServer(d, d.token, d.log.With("pkg", "api")).Routes(r)
+	return r
+}
+
+func (d *Daemon) renewLoop(ctx context.Context) {
+	t := time.NewTicker(d.opt.RenewInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		changed, err := d.ca.Renew(ctx)
+		if err != nil {
+			d.log.Error("renew", "err", err)
+			d.metrics.errors.WithLabelValues("renew").Inc()
+			continue
+		}
+		if changed {
+			d.log.Info("renewed objects")
+			if err := d.recordRenew(ctx); err != nil {
+				d.log.Error("renew history", "err", err)
+			}
+		}
+		if err := d.publish(ctx); err != nil {
+			d.log.Error("publish after renew", "err", err)
+		}
+	}
+}
+
+func (d *Daemon) recordRenew(ctx context.Context) error {
+	return d.st.Update(ctx, func(tx *store.Tx) error {
+		_, err := tx.AppendHistory(d.clock(), "road", "renew", "reissued objects due for renewal", nil)
+		return err
+	})
+}

@@ -1,0 +1,73 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/roadrpki/road/internal/publish"
+	"github.com/roadrpki/road/internal/rpki"
+	"github.com/roadrpki/road/internal/store"
+	"github.com/roadrpki/road/internal/vrp"
+)
+
+// publish makes the publication equal to what the store holds. It is called
+// after every committed change, by the renewal loop and at start, so a crash
+// between commit and publication heals on the next call.
+func (d *Daemon) publish(ctx context.Context) error {
+	d.publishMu.Lock()
+	defer d.publishMu.Unlock()
+	var objs []store.Object
+	if err := d.st.View(ctx, func(tx *store.Tx) error {
+		var err error
+		objs, err = tx.Objects("")
+		return err
+	}); err != nil {
+		return err
+	}
+	pobjs := make([]publish.Object, 0, len(objs))
+	for _, o := range objs {
+		pobjs = append(pobjs, publish.Object{URI: o.URI, Data: o.DER, Time: o.SigningTime})
+	}
+	res, err := d.pub.Publish(ctx, pobjs)
+	if err != nil {
+		d.metrics.errors.WithLabelValues("publish").Inc()
+		return fmt.Errorf("publish: %w", err)
+	}
+	d.metrics.serial.Set(float64(res.Serial))
+	d.metrics.objects.Set(float64(len(pobjs)))
+	if res.Changed {
+		d.lastChange = d.clock()
+		d.log.Info("published", "session", res.Session, "serial", res.Serial, "added", res.Added,
+			"replaced", res.Replaced, "withdrawn", res.Withdrawn)
+	}
+	d.feedRTR(objs)
+	return nil
+}
+
+// feedRTR hands the RTR server the VRPs of the ROAs road has published.
+// Until the bundled relying party validates the publication end to end, this
+// decodes and checks each published ROA object (CMS signature, EE profile,
+// prefixes inside the EE's resources) and serves only those that pass.
+func (d *Daemon) feedRTR(objs []store.Object) {
+	var vs []vrp.VRP
+	for _, o := range objs {
+		if o.Kind != "roa" {
+			continue
+		}
+		so, err := rpki.ParseSignedObject(o.DER)
+		if err != nil {
+			d.log.Error("published ROA does not parse", "uri", o.URI, "err", err)
+			continue
+		}
+		roa, err := rpki.ParseROA(so.EContent)
+		if err != nil {
+			d.log.Error("published ROA content does not parse", "uri", o.URI, "err", err)
+			continue
+		}
+		vs = append(vs, roa.VRPs()...)
+	}
+	serial, changed := d.rtr.Update(vrp.NewSet(vs), nil)
+	if changed {
+		d.log.Info("rtr updated", "serial", serial, "vrps", len(vs))
+	}
+}

@@ -1,0 +1,183 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/roadrpki/road/internal/api"
+	"github.com/roadrpki/road/internal/ca"
+	"github.com/roadrpki/road/internal/daemon"
+	"github.com/roadrpki/road/internal/rpki"
+	"github.com/roadrpki/road/internal/testpeers"
+	"github.com/roadrpki/road/internal/vrp"
+)
+
+// road is a daemon running in-process on loopback ports.
+type road struct {
+	dir       string
+	http      string
+	https     string
+	rsyncPort int
+	token     string
+	cancel    context.CancelFunc
+	done      chan error
+}
+
+func docResources() ([]netip.Prefix, []rpki.ASRange) {
+	var ps []netip.Prefix
+	for _, s := range []string{"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"} {
+		ps = append(ps, netip.MustParsePrefix(s))
+	}
+	return ps, []rpki.ASRange{{Min: 64496, Max: 64511}}
+}
+
+// worldReadableDir makes a directory rpki-client (which drops privileges to
+// _rpki-client when run as root) can traverse.
+func worldReadableDir(t *testing.T) string {
+	t.Helper()
+	d, err := os.MkdirTemp("", "road-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(d, 0o755)
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return d
+}
+
+func startRoad(t *testing.T) *road {
+	t.Helper()
+	r := &road{dir: filepath.Join(worldReadableDir(t), "road-data")}
+	if err := os.MkdirAll(r.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The rsync daemon resolves its module path per connection, so it can
+	// start before road has written the tree.
+	r.rsyncPort = testpeers.StartRsyncd(t, filepath.Join(r.dir, "rsync", "current"), "repo")
+	r.http = fmt.Sprintf("127.0.0.1:%d", testpeers.FreePort(t))
+	r.https = fmt.Sprintf("127.0.0.1:%d", testpeers.FreePort(t))
+	ip, as := docResources()
+	logf, _ := os.Create(filepath.Join(r.dir, "road.log"))
+	t.Cleanup(func() { logf.Close() })
+	d, err := daemon.Open(context.Background(), daemon.Options{
+		DataDir:       r.dir,
+		HTTPAddr:      r.http,
+		HTTPSAddr:     r.https,
+		RsyncBase:     fmt.Sprintf("rsync://127.0.0.1:%d/repo/", r.rsyncPort),
+		RRDPBase:      fmt.Sprintf("https://%s/rrdp/", r.https),
+		IP:            ip,
+		AS:            as,
+		Timing:        ca.DefaultTiming(),
+		RenewInterval: time.Second,
+		Logger:        slog.New(slog.NewTextHandler(logf, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.token = d.Token()
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel, r.done = cancel, make(chan error, 1)
+	go func() { r.done <- d.Run(ctx); d.Close() }()
+	t.Cleanup(func() { cancel(); <-r.done })
+	waitHTTP(t, "http://"+r.http+"/healthz")
+	return r
+}
+
+func waitHTTP(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s did not answer", url)
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// call does one authenticated JSON request and decodes the answer into out.
+func call(t *testing.T, httpAddr, token, method, path string, body, out any) int {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, "http://"+httpAddr+"/api/v1"+path, rd)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			t.Fatalf("%s %s: %v: %s", method, path, err, data)
+		}
+	}
+	return resp.StatusCode
+}
+
+func roas(t *testing.T, ss ...string) []api.ROA {
+	t.Helper()
+	var out []api.ROA
+	for _, s := range ss {
+		v, err := vrp.Parse(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, api.ROA{Prefix: v.Prefix.String(), MaxLength: int(v.MaxLen), ASN: v.ASN})
+	}
+	return out
+}
+
+func vrpSet(t *testing.T, ss ...string) []vrp.VRP {
+	t.Helper()
+	var out []vrp.VRP
+	for _, s := range ss {
+		v, err := vrp.Parse(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	return vrp.NewSet(out)
+}
+
+func sameVRPs(a, b []vrp.VRP) bool {
+	a, b = vrp.NewSet(append([]vrp.VRP{}, a...)), vrp.NewSet(append([]vrp.VRP{}, b...))
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
