@@ -11,7 +11,9 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -180,4 +182,22 @@ func sameVRPs(a, b []vrp.VRP) bool {
 		}
 	}
 	return true
+}
+
+// crlVerifies reports whether openssl verifies the DER CRL's signature with
+// one of the DER certificates.
+func crlVerifies(t *testing.T, crl string, certs []string) bool {
+	t.Helper()
+	dir := t.TempDir()
+	for i, c := range certs {
+		pem := filepath.Join(dir, fmt.Sprintf("c%d.pem", i))
+		if out, err := exec.Command("openssl", "x509", "-inform", "DER", "-in", c, "-out", pem).CombinedOutput(); err != nil {
+			t.Fatalf("openssl x509 %s: %v\n%s", c, err, out)
+		}
+		out, err := exec.Command("openssl", "crl", "-inform", "DER", "-in", crl, "-CAfile", pem, "-noout").CombinedOutput()
+		if err == nil && strings.Contains(string(out), "verify OK") {
+			return true
+		}
+	}
+	return false
 }
