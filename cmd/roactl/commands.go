@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -241,7 +242,11 @@ func parseROAs(ss []string, comment string) ([]api.ROA, error) {
 	out := make([]api.ROA, 0, len(ss))
 	for _, s := range ss {
 		v, err := vrp.Parse(s)
-		if err != nil {
+		// A maxLength outside prefix length..32/128 is well-formed input the
+		// server answers with a blocking bad-maxlength finding (exit 3),
+		// listed with every other finding of the proposal. maxLength 0 cannot
+		// be sent (0 means "equal to the prefix length" on the wire).
+		if err != nil && !(errors.Is(err, vrp.ErrMaxLength) && v.MaxLen != 0) {
 			return nil, usagef("bad ROA %q: %s", s, roaErrorText(s, err))
 		}
 		out = append(out, api.ROA{Prefix: v.Prefix.String(), MaxLength: int(v.MaxLen), ASN: v.ASN, Comment: comment})

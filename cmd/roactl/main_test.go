@@ -132,11 +132,26 @@ func TestProposeBlocked(t *testing.T) {
 	}
 }
 
+// A maxLength outside prefix length..32/128 is not a usage error: the server
+// answers it with a blocking bad-maxlength finding and roactl exits 3.
+func TestBadMaxLengthIsAFinding(t *testing.T) {
+	f := newFakeAPI(t, map[string]answer{})
+	f.answers["POST /api/v1/roas/proposals"] = answer{409, `{"applied":false,"dry_run":false,"blocked":true,"findings":[{"kind":"bad-maxlength","severity":"block","overridable":false,"roa":{"prefix":"192.0.2.0/24","max_length":20,"asn":64496},"message":"add[0] \"192.0.2.0/24\": maxLength 20 is outside 24..32 for 192.0.2.0/24"}]}`}
+	r := runCLI(f.env(), "roa", "add", "192.0.2.0/24-20 => AS64496")
+	if r.code != 3 || !strings.Contains(r.stdout, "bad-maxlength") {
+		t.Fatalf("exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+	want := `{"add":[{"prefix":"192.0.2.0/24","max_length":20,"asn":64496}],"remove":[],"dry_run":false,"force":false,"reason":""}`
+	if len(f.got) != 1 || f.got[0].body != want {
+		t.Fatalf("requests %+v", f.got)
+	}
+}
+
 func TestMalformedROA(t *testing.T) {
 	f := newFakeAPI(t, nil)
 	for _, args := range [][]string{
 		{"roa", "add", "192.0.2.0/24 => AS64496", "192.0.2.1/24 => AS64496"},
-		{"roa", "remove", "192.0.2.0/24-20 => AS64496"},
+		{"roa", "remove", "192.0.2.0/24-0 => AS64496"},
 		{"roa", "propose", "--add", "192.0.2.0/24 AS64496"},
 		{"roa", "propose", "--add", "192.0.2.0/24 => AS64496", "--remove", "2001:db8::/32 => ASX"},
 	} {
