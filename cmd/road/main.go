@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/roadrpki/road/internal/bgp"
 	"github.com/roadrpki/road/internal/ca"
 	"github.com/roadrpki/road/internal/config"
 	"github.com/roadrpki/road/internal/daemon"
@@ -117,12 +118,19 @@ func options(c *config.Config, log *slog.Logger) daemon.Options {
 		as = append(as, rpki.ASRange{Min: r.Min, Max: r.Max})
 	}
 	sec := func(s uint32) time.Duration { return time.Duration(s) * time.Second }
+	bgpOpt := daemon.BGPOptions{Listen: c.BGP.Listen, ASN: c.BGP.ASN}
+	if c.BGP.Enabled() {
+		bgpOpt.RouterID = c.BGP.RouterID.String()
+	}
+	for _, p := range c.BGP.Peers {
+		bgpOpt.Peers = append(bgpOpt.Peers, bgp.Peer{ASN: p.ASN, Address: p.Address.String()})
+	}
 	return daemon.Options{
 		DataDir: c.DataDir, HTTPAddr: c.HTTP, HTTPSAddr: c.HTTPS, RTRAddr: c.RTR,
 		TLSCert: c.TLSCert, TLSKey: c.TLSKey, RsyncBase: c.RsyncBase, RRDPBase: c.RRDPBase,
 		IP: c.Resources, AS: as, Timing: t,
 		RTR: rtr.Config{Refresh: sec(c.RTRTimers.Refresh), Retry: sec(c.RTRTimers.Retry),
 			Expire: sec(c.RTRTimers.Expire), NotifyInterval: c.RTRTimers.NotifyInterval},
-		Logger: log, Version: version(),
+		BGP: bgpOpt, Logger: log, Version: version(),
 	}
 }

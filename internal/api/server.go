@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -16,6 +17,10 @@ import (
 
 // MaxBodyBytes bounds every JSON request body.
 const MaxBodyBytes = 8 << 20
+
+// MaxImportBytes bounds the body of POST /bgp/import (a compressed full
+// table with many collector peers is a few hundred MB).
+const MaxImportBytes = 1 << 30
 
 // Backend is what the handlers need from the daemon. Errors it returns are
 // mapped to HTTP by their reason: *Error values carry their own status.
@@ -27,6 +32,22 @@ type Backend interface {
 	AddIntent(ctx context.Context, actor string, in *Intent) error
 	RemoveIntent(ctx context.Context, actor string, in *Intent) error
 	History(ctx context.Context, limit int) (*HistoryList, error)
+
+	// BGPRoutes lists the live route table, or the routes equal to or more
+	// specific than prefix (""), at most limit (0: the backend's default).
+	BGPRoutes(ctx context.Context, prefix string, limit int) (*BGPRouteList, error)
+	// BGPImport reads an MRT (TABLE_DUMP, TABLE_DUMP_V2, BGP4MP; gzip or
+	// bzip2) or text file from body as the import source name. Read errors
+	// of body that are *StatusError (the size bound) must be returned as is.
+	BGPImport(ctx context.Context, actor, name string, body io.Reader) (*BGPImportResult, error)
+	// BGPRemoveImport forgets the routes of an import source.
+	BGPRemoveImport(ctx context.Context, actor, name string) error
+	// BGPPeers lists the configured BGP neighbours and their sessions.
+	BGPPeers(ctx context.Context) (*BGPPeerList, error)
+	// BGPAnalysis and BGPSuggestions return values that marshal themselves
+	// (internal/conflict's Analysis and Suggestion).
+	BGPAnalysis(ctx context.Context) (any, error)
+	BGPSuggestions(ctx context.Context) (any, error)
 }
 
 // StatusError is an error with an HTTP status and a stable code.
@@ -113,6 +134,43 @@ func (s *Server) Routes(r chi.Router) {
 			l, err := s.backend.History(r.Context(), 0)
 			return l, http.StatusOK, err
 		}))
+		r.Get("/bgp/routes", s.handle(func(r *http.Request) (any, int, error) {
+			limit := 0
+			if v := r.URL.Query().Get("limit"); v != "" {
+				n, err := strconv.Atoi(v)
+				if err != nil || n <= 0 {
+					return nil, 0, BadRequest("limit %q: want a positive number", v)
+				}
+				limit = n
+			}
+			l, err := s.backend.BGPRoutes(r.Context(), r.URL.Query().Get("prefix"), limit)
+			return l, http.StatusOK, err
+		}))
+		r.Post("/bgp/import", s.handle(func(r *http.Request) (any, int, error) {
+			name := r.Header.Get("X-Import-Name")
+			if name == "" {
+				name = r.URL.Query().Get("name")
+			}
+			body := &limitedBody{r: r.Body, left: MaxImportBytes}
+			res, err := s.backend.BGPImport(r.Context(), actor(r), name, body)
+			return res, http.StatusOK, err
+		}))
+		r.Delete("/bgp/imports/{name}", s.handle(func(r *http.Request) (any, int, error) {
+			name := chi.URLParam(r, "name")
+			return map[string]string{"removed": name}, http.StatusOK, s.backend.BGPRemoveImport(r.Context(), actor(r), name)
+		}))
+		r.Get("/bgp/peers", s.handle(func(r *http.Request) (any, int, error) {
+			l, err := s.backend.BGPPeers(r.Context())
+			return l, http.StatusOK, err
+		}))
+		r.Get("/bgp/analysis", s.handle(func(r *http.Request) (any, int, error) {
+			a, err := s.backend.BGPAnalysis(r.Context())
+			return a, http.StatusOK, err
+		}))
+		r.Get("/bgp/suggestions", s.handle(func(r *http.Request) (any, int, error) {
+			a, err := s.backend.BGPSuggestions(r.Context())
+			return a, http.StatusOK, err
+		}))
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, &StatusError{Status: http.StatusNotFound, Code: CodeNotFound,
 				Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
@@ -173,6 +231,31 @@ func decodeBody(r *http.Request, v any) error {
 		return BadRequest("request body: trailing data after the JSON object")
 	}
 	return nil
+}
+
+// limitedBody reads at most left bytes of a request body, then fails with a
+// 413 *StatusError (the answer names the bound, the import is not applied).
+type limitedBody struct {
+	r    io.Reader
+	left int64
+}
+
+func (l *limitedBody) Read(b []byte) (int, error) {
+	if l.left <= 0 {
+		// one byte more tells a body of exactly the bound from a longer one
+		var one [1]byte
+		if n, _ := l.r.Read(one[:]); n == 0 {
+			return 0, io.EOF
+		}
+		return 0, &StatusError{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
+			Message: fmt.Sprintf("request body larger than %d bytes", MaxImportBytes)}
+	}
+	if int64(len(b)) > l.left {
+		b = b[:l.left]
+	}
+	n, err := l.r.Read(b)
+	l.left -= int64(n)
+	return n, err
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

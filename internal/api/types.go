@@ -14,6 +14,7 @@ const (
 	CodeConflict     = "conflict"     // state conflict other than a safety check
 	CodeInternal     = "internal"     // our fault (HTTP 500), never for bad input
 	CodeUnavailable  = "unavailable"  // not ready yet (HTTP 503)
+	CodeTooLarge     = "too-large"    // request body or upload over its bound (HTTP 413)
 )
 
 // ErrorBody is every error response: {"error":{"code","message","details"}}.
@@ -35,6 +36,10 @@ type ROA struct {
 	MaxLength int    `json:"max_length,omitempty"`
 	ASN       uint32 `json:"asn"`
 	Comment   string `json:"comment,omitempty"`
+	// Exception, on an addition, records a deliberate loose maxLength with
+	// its reason (RFC 9319 §5.1, e.g. DDoS mitigation): the loose-maxlength
+	// check is waived for this ROA, now and in later audits. GET /roas shows it.
+	Exception string `json:"exception,omitempty"`
 }
 
 // ROAEntry is a configured ROA with its published object (GET /roas).
@@ -43,7 +48,6 @@ type ROAEntry struct {
 	Object    string    `json:"object,omitempty"` // rsync URI of the signed .roa
 	NotAfter  time.Time `json:"not_after,omitzero"`
 	State     string    `json:"state"` // "published", "pending"
-	Exception string    `json:"exception,omitempty"`
 	CreatedAt time.Time `json:"created_at,omitzero"`
 }
 
@@ -193,4 +197,53 @@ type RTRClient struct {
 	// Queries received on this connection (RFC 8210 §5.3 Serial, §5.4 Reset).
 	SerialQueries uint64 `json:"serial_queries"`
 	ResetQueries  uint64 `json:"reset_queries"`
+}
+
+// BGPRoute is one route of the live table (GET /bgp/routes): a prefix and
+// its origin (RFC 6811 §2), the sources that announce it and when it was
+// last seen.
+type BGPRoute struct {
+	Prefix   string    `json:"prefix"`
+	Origin   uint32    `json:"origin"`
+	NoOrigin bool      `json:"no_origin,omitempty"` // final AS_SET: origin NONE
+	Peers    []string  `json:"peers"`               // "bgp:ADDRESS" sessions, "import:NAME" imports
+	LastSeen time.Time `json:"last_seen"`
+}
+
+// BGPRouteList is the body of GET /bgp/routes[?prefix=P][&limit=N]. Total
+// counts every matching route; Truncated is set when Routes stops at the limit.
+type BGPRouteList struct {
+	Routes    []BGPRoute `json:"routes"`
+	Total     int        `json:"total"`
+	Truncated bool       `json:"truncated,omitempty"`
+}
+
+// BGPImportResult is the body of POST /bgp/import.
+type BGPImportResult struct {
+	Name        string         `json:"name"`         // the import source (X-Import-Name)
+	Format      string         `json:"format"`       // "mrt" or "text"
+	Compression string         `json:"compression"`  // "", "gzip" or "bzip2"
+	Records     int            `json:"records"`      // MRT records or text lines
+	Routes      int            `json:"routes"`       // announcements decoded
+	Withdrawals int            `json:"withdrawals"`  // withdrawn prefixes decoded
+	Unique      int            `json:"unique"`       // distinct (prefix, origin) routes now held for Name
+	Prefixes    int            `json:"prefixes"`     // distinct prefixes among them
+	Skipped     map[string]int `json:"skipped"`      // malformed or unsupported parts, by reason
+	TableRoutes int            `json:"table_routes"` // routes in the whole table afterwards
+}
+
+// BGPPeer is one configured BGP neighbour (GET /bgp/peers).
+type BGPPeer struct {
+	Address  string `json:"address"`
+	ASN      uint32 `json:"asn"`
+	State    string `json:"state"` // "established", "active", "idle", ...
+	Uptime   string `json:"uptime,omitempty"`
+	Received int    `json:"received"`
+}
+
+// BGPPeerList is the body of GET /bgp/peers.
+type BGPPeerList struct {
+	Listen string    `json:"listen,omitempty"` // "" when no speaker is configured
+	ASN    uint32    `json:"asn,omitempty"`
+	Peers  []BGPPeer `json:"peers"`
 }

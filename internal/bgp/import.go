@@ -127,11 +127,25 @@ type sourceKey struct {
 // every entry, for update streams what the announcements and withdrawals
 // leave. The result is sorted and unique by (prefix, origin).
 func Import(ctx context.Context, r io.Reader) (ImportStats, []route.Route, error) {
+	return ImportMax(ctx, r, 0)
+}
+
+// ErrImportTooLarge is returned by ImportMax when the input holds more paths
+// than allowed (a decompression bomb, or a dump far beyond a full table).
+var ErrImportTooLarge = errors.New("bgp: import-too-large")
+
+// ImportMax is Import with a bound on the paths held while decoding (one per
+// collector peer, path id and prefix); maxPaths <= 0 means no bound.
+func ImportMax(ctx context.Context, r io.Reader, maxPaths int) (ImportStats, []route.Route, error) {
 	state := make(map[sourceKey]route.Route)
 	st, err := Decode(ctx, r, func(ev Event) error {
 		switch ev.Kind {
 		case EventAnnounce:
-			state[sourceKey{ev.Peer, ev.PathID, ev.Route.Prefix}] = ev.Route
+			k := sourceKey{ev.Peer, ev.PathID, ev.Route.Prefix}
+			if _, ok := state[k]; !ok && maxPaths > 0 && len(state) >= maxPaths {
+				return fmt.Errorf("%w: more than %d paths", ErrImportTooLarge, maxPaths)
+			}
+			state[k] = ev.Route
 		case EventWithdraw:
 			delete(state, sourceKey{ev.Peer, ev.PathID, ev.Route.Prefix})
 		case EventPeerDown:

@@ -206,8 +206,12 @@ func (a *analyzer) checkAdded(v vrp.VRP, resIdx *vrp.Index) {
 			a.add(Finding{Kind: KindUnseen, ROA: ptr(v),
 				Message: fmt.Sprintf("%s authorizes no route seen in BGP and no intent", v)})
 		}
-		if _, excepted := a.in.Exceptions[v]; !excepted {
-			if l := checkMaxLength(v, announced); l.Loose {
+		if l := checkMaxLength(v, announced); l.Loose {
+			if reason, excepted := a.in.Exceptions[v]; excepted {
+				// RFC 9319 §5.1: a deliberate, recorded choice; say so, do not block.
+				a.add(Finding{Kind: KindLooseExcepted, ROA: ptr(v),
+					Message: fmt.Sprintf("%s authorizes unannounced %s; accepted as a recorded exception (%s)", v, l.Missing, reason)})
+			} else {
 				a.add(Finding{Kind: KindLooseMaxLength, ROA: ptr(v), Message: looseText(v, l)})
 			}
 		}

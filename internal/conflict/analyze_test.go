@@ -115,6 +115,7 @@ func TestAnalyze(t *testing.T) {
 			routes: []string{"192.0.2.0/24 64496"},
 			held:   pfx("192.0.2.0/23"),
 			except: []string{"192.0.2.0/23-24 => AS64496"},
+			want:   []string{"loose-maxlength-excepted roa=192.0.2.0/23-24 => AS64496"},
 		},
 		{
 			name:    "intents count as announced for RFC 9319",

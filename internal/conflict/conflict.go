@@ -47,6 +47,7 @@ const (
 	KindInvalidatesRoute  = "invalidates-route"
 	KindInvalidatesIntent = "invalidates-intent"
 	KindLooseMaxLength    = "loose-maxlength"
+	KindLooseExcepted     = "loose-maxlength-excepted"
 	KindUnprotectsRoute   = "unprotects-route"
 	KindDuplicate         = "duplicate"
 	KindAddAndRemove      = "add-and-remove"
@@ -73,8 +74,9 @@ var kindRank = map[string]int{
 	KindUnprotectsRoute:   7,
 	KindDuplicate:         8,
 	KindAddAndRemove:      9,
-	KindRedundant:         10,
-	KindUnseen:            11,
+	KindLooseExcepted:     10,
+	KindRedundant:         11,
+	KindUnseen:            12,
 }
 
 // Finding is one result of the checks. Blocking findings refuse the proposal;

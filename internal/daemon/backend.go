@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/netip"
 	"path/filepath"
 	"strings"
 
 	"github.com/roadrpki/road/internal/api"
 	"github.com/roadrpki/road/internal/ca"
+	"github.com/roadrpki/road/internal/conflict"
 	"github.com/roadrpki/road/internal/rpki"
 	"github.com/roadrpki/road/internal/store"
 	"github.com/roadrpki/road/internal/vrp"
@@ -65,7 +67,11 @@ func (d *Daemon) Propose(ctx context.Context, actor string, req *api.ProposalReq
 			res.Findings = append(res.Findings, *f)
 			continue
 		}
-		adds = append(adds, ca.NewROA{VRP: v, Comment: r.Comment})
+		exc := strings.TrimSpace(r.Exception)
+		if len(exc) > maxReasonLen || strings.ContainsAny(exc, "\r\n") {
+			return nil, api.BadRequest("add[%d] %q: exception reason must be one line of at most %d bytes", i, r.Prefix, maxReasonLen)
+		}
+		adds = append(adds, ca.NewROA{VRP: v, Comment: r.Comment, Exception: exc})
 	}
 	for i, r := range req.Remove {
 		v, f, err := parseROA(r, fmt.Sprintf("remove[%d] %q", i, r.Prefix))
@@ -78,11 +84,17 @@ func (d *Daemon) Propose(ctx context.Context, actor string, req *api.ProposalReq
 		}
 		removes = append(removes, v)
 	}
-	checks, err := d.check(ctx, adds, removes)
+	// Check and apply under one lock: no other proposal may change the ROAs
+	// between the analysis and the commit.
+	d.safety.propose.Lock()
+	defer d.safety.propose.Unlock()
+	checked, err := d.check(ctx, adds, removes)
 	if err != nil {
 		return nil, err
 	}
-	res.Findings = append(res.Findings, checks...)
+	for _, f := range checked.Findings {
+		res.Findings = append(res.Findings, apiFinding(f))
+	}
 	blocked, overridable := false, true
 	for _, f := range res.Findings {
 		if f.Severity == "block" {
@@ -96,8 +108,24 @@ func (d *Daemon) Propose(ctx context.Context, actor string, req *api.ProposalReq
 		return res, nil
 	}
 	res.Overridden = blocked
+	if res.Overridden {
+		// A forced loose maxLength becomes the ROA's recorded exception
+		// (RFC 9319 §5.1), so later checks and audits do not flag it again.
+		for _, f := range checked.Findings {
+			if f.Kind != conflict.KindLooseMaxLength || f.ROA == nil {
+				continue
+			}
+			for i := range adds {
+				if adds[i].VRP == *f.ROA && adds[i].Exception == "" {
+					adds[i].Exception = strings.TrimSpace(req.Reason)
+				}
+			}
+		}
+	}
 	for _, a := range adds {
-		res.Added = append(res.Added, apiROA(a.VRP))
+		r := apiROA(a.VRP)
+		r.Comment, r.Exception = a.Comment, a.Exception
+		res.Added = append(res.Added, r)
 	}
 	for _, v := range removes {
 		res.Removed = append(res.Removed, apiROA(v))
@@ -146,41 +174,64 @@ type historyDetail struct {
 	Serial   uint64        `json:"serial,omitempty"`
 }
 
-// check runs the safety checks of a proposal (pure analysis over the current
-// ROAs and held resources).
-func (d *Daemon) check(ctx context.Context, adds []ca.NewROA, removes []vrp.VRP) ([]api.Finding, error) {
-	var out []api.Finding
-	var current vrp.Set
+// check runs the safety checks of a proposal: conflict.Analyze over the
+// configured ROAs and their exceptions, the live routes, the intents and the
+// CA's resources.
+func (d *Daemon) check(ctx context.Context, adds []ca.NewROA, removes []vrp.VRP) (conflict.Result, error) {
+	in := conflict.Input{Remove: removes, Routes: d.safety.table, HeldFunc: d.ca.Holds, Exceptions: map[vrp.VRP]string{}}
 	if err := d.st.View(ctx, func(tx *store.Tx) error {
 		roas, err := tx.ROAs()
-		for _, r := range roas {
-			current = append(current, r.VRP)
+		if err != nil {
+			return err
 		}
+		for _, r := range roas {
+			in.Current = append(in.Current, r.VRP)
+			if r.Exception != "" {
+				in.Exceptions[r.VRP] = r.Exception
+			}
+		}
+		in.Intents, err = d.intents(tx)
 		return err
 	}); err != nil {
-		return nil, err
+		return conflict.Result{}, err
 	}
 	for _, a := range adds {
-		if !d.ca.Holds(a.VRP.Prefix) {
-			r := apiROA(a.VRP)
-			out = append(out, api.Finding{Kind: "not-held", Severity: "block", ROA: &r,
-				Message: fmt.Sprintf("%s is outside the CA's resources: no relying party would accept this ROA", a.VRP.Prefix)})
-		}
-		if current.Contains(a.VRP) {
-			r := apiROA(a.VRP)
-			out = append(out, api.Finding{Kind: "duplicate", Severity: "info", ROA: &r,
-				Message: fmt.Sprintf("%s is already configured", a.VRP)})
+		in.Add = append(in.Add, a.VRP)
+		if a.Exception != "" {
+			in.Exceptions[a.VRP] = a.Exception
 		}
 	}
-	for _, v := range removes {
-		if !current.Contains(v) {
-			r := apiROA(v)
-			out = append(out, api.Finding{Kind: "not-configured", Severity: "block", ROA: &r,
-				Message: fmt.Sprintf("cannot remove %s: no such ROA is configured", v)})
-		}
-	}
-	return out, nil
+	return conflict.Analyze(in), nil
 }
+
+// intents reads the intents as the analysis takes them.
+func (d *Daemon) intents(tx *store.Tx) ([]conflict.Intent, error) {
+	ins, err := tx.Intents()
+	out := make([]conflict.Intent, 0, len(ins))
+	for _, in := range ins {
+		out = append(out, conflict.Intent{Prefix: in.Prefix, Origin: in.Origin, Note: in.Note})
+	}
+	return out, err
+}
+
+// apiFinding is a finding in the REST API's shape.
+func apiFinding(f conflict.Finding) api.Finding {
+	out := api.Finding{Kind: f.Kind, Severity: f.Severity, Overridable: f.Overridable, Message: f.Message}
+	if f.ROA != nil {
+		r := apiROA(*f.ROA)
+		out.ROA = &r
+	}
+	if f.Route != nil {
+		out.Route = &api.RouteRef{Prefix: f.Route.Prefix.String(), Origin: f.Route.Origin, NoOrigin: f.Route.NoOrigin}
+	}
+	if f.Intent != nil {
+		out.Intent = &api.IntentRef{Prefix: f.Intent.Prefix.String(), Origin: f.Intent.Origin, Note: f.Intent.Note}
+	}
+	return out
+}
+
+// maxReasonLen bounds free-text reasons (force, exceptions) kept in history.
+const maxReasonLen = 500
 
 // ROAs lists the configured ROAs with their published objects.
 func (d *Daemon) ROAs(ctx context.Context) (*api.ROAList, error) {
@@ -201,8 +252,8 @@ func (d *Daemon) ROAs(ctx context.Context) (*api.ROAList, error) {
 			}
 		}
 		for _, r := range roas {
-			e := api.ROAEntry{ROA: apiROA(r.VRP), Exception: r.Exception, CreatedAt: r.CreatedAt, State: "pending"}
-			e.Comment = r.Comment
+			e := api.ROAEntry{ROA: apiROA(r.VRP), CreatedAt: r.CreatedAt, State: "pending"}
+			e.Comment, e.Exception = r.Comment, r.Exception
 			if o, ok := byROA[r.ID]; ok {
 				e.Object, e.NotAfter, e.State = o.URI, o.NotAfter, "published"
 			}
@@ -275,11 +326,28 @@ func parseIntent(in *api.Intent) (netip.Prefix, error) {
 	return p, nil
 }
 
-// AddIntent records an intended announcement.
+// AddIntent records an intended announcement. It must lie in the CA's
+// resources (road could never sign a ROA making it Valid otherwise) and have
+// a real origin (AS0 originates nothing, RFC 7607).
 func (d *Daemon) AddIntent(ctx context.Context, actor string, in *api.Intent) error {
 	p, err := parseIntent(in)
 	if err != nil {
 		return err
+	}
+	if in.Origin == 0 {
+		return api.BadRequest("intent %s: origin AS0 cannot announce anything (RFC 7607)", p)
+	}
+	if len(in.Note) > maxReasonLen {
+		return api.BadRequest("intent %s: note longer than %d bytes", p, maxReasonLen)
+	}
+	if !d.ca.Holds(p) {
+		ip, _ := d.ca.Resources()
+		held := []string{}
+		for _, h := range ip.Prefixes() {
+			held = append(held, h.String())
+		}
+		return &api.StatusError{Status: http.StatusBadRequest, Code: api.CodeBadRequest,
+			Message: fmt.Sprintf("intent %s is outside the CA's IP resources", p), Details: map[string]any{"held": held}}
 	}
 	return d.st.Update(ctx, func(tx *store.Tx) error {
 		if err := tx.AddIntent(p, in.Origin, in.Note, d.clock()); err != nil {

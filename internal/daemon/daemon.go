@@ -47,6 +47,7 @@ type Options struct {
 	AS        []rpki.ASRange
 	Timing    ca.Timing
 	RTR       rtr.Config
+	BGP       BGPOptions // embedded BGP speaker (off unless BGP.Listen is set)
 	// RenewInterval is how often the renewal loop checks what is due.
 	RenewInterval time.Duration
 	KeyPoolSize   int
@@ -68,6 +69,7 @@ type Daemon struct {
 	token   string
 	reg     *prometheus.Registry
 	metrics *metrics
+	safety  *safety // live routes and the proposal lock (bgp.go)
 	started time.Time
 
 	publishMu  sync.Mutex // one publication at a time, in commit order
@@ -96,6 +98,7 @@ func Open(ctx context.Context, opt Options) (*Daemon, error) {
 	d := &Daemon{opt: opt, log: opt.Logger, clock: opt.Clock, started: opt.Clock()}
 	d.reg = prometheus.NewRegistry()
 	d.metrics = newMetrics(d.reg)
+	d.safety = newSafety(d.reg)
 	var err error
 	if d.token, err = ensureToken(filepath.Join(opt.DataDir, "admin.token")); err != nil {
 		return nil, err
@@ -278,6 +281,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		start("rtr", func() error { return d.rtr.Serve(ctx, lr) })
 	}
 	start("renew", func() error { d.renewLoop(ctx); return nil })
+	start("bgp", func() error { return d.runBGP(ctx) })
 	d.log.Info("road running", "http", d.opt.HTTPAddr, "https", d.opt.HTTPSAddr, "rtr", d.opt.RTRAddr,
 		"rrdp", d.opt.RRDPBase, "rsync", d.opt.RsyncBase, "data", d.opt.DataDir)
 	var runErr error

@@ -1,0 +1,215 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"github.com/roadrpki/road/internal/api"
+	"github.com/roadrpki/road/internal/bgp"
+	"github.com/roadrpki/road/internal/conflict"
+	"github.com/roadrpki/road/internal/route"
+	"github.com/roadrpki/road/internal/store"
+	"github.com/roadrpki/road/internal/vrp"
+)
+
+// Route listing bounds (GET /bgp/routes).
+const (
+	DefaultRouteLimit = 10_000
+	MaxRouteLimit     = 200_000
+)
+
+// MaxImportPaths bounds the paths one import may hold while decoding: a full
+// table seen by a few dozen collector peers, far below what would exhaust
+// memory (a decompression bomb stops here).
+const MaxImportPaths = 50_000_000
+
+// BGPRoutes lists the live table, or the routes equal to or more specific
+// than prefix.
+func (d *Daemon) BGPRoutes(ctx context.Context, prefix string, limit int) (*api.BGPRouteList, error) {
+	switch {
+	case limit == 0:
+		limit = DefaultRouteLimit
+	case limit < 0 || limit > MaxRouteLimit:
+		return nil, api.BadRequest("limit %d: want 1..%d", limit, MaxRouteLimit)
+	}
+	var p netip.Prefix
+	if prefix != "" {
+		var err error
+		if p, err = vrp.ParsePrefix(prefix); err != nil {
+			return nil, api.BadRequest("prefix: %v", err)
+		}
+	}
+	t := d.safety.table
+	out := &api.BGPRouteList{Routes: []api.BGPRoute{}}
+	for _, e := range t.Entries(p, false, limit) {
+		out.Routes = append(out.Routes, api.BGPRoute{Prefix: e.Prefix.String(), Origin: e.Origin, NoOrigin: e.NoOrigin,
+			Peers: e.Peers, LastSeen: e.LastSeen})
+	}
+	if p.IsValid() {
+		t.Within(p, func(route.Route) bool { out.Total++; return true })
+	} else {
+		out.Total = t.Len()
+	}
+	out.Truncated = out.Total > len(out.Routes)
+	return out, nil
+}
+
+// stickyReader remembers the first read error other than EOF, which the MRT
+// decoder would otherwise count as a truncated file: an upload that was cut
+// off or too large must not replace a good import with a partial one.
+type stickyReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *stickyReader) Read(b []byte) (int, error) {
+	n, err := s.r.Read(b)
+	if err != nil && err != io.EOF && s.err == nil {
+		s.err = err
+	}
+	return n, err
+}
+
+// BGPImport decodes an MRT or text file and makes its routes the complete set
+// of the import source name (re-importing a name replaces its routes).
+func (d *Daemon) BGPImport(ctx context.Context, actor, name string, body io.Reader) (*api.BGPImportResult, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		name = "upload"
+	}
+	if len(name) > 64 || strings.ContainsFunc(name, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+		return nil, api.BadRequest("import name %q: want 1..64 printable ASCII characters without spaces", name)
+	}
+	sr := &stickyReader{r: body}
+	st, routes, err := bgp.ImportMax(ctx, sr, MaxImportPaths)
+	if sr.err != nil {
+		var se *api.StatusError
+		if errors.As(sr.err, &se) {
+			return nil, se
+		}
+		return nil, api.BadRequest("import %s: reading the upload: %v", name, sr.err)
+	}
+	switch {
+	case errors.Is(err, bgp.ErrImportTooLarge):
+		return nil, &api.StatusError{Status: http.StatusRequestEntityTooLarge, Code: api.CodeTooLarge,
+			Message: fmt.Sprintf("import %s: %v", name, err)}
+	case errors.Is(err, bgp.ErrImport):
+		return nil, api.BadRequest("import %s: %v", name, err)
+	case err != nil:
+		return nil, fmt.Errorf("import %s: %w", name, err)
+	}
+	if st.Routes == 0 && st.Withdrawals == 0 && st.Records > 0 {
+		return nil, &api.StatusError{Status: http.StatusBadRequest, Code: api.CodeBadRequest,
+			Message: fmt.Sprintf("import %s: no routes found in %d %s record(s); nothing changed", name, st.Records, st.Format),
+			Details: map[string]any{"skipped": st.Skipped}}
+	}
+	t := d.safety.table
+	id, err := t.Peer(bgp.ImportPeerName(name))
+	if err != nil {
+		if errors.Is(err, bgp.ErrTooManyPeers) {
+			return nil, &api.StatusError{Status: http.StatusConflict, Code: api.CodeConflict, Message: err.Error()}
+		}
+		return nil, err
+	}
+	t.ReplacePeer(id, routes, d.clock())
+	res := &api.BGPImportResult{Name: name, Format: st.Format, Compression: st.Compression, Records: st.Records,
+		Routes: st.Routes, Withdrawals: st.Withdrawals, Unique: st.Unique, Prefixes: st.Prefixes,
+		Skipped: st.Skipped, TableRoutes: t.Len()}
+	if res.Skipped == nil {
+		res.Skipped = map[string]int{}
+	}
+	d.log.Info("bgp import", "name", name, "format", st.Format, "routes", st.Unique, "table", res.TableRoutes)
+	err = d.st.Update(ctx, func(tx *store.Tx) error {
+		_, err := tx.AppendHistory(d.clock(), actor, "bgp-import",
+			fmt.Sprintf("imported %d routes (%d prefixes) as %s", st.Unique, st.Prefixes, bgp.ImportPeerName(name)), res)
+		return err
+	})
+	return res, err
+}
+
+// BGPRemoveImport drops every route of an import source.
+func (d *Daemon) BGPRemoveImport(ctx context.Context, actor, name string) error {
+	t := d.safety.table
+	peer := bgp.ImportPeerName(name)
+	id, ok := findPeer(t, peer)
+	if !ok {
+		return api.NotFound("no import named %q", name)
+	}
+	t.DropPeer(id)
+	return d.st.Update(ctx, func(tx *store.Tx) error {
+		_, err := tx.AppendHistory(d.clock(), actor, "bgp-import-remove", "removed the routes of "+peer, nil)
+		return err
+	})
+}
+
+func findPeer(t *bgp.Table, name string) (bgp.PeerID, bool) {
+	for i := range bgp.MaxPeers {
+		if t.PeerName(bgp.PeerID(i)) == name {
+			return bgp.PeerID(i), true
+		}
+	}
+	return 0, false
+}
+
+// BGPPeers lists the configured neighbours with their session state.
+func (d *Daemon) BGPPeers(context.Context) (*api.BGPPeerList, error) {
+	out := &api.BGPPeerList{Listen: d.opt.BGP.Listen, ASN: d.opt.BGP.ASN, Peers: []api.BGPPeer{}}
+	for _, p := range d.safety.peers() {
+		bp := api.BGPPeer{Address: p.Address, ASN: p.ASN, State: p.State, Received: p.Received}
+		if p.Uptime > 0 {
+			bp.Uptime = p.Uptime.String()
+		}
+		out.Peers = append(out.Peers, bp)
+	}
+	if len(out.Peers) == 0 {
+		for _, p := range d.opt.BGP.Peers { // configured, speaker not up (yet)
+			out.Peers = append(out.Peers, api.BGPPeer{Address: p.Address, ASN: p.ASN, State: "down"})
+		}
+	}
+	return out, nil
+}
+
+// analysisInput is the current state the BGP analysis looks at: a snapshot
+// of the routes (so a long analysis does not hold up the speaker), the
+// configured ROAs and the intents.
+func (d *Daemon) analysisInput(ctx context.Context) (vrp.Set, route.Source, []conflict.Intent, error) {
+	var roas []vrp.VRP
+	var intents []conflict.Intent
+	err := d.st.View(ctx, func(tx *store.Tx) error {
+		rs, err := tx.ROAs()
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			roas = append(roas, r.VRP)
+		}
+		intents, err = d.intents(tx)
+		return err
+	})
+	return vrp.NewSet(roas), d.safety.table.Snapshot(), intents, err
+}
+
+// BGPAnalysis reports every configured ROA and every seen route in the CA's
+// space with its state (conflict.AnalyzeTable; its JSON is the answer).
+func (d *Daemon) BGPAnalysis(ctx context.Context) (any, error) {
+	roas, routes, _, err := d.analysisInput(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return conflict.AnalyzeTable(roas, routes, d.ca.Holds), nil
+}
+
+// BGPSuggestions is the minimal ROA set that makes every intent and seen own
+// route Valid with no loose maxLength, as changes to the current set.
+func (d *Daemon) BGPSuggestions(ctx context.Context) (any, error) {
+	roas, routes, intents, err := d.analysisInput(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return conflict.Suggest(roas, routes, intents, d.ca.Holds), nil
+}
