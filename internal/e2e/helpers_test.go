@@ -123,26 +123,42 @@ func freeAddr(t *testing.T) string {
 // call does one authenticated JSON request and decodes the answer into out.
 func call(t *testing.T, httpAddr, token, method, path string, body, out any) int {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	code, err := doCall(ctx, httpAddr, token, method, path, body, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+func doCall(ctx context.Context, httpAddr, token, method, path string, body, out any) (int, error) {
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	}
-	req, _ := http.NewRequest(method, "http://"+httpAddr+"/api/v1"+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, "http://"+httpAddr+"/api/v1"+path, rd)
+	if err != nil {
+		return 0, err
+	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
-			t.Fatalf("%s %s: %v: %s", method, path, err, data)
+			return resp.StatusCode, fmt.Errorf("%s %s: HTTP %d: %v: %s", method, path, resp.StatusCode, err, data)
 		}
 	}
-	return resp.StatusCode
+	return resp.StatusCode, nil
 }
 
 func roas(t *testing.T, ss ...string) []api.ROA {
