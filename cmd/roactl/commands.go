@@ -64,6 +64,11 @@ var groups = map[string]map[string]*command{
 			maxArgs: 1, flags: noFlags, run: runBGPRoutes},
 		"import": {synopsis: "FILE", help: "import MRT (TABLE_DUMP_V2, gzip/bzip2) or text \"PREFIX ORIGIN\" lines; - reads stdin",
 			minArgs: 1, maxArgs: 1, flags: noFlags, run: runBGPImport},
+		"peers": {help: "configured BGP neighbours and their sessions", flags: noFlags, run: getter(func(ctx context.Context, cl *api.Client, out any) error {
+			return cl.BGPPeers(ctx, out)
+		})},
+		"unimport": {synopsis: "NAME", help: "forget the routes of an earlier import (NAME as bgp routes shows it after import:)",
+			minArgs: 1, maxArgs: 1, flags: noFlags, run: runBGPUnimport},
 		"analyze": {help: "ROA set vs routes", flags: noFlags, run: getter(func(ctx context.Context, cl *api.Client, out any) error {
 			return cl.BGPAnalysis(ctx, out)
 		})},
@@ -224,6 +229,7 @@ type proposeOpts struct {
 	add, remove     listFlag
 	dryRun, force   bool
 	reason, comment string
+	exception       string
 }
 
 func proposeFlags(fs *flag.FlagSet) any {
@@ -234,6 +240,7 @@ func proposeFlags(fs *flag.FlagSet) any {
 	fs.BoolVar(&o.force, "force", false, "override blocking findings that can be overridden (needs --reason)")
 	fs.StringVar(&o.reason, "reason", "", "why the override is needed (goes to history)")
 	fs.StringVar(&o.comment, "comment", "", "`comment` stored with the added ROAs")
+	fs.StringVar(&o.exception, "exception", "", "record a deliberate loose maxLength for the added ROAs with this `reason` (RFC 9319 §5.1)")
 	return o
 }
 
@@ -302,6 +309,14 @@ func propose(ctx context.Context, c *cli, o *proposeOpts) error {
 	if o.reason != "" && !o.force {
 		return usagef("--reason is only used with --force")
 	}
+	if o.exception != "" {
+		if len(add) == 0 {
+			return usagef("--exception applies to added ROAs; give --add")
+		}
+		for i := range add {
+			add[i].Exception = o.exception
+		}
+	}
 	cl, err := c.api()
 	if err != nil {
 		return err
@@ -368,6 +383,21 @@ func runBGPImport(ctx context.Context, c *cli, _ any, args []string) error {
 		return err
 	}
 	return c.renderGeneric()
+}
+
+func runBGPUnimport(ctx context.Context, c *cli, _ any, args []string) error {
+	cl, err := c.api()
+	if err != nil {
+		return err
+	}
+	if err := cl.BGPRemoveImport(ctx, args[0], nil); err != nil {
+		return err
+	}
+	if c.jsonOut() {
+		return c.printRaw()
+	}
+	fmt.Fprintf(c.stdout, "removed the routes of import %s\n", args[0])
+	return nil
 }
 
 type expiryOpts struct{ within string }

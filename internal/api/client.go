@@ -143,6 +143,17 @@ func (c *Client) BGPImport(ctx context.Context, name string, file io.Reader, out
 	return err
 }
 
+// BGPRemoveImport is DELETE /api/v1/bgp/imports/{name}.
+func (c *Client) BGPRemoveImport(ctx context.Context, name string, out any) error {
+	_, err := c.Do(ctx, http.MethodDelete, "/bgp/imports/"+url.PathEscape(name), nil, nil, nil, out)
+	return err
+}
+
+// BGPPeers is GET /api/v1/bgp/peers (configured neighbours, session state).
+func (c *Client) BGPPeers(ctx context.Context, out any) error {
+	return c.Get(ctx, "/bgp/peers", nil, out)
+}
+
 // BGPAnalysis is GET /api/v1/bgp/analysis (ROA set vs routes).
 func (c *Client) BGPAnalysis(ctx context.Context, out any) error {
 	return c.Get(ctx, "/bgp/analysis", nil, out)

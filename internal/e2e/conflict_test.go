@@ -1,0 +1,320 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roadrpki/road/internal/api"
+	"github.com/roadrpki/road/internal/bgp"
+	"github.com/roadrpki/road/internal/ca"
+	"github.com/roadrpki/road/internal/daemon"
+	"github.com/roadrpki/road/internal/testpeers"
+)
+
+// cfRoad is a daemon with its BGP speaker, driven through the roactl binary.
+type cfRoad struct {
+	http, token, roactl string
+}
+
+// cfStartRoad runs road in-process with a passive BGP speaker on bgpPort
+// (AS 64500) accepting 64501@127.0.0.1, and builds roactl.
+func cfStartRoad(t *testing.T, bgpPort int, hold time.Duration) *cfRoad {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "road-data")
+	ip, as := docResources()
+	r := &cfRoad{http: freeAddr(t), roactl: filepath.Join(t.TempDir(), "roactl")}
+	build := exec.Command("go", "build", "-o", r.roactl, "github.com/roadrpki/road/cmd/roactl")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build roactl: %v\n%s", err, out)
+	}
+	logf, err := os.Create(filepath.Join(t.TempDir(), "road.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			logf.Seek(0, 0)
+			b, _ := os.ReadFile(logf.Name())
+			t.Logf("road log:\n%s", tail(string(b), 6000))
+		}
+		logf.Close()
+	})
+	d, err := daemon.Open(context.Background(), daemon.Options{
+		DataDir:   dir,
+		HTTPAddr:  r.http,
+		RsyncBase: "rsync://127.0.0.1:8873/repo/",
+		RRDPBase:  "https://127.0.0.1:8443/rrdp/",
+		IP:        ip,
+		AS:        as,
+		Timing:    ca.DefaultTiming(),
+		BGP: daemon.BGPOptions{Listen: fmt.Sprintf("127.0.0.1:%d", bgpPort), ASN: 64500, RouterID: "192.0.2.100",
+			Peers: []bgp.Peer{{ASN: 64501, Address: "127.0.0.1"}}, HoldAfterDown: hold},
+		Logger: slog.New(slog.NewTextHandler(logf, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.token = d.Token()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx); d.Close() }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("road Run: %v", err)
+		}
+	})
+	waitHTTP(t, "http://"+r.http+"/healthz")
+	return r
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+type cfResult struct {
+	code   int
+	stdout string
+	stderr string
+}
+
+// ctl runs roactl against the daemon.
+func (r *cfRoad) ctl(t *testing.T, args ...string) cfResult {
+	t.Helper()
+	cmd := exec.Command(r.roactl, args...)
+	cmd.Env = append(os.Environ(), "ROAD_SERVER=http://"+r.http, "ROAD_TOKEN="+r.token)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	res := cfResult{stdout: out.String(), stderr: errb.String()}
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		res.code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("roactl %v: %v", args, err)
+	}
+	return res
+}
+
+func (r *cfRoad) expect(t *testing.T, code int, stdout string, args ...string) {
+	t.Helper()
+	res := r.ctl(t, args...)
+	if res.code != code || res.stdout != stdout {
+		t.Errorf("roactl %q: exit %d, want %d\nstdout:\n%s\nwant:\n%s\nstderr:\n%s", args, res.code, code, res.stdout, stdout, res.stderr)
+	}
+}
+
+// routes returns the live table as "PREFIX ORIGIN PEERS" lines (NONE for an AS_SET).
+func (r *cfRoad) routes(t *testing.T) []string {
+	t.Helper()
+	res := r.ctl(t, "-o", "json", "bgp", "routes")
+	if res.code != 0 {
+		t.Fatalf("bgp routes: exit %d: %s", res.code, res.stderr)
+	}
+	var l api.BGPRouteList
+	if err := json.Unmarshal([]byte(res.stdout), &l); err != nil {
+		t.Fatalf("bgp routes JSON: %v\n%s", err, res.stdout)
+	}
+	out := []string{}
+	for _, rt := range l.Routes {
+		o := fmt.Sprintf("AS%d", rt.Origin)
+		if rt.NoOrigin {
+			o = "NONE"
+		}
+		out = append(out, rt.Prefix+" "+o+" "+strings.Join(rt.Peers, ","))
+	}
+	if l.Total != len(l.Routes) || l.Truncated {
+		t.Fatalf("bgp routes: total %d for %d listed, truncated %v", l.Total, len(l.Routes), l.Truncated)
+	}
+	return out
+}
+
+func (r *cfRoad) waitRoutes(t *testing.T, want ...string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	var got []string
+	for time.Now().Before(deadline) {
+		if got = r.routes(t); slices.Equal(got, want) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("routes:\n %q\nwant\n %q", got, want)
+}
+
+// TestSafetyChecksWithLiveBGP: ExaBGP (AS 64501) peers with road's speaker on
+// loopback and announces routes; proposals that would make one Invalid (RFC
+// 6811), loose maxLength (RFC 9319) and not-held prefixes are refused with
+// exit 3 naming the problem; a withdrawn route stops blocking; --dry-run
+// changes nothing; --force records the override and the exception.
+func TestSafetyChecksWithLiveBGP(t *testing.T) {
+	testpeers.Require(t, "exabgp", "go")
+	port := testpeers.FreePort(t)
+	r := cfStartRoad(t, port, 3*time.Second)
+	exa := testpeers.StartExaBGP(t, port, 64501, 64500)
+	announce := func(p string, path []uint32, set bool) {
+		t.Helper()
+		if err := exa.Announce(netip.MustParsePrefix(p), path, set); err != nil {
+			t.Fatal(err)
+		}
+	}
+	announce("198.51.100.0/24", []uint32{64497}, false)
+	announce("198.51.100.0/25", []uint32{64497}, false)
+	announce("203.0.113.0/24", []uint32{64499}, false)
+	announce("2001:db8:1::/48", []uint32{64498}, false)
+	announce("192.0.2.128/25", []uint32{64496, 64497}, true) // [64501 {64496 64497}]: origin NONE
+	announce("192.0.2.0/25", nil, false)                     // originated by the peer itself
+	const peer = "bgp:127.0.0.1"
+	r.waitRoutes(t, "192.0.2.0/25 AS64501 "+peer, "192.0.2.128/25 NONE "+peer, "198.51.100.0/24 AS64497 "+peer,
+		"198.51.100.0/25 AS64497 "+peer, "203.0.113.0/24 AS64499 "+peer, "2001:db8:1::/48 AS64498 "+peer)
+	peers := r.ctl(t, "-o", "json", "bgp", "peers")
+	var pl api.BGPPeerList
+	if err := json.Unmarshal([]byte(peers.stdout), &pl); err != nil {
+		t.Fatalf("bgp peers: %v\n%s", err, peers.stdout)
+	}
+	if pl.Listen != fmt.Sprintf("127.0.0.1:%d", port) || pl.ASN != 64500 || len(pl.Peers) != 1 ||
+		pl.Peers[0].Address != "127.0.0.1" || pl.Peers[0].ASN != 64501 || pl.Peers[0].State != "established" || pl.Peers[0].Received != 6 {
+		t.Errorf("bgp peers: %s", peers.stdout)
+	}
+
+	const blockedHint = "result: blocked by %d finding(s); nothing changed (override with --force --reason T)\n"
+
+	// The classic mistake: a /24 ROA while the same AS announces a /25.
+	r.expect(t, 3, "SEVERITY  KIND               MESSAGE\n"+
+		"block     invalidates-route  route 198.51.100.0/25 from AS64497 is not-found now and would be invalid (invalid-length) after adding 198.51.100.0/24 => AS64497\n"+
+		fmt.Sprintf(blockedHint, 1),
+		"roa", "propose", "--add", "198.51.100.0/24 => AS64497")
+	// Wrong origin for a seen route.
+	r.expect(t, 3, "SEVERITY  KIND               MESSAGE\n"+
+		"block     invalidates-route  route 203.0.113.0/24 from AS64499 is not-found now and would be invalid (invalid-asn) after adding 203.0.113.0/24 => AS64510\n"+
+		"info      unseen             203.0.113.0/24 => AS64510 authorizes no route seen in BGP and no intent\n"+
+		fmt.Sprintf(blockedHint, 1),
+		"roa", "propose", "--add", "203.0.113.0/24 => AS64510")
+	// An AS_SET route (origin NONE) covered by a ROA is Invalid (RFC 6811 §2).
+	r.expect(t, 3, "SEVERITY  KIND               MESSAGE\n"+
+		"block     invalidates-route  route 192.0.2.128/25 from an AS_SET (origin NONE) is not-found now and would be invalid (invalid-asn) after adding 192.0.2.0/24-25 => AS64501\n"+
+		"block     loose-maxlength    192.0.2.0/24-25 => AS64501 authorizes 192.0.2.128/25 but AS64501 does not announce it, so a hijacker could originate it with a forged AS64501 and be Valid (RFC 9319); use maxLength 24, or record an exception\n"+
+		fmt.Sprintf(blockedHint, 2),
+		"roa", "propose", "--add", "192.0.2.0/24-25 => AS64501")
+	// Loose maxLength: 198.51.100.128/25 is not announced.
+	r.expect(t, 3, "SEVERITY  KIND             MESSAGE\n"+
+		"block     loose-maxlength  198.51.100.0/24-25 => AS64497 authorizes 198.51.100.128/25 but AS64497 does not announce it, so a hijacker could originate it with a forged AS64497 and be Valid (RFC 9319); use maxLength 24, or record an exception\n"+
+		fmt.Sprintf(blockedHint, 1),
+		"roa", "propose", "--add", "198.51.100.0/24-25 => AS64497")
+	// Not held: refused, and --force cannot override it.
+	notHeld := "SEVERITY  KIND      MESSAGE\n" +
+		"block     not-held  10.0.0.0/8 is outside the CA's IP resources\n" +
+		"info      unseen    10.0.0.0/8 => AS64496 authorizes no route seen in BGP and no intent\n" +
+		"result: blocked by 1 finding(s); nothing changed (1 cannot be overridden)\n"
+	r.expect(t, 3, notHeld, "roa", "propose", "--add", "10.0.0.0/8 => AS64496")
+	r.expect(t, 3, notHeld, "roa", "propose", "--add", "10.0.0.0/8 => AS64496", "--force", "--reason", "try")
+	// maxLength out of range: a non-overridable bad-maxlength finding.
+	r.expect(t, 3, "SEVERITY  KIND           MESSAGE\n"+
+		"block     bad-maxlength  add[0] \"203.0.113.0/24\": maxLength 33 is outside 24..32 for 203.0.113.0/24\n"+
+		"result: blocked by 1 finding(s); nothing changed (1 cannot be overridden)\n",
+		"roa", "propose", "--add", "203.0.113.0/24-33 => AS64499")
+
+	// --dry-run of a good ROA changes nothing (ROA list, history).
+	histBefore := r.ctl(t, "history")
+	r.expect(t, 0, "no findings\nresult: dry run, would add 1 and remove 0 ROA(s); nothing changed\n",
+		"roa", "propose", "--dry-run", "--add", "203.0.113.0/24 => AS64499")
+	r.expect(t, 0, "no ROAs\n", "roa", "list")
+	r.expect(t, 0, histBefore.stdout, "history")
+	if lines := strings.Split(strings.TrimSpace(histBefore.stdout), "\n"); len(lines) != 3 || !strings.Contains(lines[2], " init    created the testbed trust anchor ") {
+		t.Errorf("history before any change:\n%s", histBefore.stdout)
+	}
+
+	// After the /25 is withdrawn, the /24 ROA no longer invalidates anything.
+	if err := exa.Withdraw(netip.MustParsePrefix("198.51.100.0/25")); err != nil {
+		t.Fatal(err)
+	}
+	r.waitRoutes(t, "192.0.2.0/25 AS64501 "+peer, "192.0.2.128/25 NONE "+peer, "198.51.100.0/24 AS64497 "+peer,
+		"203.0.113.0/24 AS64499 "+peer, "2001:db8:1::/48 AS64498 "+peer)
+	r.expect(t, 0, "no findings\nresult: applied, added 1 and removed 0 ROA(s), RRDP serial 2\n",
+		"roa", "propose", "--add", "198.51.100.0/24 => AS64497")
+	r.expect(t, 0, "no findings\nresult: applied, added 1 and removed 0 ROA(s), RRDP serial 3\n",
+		"roa", "add", "2001:db8:1::/48 => AS64498")
+	// Removing the IPv6 ROA would leave its route unprotected: a warning only.
+	r.expect(t, 0, "SEVERITY  KIND              MESSAGE\n"+
+		"warn      unprotects-route  route 2001:db8:1::/48 from AS64498 is valid now and would be not-found (unprotected against hijacks) after removing 2001:db8:1::/48 => AS64498\n"+
+		"result: dry run, would add 0 and remove 1 ROA(s); nothing changed\n",
+		"roa", "remove", "--dry-run", "2001:db8:1::/48 => AS64498")
+
+	// A deliberate loose maxLength, forced with a reason, becomes the ROA's
+	// recorded exception; an explicit --exception needs no force.
+	r.expect(t, 0, "SEVERITY  KIND             MESSAGE\n"+
+		"block     loose-maxlength  203.0.113.0/24-25 => AS64499 authorizes 203.0.113.0/25 but AS64499 does not announce it, so a hijacker could originate it with a forged AS64499 and be Valid (RFC 9319); use maxLength 24, or record an exception\n"+
+		"result: applied, added 1 and removed 0 ROA(s), RRDP serial 4 (safety checks overridden)\n",
+		"roa", "add", "203.0.113.0/24-25 => AS64499", "--force", "--reason", "DDoS mitigation (RFC 9319 §5.1)")
+	r.expect(t, 0, "SEVERITY  KIND                      MESSAGE\n"+
+		"info      loose-maxlength-excepted  2001:db8:1::/48-64 => AS64498 authorizes unannounced 2001:db8:1::/49; accepted as a recorded exception (blackholing)\n"+
+		"result: applied, added 1 and removed 1 ROA(s), RRDP serial 5\n",
+		"roa", "propose", "--add", "2001:db8:1::/48-64 => AS64498", "--remove", "2001:db8:1::/48 => AS64498", "--exception", "blackholing")
+	list := r.ctl(t, "-o", "json", "roa", "list")
+	var roaList api.ROAList
+	if err := json.Unmarshal([]byte(list.stdout), &roaList); err != nil {
+		t.Fatalf("roa list: %v\n%s", err, list.stdout)
+	}
+	var gotROAs []string
+	for _, e := range roaList.ROAs {
+		gotROAs = append(gotROAs, fmt.Sprintf("%s-%d AS%d %s [%s]", e.Prefix, e.MaxLength, e.ASN, e.State, e.Exception))
+	}
+	if want := []string{"198.51.100.0/24-24 AS64497 published []", "203.0.113.0/24-25 AS64499 published [DDoS mitigation (RFC 9319 §5.1)]",
+		"2001:db8:1::/48-64 AS64498 published [blackholing]"}; !slices.Equal(gotROAs, want) {
+		t.Errorf("roa list:\n %q\nwant\n %q", gotROAs, want)
+	}
+	hist := r.ctl(t, "-o", "json", "history")
+	var h api.HistoryList
+	if err := json.Unmarshal([]byte(hist.stdout), &h); err != nil {
+		t.Fatalf("history: %v\n%s", err, hist.stdout)
+	}
+	var actions []string
+	for _, e := range h.Entries {
+		actions = append(actions, e.Action)
+	}
+	if want := []string{"roa-change", "roa-change", "roa-change", "roa-change", "init", "init"}; !slices.Equal(actions, want) {
+		t.Fatalf("history actions %q, want %q", actions, want)
+	}
+	forced := h.Entries[1] // newest first
+	if !forced.Forced || forced.Reason != "DDoS mitigation (RFC 9319 §5.1)" || len(forced.Findings) != 1 ||
+		forced.Findings[0].Kind != "loose-maxlength" || forced.Summary != "1 ROA(s) added, 0 removed (safety checks overridden: DDoS mitigation (RFC 9319 §5.1))" {
+		t.Errorf("forced history entry: %+v", forced)
+	}
+
+	// Intents: outside the resources refused; inside, a removal that would
+	// leave one not Valid is blocked.
+	res := r.ctl(t, "intent", "add", "10.1.0.0/16", "AS64496")
+	if res.code != 2 || res.stderr != "roactl: server refused (400 bad-request): intent 10.1.0.0/16 is outside the CA's IP resources (details: {\"held\":[\"192.0.2.0/24\",\"198.51.100.0/24\",\"203.0.113.0/24\",\"2001:db8::/32\"]})\n" {
+		t.Errorf("not-held intent: %+v", res)
+	}
+	r.expect(t, 0, "added intent 198.51.100.0/24 AS64497\n", "intent", "add", "198.51.100.0/24", "AS64497", "--note", "core")
+	r.expect(t, 3, "SEVERITY  KIND                MESSAGE\n"+
+		"block     invalidates-intent  intended announcement 198.51.100.0/24 from AS64497 (core) would be not-found (not-found) after removing 198.51.100.0/24 => AS64497\n"+
+		"warn      unprotects-route    route 198.51.100.0/24 from AS64497 is valid now and would be not-found (unprotected against hijacks) after removing 198.51.100.0/24 => AS64497\n"+
+		fmt.Sprintf(blockedHint, 1),
+		"roa", "remove", "198.51.100.0/24 => AS64497")
+
+	// A dropped session keeps its routes for the hold time, then loses them.
+	exa.Close()
+	time.Sleep(time.Second)
+	if got := r.routes(t); len(got) != 5 || !strings.HasPrefix(got[0], "192.0.2.0/25 AS64501 bgp:127.0.0.1#down") {
+		t.Errorf("routes right after the session dropped: %q", got)
+	}
+	r.waitRoutes(t)
+}
