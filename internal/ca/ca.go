@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"math/rand/v2"
 	"net/netip"
 	"strings"
 	"time"
@@ -70,6 +71,19 @@ type Config struct {
 	Clock     func() time.Time
 	Logger    *slog.Logger
 	Keys      *KeyPool
+	// Jitter, when set, returns a random extra validity in [0, max) added to
+	// each manifest/CRL nextUpdate, so that many publication points do not
+	// come due at the same second (DESIGN.md [timing]). nil adds none (tests).
+	Jitter func(max time.Duration) time.Duration
+}
+
+// RandomJitter is a Config.Jitter drawing from math/rand/v2 (the jitter
+// needs no secrecy).
+func RandomJitter(max time.Duration) time.Duration {
+	if max <= 0 {
+		return 0
+	}
+	return rand.N(max)
 }
 
 // CA issues and renews everything below the trust anchor.

@@ -235,6 +235,11 @@ func (c *CA) refreshPublicationPoint(ctx context.Context, tx *store.Tx, in *inst
 		thisUpdate = in.row.LastThisUpdate.Add(time.Second)
 	}
 	nextUpdate := now.Add(c.cfg.Timing.ManifestValidity)
+	if c.cfg.Jitter != nil {
+		// At most 1% of the validity, capped at 5 minutes: never enough to
+		// matter for the reissue margin, enough to spread publication points.
+		nextUpdate = nextUpdate.Add(c.cfg.Jitter(min(c.cfg.Timing.ManifestValidity/100, 5*time.Minute)).Truncate(time.Second))
+	}
 
 	revoked, err := tx.RevokedList(in.row.Name, now)
 	if err != nil {
