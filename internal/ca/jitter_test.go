@@ -13,7 +13,10 @@ func TestManifestJitter(t *testing.T) {
 	clk := &testClock{t: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)}
 	c, st := newTestCA(t, clk)
 	var asked []time.Duration
-	c.cfg.Jitter = func(max time.Duration) time.Duration { asked = append(asked, max); return 7*time.Second + 300*time.Millisecond }
+	c.cfg.Jitter = func(max time.Duration) time.Duration {
+		asked = append(asked, max)
+		return 7*time.Second + 300*time.Millisecond
+	}
 	apply(t, c, st, []string{"192.0.2.0/24 => AS64496"}, nil)
 	if len(asked) != 1 || asked[0] != 5*time.Minute {
 		t.Fatalf("jitter asked %v, want one call with 5m", asked)

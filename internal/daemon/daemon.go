@@ -114,7 +114,7 @@ func Open(ctx context.Context, opt Options) (*Daemon, error) {
 		return nil, err
 	}
 	d.ca, err = ca.New(ca.Config{RsyncBase: opt.RsyncBase, RRDPBase: opt.RRDPBase, TAURIs: taURIs, IP: opt.IP,
-		AS: opt.AS, Timing: opt.Timing, Clock: opt.Clock, Logger: opt.Logger.With("pkg", "ca"), Keys: d.keys}, d.st)
+		AS: opt.AS, Timing: opt.Timing, Clock: opt.Clock, Logger: opt.Logger.With("pkg", "ca"), Keys: d.keys, Jitter: ca.RandomJitter}, d.st)
 	if err != nil {
 		d.Close()
 		return nil, err
