@@ -263,6 +263,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // messages quote ROAs as "P => ASN"
 	_ = enc.Encode(v)
 }
 

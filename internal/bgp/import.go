@@ -68,7 +68,7 @@ func decode(ctx context.Context, r io.Reader, anySAFI bool, fn func(Event) error
 	case len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b:
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return st, fmt.Errorf("%w: gzip: %w", ErrImport, err)
+			return st, fmt.Errorf("%w: %w", ErrImport, err) // "gzip: invalid header"
 		}
 		defer zr.Close()
 		st.Compression = "gzip"
