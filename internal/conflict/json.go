@@ -109,7 +109,8 @@ func (r ROAReport) MarshalJSON() ([]byte, error) {
 		RedundantBy       []jsonROA   `json:"redundant_by,omitempty"`
 		Missing           string      `json:"missing,omitempty"`
 		TightestMaxLength int         `json:"tightest_max_length"`
-	}{wireROA(r.ROA), r.State, wireRoutes(r.Authorizes), wireRoutes(r.Disallows), wireROAs(r.RedundantBy), missing, r.TightestMaxLength})
+		Exception         string      `json:"exception,omitempty"`
+	}{wireROA(r.ROA), r.State, wireRoutes(r.Authorizes), wireRoutes(r.Disallows), wireROAs(r.RedundantBy), missing, r.TightestMaxLength, r.Exception})
 }
 
 // MarshalJSON implements json.Marshaler.

@@ -72,6 +72,13 @@ type Suggestion struct {
 // removed ROA without which a route Valid today would lose validity. AS0 ROAs
 // and ROAs outside held space are kept untouched.
 func Suggest(roas vrp.Set, routes route.Source, intents []Intent, held func(netip.Prefix) bool) Suggestion {
+	return SuggestWith(roas, routes, intents, held, nil)
+}
+
+// SuggestWith is Suggest honouring recorded exceptions: a ROA with a
+// deliberate loose maxLength (RFC 9319 §5.1) is not replaced for being too
+// permissive (it is still removed when it authorizes nothing seen or intended).
+func SuggestWith(roas vrp.Set, routes route.Source, intents []Intent, held func(netip.Prefix) bool, exceptions map[vrp.VRP]string) Suggestion {
 	curIdx := vrp.NewIndex(roas)
 	cur := curIdx.Set()
 	seen := scopeRoutes(routes, held)
@@ -122,7 +129,7 @@ func Suggest(roas vrp.Set, routes route.Source, intents []Intent, held func(neti
 			kept = append(kept, v)
 		case !authorizesAny(v, targets[v.ASN]):
 			removeReason[v] = SuggestUnseen
-		case checkMaxLength(v, targets[v.ASN]).Loose:
+		case checkMaxLength(v, targets[v.ASN]).Loose && exceptions[v] == "":
 			removeReason[v] = SuggestTooPermissive
 		default:
 			kept = append(kept, v)

@@ -18,6 +18,8 @@ const (
 	ROAUnseen        = "unseen"         // authorizes and disallows no seen route
 	ROADisallowing   = "disallowing"    // authorizes nothing, only makes routes invalid
 	ROATooPermissive = "too-permissive" // maxLength authorizes unannounced more-specifics (RFC 9319)
+	// ROAExcepted is too-permissive with a recorded exception (RFC 9319 §5.1).
+	ROAExcepted = "too-permissive-excepted"
 	ROASeen          = "seen"           // authorizes seen routes, minimal
 )
 
@@ -35,6 +37,8 @@ type ROAReport struct {
 	// unannounced authorized prefix and the largest safe maxLength.
 	Missing           netip.Prefix
 	TightestMaxLength int
+	// Exception is the recorded reason of a too-permissive-excepted ROA.
+	Exception string
 }
 
 // RouteReport is one seen route in the holder's space.
@@ -62,6 +66,12 @@ type Analysis struct {
 // disallowing; a ROA that authorizes nothing is better described as
 // disallowing whatever its maxLength.)
 func AnalyzeTable(roas vrp.Set, routes route.Source, held func(netip.Prefix) bool) Analysis {
+	return AnalyzeTableWith(roas, routes, held, nil)
+}
+
+// AnalyzeTableWith is AnalyzeTable with recorded exceptions: a too-permissive
+// ROA listed there is reported as too-permissive-excepted with its reason.
+func AnalyzeTableWith(roas vrp.Set, routes route.Source, held func(netip.Prefix) bool, exceptions map[vrp.VRP]string) Analysis {
 	ix := vrp.NewIndex(roas)
 	set := ix.Set()
 	seen := scopeRoutes(routes, held)
@@ -91,6 +101,9 @@ func AnalyzeTable(roas vrp.Set, routes route.Source, held func(netip.Prefix) boo
 	for i, v := range set {
 		rep := ROAReport{ROA: v, Authorizes: authorizes[i], Disallows: disallows[i], TightestMaxLength: int(v.MaxLen)}
 		rep.State = roaState(ix, v, held, &rep)
+		if reason := exceptions[v]; rep.State == ROATooPermissive && reason != "" {
+			rep.State, rep.Exception = ROAExcepted, reason
+		}
 		out.ROAs = append(out.ROAs, rep)
 		out.ROAStates[rep.State]++
 	}

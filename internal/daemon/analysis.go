@@ -177,9 +177,9 @@ func (d *Daemon) BGPPeers(context.Context) (*api.BGPPeerList, error) {
 // analysisInput is the current state the BGP analysis looks at: a snapshot
 // of the routes (so a long analysis does not hold up the speaker), the
 // configured ROAs and the intents.
-func (d *Daemon) analysisInput(ctx context.Context) (vrp.Set, route.Source, []conflict.Intent, error) {
+func (d *Daemon) analysisInput(ctx context.Context) (*analysisState, error) {
+	a := &analysisState{exceptions: map[vrp.VRP]string{}}
 	var roas []vrp.VRP
-	var intents []conflict.Intent
 	err := d.st.View(ctx, func(tx *store.Tx) error {
 		rs, err := tx.ROAs()
 		if err != nil {
@@ -187,29 +187,40 @@ func (d *Daemon) analysisInput(ctx context.Context) (vrp.Set, route.Source, []co
 		}
 		for _, r := range rs {
 			roas = append(roas, r.VRP)
+			if r.Exception != "" {
+				a.exceptions[r.VRP] = r.Exception
+			}
 		}
-		intents, err = d.intents(tx)
+		a.intents, err = d.intents(tx)
 		return err
 	})
-	return vrp.NewSet(roas), d.safety.table.Snapshot(), intents, err
+	a.roas, a.routes = vrp.NewSet(roas), d.safety.table.Snapshot()
+	return a, err
+}
+
+type analysisState struct {
+	roas       vrp.Set
+	routes     route.Source
+	intents    []conflict.Intent
+	exceptions map[vrp.VRP]string
 }
 
 // BGPAnalysis reports every configured ROA and every seen route in the CA's
 // space with its state (conflict.AnalyzeTable; its JSON is the answer).
 func (d *Daemon) BGPAnalysis(ctx context.Context) (any, error) {
-	roas, routes, _, err := d.analysisInput(ctx)
+	a, err := d.analysisInput(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return conflict.AnalyzeTable(roas, routes, d.ca.Holds), nil
+	return conflict.AnalyzeTableWith(a.roas, a.routes, d.ca.Holds, a.exceptions), nil
 }
 
 // BGPSuggestions is the minimal ROA set that makes every intent and seen own
 // route Valid with no loose maxLength, as changes to the current set.
 func (d *Daemon) BGPSuggestions(ctx context.Context) (any, error) {
-	roas, routes, intents, err := d.analysisInput(ctx)
+	a, err := d.analysisInput(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return conflict.Suggest(roas, routes, intents, d.ca.Holds), nil
+	return conflict.SuggestWith(a.roas, a.routes, a.intents, d.ca.Holds, a.exceptions), nil
 }
