@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+
+	"github.com/roadrpki/road/internal/api"
 )
 
 // The answers of the bgp, expiry, audit and rp endpoints are shown by shape:
@@ -111,8 +114,62 @@ func (n *node) cell() string {
 			parts[i] = it.cell()
 		}
 		return strings.Join(parts, ", ")
+	case n.kind == 'a' && n.allObjects():
+		parts := make([]string, len(n.items))
+		for i, it := range n.items {
+			t, ok := it.short()
+			if !ok {
+				return n.compact()
+			}
+			parts[i] = t
+		}
+		return strings.Join(parts, ", ")
+	case n.kind == 'o':
+		if t, ok := n.short(); ok {
+			return t
+		}
 	}
 	return n.compact()
+}
+
+// short shows the objects the analysis answers are made of the way operators
+// write them: a ROA as "PREFIX[-MAXLEN] => ASN", a route as "PREFIX ASN" (or
+// "PREFIX NONE" for an AS_SET origin), an intent as "PREFIX ASN (note)".
+func (n *node) short() (string, bool) {
+	has := func(keys ...string) bool {
+		if len(n.keys) != len(keys) {
+			return false
+		}
+		for _, k := range keys {
+			if f, ok := n.fields[k]; !ok || f.kind != 's' {
+				return false
+			}
+		}
+		return true
+	}
+	text := func(k string) string { return n.fields[k].text }
+	num := func(k string) int {
+		v, err := strconv.Atoi(text(k))
+		if err != nil {
+			return -1
+		}
+		return v
+	}
+	switch {
+	case has("prefix", "max_length", "asn") || has("prefix", "asn"):
+		ml := 0
+		if _, ok := n.fields["max_length"]; ok {
+			ml = num("max_length")
+		}
+		return roaText(api.ROA{Prefix: text("prefix"), MaxLength: ml, ASN: uint32(max(num("asn"), 0))}), num("asn") >= 0 && ml >= 0
+	case has("prefix", "origin", "no_origin") && text("no_origin") == "true":
+		return text("prefix") + " NONE", true
+	case has("prefix", "origin"):
+		return text("prefix") + " AS" + text("origin"), true
+	case has("prefix", "origin", "note"):
+		return text("prefix") + " AS" + text("origin") + " (" + text("note") + ")", true
+	}
+	return "", false
 }
 
 func (n *node) allScalars() bool {

@@ -20,7 +20,7 @@ const (
 	ROATooPermissive = "too-permissive" // maxLength authorizes unannounced more-specifics (RFC 9319)
 	// ROAExcepted is too-permissive with a recorded exception (RFC 9319 §5.1).
 	ROAExcepted = "too-permissive-excepted"
-	ROASeen          = "seen"           // authorizes seen routes, minimal
+	ROASeen     = "seen" // authorizes seen routes, minimal
 )
 
 // ROAReport is one configured ROA in an Analysis.
