@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -65,9 +66,10 @@ func (e *protocolError) Error() string { return fmt.Sprintf("%s: %s", errorCodeN
 func (c *client) run(ctx context.Context) {
 	in := make(chan inbound, 4)
 	readerDone, quit := make(chan struct{}), make(chan struct{})
+	stopReader := sync.OnceFunc(func() { close(quit) })
 	go c.read(in, quit, readerDone)
 	defer func() {
-		close(quit)
+		stopReader()
 		c.conn.Close()
 		<-readerDone
 	}()
@@ -87,7 +89,7 @@ func (c *client) run(ctx context.Context) {
 			err := c.handle(m)
 			var pe *protocolError
 			if errors.As(err, &pe) {
-				c.fail(pe, readerDone)
+				c.fail(pe, stopReader, readerDone)
 				return
 			}
 			if err != nil {
@@ -98,16 +100,24 @@ func (c *client) run(ctx context.Context) {
 	}
 }
 
-// read decodes PDUs until EOF or an undecodable one; after a decode error it
-// keeps draining so the Error Report is not lost to a TCP reset.
+// read decodes PDUs until EOF or an undecodable one. After a decode error,
+// or once quit is closed, it keeps draining the socket until EOF or the
+// connection is closed, so unread input cannot turn the close into a TCP
+// reset that destroys a pending Error Report.
 func (c *client) read(out chan<- inbound, quit <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
+	drain := func() bool { _, _ = io.Copy(io.Discard, c.conn); return false }
 	send := func(m inbound) bool {
+		select {
+		case <-quit: // checked first: after quit nothing more is decoded
+			return drain()
+		default:
+		}
 		select {
 		case out <- m:
 			return true
 		case <-quit:
-			return false
+			return drain()
 		}
 	}
 	var buf []byte
@@ -283,11 +293,12 @@ func (c *client) writeBuffers(v uint8, pdus, size int, bufs *net.Buffers) error 
 	return nil
 }
 
-// fail sends the Error Report and only then closes: the report is written
-// completely, the write side is shut (FIN after the data), and the reader
-// drains until the router closes or a short grace period ends, so unread
-// input cannot turn the close into a reset that destroys the report.
-func (c *client) fail(pe *protocolError, readerDone <-chan struct{}) {
+// fail sends the Error Report and only then closes (RFC 8210 §5.11): the
+// report is written completely, the write side is shut (FIN after the data),
+// and the reader stops decoding and drains until the router closes or a
+// short grace period ends, so unread input cannot turn the close into a
+// reset that destroys the report.
+func (c *client) fail(pe *protocolError, stopReader func(), readerDone <-chan struct{}) {
 	c.s.log.Info("rtr protocol error", "remote", c.remote, "code", errorCodeName(pe.code), "err", pe.text)
 	if err := c.write(pe.version, 1, AppendErrorReport(nil, pe.version, pe.code, pe.pdu, pe.text)); err != nil {
 		return
@@ -296,6 +307,7 @@ func (c *client) fail(pe *protocolError, readerDone <-chan struct{}) {
 		_ = cw.CloseWrite()
 	}
 	_ = c.conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	stopReader()
 	select {
 	case <-readerDone:
 	case <-time.After(3 * time.Second):

@@ -91,7 +91,7 @@ func TestDiffEveryWindowOffset(t *testing.T) {
 					t.Fatalf("first=%d step %d back %d: withdrawn %v want %v", first, step, back, wd, wantRm)
 				}
 				wantAAnn, wantAWd := vrp.DiffASPAs(aspaSets[step-back], aspas)
-				if len(aAnn) != len(wantAAnn) || len(aWd) != len(wantAWd) {
+				if !sameASPAs(aAnn, wantAAnn) || !sameASPAs(aWd, wantAWd) {
 					t.Fatalf("aspa diff: %v %v want %v %v", aAnn, aWd, wantAAnn, wantAWd)
 				}
 				if resp.pdus != len(ann)+len(wd)+len(aAnn)+len(aWd) {
@@ -190,3 +190,5 @@ func TestAppendOrderedIsRaceOrder(t *testing.T) {
 		t.Fatal("counting sort differs from raceOrder")
 	}
 }
+
+func sameASPAs(a, b []vrp.ASPA) bool { return slices.EqualFunc(a, b, vrp.ASPA.Equal) }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roadrpki/road/internal/testpeers"
 	"github.com/roadrpki/road/internal/vrp"
 )
 
@@ -17,7 +18,7 @@ import (
 // v0) against the server: full table, then one VRP added and one withdrawn
 // reach it through Serial Notify + Serial Query.
 func TestInteropBIRD(t *testing.T) {
-	needTool(t, "bird", "birdc")
+	testpeers.Require(t, "bird", "birdc")
 	s, h, port := runServer(t, Config{}, "127.0.0.1")
 	a := interopSet(t)
 	s.Update(a, nil)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roadrpki/road/internal/testpeers"
 	"github.com/roadrpki/road/internal/vrp"
 )
 
@@ -26,7 +27,7 @@ func freePort(t *testing.T) int {
 // TestInteropGoBGP runs gobgpd (RTR v0 only, RFC 6810) with one
 // [[rpki-servers]] entry: full table, then a change through Serial Query.
 func TestInteropGoBGP(t *testing.T) {
-	needTool(t, "gobgpd", "gobgp")
+	testpeers.Require(t, "gobgpd", "gobgp")
 	s, h, port := runServer(t, Config{}, "127.0.0.1")
 	a := interopSet(t)
 	s.Update(a, nil)

@@ -17,19 +17,6 @@ import (
 	"github.com/roadrpki/road/internal/vrp"
 )
 
-// needTool skips (or with CI=true fails) when a Debian peer is missing.
-func needTool(t *testing.T, names ...string) {
-	t.Helper()
-	for _, n := range names {
-		if _, err := exec.LookPath(n); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s not installed (CI=true): run scripts/install-test-deps.sh", n)
-			}
-			t.Skipf("%s not installed", n)
-		}
-	}
-}
-
 // interopSet is a small table with IPv4, IPv6, maxLength and 4-byte ASNs.
 func interopSet(t *testing.T) vrp.Set {
 	return set(t, "192.0.2.0/24 => AS64496", "198.51.100.0/22-24 => AS64497", "203.0.113.0/24-32 => AS64498",

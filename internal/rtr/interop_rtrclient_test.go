@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roadrpki/road/internal/testpeers"
 	"github.com/roadrpki/road/internal/vrp"
 )
 
@@ -41,7 +42,7 @@ func foldRtrclient(t *testing.T, out string) (string, string) {
 }
 
 func TestInteropRtrclient(t *testing.T) {
-	needTool(t, "rtrclient", "stdbuf")
+	testpeers.Require(t, "rtrclient", "stdbuf")
 	for _, host := range []string{"127.0.0.1", "::1"} {
 		s, h, port := runServer(t, Config{}, host)
 		a := interopSet(t)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/roadrpki/road/internal/testpeers"
 	"github.com/roadrpki/road/internal/vrp"
 )
 
@@ -57,7 +58,7 @@ func jsonASN(a any) string {
 }
 
 func TestInteropRtrdump(t *testing.T) {
-	needTool(t, "rtrdump")
+	testpeers.Require(t, "rtrdump")
 	for _, host := range []string{"127.0.0.1", "::1"} {
 		s, h, port := runServer(t, Config{}, host)
 		addr := net.JoinHostPort(h, strconv.Itoa(port))

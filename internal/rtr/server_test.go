@@ -1,11 +1,13 @@
 package rtr
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -274,9 +276,13 @@ func TestProtocolErrors(t *testing.T) {
 			t.Errorf("%s: got %+v", tc.name, r.errPDU)
 			continue
 		}
-		enc := r.errPDU.ErrorPDU
-		if len(enc) == 0 || enc[1] != tc.pdu[1] {
-			t.Errorf("%s: encapsulated %x", tc.name, enc)
+		// RFC 8210 §5.11: the offending PDU is encapsulated as received
+		// (for a bad length field: the header, all that was read).
+		if enc := r.errPDU.ErrorPDU; !bytes.Equal(enc, tc.pdu) {
+			t.Errorf("%s: encapsulated %x, want %x", tc.name, enc, tc.pdu)
+		}
+		if r.errPDU.ErrorText == "" {
+			t.Errorf("%s: no diagnostic text", tc.name)
 		}
 		if _, err := c.next(); err != io.EOF {
 			t.Errorf("%s: want close after the report, got %v", tc.name, err)
@@ -371,4 +377,94 @@ func errTimeout(err error) error {
 		return err
 	}
 	return errors.New("not a timeout")
+}
+
+// TestErrorReportSurvivesPendingInput: a router that keeps sending after a
+// fatal PDU must still receive the complete Error Report, then a clean close
+// (FIN, not a reset that would discard the report), without a long wait.
+func TestErrorReportSurvivesPendingInput(t *testing.T) {
+	s, addr := testServer(t, Config{})
+	s.Update(set(t, setA...), nil)
+	for _, tc := range []struct {
+		name string
+		bad  []byte
+		code uint16
+	}{
+		{"wrong session", AppendSerialQuery(nil, 1, s.Sessions()[1]+1, 1), ErrCorruptData},
+		{"unknown type", mustHex(t, "0105000000000008"), ErrUnsupportedPDU},
+	} {
+		c := dial(t, addr)
+		var trailing []byte
+		for range 32 << 10 {
+			trailing = AppendResetQuery(trailing, 1) // 256 KiB more than the socket buffers hold
+		}
+		go func() { _, _ = c.conn.Write(append(slices.Clone(tc.bad), trailing...)) }()
+		start := time.Now()
+		p := c.must()
+		if p.Type != TypeErrorReport || p.Field != tc.code || !bytes.Equal(p.ErrorPDU, tc.bad) {
+			t.Fatalf("%s: got %+v (encapsulated %x)", tc.name, p.Header, p.ErrorPDU)
+		}
+		if _, err := c.next(); err != io.EOF {
+			t.Fatalf("%s: want EOF after the report, got %v", tc.name, err)
+		}
+		if el := time.Since(start); el > 2500*time.Millisecond {
+			t.Fatalf("%s: close took %v", tc.name, el)
+		}
+		// A router closes after a fatal error; the server side is gone
+		// then too (its reader drained the input instead of blocking).
+		c.conn.Close()
+		for end := time.Now().Add(time.Second); len(s.Status().Clients) > 0; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(end) {
+				t.Fatalf("%s: server still holds the connection", tc.name)
+			}
+		}
+	}
+}
+
+// TestFirstSetEmpty: an empty but valid first set is data (End of Data with
+// no records), not "No Data Available", in every version.
+func TestFirstSetEmpty(t *testing.T) {
+	s, addr := testServer(t, Config{})
+	serial, changed := s.Update(nil, nil)
+	if !changed {
+		t.Fatal("the first (empty) set must create a generation")
+	}
+	for v := uint8(0); v <= 2; v++ {
+		r := dial(t, addr).query(AppendResetQuery(nil, v))
+		if r.errPDU != nil || r.pdusAfterStart != 0 || len(r.aAnn) != 0 || r.eod.Type != TypeEndOfData || r.serial != serial {
+			t.Fatalf("v%d: %+v", v, r)
+		}
+	}
+	if st := s.Status(); !st.HasData || st.VRPs != 0 {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+// TestNoNotifyBeforeNegotiation: RFC 8210 §7 — a connected router that has
+// not sent a query yet gets no Serial Notify; after its first query it does.
+func TestNoNotifyBeforeNegotiation(t *testing.T) {
+	s, addr := testServer(t, Config{})
+	s.Update(set(t, setA[0]), nil)
+	c := dial(t, addr)
+	eventuallyClients(t, s, 1)
+	s.Update(set(t, setA[1]), nil)
+	_ = c.conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if _, err := ReadRaw(c.conn, nil, 64); !errors.Is(err, errTimeout(err)) {
+		t.Fatalf("want nothing before the first query, got %v", err)
+	}
+	r := c.query(AppendResetQuery(nil, 0))
+	serial, _ := s.Update(set(t, setA[2]), nil)
+	if p := c.must(); p.Type != TypeSerialNotify || p.Version != 0 || p.Field != r.session || p.Serial != serial {
+		t.Fatalf("want a v0 Serial Notify for %d, got %+v", serial, p)
+	}
+}
+
+func eventuallyClients(t *testing.T, s *Server, n int) {
+	t.Helper()
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		if len(s.Status().Clients) >= n {
+			return
+		}
+	}
+	t.Fatalf("fewer than %d clients connected", n)
 }
