@@ -252,14 +252,18 @@ func (d *Daemon) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	httpSrv := &http.Server{Handler: d.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
-	ln, err := net.Listen("tcp", d.opt.HTTPAddr)
-	if err != nil {
-		return fmt.Errorf("http listen %s: %w", d.opt.HTTPAddr, err)
+	var httpSrv *http.Server
+	if d.opt.HTTPAddr != "" { // "" disables the REST/metrics listener
+		httpSrv = &http.Server{Handler: d.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
+		ln, err := net.Listen("tcp", d.opt.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("http listen %s: %w", d.opt.HTTPAddr, err)
+		}
+		start("http", func() error { return httpSrv.Serve(ln) })
 	}
-	start("http", func() error { return httpSrv.Serve(ln) })
 	var httpsSrv *http.Server
 	if d.opt.HTTPSAddr != "" {
+		var err error
 		certFile, keyFile := d.opt.TLSCert, d.opt.TLSKey
 		if certFile == "" {
 			if certFile, keyFile, _, err = tlsca.Ensure(filepath.Join(d.opt.DataDir, "tls"), d.clock, rrdpHosts(d.opt.RRDPBase)); err != nil {
@@ -292,7 +296,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	cancel()
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer scancel()
-	httpSrv.Shutdown(sctx)
+	if httpSrv != nil {
+		httpSrv.Shutdown(sctx)
+	}
 	if httpsSrv != nil {
 		httpsSrv.Shutdown(sctx)
 	}
