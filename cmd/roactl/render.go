@@ -70,8 +70,18 @@ func printStatus(w io.Writer, s *api.Status) {
 			data = "no data yet"
 		}
 		fmt.Fprintf(t, "RTR\t%s, serial %d, %s, %d clients\n", orDash(r.Listen), r.Serial, data, len(r.Clients))
+		// One line per router: negotiated version (RFC 8210 §7), the serial
+		// it was last answered at, and its queries (§5.3 Serial, §5.4 Reset).
 		for _, cl := range r.Clients {
-			fmt.Fprintf(t, "\t  %s v%d serial %d since %s\n", cl.Remote, cl.Version, cl.Serial, fmtTime(cl.Connected))
+			ver, serial := fmt.Sprintf("v%d", cl.Version), fmt.Sprintf("serial %d", cl.Serial)
+			if cl.Version < 0 {
+				ver = "negotiating"
+			}
+			if cl.LastQuery.IsZero() {
+				serial = "serial -"
+			}
+			fmt.Fprintf(t, "\t  %s\t%s\t%s\tconnected %s\tlast query %s\t%d reset, %d serial queries\n",
+				cl.Remote, ver, serial, fmtTime(cl.Connected), fmtTime(cl.LastQuery), cl.ResetQueries, cl.SerialQueries)
 		}
 	} else {
 		fmt.Fprintf(t, "RTR\tnot running\n")
