@@ -95,7 +95,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	d, err := daemon.Open(ctx, options(cfg, log))
 	if err != nil {
 		log.Error("start failed", "err", err)
-		if errors.Is(err, ca.ErrBadConfig) {
+		if errors.Is(err, ca.ErrBadConfig) || errors.Is(err, ca.ErrNotHeld) {
 			return 2
 		}
 		return 1

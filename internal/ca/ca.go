@@ -218,18 +218,38 @@ func (c *CA) createTA(ctx context.Context, tx *store.Tx) error {
 		return err
 	}
 	now := c.now()
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return err
+	}
+	row := &store.CA{Name: TAName, KeyDER: kder, CertURI: c.TACertURI(), RepoURI: c.cfg.RsyncBase + "root/",
+		NextSerial: 1, UpdatedAt: now}
+	ta := &instance{row: row, key: key}
+	if err := c.issueTACert(tx, ta, now); err != nil {
+		return err
+	}
+	ip, _ := c.Resources()
+	_, err = tx.AppendHistory(now, "road", "init", "created the testbed trust anchor "+ta.cert.Subject, map[string]any{
+		"ta_uri": c.TACertURI(), "resources": ipStrings(ip)})
+	return err
+}
+
+// issueTACert (re)issues the self-signed testbed TA certificate with the
+// configured resources, keeping its key (so the TAL stays valid, RFC 8630
+// §2.3) and its URI, with a new serial. RFC 8630 §2.3: no inherit.
+func (c *CA) issueTACert(tx *store.Tx, ta *instance, now time.Time) error {
 	ip, as := c.Resources()
-	repo := c.cfg.RsyncBase + "root/"
+	repo := ta.row.RepoURI
 	tmpl := &rpki.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      subjectName(&key.PublicKey),
+		SerialNumber: ta.nextSerial(),
+		Subject:      subjectName(&ta.key.PublicKey),
 		NotBefore:    now.Add(-c.cfg.Timing.Backdate),
 		NotAfter:     now.Add(c.cfg.Timing.TAValidity),
-		PublicKey:    &key.PublicKey,
+		PublicKey:    &ta.key.PublicKey,
 		IsCA:         true,
 		SIA: rpki.SIA{
 			CARepository: repo,
-			Manifest:     repo + rpki.KeyFileName(&key.PublicKey, ".mft"),
+			Manifest:     repo + rpki.KeyFileName(&ta.key.PublicKey, ".mft"),
 			Notify:       c.notifyURI(),
 		},
 		IP: &ip,
@@ -237,26 +257,21 @@ func (c *CA) createTA(ctx context.Context, tx *store.Tx) error {
 	if len(as.Ranges) > 0 {
 		tmpl.AS = &as
 	}
-	der, err := rpki.CreateCertificate(tmpl, tmpl.Subject, key)
+	der, err := rpki.CreateCertificate(tmpl, tmpl.Subject, ta.key)
 	if err != nil {
 		return fmt.Errorf("ca: create TA certificate: %w", err)
 	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	cert, err := rpki.ParseCertificate(der)
 	if err != nil {
+		return fmt.Errorf("ca: TA certificate does not parse back: %w", err)
+	}
+	ta.cert = cert
+	ta.row.CertDER, ta.row.UpdatedAt = der, now
+	if err := tx.PutCA(ta.row); err != nil {
 		return err
 	}
-	row := &store.CA{Name: TAName, KeyDER: kder, CertDER: der, CertURI: c.TACertURI(), RepoURI: repo,
-		NextSerial: 2, UpdatedAt: now}
-	if err := tx.PutCA(row); err != nil {
-		return err
-	}
-	if err := tx.PutObject(&store.Object{URI: c.TACertURI(), CA: TAName, Kind: "cer", DER: der, EESerial: "1",
-		NotAfter: tmpl.NotAfter, SigningTime: now, UpdatedAt: now}); err != nil {
-		return err
-	}
-	_, err = tx.AppendHistory(now, "road", "init", "created the testbed trust anchor "+tmpl.Subject, map[string]any{
-		"ta_uri": c.TACertURI(), "resources": ipStrings(ip)})
-	return err
+	return tx.PutObject(&store.Object{URI: ta.row.CertURI, CA: TAName, Kind: "cer", DER: der,
+		EESerial: tmpl.SerialNumber.String(), NotAfter: tmpl.NotAfter, SigningTime: now, UpdatedAt: now})
 }
 
 func ipStrings(ip rpki.IPResources) []string {

@@ -1,6 +1,7 @@
 package ca
 
 import (
+	"fmt"
 	"context"
 	"slices"
 	"strings"
@@ -38,10 +39,32 @@ func (c *CA) renew(ctx context.Context, tx *store.Tx) (bool, error) {
 		return false, err
 	}
 	taDirty, caDirty := false, false
+	ip, as := c.Resources()
+
+	// Refuse resources that no longer hold a configured ROA: its ROA would
+	// turn invalid at every RP. The operator removes the ROA first.
+	roas, err := tx.ROAs()
+	if err != nil {
+		return false, err
+	}
+	for _, r := range roas {
+		if !ip.ContainsPrefix(r.VRP.Prefix) {
+			return false, fmt.Errorf("%w: configured ROA %s lies outside the configured resources; remove it before shrinking the resources", ErrNotHeld, r.VRP)
+		}
+	}
+
+	// The testbed TA carries the configured resources: reissue it (same
+	// key, same URI, so the TAL stays valid) when they changed or it nears
+	// expiry; the CA certificate below follows.
+	if !sameResources(ta.cert, &ip, &as) || ta.cert.NotAfter.Sub(now) < c.cfg.Timing.ROAReissueBefore {
+		if err := c.issueTACert(tx, ta, now); err != nil {
+			return false, err
+		}
+		taDirty = true
+	}
 
 	// The CA certificate under the TA.
-	ip, _ := c.Resources()
-	if caIn.cert.NotAfter.Sub(now) < c.cfg.Timing.ROAReissueBefore || !sameIP(caIn.cert.IP, &ip) {
+	if caIn.cert.NotAfter.Sub(now) < c.cfg.Timing.ROAReissueBefore || !sameResources(caIn.cert, &ip, &as) {
 		if err := c.issueCACert(tx, ta, caIn.row, caIn.key, now); err != nil {
 			return false, err
 		}
@@ -52,10 +75,6 @@ func (c *CA) renew(ctx context.Context, tx *store.Tx) (bool, error) {
 	}
 
 	// ROAs: reissue near expiry, issue the missing, withdraw the orphaned.
-	roas, err := tx.ROAs()
-	if err != nil {
-		return false, err
-	}
 	objs, err := objectsByURI(tx, CAName)
 	if err != nil {
 		return false, err
@@ -122,6 +141,27 @@ func (c *CA) effectiveManifestReissue() time.Duration {
 // CRL: missing, or nextUpdate within the reissue margin.
 func (c *CA) manifestDue(in *instance, now time.Time) bool {
 	return in.row.MftNextUpdate.IsZero() || in.row.MftNextUpdate.Sub(now) < c.effectiveManifestReissue()
+}
+
+// sameResources reports whether cert carries exactly the IP and AS resources.
+func sameResources(cert *rpki.Certificate, ip *rpki.IPResources, as *rpki.ASResources) bool {
+	if !sameIP(cert.IP, ip) {
+		return false
+	}
+	want := as
+	if len(as.Ranges) == 0 {
+		want = nil // no AS resources: the extension is absent
+	}
+	switch {
+	case cert.AS == nil || want == nil:
+		return (cert.AS == nil) == (want == nil)
+	case cert.AS.Inherit:
+		return false
+	}
+	a, b := rpki.ASResources{Ranges: slices.Clone(cert.AS.Ranges)}, rpki.ASResources{Ranges: slices.Clone(want.Ranges)}
+	a.Canonicalize()
+	b.Canonicalize()
+	return slices.Equal(a.Ranges, b.Ranges)
 }
 
 func sameIP(a, b *rpki.IPResources) bool {
