@@ -1,8 +1,8 @@
 package ca
 
 import (
-	"fmt"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
