@@ -2,7 +2,7 @@
 # Installs the Debian packages the tests drive (real peers, not mocks) when any is
 # missing. Needs root (apt-get). Run by `make test`; safe to run again.
 set -euo pipefail
-pkgs=(rpki-client fort-validator stayrtr rtr-tools bird2 gobgpd exabgp rsync openssl bc sqlite3 iproute2 curl python3 gcc)
+pkgs=(rpki-client fort-validator stayrtr rtr-tools bird2 gobgpd exabgp rsync openssl bc sqlite3 iproute2 curl python3 gcc libxml2-utils)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
