@@ -72,7 +72,8 @@ type Daemon struct {
 	safety  *safety // live routes and the proposal lock (bgp.go)
 	started time.Time
 
-	publishMu  sync.Mutex // one publication at a time, in commit order
+	publishMu  sync.Mutex    // one publication at a time, in commit order
+	recorded   publish.State // the RRDP state last written to the database (under publishMu)
 	lastChange time.Time
 }
 
@@ -127,8 +128,13 @@ func Open(ctx context.Context, opt Options) (*Daemon, error) {
 		d.Close()
 		return nil, err
 	}
+	floor, err := d.recordedPublication(ctx)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
 	d.pub, err = publish.Open(publish.Options{Dir: opt.DataDir, RRDPBase: opt.RRDPBase, RsyncBase: opt.RsyncBase,
-		Clock: opt.Clock, Logger: opt.Logger.With("pkg", "publish")})
+		Clock: opt.Clock, Logger: opt.Logger.With("pkg", "publish"), Floor: floor})
 	if err != nil {
 		d.Close()
 		return nil, fmt.Errorf("publish: %w", err)

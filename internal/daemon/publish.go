@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/roadrpki/road/internal/publish"
 	"github.com/roadrpki/road/internal/rpki"
@@ -32,6 +33,9 @@ func (d *Daemon) publish(ctx context.Context) error {
 	if err != nil {
 		d.metrics.errors.WithLabelValues("publish").Inc()
 		return fmt.Errorf("publish: %w", err)
+	}
+	if err := d.recordPublication(ctx, res); err != nil {
+		return err
 	}
 	d.metrics.serial.Set(float64(res.Serial))
 	d.metrics.objects.Set(float64(len(pobjs)))
@@ -70,4 +74,53 @@ func (d *Daemon) feedRTR(objs []store.Object) {
 	if changed {
 		d.log.Info("rtr updated", "serial", serial, "vrps", len(vs))
 	}
+}
+
+// Keys of the meta table that record the live RRDP session and serial.
+const (
+	metaRRDPSession = "rrdp_session"
+	metaRRDPSerial  = "rrdp_serial"
+)
+
+// recordedPublication is the RRDP state the database last recorded; the
+// publisher refuses to continue a session whose files are behind it.
+func (d *Daemon) recordedPublication(ctx context.Context) (publish.State, error) {
+	var f publish.State
+	err := d.st.View(ctx, func(tx *store.Tx) error {
+		s, err := tx.Meta(metaRRDPSession)
+		if err != nil {
+			return err
+		}
+		n, err := tx.Meta(metaRRDPSerial)
+		if err != nil || s == "" || n == "" {
+			return err
+		}
+		serial, err := strconv.ParseUint(n, 10, 64)
+		if err != nil {
+			return fmt.Errorf("database: %s %q: %w", metaRRDPSerial, n, err)
+		}
+		f = publish.State{Session: s, Serial: serial}
+		return nil
+	})
+	return f, err
+}
+
+// recordPublication stores the live RRDP session and serial in the database
+// (after the files are live: a crash in between leaves the record behind the
+// files, which is safe; never ahead of them).
+func (d *Daemon) recordPublication(ctx context.Context, res publish.Result) error {
+	if res.Session == d.recorded.Session && res.Serial == d.recorded.Serial {
+		return nil
+	}
+	err := d.st.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.SetMeta(metaRRDPSession, res.Session); err != nil {
+			return err
+		}
+		return tx.SetMeta(metaRRDPSerial, strconv.FormatUint(res.Serial, 10))
+	})
+	if err != nil {
+		return fmt.Errorf("record publication: %w", err)
+	}
+	d.recorded = publish.State{Session: res.Session, Serial: res.Serial}
+	return nil
 }

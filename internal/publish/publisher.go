@@ -46,6 +46,19 @@ type Options struct {
 	// Rand supplies session UUIDs and the random URL parts; default
 	// crypto/rand. Tests pin it for golden files.
 	Rand io.Reader
+	// Floor is the last session and serial the caller recorded as published
+	// (road keeps it in its database). When the files on disk are of that
+	// session but an older serial (restored from a backup, say), reusing the
+	// session would move the serial backwards for every RP that saw the
+	// newer one, so the next publication starts a new session instead
+	// (RFC 8182 §3.3.2: "re-initialise" when continuity is lost).
+	Floor State
+}
+
+// State is an RRDP session and serial.
+type State struct {
+	Session string
+	Serial  uint64
 }
 
 // Result describes what a Publish or Commit did.

@@ -32,6 +32,11 @@ func (p *Publisher) recover(ctx context.Context) error {
 		p.log.Warn("rrdp state unusable; the next publication starts a new session", "err", err)
 		p.session, p.serial, p.objects, p.snapshot, p.deltas = "", 0, map[string]*objectState{}, snapshotRef{}, nil
 	}
+	if f := p.opts.Floor; p.session != "" && p.session == f.Session && p.serial < f.Serial {
+		p.log.Warn("rrdp files on disk are behind the recorded publication (restored from a backup?); the next publication starts a new session",
+			"session", p.session, "disk_serial", p.serial, "recorded_serial", f.Serial)
+		p.session, p.serial, p.objects, p.snapshot, p.deltas = "", 0, map[string]*objectState{}, snapshotRef{}, nil
+	}
 	if p.session != "" {
 		if p.checkTree(p.objects) {
 			p.treeOK = true

@@ -243,3 +243,47 @@ func TestChangedRRDPBaseStartsNewSession(t *testing.T) {
 		t.Fatalf("result %+v, snapshot %s", r, n.Snapshot.URI)
 	}
 }
+
+// TestFloorForcesNewSession: files restored from an older backup of the same
+// session must not be continued (the serial would go backwards for RPs that
+// saw the newer one); the next publication starts a new session at serial 1.
+func TestFloorForcesNewSession(t *testing.T) {
+	dir := t.TempDir()
+	c := newClock()
+	p := openTest(t, testOptions(dir, c))
+	r1 := mustPublish(t, p, obj("ca/a.roa", "1", 1))
+	backup := t.TempDir()
+	if err := os.CopyFS(backup, os.DirFS(filepath.Join(dir, "rrdp"))); err != nil {
+		t.Fatal(err)
+	}
+	r2 := mustPublish(t, p, obj("ca/a.roa", "2", 2))
+	if r2.Session != r1.Session || r2.Serial != 2 {
+		t.Fatalf("second publication %+v", r2)
+	}
+	// The same files with the recorded floor: the session continues.
+	opts := testOptions(dir, c)
+	opts.Floor = State{Session: r2.Session, Serial: 2}
+	if q := openTest(t, opts); func() bool { s, n := q.State(); return s != r2.Session || n != 2 }() {
+		t.Fatalf("reopen at the floor changed the state: %v", func() any { s, n := q.State(); return []any{s, n} }())
+	}
+	// Restore the serial-1 backup over the live files.
+	if err := os.RemoveAll(filepath.Join(dir, "rrdp")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.CopyFS(filepath.Join(dir, "rrdp"), os.DirFS(backup)); err != nil {
+		t.Fatal(err)
+	}
+	opts.Rand = &seqRand{n: 1 << 32} // another stream than the first session's
+	q := openTest(t, opts)
+	if s, n := q.State(); s != "" || n != 0 {
+		t.Fatalf("behind the floor: state %s/%d, want a new session pending", s, n)
+	}
+	r3 := mustPublish(t, q, obj("ca/a.roa", "2", 2))
+	if r3.Session == r1.Session || r3.Serial != 1 || !r3.Changed {
+		t.Fatalf("after the restore: %+v, want a new session at serial 1", r3)
+	}
+	n := readNotification(t, dir)
+	if n.Session != r3.Session || n.Serial != 1 || len(n.Deltas) != 0 {
+		t.Fatalf("notification %s/%d with %d deltas", n.Session, n.Serial, len(n.Deltas))
+	}
+}
