@@ -194,7 +194,10 @@ func (d *Daemon) analysisInput(ctx context.Context) (*analysisState, error) {
 		a.intents, err = d.intents(tx)
 		return err
 	})
-	a.roas, a.routes = vrp.NewSet(roas), d.safety.table.Snapshot()
+	ip, _ := d.ca.Resources()
+	a.held = ip.ContainsPrefix
+	a.roas = vrp.NewSet(roas)
+	a.routes = heldScope{src: d.safety.table.Snapshot(), held: ip.Prefixes()}
 	return a, err
 }
 
@@ -203,6 +206,27 @@ type analysisState struct {
 	routes     route.Source
 	intents    []conflict.Intent
 	exceptions map[vrp.VRP]string
+	held       func(netip.Prefix) bool
+}
+
+// heldScope is a route source whose All yields only the routes inside the
+// CA's resources: the analysis reports nothing else, and walking a full
+// table to filter it costs seconds where a few range scans cost microseconds.
+type heldScope struct {
+	src  route.Source
+	held []netip.Prefix // disjoint
+}
+
+func (h heldScope) Within(p netip.Prefix, yield func(route.Route) bool) { h.src.Within(p, yield) }
+
+func (h heldScope) All(yield func(route.Route) bool) {
+	for _, p := range h.held {
+		more := true
+		h.src.Within(p, func(r route.Route) bool { more = yield(r); return more })
+		if !more {
+			return
+		}
+	}
 }
 
 // BGPAnalysis reports every configured ROA and every seen route in the CA's
@@ -212,7 +236,7 @@ func (d *Daemon) BGPAnalysis(ctx context.Context) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return conflict.AnalyzeTableWith(a.roas, a.routes, d.ca.Holds, a.exceptions), nil
+	return conflict.AnalyzeTableWith(a.roas, a.routes, a.held, a.exceptions), nil
 }
 
 // BGPSuggestions is the minimal ROA set that makes every intent and seen own
@@ -222,5 +246,5 @@ func (d *Daemon) BGPSuggestions(ctx context.Context) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return conflict.SuggestWith(a.roas, a.routes, a.intents, d.ca.Holds, a.exceptions), nil
+	return conflict.SuggestWith(a.roas, a.routes, a.intents, a.held, a.exceptions), nil
 }

@@ -25,7 +25,7 @@ var testNow = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 
 // testDaemon opens a daemon on a temp dir (no Run: the REST handler is
 // served by httptest) holding the documentation ranges.
-func testDaemon(t *testing.T) (*Daemon, *httptest.Server) {
+func testDaemon(t testing.TB) (*Daemon, *httptest.Server) {
 	t.Helper()
 	var ip []netip.Prefix
 	for _, s := range []string{"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"} {
@@ -220,4 +220,25 @@ func TestImportCorpusMRT(t *testing.T) {
 		t.Errorf("REST import %+v\nbgp.Import %+v", res, st)
 	}
 	t.Logf("bview.20020722.2337: %d records, %d unique routes, %d prefixes", res.Records, res.Unique, res.Prefixes)
+}
+
+// TestCheckSeesEveryCommit: the cached check inputs are dropped by every
+// committed proposal and intent change.
+func TestCheckSeesEveryCommit(t *testing.T) {
+	d, srv := testDaemon(t)
+	add := `{"add":[{"prefix":"192.0.2.0/24","asn":64496}]}`
+	expectJSON(t, d, srv, "POST", "/roas/proposals", `{"add":[{"prefix":"192.0.2.0/24","asn":64496}],"dry_run":true}`, 200,
+		`{"applied":false,"dry_run":true,"blocked":false,"findings":[{"kind":"unseen","severity":"info","overridable":false,"roa":{"prefix":"192.0.2.0/24","max_length":24,"asn":64496},"message":"192.0.2.0/24 => AS64496 authorizes no route seen in BGP and no intent"}],"added":[{"prefix":"192.0.2.0/24","max_length":24,"asn":64496}]}`)
+	if code, body := do(t, d, srv, "POST", "/roas/proposals", strings.NewReader(add)); code != 200 {
+		t.Fatalf("%d %s", code, body)
+	}
+	expectJSON(t, d, srv, "POST", "/roas/proposals", `{"add":[{"prefix":"192.0.2.0/24","asn":64496}],"dry_run":true}`, 200,
+		`{"applied":false,"dry_run":true,"blocked":false,"findings":[{"kind":"duplicate","severity":"info","overridable":false,"roa":{"prefix":"192.0.2.0/24","max_length":24,"asn":64496},"message":"192.0.2.0/24 => AS64496 is already configured"}],"added":[{"prefix":"192.0.2.0/24","max_length":24,"asn":64496}]}`)
+	expectJSON(t, d, srv, "POST", "/intents", `{"prefix":"192.0.2.0/24","origin":64496}`, 201, `{"prefix":"192.0.2.0/24","origin":64496}`)
+	remove := `{"remove":[{"prefix":"192.0.2.0/24","asn":64496}],"dry_run":true}`
+	expectJSON(t, d, srv, "POST", "/roas/proposals", remove, 409,
+		`{"applied":false,"dry_run":true,"blocked":true,"findings":[{"kind":"invalidates-intent","severity":"block","overridable":true,"roa":{"prefix":"192.0.2.0/24","max_length":24,"asn":64496},"intent":{"prefix":"192.0.2.0/24","origin":64496},"message":"intended announcement 192.0.2.0/24 from AS64496 would be not-found (not-found) after removing 192.0.2.0/24 => AS64496"}]}`)
+	expectJSON(t, d, srv, "DELETE", "/intents", `{"prefix":"192.0.2.0/24","origin":64496}`, 200, `{"prefix":"192.0.2.0/24","origin":64496}`)
+	expectJSON(t, d, srv, "POST", "/roas/proposals", remove, 200,
+		`{"applied":false,"dry_run":true,"blocked":false,"findings":[],"removed":[{"prefix":"192.0.2.0/24","max_length":24,"asn":64496}]}`)
 }

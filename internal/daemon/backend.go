@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/netip"
 	"path/filepath"
@@ -134,6 +135,7 @@ func (d *Daemon) Propose(ctx context.Context, actor string, req *api.ProposalReq
 		d.metrics.proposals.WithLabelValues("dry-run").Inc()
 		return res, nil
 	}
+	defer d.safety.dropCheckCache() // after the commit, before the unlock (deferred: last in, first out)
 	err = d.st.Update(ctx, func(tx *store.Tx) error {
 		ch, err := d.ca.ApplyChange(ctx, tx, adds, removes)
 		if err != nil {
@@ -178,26 +180,19 @@ type historyDetail struct {
 // configured ROAs and their exceptions, the live routes, the intents and the
 // CA's resources.
 func (d *Daemon) check(ctx context.Context, adds []ca.NewROA, removes []vrp.VRP) (conflict.Result, error) {
-	in := conflict.Input{Remove: removes, Routes: d.safety.table, HeldFunc: d.ca.Holds, Exceptions: map[vrp.VRP]string{}}
-	if err := d.st.View(ctx, func(tx *store.Tx) error {
-		roas, err := tx.ROAs()
-		if err != nil {
-			return err
-		}
-		for _, r := range roas {
-			in.Current = append(in.Current, r.VRP)
-			if r.Exception != "" {
-				in.Exceptions[r.VRP] = r.Exception
-			}
-		}
-		in.Intents, err = d.intents(tx)
-		return err
-	}); err != nil {
+	cs, err := d.checkInputs(ctx)
+	if err != nil {
 		return conflict.Result{}, err
 	}
+	in := conflict.Input{Current: cs.current, Remove: removes, Routes: d.safety.table, Intents: cs.intents,
+		HeldFunc: d.ca.Holds, Exceptions: cs.exceptions}
+	cloned := false
 	for _, a := range adds {
 		in.Add = append(in.Add, a.VRP)
 		if a.Exception != "" {
+			if !cloned {
+				in.Exceptions, cloned = maps.Clone(cs.exceptions), true // the cached map is shared
+			}
 			in.Exceptions[a.VRP] = a.Exception
 		}
 	}
@@ -349,6 +344,7 @@ func (d *Daemon) AddIntent(ctx context.Context, actor string, in *api.Intent) er
 		return &api.StatusError{Status: http.StatusBadRequest, Code: api.CodeBadRequest,
 			Message: fmt.Sprintf("intent %s is outside the CA's IP resources", p), Details: map[string]any{"held": held}}
 	}
+	defer d.safety.dropCheckCache()
 	return d.st.Update(ctx, func(tx *store.Tx) error {
 		if err := tx.AddIntent(p, in.Origin, in.Note, d.clock()); err != nil {
 			return err
@@ -364,6 +360,7 @@ func (d *Daemon) RemoveIntent(ctx context.Context, actor string, in *api.Intent)
 	if err != nil {
 		return err
 	}
+	defer d.safety.dropCheckCache()
 	return d.st.Update(ctx, func(tx *store.Tx) error {
 		if err := tx.RemoveIntent(p, in.Origin); err != nil {
 			if errors.Is(err, store.ErrNotFound) {

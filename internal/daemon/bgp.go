@@ -35,6 +35,10 @@ type safety struct {
 	propose sync.Mutex // held from check to commit of one proposal
 	table   *bgp.Table
 
+	cacheMu  sync.Mutex
+	cache    *checkState // nil: read the store (checkcache.go)
+	cacheGen uint64
+
 	mu      sync.Mutex
 	speaker *bgp.Speaker
 }
