@@ -48,6 +48,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	switch sub {
 	case "serve":
 		return cmdServe(ctx, args, stdout, stderr, getenv)
+	case "validate":
+		return cmdValidate(ctx, args, stdout, stderr)
 	case "rtr":
 		return cmdRTR(ctx, args, stdout, stderr)
 	case "version":

@@ -1,0 +1,113 @@
+package rp
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+const maxURILength = 4096
+
+// splitRsyncURI checks an rsync URI (RFC 5781: rsync://host[:port]/module/path)
+// and returns its path below the cache root, slash-separated: host[:port],
+// module and the path segments. Empty, "." and ".." segments, backslashes
+// and control characters are refused, so no URI can leave the cache.
+func splitRsyncURI(uri string) (string, error) {
+	if len(uri) > maxURILength {
+		return "", reject(ReasonBadURI, "URI of %d bytes", len(uri))
+	}
+	rest, ok := strings.CutPrefix(uri, "rsync://")
+	if !ok {
+		return "", reject(ReasonBadURI, "%q is not an rsync URI", uri)
+	}
+	dir := strings.HasSuffix(rest, "/")
+	rest = strings.TrimSuffix(rest, "/")
+	segs := strings.Split(rest, "/")
+	if len(segs) < 2 {
+		return "", reject(ReasonBadURI, "%q has no module", uri)
+	}
+	for i, s := range segs {
+		if s == "" || s == "." || s == ".." {
+			return "", reject(ReasonBadURI, "%q has an empty, . or .. segment", uri)
+		}
+		for _, c := range []byte(s) {
+			if c <= ' ' || c >= 0x7f || c == '\\' || (i == 0 && !hostChar(c)) {
+				return "", reject(ReasonBadURI, "%q has a forbidden character %q", uri, c)
+			}
+		}
+	}
+	if dir {
+		return rest + "/", nil
+	}
+	return rest, nil
+}
+
+func hostChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+		c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_'
+}
+
+// isDirURI reports whether uri names a directory (caRepository).
+func isDirURI(uri string) bool { return strings.HasSuffix(uri, "/") }
+
+// cache reads files of a local repository tree.
+type cache struct {
+	root    string
+	maxSize int64
+}
+
+// path maps an rsync URI to a file below the cache root.
+func (c *cache) path(uri string) (string, error) {
+	rel, err := splitRsyncURI(uri)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(c.root, filepath.FromSlash(rel)), nil
+}
+
+// errNotFound marks a file absent from the cache.
+var errNotFound = errors.New("not in the cache")
+
+// read returns the file for uri, bounded by maxSize. Only regular files
+// (after symlinks) are read.
+func (c *cache) read(uri string) ([]byte, error) {
+	p, err := c.path(uri)
+	if err != nil {
+		return nil, err
+	}
+	return readBounded(p, c.maxSize)
+}
+
+func readBounded(p string, max int64) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			return nil, errNotFound
+		}
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file: %w", errNotFound)
+	}
+	if st.Size() > max {
+		return nil, reject(ReasonTooLarge, "%d bytes, bound %d", st.Size(), max)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, reject(ReasonTooLarge, "grew above %d bytes", max)
+	}
+	return b, nil
+}

@@ -1,0 +1,29 @@
+// Package rp is ROAd's bundled relying party: strict top-down validation
+// from one or more TALs (RFC 8630) over a local repository cache laid out as
+// rpki-client keeps its rsync tree (rsync://host/module/path is
+// CACHE/host/module/path), producing VRPs with their effective expiry.
+//
+// Validation follows RFC 6487 §7.2 for certificates, RFC 6488 §3 for signed
+// objects, RFC 9582 for ROAs and RFC 9286 §6 for manifests:
+//   - the TA certificate must carry exactly the TAL's SubjectPublicKeyInfo,
+//     be self-signed, current and hold no inherited resources (RFC 8630 §2.3);
+//   - every CA publication point is driven by its manifest (SIA
+//     rpkiManifest): the manifest, its EE certificate and the one CRL it
+//     lists must be valid and current, every listed file must be present with
+//     its SHA-256; otherwise the whole publication point fails (RFC 9286 §6.6)
+//     and nothing below it is used. Files not on the manifest are never used;
+//   - each child certificate and ROA is checked on its own (signature,
+//     validity at the pinned clock, revocation, resources encompassed by the
+//     issuer, RFC 3779 inherit resolved) and rejected alone with a reason;
+//   - chain depth, the number of CAs, of files per manifest and the size of
+//     every file read are bounded.
+//
+// The effective expiry of a VRP is the earliest of the notAfter of its ROA's
+// EE certificate and of every CA certificate above it, and the nextUpdate of
+// every manifest and CRL on the way: the moment after which a relying party
+// with no fresher data stops accepting it.
+//
+// Rejections carry a stable Reason (the vocabulary of metrics, the API and
+// `road validate`); errors returned by this package wrap ErrRejected with
+// the reason, or a plain I/O or context error.
+package rp

@@ -1,0 +1,580 @@
+package rp
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/roadrpki/road/internal/rpki"
+	"github.com/roadrpki/road/internal/vrp"
+)
+
+// Options configure one validation run.
+type Options struct {
+	Cache  string           // repository cache root: rsync://host/module/path is Cache/host/module/path
+	Clock  func() time.Time // validation time (default time.Now); `road validate --at` pins it
+	Logger *slog.Logger     // default: discard
+
+	// Bounds (defaults in brackets). RFC 6487 §7.2 and RFC 6481 §5 let an
+	// RP limit chain length; the rest keep a hostile repository from
+	// exhausting memory or time.
+	MaxDepth            int   // CA certificates below the TA on one chain [32]
+	MaxCAs              int   // CA certificates in one run [100000]
+	MaxFilesPerManifest int   // entries of one manifest [200000]
+	MaxFileSize         int64 // bytes of any one file [64 MiB]
+}
+
+func (o *Options) setDefaults() {
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxDepth <= 0 {
+		o.MaxDepth = 32
+	}
+	if o.MaxCAs <= 0 {
+		o.MaxCAs = 100_000
+	}
+	if o.MaxFilesPerManifest <= 0 {
+		o.MaxFilesPerManifest = 200_000
+	}
+	if o.MaxFileSize <= 0 {
+		o.MaxFileSize = 64 << 20
+	}
+}
+
+// TAL is a trust anchor locator with the name VRPs carry as "ta".
+type TAL struct {
+	Name string // e.g. "road" for road.tal
+	TAL  *rpki.TAL
+}
+
+// LoadTAL reads and parses a TAL file (RFC 8630 §2.2); its name is the
+// file's base name without ".tal", as rpki-client names it.
+func LoadTAL(path string) (TAL, error) {
+	b, err := readBounded(path, 64<<10)
+	if err != nil {
+		return TAL{}, asReject(ReasonBadTAL, err)
+	}
+	t, err := rpki.ParseTAL(b)
+	if err != nil {
+		return TAL{}, &RejectError{Reason: ReasonBadTAL, Err: fmt.Errorf("%s: %w", path, err)}
+	}
+	return TAL{Name: strings.TrimSuffix(filepath.Base(path), ".tal"), TAL: t}, nil
+}
+
+// VRP is a validated ROA payload with its trust anchor and effective expiry.
+type VRP struct {
+	vrp.VRP
+	TA      string
+	Expires time.Time
+}
+
+// Rejection is one object (or publication point) that was not used.
+type Rejection struct {
+	URI    string
+	Reason Reason
+	Detail string
+}
+
+// Stats counts what one run saw. Valid and rejected counts are disjoint.
+type Stats struct {
+	TALs, FailedTALs           int
+	Certificates, FailedCerts  int // CA certificates, TAs included
+	Manifests, FailedManifests int // publication points
+	CRLs                       int
+	ROAs, FailedROAs           int
+	Ignored                    int // listed files of other types (ASPA, GBR, ...)
+	VRPs                       int // before de-duplication
+}
+
+// Result is the outcome of Validate.
+type Result struct {
+	Time     time.Time // the validation time
+	TALs     []string  // names, in the order given
+	VRPs     []VRP     // sorted by vrp.Compare, unique (prefix, maxLength, ASN)
+	Rejected []Rejection
+	Stats    Stats
+}
+
+// Set returns the VRPs without trust anchor and expiry.
+func (r *Result) Set() vrp.Set {
+	out := make([]vrp.VRP, len(r.VRPs))
+	for i, v := range r.VRPs {
+		out[i] = v.VRP
+	}
+	return vrp.NewSet(out)
+}
+
+// run is the state of one Validate call.
+type run struct {
+	o     Options
+	c     cache
+	now   time.Time
+	log   *slog.Logger
+	res   *Result
+	cas   int
+	vrps  map[vrp.VRP]*VRP
+	seen  map[string]error // CA key + manifest URI already processed (per TA), with its failure
+	taIdx map[string]int
+}
+
+// caNode is a validated CA certificate with its resolved resources.
+type caNode struct {
+	cert    *rpki.Certificate
+	uri     string
+	ip      rpki.IPResources  // inherit resolved
+	as      *rpki.ASResources // inherit resolved; nil: none
+	expires time.Time         // min notAfter/nextUpdate from the TA down to this certificate
+	depth   int               // 0 for the TA
+	keys    []string          // SKIs from the TA to this certificate (loop check)
+	ta      string
+}
+
+// pubPoint is a publication point that passed RFC 9286 §6.
+type pubPoint struct {
+	crl     *rpki.CRL
+	crlURI  string
+	expires time.Time
+}
+
+// Validate runs top-down validation from every TAL over the cache.
+// Rejections are collected in the result; the error is only for a
+// cancelled context.
+func Validate(ctx context.Context, o Options, tals []TAL) (*Result, error) {
+	o.setDefaults()
+	r := &run{o: o, c: cache{root: o.Cache, maxSize: o.MaxFileSize}, now: o.Clock().UTC(), log: o.Logger,
+		res: &Result{}, vrps: map[vrp.VRP]*VRP{}, taIdx: map[string]int{}}
+	r.res.Time = r.now
+	for i, t := range tals {
+		r.res.TALs = append(r.res.TALs, t.Name)
+		if _, dup := r.taIdx[t.Name]; !dup {
+			r.taIdx[t.Name] = i
+		}
+		r.seen = map[string]error{}
+		if err := r.trustAnchor(ctx, t); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			r.res.Stats.FailedTALs++
+			r.res.Stats.FailedCerts++
+			r.rejectErr(taLabel(t), err)
+			continue
+		}
+		r.res.Stats.TALs++
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for _, v := range r.vrps {
+		r.res.VRPs = append(r.res.VRPs, *v)
+	}
+	slices.SortFunc(r.res.VRPs, func(a, b VRP) int { return vrp.Compare(a.VRP, b.VRP) })
+	slices.SortStableFunc(r.res.Rejected, func(a, b Rejection) int { return strings.Compare(a.URI, b.URI) })
+	return r.res, nil
+}
+
+func taLabel(t TAL) string {
+	if t.TAL != nil && len(t.TAL.URIs) > 0 {
+		return t.TAL.URIs[0]
+	}
+	return t.Name + ".tal"
+}
+
+func (r *run) rejectErr(uri string, err error) {
+	re := asReject(ReasonMalformed, err)
+	detail := ""
+	if re.Err != nil {
+		detail = re.Err.Error()
+	}
+	r.res.Rejected = append(r.res.Rejected, Rejection{URI: uri, Reason: re.Reason, Detail: detail})
+	r.log.Warn("rejected", "uri", uri, "reason", re.Reason, "detail", detail)
+}
+
+// taCandidates are the cache paths where a TA certificate named by a TAL
+// URI may be: the rsync mapping, an https mapping (host/path) and
+// rpki-client's ta/NAME/FILE.
+func (r *run) taCandidates(name, uri string) []string {
+	var out []string
+	if strings.HasPrefix(uri, "rsync://") {
+		if p, err := r.c.path(uri); err == nil {
+			out = append(out, p)
+		}
+	} else if rest, ok := strings.CutPrefix(uri, "https://"); ok {
+		if _, err := splitRsyncURI("rsync://" + rest); err == nil {
+			out = append(out, filepath.Join(r.c.root, filepath.FromSlash(rest)))
+		}
+	}
+	base := uri[strings.LastIndexByte(uri, '/')+1:]
+	if name != "" && base != "" && !strings.ContainsAny(name, `/\`) && name != "." && name != ".." &&
+		base != "." && base != ".." {
+		out = append(out, filepath.Join(r.c.root, "ta", name, base))
+	}
+	return out
+}
+
+// trustAnchor validates the TA certificate of t (RFC 8630 §3) and walks
+// its tree.
+func (r *run) trustAnchor(ctx context.Context, t TAL) error {
+	if t.TAL == nil {
+		return reject(ReasonBadTAL, "no TAL")
+	}
+	var der []byte
+	var uri string
+	for _, u := range t.TAL.URIs {
+		for _, p := range r.taCandidates(t.Name, u) {
+			b, err := readBounded(p, r.o.MaxFileSize)
+			if err == nil {
+				der, uri = b, u
+				break
+			}
+			if !errors.Is(err, errNotFound) {
+				return asReject(ReasonTAMissing, err)
+			}
+		}
+		if der != nil {
+			break
+		}
+	}
+	if der == nil {
+		return reject(ReasonTAMissing, "no TA certificate in the cache for %s", strings.Join(t.TAL.URIs, ", "))
+	}
+	c, err := rpki.ParseCertificate(der)
+	if err != nil {
+		return &RejectError{Reason: parseReason(err), Err: err}
+	}
+	// RFC 8630 §3: the public key must be the TAL's.
+	if !bytes.Equal(c.RawSubjectPublicKeyInfo, t.TAL.SPKI) {
+		return reject(ReasonTAKeyMismatch, "%s: subjectPublicKeyInfo differs from the TAL's (RFC 8630 §3)", uri)
+	}
+	if !c.SelfSigned() || !c.IsCA {
+		return reject(ReasonProfile, "%s: TA certificate is not a self-signed CA certificate", uri)
+	}
+	if err := c.CheckSignatureFrom(c); err != nil {
+		return &RejectError{Reason: parseReason(err), Err: err}
+	}
+	if err := r.checkTime(c); err != nil {
+		return err
+	}
+	// RFC 8630 §2.3 / RFC 6487 §7.1: a TA's resources are explicit.
+	if (c.IP != nil && (inheritFam(c.IP.V4) || inheritFam(c.IP.V6))) || (c.AS != nil && c.AS.Inherit) {
+		return reject(ReasonProfile, "TA certificate uses inherit (RFC 8630 §2.3)")
+	}
+	node := &caNode{cert: c, uri: uri, expires: c.NotAfter, ta: t.Name, keys: []string{hex.EncodeToString(c.SKI)}, as: c.AS}
+	if c.IP != nil {
+		node.ip = *c.IP
+	}
+	r.res.Stats.Certificates++
+	r.cas++
+	r.publicationPoint(ctx, node)
+	return nil
+}
+
+func inheritFam(f *rpki.IPFamily) bool { return f != nil && f.Inherit }
+
+// checkTime applies the validity period at the validation time (RFC 6487 §7.2).
+func (r *run) checkTime(c *rpki.Certificate) error {
+	if r.now.Before(c.NotBefore) {
+		return reject(ReasonNotYetValid, "notBefore %s is after %s", c.NotBefore.Format(time.RFC3339), r.now.Format(time.RFC3339))
+	}
+	if r.now.After(c.NotAfter) {
+		return reject(ReasonExpired, "notAfter %s is before %s", c.NotAfter.Format(time.RFC3339), r.now.Format(time.RFC3339))
+	}
+	return nil
+}
+
+func minTime(a time.Time, bs ...time.Time) time.Time {
+	for _, b := range bs {
+		if b.Before(a) {
+			a = b
+		}
+	}
+	return a
+}
+
+// listedFile is one manifest entry read from the cache.
+type listedFile struct {
+	name, uri string
+	data      []byte
+}
+
+// publicationPoint processes the manifest of ca and, if the publication
+// point passes, every object on it.
+func (r *run) publicationPoint(ctx context.Context, ca *caNode) {
+	if ctx.Err() != nil {
+		return
+	}
+	mftURI := ca.cert.SIA.Manifest
+	// The same CA key and manifest reached through a second certificate
+	// adds nothing; walking it again would let duplicates multiply work.
+	key := hex.EncodeToString(ca.cert.SKI) + " " + mftURI
+	if err, ok := r.seen[key]; ok {
+		if err == nil {
+			err = reject(ReasonDuplicate, "publication point already processed for this CA key")
+		}
+		r.res.Stats.FailedManifests++
+		r.rejectErr(mftURI, err)
+		return
+	}
+	pp, files, failedURI, err := r.loadPublicationPoint(ca)
+	r.seen[key] = err
+	if err != nil {
+		r.res.Stats.FailedManifests++
+		r.rejectErr(failedURI, err)
+		return
+	}
+	r.res.Stats.Manifests++
+	r.res.Stats.CRLs++
+	for _, f := range files {
+		if ctx.Err() != nil {
+			return
+		}
+		switch filepath.Ext(f.name) {
+		case ".crl":
+			// the publication point's CRL, already checked
+		case ".cer":
+			if err := r.childCA(ctx, ca, pp, f); err != nil {
+				r.res.Stats.FailedCerts++
+				r.rejectErr(f.uri, err)
+			}
+		case ".roa":
+			if err := r.roa(ca, pp, f); err != nil {
+				r.res.Stats.FailedROAs++
+				r.rejectErr(f.uri, err)
+			}
+		default:
+			r.res.Stats.Ignored++
+		}
+	}
+}
+
+// loadPublicationPoint applies RFC 9286 §6.1-§6.5 to ca's manifest. On
+// failure it returns the URI the failure is about (the manifest, the CRL
+// or the missing or altered file) and the error.
+func (r *run) loadPublicationPoint(ca *caNode) (*pubPoint, []listedFile, string, error) {
+	mftURI, repo := ca.cert.SIA.Manifest, ca.cert.SIA.CARepository
+	if _, err := splitRsyncURI(repo); err != nil || !isDirURI(repo) {
+		return nil, nil, mftURI, reject(ReasonBadURI, "caRepository %q is not an rsync directory URI", repo)
+	}
+	// RFC 9286 §6.1: the manifest resides in the publication point.
+	if name, ok := strings.CutPrefix(mftURI, repo); !ok || name == "" || strings.Contains(name, "/") {
+		return nil, nil, mftURI, reject(ReasonManifestOutsidePP, "manifest %q is not in caRepository %q (RFC 9286 §6.1)", mftURI, repo)
+	}
+	data, err := r.c.read(mftURI)
+	if err != nil {
+		if errors.Is(err, errNotFound) {
+			return nil, nil, mftURI, reject(ReasonManifestMissing, "no manifest in the cache (RFC 9286 §6.2)")
+		}
+		return nil, nil, mftURI, asReject(ReasonManifestMissing, err)
+	}
+	so, m, err := rpki.ParseManifestObject(data)
+	if err != nil {
+		return nil, nil, mftURI, &RejectError{Reason: ReasonManifestInvalid, Err: err}
+	}
+	ee := so.EE
+	if err := ee.CheckSignatureFrom(ca.cert); err != nil {
+		return nil, nil, mftURI, &RejectError{Reason: ReasonManifestInvalid, Err: fmt.Errorf("EE certificate: %w", err)}
+	}
+	if ee.SIA.SignedObject != mftURI {
+		return nil, nil, mftURI, reject(ReasonManifestInvalid, "EE signedObject %q is not the manifest URI (RFC 6487 §4.8.8.2)", ee.SIA.SignedObject)
+	}
+	// RFC 9286 §6.3.
+	if r.now.Before(m.ThisUpdate) {
+		return nil, nil, mftURI, reject(ReasonManifestEarly, "thisUpdate %s is after %s (RFC 9286 §6.3)",
+			m.ThisUpdate.Format(time.RFC3339), r.now.Format(time.RFC3339))
+	}
+	if r.now.After(m.NextUpdate) {
+		return nil, nil, mftURI, reject(ReasonManifestStale, "nextUpdate %s is before %s (RFC 9286 §6.3)",
+			m.NextUpdate.Format(time.RFC3339), r.now.Format(time.RFC3339))
+	}
+	if err := r.checkTime(ee); err != nil {
+		return nil, nil, mftURI, err
+	}
+	if len(m.Files) > r.o.MaxFilesPerManifest {
+		return nil, nil, mftURI, reject(ReasonTooMany, "manifest lists %d files, bound %d", len(m.Files), r.o.MaxFilesPerManifest)
+	}
+	crlName := ""
+	for _, f := range m.Files {
+		if strings.HasSuffix(f.Name, ".crl") {
+			if crlName != "" {
+				return nil, nil, mftURI, reject(ReasonManifestInvalid, "manifest lists two CRLs, %s and %s (RFC 6481 §2)", crlName, f.Name)
+			}
+			crlName = f.Name
+		}
+	}
+	if crlName == "" {
+		return nil, nil, mftURI, reject(ReasonCRLMissing, "manifest lists no CRL (RFC 9286 §6)")
+	}
+	crlURI := repo + crlName
+	if ee.CRLDP != crlURI {
+		return nil, nil, mftURI, reject(ReasonCRLDPMismatch, "manifest EE CRLDP %q is not the listed CRL %q", ee.CRLDP, crlURI)
+	}
+	// RFC 9286 §6.4, §6.5: every listed file present with its hash.
+	files := make([]listedFile, 0, len(m.Files))
+	for _, f := range m.Files {
+		uri := repo + f.Name
+		b, err := r.c.read(uri)
+		if err != nil {
+			if errors.Is(err, errNotFound) {
+				return nil, nil, uri, reject(ReasonFileMissing, "listed on %s but not in the cache: publication point failed (RFC 9286 §6.4)", mftURI)
+			}
+			return nil, nil, uri, asReject(ReasonFileMissing, err)
+		}
+		if sha256.Sum256(b) != f.Hash {
+			return nil, nil, uri, reject(ReasonHashMismatch, "SHA-256 differs from %s: publication point failed (RFC 9286 §6.5)", mftURI)
+		}
+		files = append(files, listedFile{name: f.Name, uri: uri, data: b})
+	}
+	var crlData []byte
+	for _, f := range files {
+		if f.name == crlName {
+			crlData = f.data
+		}
+	}
+	crl, err := rpki.ParseCRL(crlData)
+	if err != nil {
+		return nil, nil, crlURI, &RejectError{Reason: ReasonCRLInvalid, Err: err}
+	}
+	if err := crl.CheckSignatureFrom(ca.cert); err != nil {
+		return nil, nil, crlURI, &RejectError{Reason: ReasonCRLInvalid, Err: err}
+	}
+	if r.now.Before(crl.ThisUpdate) {
+		return nil, nil, crlURI, reject(ReasonCRLEarly, "thisUpdate %s is after %s", crl.ThisUpdate.Format(time.RFC3339), r.now.Format(time.RFC3339))
+	}
+	if r.now.After(crl.NextUpdate) {
+		return nil, nil, crlURI, reject(ReasonCRLStale, "nextUpdate %s is before %s", crl.NextUpdate.Format(time.RFC3339), r.now.Format(time.RFC3339))
+	}
+	// RFC 9286 §6: a revoked manifest EE fails the fetch.
+	if crl.IsRevoked(ee.SerialNumber) {
+		return nil, nil, mftURI, reject(ReasonRevoked, "manifest EE certificate serial %s is on the CRL (RFC 9286 §6)", ee.SerialNumber)
+	}
+	pp := &pubPoint{crl: crl, crlURI: crlURI, expires: minTime(ca.expires, m.NextUpdate, ee.NotAfter, crl.NextUpdate)}
+	return pp, files, "", nil
+}
+
+// checkIssued applies the RFC 6487 §7.2 checks shared by CA and EE
+// certificates issued by ca on pp.
+func (r *run) checkIssued(ca *caNode, pp *pubPoint, c *rpki.Certificate) error {
+	if err := c.CheckSignatureFrom(ca.cert); err != nil {
+		return &RejectError{Reason: parseReason(err), Err: err}
+	}
+	if c.CRLDP != pp.crlURI {
+		return reject(ReasonCRLDPMismatch, "CRLDP %q is not the publication point's CRL %q", c.CRLDP, pp.crlURI)
+	}
+	if err := r.checkTime(c); err != nil {
+		return err
+	}
+	if pp.crl.IsRevoked(c.SerialNumber) {
+		return reject(ReasonRevoked, "serial %s is on %s", c.SerialNumber, pp.crlURI)
+	}
+	return nil
+}
+
+// resolveResources checks that ca encompasses c's resources (RFC 6487
+// §7.1, RFC 3779 §2.3/§3.3) and resolves c's inherit against ca.
+func resolveResources(ca *caNode, c *rpki.Certificate) (rpki.IPResources, *rpki.ASResources, error) {
+	var ip rpki.IPResources
+	if c.IP != nil {
+		if !ca.ip.Covers(*c.IP) {
+			return ip, nil, reject(ReasonResources, "IP resources %v not encompassed by the issuer's %v (RFC 6487 §7.2)",
+				c.IP.Prefixes(), ca.ip.Prefixes())
+		}
+		ip = c.IP.ResolveInherit(ca.ip)
+	}
+	var as *rpki.ASResources
+	if c.AS != nil {
+		switch {
+		case ca.as == nil && c.AS.Inherit:
+			// inherits nothing
+		case ca.as == nil || !ca.as.Covers(*c.AS):
+			return ip, nil, reject(ReasonResources, "AS resources %v not encompassed by the issuer's (RFC 6487 §7.2)", c.AS.Ranges)
+		default:
+			a := c.AS.ResolveInherit(*ca.as)
+			as = &a
+		}
+	}
+	return ip, as, nil
+}
+
+// childCA validates a .cer listed on ca's manifest and walks its tree.
+func (r *run) childCA(ctx context.Context, ca *caNode, pp *pubPoint, f listedFile) error {
+	c, err := rpki.ParseCertificate(f.data)
+	if err != nil {
+		return &RejectError{Reason: parseReason(err), Err: err}
+	}
+	if !c.IsCA {
+		return reject(ReasonNotCA, "not a CA certificate (BGPsec router certificates are not supported)")
+	}
+	if err := r.checkIssued(ca, pp, c); err != nil {
+		return err
+	}
+	ip, as, err := resolveResources(ca, c)
+	if err != nil {
+		return err
+	}
+	ski := hex.EncodeToString(c.SKI)
+	if slices.Contains(ca.keys, ski) {
+		return reject(ReasonLoop, "key %s already on this chain (RFC 6487 §7.2)", ski)
+	}
+	if ca.depth+1 > r.o.MaxDepth {
+		return reject(ReasonTooDeep, "chain deeper than %d CA certificates (RFC 6487 §7.2)", r.o.MaxDepth)
+	}
+	if r.cas >= r.o.MaxCAs {
+		return reject(ReasonTooMany, "more than %d CA certificates", r.o.MaxCAs)
+	}
+	r.cas++
+	r.res.Stats.Certificates++
+	child := &caNode{cert: c, uri: f.uri, ip: ip, as: as, expires: minTime(pp.expires, c.NotAfter),
+		depth: ca.depth + 1, keys: append(slices.Clip(ca.keys), ski), ta: ca.ta}
+	r.publicationPoint(ctx, child)
+	return nil
+}
+
+// roa validates a .roa listed on ca's manifest (RFC 6488 §3, RFC 9582 §5)
+// and adds its VRPs.
+func (r *run) roa(ca *caNode, pp *pubPoint, f listedFile) error {
+	so, roa, err := rpki.ParseROAObject(f.data)
+	if err != nil {
+		return &RejectError{Reason: parseReason(err), Err: err}
+	}
+	ee := so.EE
+	if err := r.checkIssued(ca, pp, ee); err != nil {
+		return err
+	}
+	if _, _, err := resolveResources(ca, ee); err != nil {
+		return err
+	}
+	vs := roa.VRPs()
+	for _, v := range vs {
+		if err := v.Validate(); err != nil {
+			return reject(ReasonProfile, "%v (RFC 9582 §4.3.2.2)", err)
+		}
+	}
+	r.res.Stats.ROAs++
+	exp := minTime(pp.expires, ee.NotAfter)
+	for _, v := range vs {
+		r.res.Stats.VRPs++
+		if old, ok := r.vrps[v]; ok {
+			// Keep the latest expiry and the first TAL's name.
+			if exp.After(old.Expires) {
+				old.Expires = exp
+			}
+			if r.taIdx[ca.ta] < r.taIdx[old.TA] {
+				old.TA = ca.ta
+			}
+			continue
+		}
+		r.vrps[v] = &VRP{VRP: v, TA: ca.ta, Expires: exp}
+	}
+	return nil
+}
