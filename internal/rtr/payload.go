@@ -36,15 +36,19 @@ func prefixPDULen(v vrp.VRP) int {
 	return lenIPv6Prefix
 }
 
-// AppendASPA encodes an ASPA PDU, version 2 only. Layout per
-// draft-ietf-sidrops-8210bis-27 §5.12 (checklist item 113; the same layout
-// is used by independent 2025 implementations; drafts up to -13 instead had
-// AFI flags and a provider count, which Debian's rtrdump 0.5.1 still
-// expects, "8210bis-10"): the header's
-// session-id field carries Flags (bit 0 = announce) in its first octet and
-// zero in the second; then the Customer ASN and, for an announcement only,
-// the ascending Provider ASNs; Length = 12 + 4*N. A withdrawal has no
-// providers and is exactly 12 bytes.
+// AppendASPA encodes an ASPA PDU, version 2 only. Layout of the newest
+// draft-ietf-sidrops-8210bis revisions (§5.12; checklist item 113): the
+// header's session-id field carries Flags (bit 0 = announce) in its first
+// octet and zero in the second; then the Customer ASN and, for an
+// announcement only, the ascending unique Provider ASNs; Length = 12 + 4*N.
+// A withdrawal has no providers and is exactly 12 bytes.
+//
+// Older revisions differ: -11 (the copy in ../shared/rfc, 2023) puts
+// "Flags | AFI Flags | Provider AS Count" in a third 32-bit word after the
+// Length, with zero in the header, and Debian's rtrdump 0.5.1 speaks that
+// "8210bis-10" form. Later revisions removed the AFI flags and the count
+// (the count follows from Length), the form independent router-side
+// implementations of 2025-2026 decode; road follows the newest text.
 func AppendASPA(b []byte, a vrp.ASPA, announce bool) []byte {
 	var flags uint8
 	provs := a.Providers
