@@ -70,35 +70,20 @@ func rssKB(tb testing.TB) int {
 	return 0
 }
 
-// BenchmarkSessionFullTable receives the 2010 table (one path per prefix)
-// plus synthetic IPv6 from a real gobgpd over a loopback session.
-// go test ./internal/bgp -run X -bench SessionFullTable -benchtime 1x
-func BenchmarkSessionFullTable(b *testing.B) {
+// gobgpdPeer is a gobgpd (AS 64501) that connects to our speaker on
+// 127.0.0.1:port and advertises what is injected into its global RIB.
+type gobgpdPeer struct {
+	cmd      *exec.Cmd
+	api      int
+	gobgp    string
+	stopOnce func()
+}
+
+func startGoBGPDPeer(b *testing.B, dir string, port int) *gobgpdPeer {
 	gobgpd := needTool(b, "gobgpd")
-	gobgp := needTool(b, "gobgp")
-	all := fullTableRoutes(b, 423_486)
-	var routes []route.Route
-	for _, r := range all { // the 2010 IPv4 pairs and the synthetic IPv6 ones
-		if r.Prefix.Addr().Is6() || r.Prefix.Bits() > 0 {
-			routes = append(routes, r)
-		}
-	}
-	sortRoutes(routes)
-	dir := b.TempDir()
-	n := writeRIBDump(b, filepath.Join(dir, "rib.mrt"), routes)
-	for b.Loop() {
-		port, api := freePort(b), freePort(b)
-		tb := NewTable()
-		heap0, rss0 := heapInuse(), rssKB(b)
-		sp, err := StartSpeaker(context.Background(), SpeakerConfig{
-			ListenAddr: fmt.Sprintf("127.0.0.1:%d", port), ASN: 64500, RouterID: "192.0.2.254",
-			Peers: []Peer{{ASN: 64501, Address: "127.0.0.1"}}, HoldAfterDown: time.Minute,
-		}, tb)
-		if err != nil {
-			b.Fatal(err)
-		}
-		conf := filepath.Join(dir, "gobgpd.toml")
-		os.WriteFile(conf, []byte(fmt.Sprintf(`[global.config]
+	p := &gobgpdPeer{api: freePort(b), gobgp: needTool(b, "gobgp")}
+	conf := filepath.Join(dir, "gobgpd.toml")
+	os.WriteFile(conf, []byte(fmt.Sprintf(`[global.config]
   as = 64501
   router-id = "192.0.2.2"
   port = -1
@@ -106,6 +91,8 @@ func BenchmarkSessionFullTable(b *testing.B) {
   [neighbors.config]
     neighbor-address = "127.0.0.1"
     peer-as = 64500
+  [neighbors.timers.config]
+    connect-retry = 1
   [neighbors.transport.config]
     remote-port = %d
     local-address = "127.0.0.1"
@@ -116,53 +103,170 @@ func BenchmarkSessionFullTable(b *testing.B) {
     [neighbors.afi-safis.config]
       afi-safi-name = "ipv6-unicast"
 `, port)), 0o600)
-		cmd := exec.Command(gobgpd, "-f", conf, "-p", "--api-hosts", fmt.Sprintf("127.0.0.1:%d", api), "--pprof-disable", "-l", "warn")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		logf, _ := os.Create(filepath.Join(dir, "gobgpd.log"))
-		cmd.Stdout, cmd.Stderr = logf, logf
-		if err := cmd.Start(); err != nil {
+	p.cmd = exec.Command(gobgpd, "-f", conf, "-p", "--api-hosts", fmt.Sprintf("127.0.0.1:%d", p.api), "--pprof-disable", "-l", "warn")
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	logf, _ := os.Create(filepath.Join(dir, "gobgpd.log"))
+	p.cmd.Stdout, p.cmd.Stderr = logf, logf
+	if err := p.cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	p.stopOnce = func() {
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+		p.cmd.Wait()
+		logf.Close()
+	}
+	time.Sleep(time.Second) // gRPC up
+	return p
+}
+
+func (p *gobgpdPeer) inject(b *testing.B, mrt string) {
+	if out, err := exec.Command(p.gobgp, "-p", strconv.Itoa(p.api), "mrt", "inject", "global", mrt).CombinedOutput(); err != nil {
+		p.stopOnce()
+		b.Fatalf("inject: %v %s", err, out)
+	}
+}
+
+// advertised is what gobgpd says it sent us ("Advertised:" of the neighbor).
+func (p *gobgpdPeer) advertised() int {
+	out, _ := exec.Command(p.gobgp, "-p", strconv.Itoa(p.api), "neighbor", "127.0.0.1").CombinedOutput()
+	for _, l := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(l); len(f) == 2 && f[0] == "Advertised:" {
+			n, _ := strconv.Atoi(f[1])
+			return n
+		}
+	}
+	return -1
+}
+
+// globalRIB is the number of destinations in gobgpd's global RIB (both families).
+func (p *gobgpdPeer) globalRIB() int {
+	n := 0
+	for _, fam := range []string{"ipv4", "ipv6"} {
+		// "Table ipv4-unicast\nDestination: N, Path: M"
+		out, _ := exec.Command(p.gobgp, "-p", strconv.Itoa(p.api), "global", "rib", "summary", "-a", fam).CombinedOutput()
+		for _, l := range strings.Split(string(out), "\n") {
+			if rest, ok := strings.CutPrefix(strings.TrimSpace(l), "Destination: "); ok {
+				v, _ := strconv.Atoi(strings.TrimSuffix(strings.Fields(rest)[0], ","))
+				n += v
+			}
+		}
+	}
+	return n
+}
+
+// waitStable returns when tb has not changed for quiet, and the time of its last change.
+func waitStable(tb *Table, quiet time.Duration) time.Time {
+	last, lastChange := -1, time.Now()
+	for time.Since(lastChange) < quiet {
+		time.Sleep(50 * time.Millisecond)
+		if l := tb.Len(); l != last {
+			last, lastChange = l, time.Now()
+		}
+	}
+	return lastChange
+}
+
+func sessionRoutes(b *testing.B) []route.Route {
+	all := fullTableRoutes(b, 423_486)
+	var routes []route.Route
+	for _, r := range all { // the 2010 IPv4 pairs and the synthetic IPv6 ones
+		if r.Prefix.Addr().Is6() || r.Prefix.Bits() > 0 {
+			routes = append(routes, r)
+		}
+	}
+	sortRoutes(routes)
+	return routes
+}
+
+// BenchmarkSessionFullTable receives the 2010 table (one path per prefix)
+// plus synthetic IPv6 from a real gobgpd over a loopback session, while
+// gobgpd is fed by `gobgp mrt inject` (so the time is mostly the injection).
+// go test ./internal/bgp -run X -bench SessionFullTable -benchtime 1x
+func BenchmarkSessionFullTable(b *testing.B) {
+	routes := sessionRoutes(b)
+	dir := b.TempDir()
+	n := writeRIBDump(b, filepath.Join(dir, "rib.mrt"), routes)
+	for b.Loop() {
+		port := freePort(b)
+		tb := NewTable()
+		heap0, rss0 := heapInuse(), rssKB(b)
+		sp, err := StartSpeaker(context.Background(), SpeakerConfig{
+			ListenAddr: fmt.Sprintf("127.0.0.1:%d", port), ASN: 64500, RouterID: "192.0.2.254",
+			Peers: []Peer{{ASN: 64501, Address: "127.0.0.1"}}, HoldAfterDown: time.Minute,
+		}, tb)
+		if err != nil {
 			b.Fatal(err)
 		}
-		stop := func() {
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-			cmd.Wait()
-			logf.Close()
-		}
-		time.Sleep(time.Second) // gRPC up
+		peer := startGoBGPDPeer(b, dir, port)
 		start := time.Now()
-		inj := exec.Command(gobgp, "-p", strconv.Itoa(api), "mrt", "inject", "global", filepath.Join(dir, "rib.mrt"))
-		if out, err := inj.CombinedOutput(); err != nil {
-			stop()
-			b.Fatalf("inject: %v %s", err, out)
-		}
+		peer.inject(b, filepath.Join(dir, "rib.mrt"))
 		injected := time.Since(start)
-		// wait until our table stops changing; gobgp's `mrt inject` drops the
-		// last few hundred records of a file, so compare with what gobgpd
-		// says it advertised rather than with n
-		last, lastChange := -1, time.Now()
-		for time.Since(lastChange) < 5*time.Second {
-			time.Sleep(100 * time.Millisecond)
-			if l := tb.Len(); l != last {
-				last, lastChange = l, time.Now()
-			}
-		}
-		got := lastChange.Sub(start)
+		// gobgp's `mrt inject` drops the last few hundred records of a
+		// file, so compare with what gobgpd says it advertised rather than n
+		got := waitStable(tb, 5*time.Second).Sub(start)
 		heap1, rss1 := heapInuse(), rssKB(b)
-		out, _ := exec.Command(gobgp, "-p", strconv.Itoa(api), "neighbor", "127.0.0.1").CombinedOutput()
-		advertised := -1
-		for _, l := range strings.Split(string(out), "\n") {
-			if f := strings.Fields(l); len(f) == 2 && f[0] == "Advertised:" {
-				advertised, _ = strconv.Atoi(f[1])
-			}
-		}
+		advertised := peer.advertised()
 		b.Logf("%d routes written, %d advertised by gobgpd, %d in our table; injected in %v, all in our table after %v; heap +%d MB, RSS +%d MB (speaker incl. gobgp Adj-RIB-In)",
 			n, advertised, tb.Len(), injected.Round(time.Millisecond), got.Round(time.Millisecond), (int64(heap1)-int64(heap0))>>20, (rss1-rss0)>>10)
 		b.ReportMetric(got.Seconds(), "s/table")
 		b.ReportMetric(float64(rss1-rss0)/1024, "MB-RSS")
-		stop()
+		peer.stopOnce()
 		sp.Stop()
 		if tb.Len() != advertised {
 			b.Fatalf("table has %d routes, gobgpd advertised %d", tb.Len(), advertised)
+		}
+	}
+}
+
+// BenchmarkSessionFullTableReceive: gobgpd holds the whole table before our
+// speaker starts listening; the time is from the session's establishment to
+// the last route in our table, which is what a restart of road costs.
+// go test ./internal/bgp -run X -bench SessionFullTableReceive -benchtime 1x
+func BenchmarkSessionFullTableReceive(b *testing.B) {
+	routes := sessionRoutes(b)
+	dir := b.TempDir()
+	n := writeRIBDump(b, filepath.Join(dir, "rib.mrt"), routes)
+	for b.Loop() {
+		port := freePort(b)
+		peer := startGoBGPDPeer(b, dir, port)
+		peer.inject(b, filepath.Join(dir, "rib.mrt"))
+		inRIB := peer.globalRIB()
+		tb := NewTable()
+		heap0, rss0 := heapInuse(), rssKB(b)
+		sp, err := StartSpeaker(context.Background(), SpeakerConfig{
+			ListenAddr: fmt.Sprintf("127.0.0.1:%d", port), ASN: 64500, RouterID: "192.0.2.254",
+			Peers: []Peer{{ASN: 64501, Address: "127.0.0.1"}}, HoldAfterDown: time.Minute,
+		}, tb)
+		if err != nil {
+			peer.stopOnce()
+			b.Fatal(err)
+		}
+		var up time.Time
+		for deadline := time.Now().Add(30 * time.Second); up.IsZero() && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if ps := sp.Peers(); len(ps) == 1 && ps[0].State == "established" {
+				up = time.Now()
+			}
+		}
+		if up.IsZero() {
+			peer.stopOnce()
+			sp.Stop()
+			b.Fatal("session did not come up")
+		}
+		var first time.Time
+		for deadline := time.Now().Add(60 * time.Second); tb.Len() == 0 && time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		}
+		first = time.Now()
+		got := waitStable(tb, 3*time.Second).Sub(up)
+		b.Logf("first route %v after the session came up", first.Sub(up).Round(time.Millisecond))
+		heap1, rss1 := heapInuse(), rssKB(b)
+		b.Logf("%d routes written, %d in gobgpd's RIB, %d in our table %v after the session came up; heap +%d MB, RSS +%d MB (speaker incl. gobgp Adj-RIB-In)",
+			n, inRIB, tb.Len(), got.Round(time.Millisecond), (int64(heap1)-int64(heap0))>>20, (rss1-rss0)>>10)
+		b.ReportMetric(got.Seconds(), "s/table")
+		b.ReportMetric(float64(rss1-rss0)/1024, "MB-RSS")
+		peer.stopOnce()
+		sp.Stop()
+		if tb.Len() != inRIB {
+			b.Fatalf("table has %d routes, gobgpd's RIB %d", tb.Len(), inRIB)
 		}
 	}
 }

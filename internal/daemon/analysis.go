@@ -37,6 +37,9 @@ func (d *Daemon) BGPRoutes(ctx context.Context, prefix string, limit int) (*api.
 	case limit < 0 || limit > MaxRouteLimit:
 		return nil, api.BadRequest("limit %d: want 1..%d", limit, MaxRouteLimit)
 	}
+	if err := d.routesReady(ctx); err != nil {
+		return nil, err
+	}
 	var p netip.Prefix
 	if prefix != "" {
 		var err error
@@ -82,11 +85,21 @@ func (d *Daemon) BGPImport(ctx context.Context, actor, name string, body io.Read
 	if name == "" {
 		name = "upload"
 	}
-	if len(name) > 64 || strings.ContainsFunc(name, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
-		return nil, api.BadRequest("import name %q: want 1..64 printable ASCII characters without spaces", name)
+	if !validImportName(name) {
+		return nil, api.BadRequest("import name %q: want 1..64 of A-Z a-z 0-9 . _ - (not starting with .)", name)
+	}
+	if err := d.routesReady(ctx); err != nil {
+		return nil, err
+	}
+	kept, err := d.newImportFile(name)
+	if err != nil {
+		return nil, err
 	}
 	sr := &stickyReader{r: body}
-	st, routes, err := bgp.ImportMax(ctx, sr, MaxImportPaths)
+	st, routes, err := bgp.ImportMax(ctx, io.TeeReader(sr, kept), MaxImportPaths)
+	if sr.err != nil || err != nil {
+		kept.discard()
+	}
 	if sr.err != nil {
 		var se *api.StatusError
 		if errors.As(sr.err, &se) {
@@ -104,6 +117,7 @@ func (d *Daemon) BGPImport(ctx context.Context, actor, name string, body io.Read
 		return nil, fmt.Errorf("import %s: %w", name, err)
 	}
 	if st.Routes == 0 && st.Withdrawals == 0 && st.Records > 0 {
+		kept.discard()
 		return nil, &api.StatusError{Status: http.StatusBadRequest, Code: api.CodeBadRequest,
 			Message: fmt.Sprintf("import %s: no routes found in %d %s record(s); nothing changed", name, st.Records, st.Format),
 			Details: map[string]any{"skipped": st.Skipped}}
@@ -111,9 +125,13 @@ func (d *Daemon) BGPImport(ctx context.Context, actor, name string, body io.Read
 	t := d.safety.table
 	id, err := t.Peer(bgp.ImportPeerName(name))
 	if err != nil {
+		kept.discard()
 		if errors.Is(err, bgp.ErrTooManyPeers) {
 			return nil, &api.StatusError{Status: http.StatusConflict, Code: api.CodeConflict, Message: err.Error()}
 		}
+		return nil, err
+	}
+	if err := kept.keep(); err != nil {
 		return nil, err
 	}
 	t.ReplacePeer(id, routes, d.clock())
@@ -134,11 +152,20 @@ func (d *Daemon) BGPImport(ctx context.Context, actor, name string, body io.Read
 
 // BGPRemoveImport drops every route of an import source.
 func (d *Daemon) BGPRemoveImport(ctx context.Context, actor, name string) error {
+	if !validImportName(name) {
+		return api.NotFound("no import named %q", name)
+	}
+	if err := d.routesReady(ctx); err != nil {
+		return err
+	}
 	t := d.safety.table
 	peer := bgp.ImportPeerName(name)
 	id, ok := findPeer(t, peer)
 	if !ok {
 		return api.NotFound("no import named %q", name)
+	}
+	if err := d.removeImportFile(name); err != nil {
+		return err
 	}
 	t.DropPeer(id)
 	return d.st.Update(ctx, func(tx *store.Tx) error {
@@ -178,6 +205,9 @@ func (d *Daemon) BGPPeers(context.Context) (*api.BGPPeerList, error) {
 // of the routes (so a long analysis does not hold up the speaker), the
 // configured ROAs and the intents.
 func (d *Daemon) analysisInput(ctx context.Context) (*analysisState, error) {
+	if err := d.routesReady(ctx); err != nil {
+		return nil, err
+	}
 	a := &analysisState{exceptions: map[vrp.VRP]string{}}
 	var roas []vrp.VRP
 	err := d.st.View(ctx, func(tx *store.Tx) error {

@@ -18,6 +18,7 @@ import (
 	"github.com/roadrpki/road/internal/api"
 	"github.com/roadrpki/road/internal/bgp"
 	"github.com/roadrpki/road/internal/ca"
+	"github.com/roadrpki/road/internal/route"
 	"github.com/roadrpki/road/internal/rpki"
 )
 
@@ -27,15 +28,25 @@ var testNow = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 // served by httptest) holding the documentation ranges.
 func testDaemon(t testing.TB) (*Daemon, *httptest.Server) {
 	t.Helper()
+	return testDaemonIn(t, t.TempDir(), nil)
+}
+
+// testDaemonIn opens a daemon on dir; opts, when set, adjusts the options.
+func testDaemonIn(t testing.TB, dir string, opts func(*Options)) (*Daemon, *httptest.Server) {
+	t.Helper()
 	var ip []netip.Prefix
 	for _, s := range []string{"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"} {
 		ip = append(ip, netip.MustParsePrefix(s))
 	}
-	d, err := Open(context.Background(), Options{
-		DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", RsyncBase: "rsync://127.0.0.1:8873/repo/",
+	o := Options{
+		DataDir: dir, HTTPAddr: "127.0.0.1:0", RsyncBase: "rsync://127.0.0.1:8873/repo/",
 		RRDPBase: "https://127.0.0.1:8443/rrdp/", IP: ip, AS: []rpki.ASRange{{Min: 64496, Max: 64511}},
 		Timing: ca.DefaultTiming(), KeyPoolSize: 4, Clock: func() time.Time { return testNow },
-	})
+	}
+	if opts != nil {
+		opts(&o)
+	}
+	d, err := Open(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,9 +172,12 @@ func TestBGPBadInput(t *testing.T) {
 			`{"error":{"code":"bad-request","message":"import upload: no routes found in 1 mrt record(s); nothing changed","details":{"skipped":{"truncated":1}}}}`},
 		{"POST", "/bgp/import", "hello world\n", nil, 400,
 			`{"error":{"code":"bad-request","message":"import upload: no routes found in 1 text record(s); nothing changed","details":{"skipped":{"bad-prefix":1}}}}`},
-		{"POST", "/bgp/import", "", []string{"X-Import-Name", "a b"}, 400, `{"error":{"code":"bad-request","message":"import name \"a b\": want 1..64 printable ASCII characters without spaces"}}`},
+		{"POST", "/bgp/import", "", []string{"X-Import-Name", "a b"}, 400, `{"error":{"code":"bad-request","message":"import name \"a b\": want 1..64 of A-Z a-z 0-9 . _ - (not starting with .)"}}`},
 		{"POST", "/bgp/import", "", []string{"X-Import-Name", strings.Repeat("n", 65)}, 400,
-			`{"error":{"code":"bad-request","message":"import name \"` + strings.Repeat("n", 65) + `\": want 1..64 printable ASCII characters without spaces"}}`},
+			`{"error":{"code":"bad-request","message":"import name \"` + strings.Repeat("n", 65) + `\": want 1..64 of A-Z a-z 0-9 . _ - (not starting with .)"}}`},
+		{"POST", "/bgp/import?name=../etc", "", nil, 400, `{"error":{"code":"bad-request","message":"import name \"../etc\": want 1..64 of A-Z a-z 0-9 . _ - (not starting with .)"}}`},
+		{"POST", "/bgp/import?name=.tmp-x", "", nil, 400, `{"error":{"code":"bad-request","message":"import name \".tmp-x\": want 1..64 of A-Z a-z 0-9 . _ - (not starting with .)"}}`},
+		{"DELETE", "/bgp/imports/..", "", nil, 404, `{"error":{"code":"not-found","message":"no import named \"..\""}}`},
 		{"DELETE", "/bgp/imports/nothing", "", nil, 404, `{"error":{"code":"not-found","message":"no import named \"nothing\""}}`},
 		{"POST", "/intents", `{"prefix":"10.0.0.0/8","origin":64496}`, nil, 400,
 			`{"error":{"code":"bad-request","message":"intent 10.0.0.0/8 is outside the CA's IP resources","details":{"held":["192.0.2.0/24","198.51.100.0/24","203.0.113.0/24","2001:db8::/32"]}}}`},
@@ -241,4 +255,58 @@ func TestCheckSeesEveryCommit(t *testing.T) {
 	expectJSON(t, d, srv, "DELETE", "/intents", `{"prefix":"192.0.2.0/24","origin":64496}`, 200, `{"prefix":"192.0.2.0/24","origin":64496}`)
 	expectJSON(t, d, srv, "POST", "/roas/proposals", remove, 200,
 		`{"applied":false,"dry_run":true,"blocked":false,"findings":[],"removed":[{"prefix":"192.0.2.0/24","max_length":24,"asn":64496}]}`)
+}
+
+// TestImportsSurviveRestart: kept imports are back before any check runs;
+// unimported ones stay gone; a failed upload keeps nothing.
+func TestImportsSurviveRestart(t *testing.T) {
+	dir := t.TempDir()
+	d, srv := testDaemonIn(t, dir, nil)
+	if code, body := do(t, d, srv, "POST", "/bgp/import?name=rib", strings.NewReader(importText)); code != 200 {
+		t.Fatalf("%d %s", code, body)
+	}
+	if code, body := do(t, d, srv, "POST", "/bgp/import?name=v6", strings.NewReader("2001:db8:1::/48 64498\n")); code != 200 {
+		t.Fatalf("%d %s", code, body)
+	}
+	if code, body := do(t, d, srv, "POST", "/bgp/import?name=bad", strings.NewReader("\x1f\x8bjunk")); code != 400 {
+		t.Fatalf("%d %s", code, body)
+	}
+	if code, body := do(t, d, srv, "DELETE", "/bgp/imports/v6", nil); code != 200 {
+		t.Fatalf("%d %s", code, body)
+	}
+	srv.Close()
+	d.Close()
+	ents, _ := os.ReadDir(filepath.Join(dir, importsDir))
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != "rib" {
+		t.Fatalf("kept files %q", names)
+	}
+	d2, srv2 := testDaemonIn(t, dir, nil)
+	// The check sees the reloaded /25 at once.
+	expectJSON(t, d2, srv2, "POST", "/roas/proposals", `{"add":[{"prefix":"198.51.100.0/24","asn":64497}],"dry_run":true}`, 409,
+		`{"applied":false,"dry_run":true,"blocked":true,"findings":[{"kind":"invalidates-route","severity":"block","overridable":true,"roa":{"prefix":"198.51.100.0/24","max_length":24,"asn":64497},"route":{"prefix":"198.51.100.0/25","origin":64497},"message":"route 198.51.100.0/25 from AS64497 is not-found now and would be invalid (invalid-length) after adding 198.51.100.0/24 => AS64497"}]}`)
+	code, body := do(t, d2, srv2, "GET", "/bgp/routes", nil)
+	var l api.BGPRouteList
+	if err := json.Unmarshal([]byte(body), &l); code != 200 || err != nil || l.Total != 5 || l.Routes[0].Peers[0] != "import:rib" {
+		t.Fatalf("routes after restart: %d %s", code, body)
+	}
+}
+
+// TestRoutesIncomplete: with BGP configured and a peer whose routes the
+// table lacks, every proposal carries an overridable block.
+func TestRoutesIncomplete(t *testing.T) {
+	d, srv := testDaemonIn(t, t.TempDir(), func(o *Options) {
+		o.BGP = BGPOptions{Listen: "127.0.0.1:1", ASN: 64500, RouterID: "192.0.2.1", Peers: []bgp.Peer{{ASN: 64501, Address: "127.0.0.1"}}}
+	})
+	prop := `{"add":[{"prefix":"192.0.2.0/24","asn":64496}],"dry_run":true}`
+	expectJSON(t, d, srv, "POST", "/roas/proposals", prop, 409,
+		`{"applied":false,"dry_run":true,"blocked":true,"findings":[{"kind":"routes-incomplete","severity":"block","overridable":true,"message":"no routes from BGP peer(s) 64501@127.0.0.1 (session not established): the checks cannot see what they announce"},{"kind":"unseen","severity":"info","overridable":false,"roa":{"prefix":"192.0.2.0/24","max_length":24,"asn":64496},"message":"192.0.2.0/24 => AS64496 authorizes no route seen in BGP and no intent"}]}`)
+	// A session that dropped leaves its routes under a held name: visible.
+	id, _ := d.safety.table.Peer("bgp:127.0.0.1#down1")
+	d.safety.table.Add(id, route.Route{Prefix: netip.MustParsePrefix("192.0.2.0/24"), Origin: 64496}, testNow)
+	expectJSON(t, d, srv, "POST", "/roas/proposals", prop, 200,
+		`{"applied":false,"dry_run":true,"blocked":false,"findings":[],"added":[{"prefix":"192.0.2.0/24","max_length":24,"asn":64496}]}`)
 }

@@ -180,6 +180,9 @@ type historyDetail struct {
 // configured ROAs and their exceptions, the live routes, the intents and the
 // CA's resources.
 func (d *Daemon) check(ctx context.Context, adds []ca.NewROA, removes []vrp.VRP) (conflict.Result, error) {
+	if err := d.routesReady(ctx); err != nil {
+		return conflict.Result{}, err
+	}
 	cs, err := d.checkInputs(ctx)
 	if err != nil {
 		return conflict.Result{}, err
@@ -196,8 +199,20 @@ func (d *Daemon) check(ctx context.Context, adds []ca.NewROA, removes []vrp.VRP)
 			in.Exceptions[a.VRP] = a.Exception
 		}
 	}
-	return conflict.Analyze(in), nil
+	res := conflict.Analyze(in)
+	if missing := d.bgpVisibility(); len(missing) > 0 {
+		// The checks are only as good as the routes they see.
+		f := conflict.Finding{Kind: KindRoutesIncomplete, Severity: conflict.SeverityBlock, Blocking: true, Overridable: true,
+			Message: fmt.Sprintf("no routes from BGP peer(s) %s (session not established): the checks cannot see what they announce", strings.Join(missing, ", "))}
+		res.Findings = append([]conflict.Finding{f}, res.Findings...)
+		res.Blocked = true
+	}
+	return res, nil
 }
+
+// KindRoutesIncomplete is the finding of a check that runs while a configured
+// BGP peer's routes are missing (overridable with --force).
+const KindRoutesIncomplete = "routes-incomplete"
 
 // intents reads the intents as the analysis takes them.
 func (d *Daemon) intents(tx *store.Tx) ([]conflict.Intent, error) {

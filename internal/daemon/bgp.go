@@ -39,12 +39,15 @@ type safety struct {
 	cache    *checkState // nil: read the store (checkcache.go)
 	cacheGen uint64
 
+	loadOnce sync.Once     // reload of the kept imports (imports.go)
+	loaded   chan struct{} // closed when done
+
 	mu      sync.Mutex
 	speaker *bgp.Speaker
 }
 
 func newSafety(reg prometheus.Registerer) *safety {
-	s := &safety{table: bgp.NewTable()}
+	s := &safety{table: bgp.NewTable(), loaded: make(chan struct{})}
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "road_bgp_routes", Help: "Distinct (prefix, origin) routes in the live table (sessions and imports).",
 	}, func() float64 { return float64(s.table.Len()) }))
@@ -74,6 +77,9 @@ func (s *safety) peers() []bgp.PeerStatus {
 
 // runBGP runs the speaker until ctx ends (nothing when not configured).
 func (d *Daemon) runBGP(ctx context.Context) error {
+	if err := d.routesReady(ctx); err != nil {
+		return nil // stopped while loading
+	}
 	o := d.opt.BGP
 	if o.Listen == "" {
 		return nil

@@ -1,0 +1,193 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/roadrpki/road/internal/bgp"
+)
+
+// Imported route files are kept under DataDir/bgp-imports/NAME exactly as
+// uploaded, so a restart does not leave the checks of a holder without a BGP
+// session blind: they are decoded again before any check runs.
+const importsDir = "bgp-imports"
+
+// validImportName keeps names usable as file names and URL path segments.
+func validImportName(name string) bool {
+	if name == "" || len(name) > 64 || name[0] == '.' {
+		return false
+	}
+	for _, c := range name {
+		ok := c == '.' || c == '_' || c == '-' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// routesReady waits until the persisted imports are back in the table (the
+// first call starts loading them).
+func (d *Daemon) routesReady(ctx context.Context) error {
+	s := d.safety
+	s.loadOnce.Do(func() {
+		go func() {
+			defer close(s.loaded)
+			d.loadImports()
+		}()
+	})
+	select {
+	case <-s.loaded:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the imported routes to load: %w", ctx.Err())
+	}
+}
+
+func (d *Daemon) loadImports() {
+	dir := filepath.Join(d.opt.DataDir, importsDir)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			d.log.Error("bgp imports", "err", err)
+		}
+		return
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if !e.Type().IsRegular() || !validImportName(name) {
+			continue
+		}
+		start := time.Now()
+		if err := d.loadImport(filepath.Join(dir, name), name); err != nil {
+			d.log.Error("bgp import reload", "name", name, "err", err)
+			continue
+		}
+		d.log.Info("bgp import reloaded", "name", name, "took", time.Since(start).Round(time.Millisecond))
+	}
+}
+
+func (d *Daemon) loadImport(path, name string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	_, routes, err := bgp.ImportMax(context.Background(), f, MaxImportPaths)
+	if err != nil {
+		return err
+	}
+	id, err := d.safety.table.Peer(bgp.ImportPeerName(name))
+	if err != nil {
+		return err
+	}
+	d.safety.table.ReplacePeer(id, routes, st.ModTime())
+	return nil
+}
+
+// importFile is an upload being written beside the kept imports; keep
+// renames it into place, discard removes it.
+type importFile struct {
+	f    *os.File
+	path string
+	werr error // first write error: the copy is incomplete
+}
+
+func (d *Daemon) newImportFile(name string) (*importFile, error) {
+	dir := filepath.Join(d.opt.DataDir, importsDir)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("bgp imports: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".tmp-"+name+"-*")
+	if err != nil {
+		return nil, fmt.Errorf("bgp imports: %w", err)
+	}
+	return &importFile{f: f, path: filepath.Join(dir, name)}, nil
+}
+
+func (i *importFile) Write(b []byte) (int, error) {
+	n, err := i.f.Write(b)
+	if err != nil && i.werr == nil {
+		i.werr = err
+	}
+	return n, err
+}
+
+// keep makes the upload durable under its name (fsync, rename, fsync dir).
+func (i *importFile) keep() error {
+	tmp := i.f.Name()
+	if i.werr != nil {
+		i.discard()
+		return fmt.Errorf("bgp imports: keeping a copy: %w", i.werr)
+	}
+	if err := i.f.Sync(); err != nil {
+		i.discard()
+		return fmt.Errorf("bgp imports: %w", err)
+	}
+	if err := i.f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("bgp imports: %w", err)
+	}
+	if err := os.Rename(tmp, i.path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("bgp imports: %w", err)
+	}
+	if dir, err := os.Open(filepath.Dir(i.path)); err == nil {
+		dir.Sync()
+		dir.Close()
+	}
+	return nil
+}
+
+func (i *importFile) discard() {
+	i.f.Close()
+	os.Remove(i.f.Name())
+}
+
+// removeImportFile forgets a kept import; a missing file is not an error.
+func (d *Daemon) removeImportFile(name string) error {
+	err := os.Remove(filepath.Join(d.opt.DataDir, importsDir, name))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("bgp imports: %w", err)
+	}
+	return nil
+}
+
+// bgpVisibility names the configured BGP peers whose routes the table does
+// not have: neither a live session nor routes held after one dropped. A
+// check without them cannot see what they announce.
+func (d *Daemon) bgpVisibility() []string {
+	if d.opt.BGP.Listen == "" {
+		return nil
+	}
+	var names []string
+	for i := range bgp.MaxPeers {
+		if n := d.safety.table.PeerName(bgp.PeerID(i)); strings.HasPrefix(n, "bgp:") {
+			names = append(names, n)
+		}
+	}
+	var missing []string
+	for _, p := range d.opt.BGP.Peers {
+		live := "bgp:" + p.Address
+		seen := false
+		for _, n := range names {
+			if n == live || strings.HasPrefix(n, live+"#down") {
+				seen = true
+				break
+			}
+		}
+		if !seen {
+			missing = append(missing, fmt.Sprintf("%d@%s", p.ASN, p.Address))
+		}
+	}
+	return missing
+}
