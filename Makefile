@@ -1,9 +1,12 @@
-# `make test` installs what the tests need (Debian packages, as root) and runs every test.
+# `make test` installs what the tests need (Debian packages, as root) and runs every test,
+# then the race detector over the concurrent packages.
 GO ?= go
-RACE_PKGS = ./internal/rtr/... ./internal/publish/... ./internal/store/... ./internal/api/...
+RACE_PKGS = ./internal/rtr/... ./internal/publish/... ./internal/store/... ./internal/api/... ./internal/daemon/... ./internal/ca/...
 
-.PHONY: test deps build vet race bench
-test: deps vet
+.PHONY: test unit deps build vet race bench
+test: deps vet unit race
+
+unit:
 	$(GO) test -count=1 -timeout 19m ./...
 
 deps:
@@ -16,8 +19,11 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
 
+# The bgp package's full-table tests take minutes under -race; its
+# concurrency tests run there.
 race:
-	$(GO) test -race -count=1 $(RACE_PKGS)
+	$(GO) test -race -count=1 -timeout 15m $(RACE_PKGS)
+	$(GO) test -race -count=1 -timeout 10m -run 'Race|Concurrent|Speaker' ./internal/bgp/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
