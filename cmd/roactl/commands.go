@@ -62,8 +62,8 @@ var groups = map[string]map[string]*command{
 	"bgp": {
 		"routes": {synopsis: "[PREFIX]", help: "the live route table (prefix, origin, peers seen)",
 			maxArgs: 1, flags: noFlags, run: runBGPRoutes},
-		"import": {synopsis: "FILE", help: "import MRT (TABLE_DUMP_V2, gzip/bzip2) or text \"PREFIX ORIGIN\" lines; - reads stdin",
-			minArgs: 1, maxArgs: 1, flags: noFlags, run: runBGPImport},
+		"import": {synopsis: "FILE [--name NAME]", help: "import MRT (TABLE_DUMP_V2, gzip/bzip2) or text \"PREFIX ORIGIN\" lines; - reads stdin; re-importing NAME replaces it",
+			minArgs: 1, maxArgs: 1, flags: importFlags, run: runBGPImport},
 		"peers": {help: "configured BGP neighbours and their sessions", flags: noFlags, run: getter(func(ctx context.Context, cl *api.Client, out any) error {
 			return cl.BGPPeers(ctx, out)
 		})},
@@ -359,7 +359,15 @@ func runBGPRoutes(ctx context.Context, c *cli, _ any, args []string) error {
 	return c.renderGeneric()
 }
 
-func runBGPImport(ctx context.Context, c *cli, _ any, args []string) error {
+type importOpts struct{ name string }
+
+func importFlags(fs *flag.FlagSet) any {
+	o := &importOpts{}
+	fs.StringVar(&o.name, "name", "", "import source `name` (default: the file's base name)")
+	return o
+}
+
+func runBGPImport(ctx context.Context, c *cli, opts any, args []string) error {
 	var r io.Reader
 	name := args[0]
 	if name == "-" {
@@ -374,6 +382,9 @@ func runBGPImport(ctx context.Context, c *cli, _ any, args []string) error {
 			return usagef("bgp import: %s is a directory", name)
 		}
 		r, name = f, filepath.Base(name)
+	}
+	if n := opts.(*importOpts).name; n != "" {
+		name = n
 	}
 	cl, err := c.api()
 	if err != nil {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -22,4 +24,22 @@ func TestRenderShortObjects(t *testing.T) {
 	if b.String() != want {
 		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
 	}
+}
+
+func TestBGPImportNameAndUnimport(t *testing.T) {
+	f := newFakeAPI(t, map[string]answer{
+		"POST /api/v1/bgp/import":          {200, `{"name":"table2010","routes":2}`},
+		"DELETE /api/v1/bgp/imports/t.x-1": {200, `{"removed":"t.x-1"}`},
+		"GET /api/v1/bgp/peers":            {200, `{"listen":"127.0.0.1:1179","asn":64500,"peers":[{"address":"127.0.0.1","asn":64501,"state":"established","uptime":"1m0s","received":4}]}`},
+	})
+	file := filepath.Join(t.TempDir(), "rib.txt")
+	os.WriteFile(file, []byte("192.0.2.0/24 64496\n"), 0o644)
+	expect(t, runCLI(f.env(), "bgp", "import", file, "--name", "table2010"), 0, "name    table2010\nroutes  2\n")
+	if last := f.got[len(f.got)-1]; last.importName != "table2010" {
+		t.Fatalf("import request %+v", last)
+	}
+	expect(t, runCLI(f.env(), "bgp", "unimport", "t.x-1"), 0, "removed the routes of import t.x-1\n")
+	expect(t, runCLI(f.env(), "bgp", "peers"), 0, "listen  127.0.0.1:1179\nasn     64500\n\npeers:\n"+
+		"ADDRESS    ASN    STATE        UPTIME  RECEIVED\n"+
+		"127.0.0.1  64501  established  1m0s    4\n")
 }
