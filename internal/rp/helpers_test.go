@@ -65,7 +65,7 @@ func buildRepo(t testing.TB, base string, clock func() time.Time, port int, roas
 		base = worldReadableDir(t)
 	}
 	r := &testRepo{data: filepath.Join(base, "road-data"), cache: filepath.Join(base, "cache"),
-		rsyncBase: fmt.Sprintf("rsync://127.0.0.1:%d/repo/", port), rrdpBase: "https://127.0.0.1:8443/rrdp/", now: clock()}
+		rsyncBase: rsyncBaseFor(port), rrdpBase: "https://127.0.0.1:8443/rrdp/", now: clock()}
 	for _, d := range []string{r.data, r.cache} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
@@ -333,3 +333,12 @@ func (r *testRepo) rejections(res *Result) []string {
 }
 
 func spkiOf(k *rsa.PrivateKey) ([]byte, error) { return x509.MarshalPKIXPublicKey(&k.PublicKey) }
+
+// rsyncBaseFor is rsync://127.0.0.1:PORT/repo/, or rsync://127.0.0.1/repo/
+// for port 0.
+func rsyncBaseFor(port int) string {
+	if port == 0 {
+		return "rsync://127.0.0.1/repo/"
+	}
+	return fmt.Sprintf("rsync://127.0.0.1:%d/repo/", port)
+}
