@@ -238,25 +238,7 @@ func (c *CA) createTA(ctx context.Context, tx *store.Tx) error {
 // configured resources, keeping its key (so the TAL stays valid, RFC 8630
 // §2.3) and its URI, with a new serial. RFC 8630 §2.3: no inherit.
 func (c *CA) issueTACert(tx *store.Tx, ta *instance, now time.Time) error {
-	ip, as := c.Resources()
-	repo := ta.row.RepoURI
-	tmpl := &rpki.Certificate{
-		SerialNumber: ta.nextSerial(),
-		Subject:      subjectName(&ta.key.PublicKey),
-		NotBefore:    now.Add(-c.cfg.Timing.Backdate),
-		NotAfter:     now.Add(c.cfg.Timing.TAValidity),
-		PublicKey:    &ta.key.PublicKey,
-		IsCA:         true,
-		SIA: rpki.SIA{
-			CARepository: repo,
-			Manifest:     repo + rpki.KeyFileName(&ta.key.PublicKey, ".mft"),
-			Notify:       c.notifyURI(),
-		},
-		IP: &ip,
-	}
-	if len(as.Ranges) > 0 {
-		tmpl.AS = &as
-	}
+	tmpl := c.caTemplate(ta.nextSerial(), &ta.key.PublicKey, ta.row.RepoURI, now, c.cfg.Timing.TAValidity)
 	der, err := rpki.CreateCertificate(tmpl, tmpl.Subject, ta.key)
 	if err != nil {
 		return fmt.Errorf("ca: create TA certificate: %w", err)
@@ -272,6 +254,31 @@ func (c *CA) issueTACert(tx *store.Tx, ta *instance, now time.Time) error {
 	}
 	return tx.PutObject(&store.Object{URI: ta.row.CertURI, CA: TAName, Kind: "cer", DER: der,
 		EESerial: tmpl.SerialNumber.String(), NotAfter: tmpl.NotAfter, SigningTime: now, UpdatedAt: now})
+}
+
+// caTemplate is a CA certificate for key holding the configured resources,
+// with its publication point at repo (RFC 6487 §4.8.8.1; rpkiNotify per RFC
+// 8182 §3.2). The TA leaves CRLDP and AIA empty (self-signed).
+func (c *CA) caTemplate(serial *big.Int, key *rsa.PublicKey, repo string, now time.Time, validity time.Duration) *rpki.Certificate {
+	ip, as := c.Resources()
+	tmpl := &rpki.Certificate{
+		SerialNumber: serial,
+		Subject:      subjectName(key),
+		NotBefore:    now.Add(-c.cfg.Timing.Backdate),
+		NotAfter:     now.Add(validity),
+		PublicKey:    key,
+		IsCA:         true,
+		SIA: rpki.SIA{
+			CARepository: repo,
+			Manifest:     repo + rpki.KeyFileName(key, ".mft"),
+			Notify:       c.notifyURI(),
+		},
+		IP: &ip,
+	}
+	if len(as.Ranges) > 0 {
+		tmpl.AS = &as
+	}
+	return tmpl
 }
 
 func ipStrings(ip rpki.IPResources) []string {
@@ -309,26 +316,8 @@ func (c *CA) createCA(ctx context.Context, tx *store.Tx) error {
 // issueCACert (re)issues the CA certificate under the TA, revoking the one it
 // replaces, and stores it in the TA's publication point.
 func (c *CA) issueCACert(tx *store.Tx, ta *instance, row *store.CA, key *rsa.PrivateKey, now time.Time) error {
-	ip, as := c.Resources()
-	tmpl := &rpki.Certificate{
-		SerialNumber: ta.nextSerial(),
-		Subject:      subjectName(&key.PublicKey),
-		NotBefore:    now.Add(-c.cfg.Timing.Backdate),
-		NotAfter:     now.Add(c.cfg.Timing.CAValidity),
-		PublicKey:    &key.PublicKey,
-		IsCA:         true,
-		CRLDP:        ta.crlURI(),
-		AIA:          ta.row.CertURI,
-		SIA: rpki.SIA{
-			CARepository: row.RepoURI,
-			Manifest:     row.RepoURI + rpki.KeyFileName(&key.PublicKey, ".mft"),
-			Notify:       c.notifyURI(),
-		},
-		IP: &ip,
-	}
-	if len(as.Ranges) > 0 {
-		tmpl.AS = &as
-	}
+	tmpl := c.caTemplate(ta.nextSerial(), &key.PublicKey, row.RepoURI, now, c.cfg.Timing.CAValidity)
+	tmpl.CRLDP, tmpl.AIA = ta.crlURI(), ta.row.CertURI // RFC 6487 §4.8.6, §4.8.7
 	der, err := rpki.CreateCertificate(tmpl, ta.cert.Subject, ta.key)
 	if err != nil {
 		return fmt.Errorf("ca: issue CA certificate: %w", err)
