@@ -111,7 +111,7 @@ func (s *scanner) value() ([]byte, error) {
 			switch s.b[s.i] {
 			case ',', '}', ']', ' ', '\t', '\n', '\r':
 				// A literal or number: short, so checking it is cheap.
-				if v := s.b[start:s.i]; len(v) > 0 && json.Valid(v) {
+				if v := s.b[start:s.i]; len(v) > 0 && (isDigits(v) || json.Valid(v)) {
 					return v, nil
 				}
 				return nil, fmt.Errorf("%w: bad value at %d", errScan, start)
@@ -281,4 +281,18 @@ func (s *scanner) roa(now time.Time) (v vrp.VRP, ok, expired bool, err error) {
 	e := roaJSON{Prefix: string(prefix[1 : len(prefix)-1]), MaxLength: ml, ASN: asn}
 	v, ok = roaToVRP(e)
 	return v, ok, false, nil
+}
+
+// isDigits reports a plain unsigned integer without leading zeros (valid
+// JSON, the common case of maxLength, asn and expires): no json.Valid call.
+func isDigits(v []byte) bool {
+	if len(v) > 1 && v[0] == '0' {
+		return false
+	}
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

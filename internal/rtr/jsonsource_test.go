@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -127,5 +128,9 @@ func TestLoadCorpus(t *testing.T) {
 	}
 	if meta.BuildTime != time.Date(2023, 5, 4, 14, 52, 7, 0, time.UTC) {
 		t.Fatalf("buildtime %v", meta.BuildTime)
+	}
+	// The packed-key sort gives exactly vrp.NewSet's set.
+	if want := vrp.NewSet(slices.Clone([]vrp.VRP(vrps))); !slices.Equal(want, vrps) {
+		t.Fatalf("sortSet differs from vrp.NewSet: %d vs %d VRPs", len(vrps), len(want))
 	}
 }
