@@ -342,3 +342,14 @@ func rsyncBaseFor(port int) string {
 	}
 	return fmt.Sprintf("rsync://127.0.0.1:%d/repo/", port)
 }
+
+// tbsSPKI extracts the SubjectPublicKeyInfo of a certificate the strict
+// parser may refuse (encoding/asn1 is lenient enough for the corpus).
+func tbsSPKI(t testing.TB, der []byte) []byte {
+	t.Helper()
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatalf("x509: %v", err)
+	}
+	return c.RawSubjectPublicKeyInfo
+}

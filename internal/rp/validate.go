@@ -30,6 +30,11 @@ type Options struct {
 	MaxCAs              int   // CA certificates in one run [100000]
 	MaxFilesPerManifest int   // entries of one manifest [200000]
 	MaxFileSize         int64 // bytes of any one file [64 MiB]
+
+	// Observe, when set, is called once for every object decided: err nil
+	// for an accepted certificate, manifest, CRL or ROA, else the
+	// rejection (a *RejectError). Audits and tests use it.
+	Observe func(uri string, err error)
 }
 
 func (o *Options) setDefaults() {
@@ -199,6 +204,16 @@ func (r *run) rejectErr(uri string, err error) {
 	}
 	r.res.Rejected = append(r.res.Rejected, Rejection{URI: uri, Reason: re.Reason, Detail: detail})
 	r.log.Warn("rejected", "uri", uri, "reason", re.Reason, "detail", detail)
+	if r.o.Observe != nil {
+		r.o.Observe(uri, re)
+	}
+}
+
+func (r *run) accepted(uri string) {
+	r.log.Debug("accepted", "uri", uri)
+	if r.o.Observe != nil {
+		r.o.Observe(uri, nil)
+	}
 }
 
 // taCandidates are the cache paths where a TA certificate named by a TAL
@@ -276,6 +291,7 @@ func (r *run) trustAnchor(ctx context.Context, t TAL) error {
 	}
 	r.res.Stats.Certificates++
 	r.cas++
+	r.accepted(uri)
 	r.publicationPoint(ctx, node)
 	return nil
 }
@@ -335,6 +351,8 @@ func (r *run) publicationPoint(ctx context.Context, ca *caNode) {
 	}
 	r.res.Stats.Manifests++
 	r.res.Stats.CRLs++
+	r.accepted(mftURI)
+	r.accepted(pp.crlURI)
 	for _, f := range files {
 		if ctx.Err() != nil {
 			return
@@ -534,6 +552,7 @@ func (r *run) childCA(ctx context.Context, ca *caNode, pp *pubPoint, f listedFil
 	}
 	r.cas++
 	r.res.Stats.Certificates++
+	r.accepted(f.uri)
 	child := &caNode{cert: c, uri: f.uri, ip: ip, as: as, expires: minTime(pp.expires, c.NotAfter),
 		depth: ca.depth + 1, keys: append(slices.Clip(ca.keys), ski), ta: ca.ta}
 	r.publicationPoint(ctx, child)
@@ -561,6 +580,7 @@ func (r *run) roa(ca *caNode, pp *pubPoint, f listedFile) error {
 		}
 	}
 	r.res.Stats.ROAs++
+	r.accepted(f.uri)
 	exp := minTime(pp.expires, ee.NotAfter)
 	for _, v := range vs {
 		r.res.Stats.VRPs++
