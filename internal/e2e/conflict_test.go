@@ -166,7 +166,7 @@ func (r *cfRoad) waitRoutes(t *testing.T, want ...string) {
 func TestSafetyChecksWithLiveBGP(t *testing.T) {
 	testpeers.Require(t, "exabgp", "go")
 	port := testpeers.FreePort(t)
-	r := cfStartRoad(t, port, 3*time.Second)
+	r := cfStartRoad(t, port, 6*time.Second)
 	exa := testpeers.StartExaBGP(t, port, 64501, 64500)
 	announce := func(p string, path []uint32, set bool) {
 		t.Helper()
@@ -311,10 +311,19 @@ func TestSafetyChecksWithLiveBGP(t *testing.T) {
 		"roa", "remove", "198.51.100.0/24 => AS64497")
 
 	// A dropped session keeps its routes for the hold time, then loses them.
+	stopping := time.Now()
 	exa.Close()
-	time.Sleep(time.Second)
-	if got := r.routes(t); len(got) != 5 || !strings.HasPrefix(got[0], "192.0.2.0/25 AS64501 bgp:127.0.0.1#down") {
-		t.Errorf("routes right after the session dropped: %q", got)
+	var got []string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if got = r.routes(t); len(got) == 0 || strings.Contains(got[0], "#down") {
+			break
+		}
+	}
+	if len(got) != 5 || got[0] != "192.0.2.0/25 AS64501 bgp:127.0.0.1#down1" {
+		t.Errorf("routes once the session dropped: %q", got)
 	}
 	r.waitRoutes(t)
+	if el := time.Since(stopping); el < 6*time.Second {
+		t.Errorf("routes dropped %v after the peer was stopped, hold 6s", el)
+	}
 }
