@@ -92,10 +92,6 @@ func (f *Follower) now() time.Time {
 	return f.Clock()
 }
 
-// releaseDelay is how long after a change the decoding garbage is returned
-// to the OS (Follower.ReleaseMemory).
-const releaseDelay = 2 * time.Second
-
 // Poll fetches the source if it changed, and updates the target. It reports
 // whether a new serial was created.
 func (f *Follower) Poll(ctx context.Context) (bool, error) {
@@ -133,11 +129,7 @@ func (f *Follower) Poll(ctx context.Context) (bool, error) {
 	t1 := time.Now()
 	serial, changed := f.Target.Update(vrps, aspas)
 	f.servedBuild = meta.BuildTime
-	if f.ReleaseMemory && changed {
-		// Housekeeping after the routers: a forced GC now would compete
-		// with the Serial Notify fan-out and the Serial Queries it causes.
-		time.AfterFunc(releaseDelay, debug.FreeOSMemory)
-	} else if f.ReleaseMemory {
+	if f.ReleaseMemory {
 		debug.FreeOSMemory()
 	}
 	f.logger().Info("vrp source loaded", "source", f.Source, "vrps", len(vrps), "aspas", len(aspas),
