@@ -234,9 +234,12 @@ type BGPImportResult struct {
 
 // BGPPeer is one configured BGP neighbour (GET /bgp/peers).
 type BGPPeer struct {
-	Address  string `json:"address"`
-	ASN      uint32 `json:"asn"`
-	State    string `json:"state"` // "established", "active", "idle", ...
+	Address string `json:"address"`
+	ASN     uint32 `json:"asn"`
+	State   string `json:"state"` // "established", "active", "idle", ...
+	// Synced: established and the initial table is in (End-of-RIB received,
+	// or the sync timeout passed); until then proposals carry routes-incomplete.
+	Synced   bool   `json:"synced"`
 	Uptime   string `json:"uptime,omitempty"`
 	Received int    `json:"received"`
 }

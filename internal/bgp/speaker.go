@@ -71,6 +71,8 @@ type session struct {
 	live  bool
 	gen   int
 	stale []*time.Timer
+	since time.Time // established at
+	eor   [2]bool   // End-of-RIB received this session: IPv4, IPv6 (RFC 4724 §2)
 }
 
 // StartSpeaker starts listening on cfg.ListenAddr and accepts sessions from
@@ -126,7 +128,8 @@ func StartSpeaker(ctx context.Context, cfg SpeakerConfig, table *Table) (*Speake
 	}
 	if err := s.bgp.WatchEvent(wctx, &api.WatchEventRequest{
 		Peer:  &api.WatchEventRequest_Peer{},
-		Table: &api.WatchEventRequest_Table{Filters: []*api.WatchEventRequest_Table_Filter{{Type: api.WatchEventRequest_Table_Filter_ADJIN}}},
+		Table: &api.WatchEventRequest_Table{Filters: []*api.WatchEventRequest_Table_Filter{
+			{Type: api.WatchEventRequest_Table_Filter_ADJIN}, {Type: api.WatchEventRequest_Table_Filter_EOR}}},
 	}, s.onEvent); err != nil {
 		return fail(fmt.Errorf("bgp: watch: %w", err))
 	}
@@ -211,7 +214,7 @@ func (s *Speaker) peerState(addr string, up bool) {
 			s.log.Error("bgp session up but no table id", "peer", addr, "err", err)
 			return
 		}
-		ss.id, ss.live = id, true
+		ss.id, ss.live, ss.since, ss.eor = id, true, s.now(), [2]bool{}
 		s.log.Info("bgp session established", "peer", addr)
 		return
 	}
@@ -243,6 +246,19 @@ func (s *Speaker) path(p *api.Path, seen time.Time) {
 	}
 	s.mu.Unlock()
 	if !live {
+		return
+	}
+	if p.GetNlri() == nil && len(p.GetPattrs()) == 0 { // End-of-RIB marker
+		if fam := p.GetFamily(); fam.GetSafi() == api.Family_SAFI_UNICAST {
+			s.mu.Lock()
+			switch fam.GetAfi() {
+			case api.Family_AFI_IP:
+				ss.eor[0] = true
+			case api.Family_AFI_IP6:
+				ss.eor[1] = true
+			}
+			s.mu.Unlock()
+		}
 		return
 	}
 	prefix, ok := pathPrefix(p)
@@ -311,6 +327,20 @@ func pathRoute(prefix netip.Prefix, p *api.Path, ownAS uint32) (route.Route, boo
 		}
 	}
 	return r, true
+}
+
+// Synced reports whether the session with addr is established and whether
+// its initial table is complete: End-of-RIB received for IPv4 and IPv6
+// (RFC 4724 §2), or, from a peer that sends none, settle elapsed since the
+// session came up.
+func (s *Speaker) Synced(addr string, settle time.Duration) (established, synced bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.sessions[addr]
+	if ss == nil || !ss.live {
+		return false, false
+	}
+	return true, (ss.eor[0] && ss.eor[1]) || s.now().Sub(ss.since) >= settle
 }
 
 // Peers lists the configured neighbours with their session state.

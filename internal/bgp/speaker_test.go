@@ -206,6 +206,13 @@ func TestSpeakerExaBGP(t *testing.T) {
 	if len(es) != 1 || !slices.Equal(es[0].Peers, []string{"bgp:127.0.0.1"}) {
 		t.Fatalf("lookup %+v", es)
 	}
+	// ExaBGP sends End-of-RIB for both families (RFC 4724 §2) right away.
+	if up, synced := sp.Synced("127.0.0.1", time.Hour); !up || !synced {
+		t.Fatalf("Synced = %v, %v", up, synced)
+	}
+	if up, synced := sp.Synced("192.0.2.9", 0); up || synced {
+		t.Fatalf("Synced(unknown) = %v, %v", up, synced)
+	}
 	ps := sp.Peers()
 	if len(ps) != 1 || ps[0].State != "established" || ps[0].ASN != 64501 || ps[0].Received != 5 {
 		t.Fatalf("peers %+v", ps)
@@ -233,6 +240,9 @@ func TestSpeakerExaBGP(t *testing.T) {
 	})
 	if tb.Len() != len(want)-1 {
 		t.Fatalf("routes went before HoldAfterDown: %d", tb.Len())
+	}
+	if up, synced := sp.Synced("127.0.0.1", 0); up || synced {
+		t.Fatalf("Synced after down = %v, %v", up, synced)
 	}
 	waitFor(t, "routes dropped after hold", 10*time.Second, func() bool { return tb.Len() == 0 })
 	t.Logf("routes dropped %v after the session was seen down", time.Since(down))

@@ -186,8 +186,12 @@ func findPeer(t *bgp.Table, name string) (bgp.PeerID, bool) {
 // BGPPeers lists the configured neighbours with their session state.
 func (d *Daemon) BGPPeers(context.Context) (*api.BGPPeerList, error) {
 	out := &api.BGPPeerList{Listen: d.opt.BGP.Listen, ASN: d.opt.BGP.ASN, Peers: []api.BGPPeer{}}
+	sp := d.safety.runningSpeaker()
 	for _, p := range d.safety.peers() {
 		bp := api.BGPPeer{Address: p.Address, ASN: p.ASN, State: p.State, Received: p.Received}
+		if sp != nil {
+			_, bp.Synced = sp.Synced(p.Address, d.opt.BGP.syncTimeout())
+		}
 		if p.Uptime > 0 {
 			bp.Uptime = p.Uptime.String()
 		}

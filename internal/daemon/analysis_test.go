@@ -303,7 +303,7 @@ func TestRoutesIncomplete(t *testing.T) {
 	})
 	prop := `{"add":[{"prefix":"192.0.2.0/24","asn":64496}],"dry_run":true}`
 	expectJSON(t, d, srv, "POST", "/roas/proposals", prop, 409,
-		`{"applied":false,"dry_run":true,"blocked":true,"findings":[{"kind":"routes-incomplete","severity":"block","overridable":true,"message":"no routes from BGP peer(s) 64501@127.0.0.1 (session not established): the checks cannot see what they announce"},{"kind":"unseen","severity":"info","overridable":false,"roa":{"prefix":"192.0.2.0/24","max_length":24,"asn":64496},"message":"192.0.2.0/24 => AS64496 authorizes no route seen in BGP and no intent"}]}`)
+		`{"applied":false,"dry_run":true,"blocked":true,"findings":[{"kind":"routes-incomplete","severity":"block","overridable":true,"message":"routes missing from BGP peer(s) 64501@127.0.0.1 (session not established): the checks cannot see what they announce"},{"kind":"unseen","severity":"info","overridable":false,"roa":{"prefix":"192.0.2.0/24","max_length":24,"asn":64496},"message":"192.0.2.0/24 => AS64496 authorizes no route seen in BGP and no intent"}]}`)
 	// A session that dropped leaves its routes under a held name: visible.
 	id, _ := d.safety.table.Peer("bgp:127.0.0.1#down1")
 	d.safety.table.Add(id, route.Route{Prefix: netip.MustParsePrefix("192.0.2.0/24"), Origin: 64496}, testNow)

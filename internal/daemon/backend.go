@@ -203,7 +203,7 @@ func (d *Daemon) check(ctx context.Context, adds []ca.NewROA, removes []vrp.VRP)
 	if missing := d.bgpVisibility(); len(missing) > 0 {
 		// The checks are only as good as the routes they see.
 		f := conflict.Finding{Kind: KindRoutesIncomplete, Severity: conflict.SeverityBlock, Blocking: true, Overridable: true,
-			Message: fmt.Sprintf("no routes from BGP peer(s) %s (session not established): the checks cannot see what they announce", strings.Join(missing, ", "))}
+			Message: fmt.Sprintf("routes missing from BGP peer(s) %s: the checks cannot see what they announce", strings.Join(missing, ", "))}
 		res.Findings = append([]conflict.Finding{f}, res.Findings...)
 		res.Blocked = true
 	}

@@ -23,10 +23,17 @@ type BGPOptions struct {
 	// the table (default DefaultBGPHold): a flap must not make the safety
 	// checks forget what the peer announced.
 	HoldAfterDown time.Duration
+	// SyncTimeout is how long after a session comes up a peer that sends no
+	// End-of-RIB (RFC 4724 §2) is taken to have sent its whole table (default
+	// DefaultBGPSync). Until then proposals carry routes-incomplete.
+	SyncTimeout time.Duration
 }
 
-// DefaultBGPHold is the default BGPOptions.HoldAfterDown.
-const DefaultBGPHold = 2 * time.Minute
+// Defaults of BGPOptions.
+const (
+	DefaultBGPHold = 2 * time.Minute
+	DefaultBGPSync = time.Minute
+)
 
 // safety holds what the safety checks need beyond the store: the live route
 // table and the speaker feeding it, and the lock that makes a proposal's
@@ -66,13 +73,24 @@ func newSafety(reg prometheus.Registerer) *safety {
 }
 
 func (s *safety) peers() []bgp.PeerStatus {
-	s.mu.Lock()
-	sp := s.speaker
-	s.mu.Unlock()
+	sp := s.runningSpeaker()
 	if sp == nil {
 		return nil
 	}
 	return sp.Peers()
+}
+
+func (s *safety) runningSpeaker() *bgp.Speaker {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.speaker
+}
+
+func (o BGPOptions) syncTimeout() time.Duration {
+	if o.SyncTimeout > 0 {
+		return o.SyncTimeout
+	}
+	return DefaultBGPSync
 }
 
 // runBGP runs the speaker until ctx ends (nothing when not configured).

@@ -162,13 +162,15 @@ func (d *Daemon) removeImportFile(name string) error {
 	return nil
 }
 
-// bgpVisibility names the configured BGP peers whose routes the table does
-// not have: neither a live session nor routes held after one dropped. A
-// check without them cannot see what they announce.
+// bgpVisibility describes the configured BGP peers whose routes the table
+// does not have in full: no live session and no routes held after one
+// dropped, or a session still sending its initial table. A check without
+// them cannot see what they announce.
 func (d *Daemon) bgpVisibility() []string {
 	if d.opt.BGP.Listen == "" {
 		return nil
 	}
+	sp := d.safety.runningSpeaker()
 	var names []string
 	for i := range bgp.MaxPeers {
 		if n := d.safety.table.PeerName(bgp.PeerID(i)); strings.HasPrefix(n, "bgp:") {
@@ -177,6 +179,12 @@ func (d *Daemon) bgpVisibility() []string {
 	}
 	var missing []string
 	for _, p := range d.opt.BGP.Peers {
+		if sp != nil {
+			if up, synced := sp.Synced(p.Address, d.opt.BGP.syncTimeout()); up && !synced {
+				missing = append(missing, fmt.Sprintf("%d@%s (still sending its table: no End-of-RIB yet)", p.ASN, p.Address))
+				continue
+			}
+		}
 		live := "bgp:" + p.Address
 		seen := false
 		for _, n := range names {
@@ -186,7 +194,7 @@ func (d *Daemon) bgpVisibility() []string {
 			}
 		}
 		if !seen {
-			missing = append(missing, fmt.Sprintf("%d@%s", p.ASN, p.Address))
+			missing = append(missing, fmt.Sprintf("%d@%s (session not established)", p.ASN, p.Address))
 		}
 	}
 	return missing

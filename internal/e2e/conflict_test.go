@@ -167,6 +167,12 @@ func TestSafetyChecksWithLiveBGP(t *testing.T) {
 	testpeers.Require(t, "exabgp", "go")
 	port := testpeers.FreePort(t)
 	r := cfStartRoad(t, port, 6*time.Second)
+	// Before the peer connects, the checks are blind to its routes.
+	r.expect(t, 3, "SEVERITY  KIND               MESSAGE\n"+
+		"block     routes-incomplete  routes missing from BGP peer(s) 64501@127.0.0.1 (session not established): the checks cannot see what they announce\n"+
+		"info      unseen             192.0.2.0/24 => AS64496 authorizes no route seen in BGP and no intent\n"+
+		"result: blocked by 1 finding(s); nothing changed (override with --force --reason T)\n",
+		"roa", "propose", "--dry-run", "--add", "192.0.2.0/24 => AS64496")
 	exa := testpeers.StartExaBGP(t, port, 64501, 64500)
 	announce := func(p string, path []uint32, set bool) {
 		t.Helper()
@@ -189,7 +195,7 @@ func TestSafetyChecksWithLiveBGP(t *testing.T) {
 		t.Fatalf("bgp peers: %v\n%s", err, peers.stdout)
 	}
 	if pl.Listen != fmt.Sprintf("127.0.0.1:%d", port) || pl.ASN != 64500 || len(pl.Peers) != 1 ||
-		pl.Peers[0].Address != "127.0.0.1" || pl.Peers[0].ASN != 64501 || pl.Peers[0].State != "established" || pl.Peers[0].Received != 6 {
+		pl.Peers[0].Address != "127.0.0.1" || pl.Peers[0].ASN != 64501 || pl.Peers[0].State != "established" || !pl.Peers[0].Synced || pl.Peers[0].Received != 6 {
 		t.Errorf("bgp peers: %s", peers.stdout)
 	}
 
