@@ -34,6 +34,7 @@ json.dump({"metadata":{"buildtime":now},"roas":r2},open(sys.argv[2],"w"))' "$w/r
 cp "$w/road.json" "$w/stay.json"
 n=$(python3 -c "import json,sys;print(len({(r['prefix'],r['maxLength'],str(r['asn'])) for r in json.load(open(sys.argv[1]))['roas']}))" "$w/road.json")
 echo "VRPs: $n"
+echo "peers: $(dpkg-query -W -f '${Package} ${Version}, ' stayrtr 2>/dev/null)$(go version | cut -d' ' -f3), $(nproc) cores"
 
 # --- build road (with a stub main while cmd/road/main.go does not exist yet) and the load client
 if [ -f "$root/cmd/road/main.go" ]; then
@@ -235,9 +236,13 @@ waitport "$p2" || { cat "$w/stay.log"; exit 1; }
 for i in $(seq 1 300); do grep -q -E 'Updated added|Error' "$w/stay.log" && break; sleep 0.2; done
 
 tdump() { local s=$(date +%s.%N); rtrdump -connect "127.0.0.1:$1" -rtr.version 1 -file "$w/d$1.json" >/dev/null 2>&1 || { echo "rtrdump failed on $1" >&2; exit 1; }; echo "$(date +%s.%N) - $s" | bc; }
-r_dump=(); s_dump=(); r_one=(); s_one=()
+# server CPU time (user+system, ms) spent on one rtrdump sync: shows how much of rtrdump's wall
+# time is the server's at all (rtrdump itself does ~5 read syscalls per PDU)
+cpums() { awk -v t="$(getconf CLK_TCK)" '{print ($14+$15)*1000/t}' "/proc/$1/stat"; }
+r_dump=(); s_dump=(); r_one=(); s_one=(); r_cpu=(); s_cpu=()
 for i in 1 2 3; do
-  r_dump+=($(tdump $p1)); s_dump+=($(tdump $p2))
+  a=$(cpums $rp); r_dump+=($(tdump $p1)); r_cpu+=($(echo "$(cpums $rp) - $a" | bc))
+  a=$(cpums $sp); s_dump+=($(tdump $p2)); s_cpu+=($(echo "$(cpums $sp) - $a" | bc))
   r_one+=($("$w/rtrload" -addr "127.0.0.1:$p1" -clients 1 -want "$n")); s_one+=($("$w/rtrload" -addr "127.0.0.1:$p2" -clients 1 -want "$n"))
 done
 for p in $p1 $p2; do
@@ -257,6 +262,7 @@ srss=$(rss $sp)
 printf '%-44s %10s %10s %7s\n' "" road stayrtr ratio
 row() { printf '%-44s %10s %10s %7s\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"; }
 row "full sync, rtrdump v1, 1 client (s, median)" "$(med "${r_dump[@]}")" "$(med "${s_dump[@]}")"
+row "server CPU per rtrdump v1 sync (ms, median)" "$(med "${r_cpu[@]}")" "$(med "${s_cpu[@]}")"
 row "full sync, lean client, 1 client (s, median)" "$(med "${r_one[@]}")" "$(med "${s_one[@]}")"
 row "full sync, 100 concurrent clients (s)" "$r100" "$s100"
 row "RSS after 100-client sync (KiB)" "$rrss100" "$srss100"
