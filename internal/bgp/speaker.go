@@ -127,7 +127,7 @@ func StartSpeaker(ctx context.Context, cfg SpeakerConfig, table *Table) (*Speake
 		return fail(fmt.Errorf("bgp: import policy: %w", err))
 	}
 	if err := s.bgp.WatchEvent(wctx, &api.WatchEventRequest{
-		Peer:  &api.WatchEventRequest_Peer{},
+		Peer: &api.WatchEventRequest_Peer{},
 		Table: &api.WatchEventRequest_Table{Filters: []*api.WatchEventRequest_Table_Filter{
 			{Type: api.WatchEventRequest_Table_Filter_ADJIN}, {Type: api.WatchEventRequest_Table_Filter_EOR}}},
 	}, s.onEvent); err != nil {
