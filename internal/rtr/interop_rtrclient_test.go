@@ -42,7 +42,7 @@ func foldRtrclient(t *testing.T, out string) (string, string) {
 }
 
 func TestInteropRtrclient(t *testing.T) {
-	testpeers.Require(t, "rtrclient", "stdbuf")
+	testpeers.Require(t, "rtrclient", "stdbuf", "timeout")
 	for _, host := range []string{"127.0.0.1", "::1"} {
 		s, h, port := runServer(t, Config{}, host)
 		a := interopSet(t)
