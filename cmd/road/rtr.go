@@ -27,7 +27,7 @@ func cmdRTR(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	source := fs.String("vrps", "", "VRP JSON (rpki-client format, gzip accepted): file path or http(s) URL (required)")
 	listen := fs.String("listen", rtr.DefaultListen, "RTR listen address (plain TCP, or TLS with --tls-cert/--tls-key)")
-	slurmFile := fs.String("slurm", "", "RFC 8416 SLURM file applied to every load")
+	slurmFile := fs.String("slurm", "", "RFC 8416 SLURM file applied to every load (re-applied when it changes)")
 	poll := fs.Duration("poll", 60*time.Second, "how often to re-read --vrps (ETag/If-Modified-Since for URLs)")
 	maxAge := fs.Duration("max-age", 24*time.Hour, "refuse data whose metadata.buildtime is older, and stop serving (No Data) once the served data is (0 = accept any age)")
 	refresh := fs.Duration("refresh", rtr.DefaultRefresh, "End of Data refresh interval (RFC 8210 §6)")
@@ -59,6 +59,7 @@ func cmdRTR(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		MaxVersion: uint8(*maxVer), OnlyV0: *maxVer == 0, Window: *window, Logger: log, Registry: reg})
 	f := &rtr.Follower{Source: *source, Interval: *poll, MaxAge: *maxAge, Target: srv, Logger: log, ReleaseMemory: true}
 	if *slurmFile != "" {
+		f.Watch = []string{*slurmFile} // an edited SLURM file applies at the next poll
 		f.Filter = func(v vrp.Set, a []vrp.ASPA) (vrp.Set, []vrp.ASPA, error) {
 			s, err := slurm.LoadFile(*slurmFile)
 			if err != nil {

@@ -50,12 +50,52 @@ type Follower struct {
 	// previous set) to the OS after each load, keeping RSS near the live
 	// heap in a process that does nothing else (road rtr).
 	ReleaseMemory bool
+	// Watch lists files the Filter reads (SLURM, RFC 8416): when one of
+	// them changes while the source does not, the Filter is applied again
+	// to the last loaded data, so a local override takes effect at the next
+	// poll rather than at the next validator run.
+	Watch []string
 
+	watched            map[string]fileState
+	last               *loaded // the last decoded document, kept only with a Filter
 	etag, lastModified string
 	fileMod            time.Time
 	fileSize           int64
 	sizeHint           int64
 	servedBuild        time.Time // build time of the data last handed to Target
+}
+
+// fileState identifies a version of a watched file (absent: zero).
+type fileState struct {
+	mod  time.Time
+	size int64
+}
+
+// loaded is one decoded document before filtering.
+type loaded struct {
+	vrps  vrp.Set
+	aspas []vrp.ASPA
+	meta  JSONMeta
+}
+
+// watchChanged reports whether any watched file changed since the last call
+// (the first call sees them all as changed) and records their state.
+func (f *Follower) watchChanged() bool {
+	if f.watched == nil {
+		f.watched = map[string]fileState{}
+	}
+	changed := false
+	for _, p := range f.Watch {
+		var st fileState
+		if fi, err := os.Stat(p); err == nil {
+			st = fileState{fi.ModTime(), fi.Size()}
+		}
+		if old, seen := f.watched[p]; !seen || old != st {
+			changed = true
+		}
+		f.watched[p] = st
+	}
+	return changed
 }
 
 // Run polls until ctx is done. A failed poll keeps the previous data.
@@ -96,9 +136,23 @@ func (f *Follower) now() time.Time {
 // whether a new serial was created.
 func (f *Follower) Poll(ctx context.Context) (bool, error) {
 	body, err := f.open(ctx)
-	if err != nil || body == nil {
+	watchChanged := f.watchChanged()
+	if err != nil {
 		f.expireServed()
 		return false, err
+	}
+	if body == nil {
+		if !watchChanged || f.last == nil || f.Filter == nil {
+			f.expireServed()
+			return false, nil
+		}
+		// Only the Filter's inputs changed: filter the last document again
+		// (unless it has grown too old to serve meanwhile).
+		if f.MaxAge > 0 && f.now().Sub(f.last.meta.BuildTime) > f.MaxAge {
+			f.expireServed()
+			return false, nil
+		}
+		return f.serve(f.last.vrps, f.last.aspas, f.last.meta, time.Now())
 	}
 	defer body.Close()
 	now := f.now()
@@ -121,6 +175,15 @@ func (f *Follower) Poll(ctx context.Context) (bool, error) {
 		}
 	}
 	if f.Filter != nil {
+		f.last = &loaded{vrps, aspas, meta}
+	}
+	return f.serve(vrps, aspas, meta, t0)
+}
+
+// serve filters a decoded document and hands it to the target.
+func (f *Follower) serve(vrps vrp.Set, aspas []vrp.ASPA, meta JSONMeta, t0 time.Time) (bool, error) {
+	if f.Filter != nil {
+		var err error
 		if vrps, aspas, err = f.Filter(vrps, aspas); err != nil {
 			f.forget()
 			return false, err

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roadrpki/road/internal/slurm"
 	"github.com/roadrpki/road/internal/vrp"
 )
 
@@ -160,4 +161,59 @@ func TestFollowerWithdrawsStaleData(t *testing.T) {
 	if d := dial(t, addr).query(AppendSerialQuery(nil, 1, r.session, r.serial)); !d.reset {
 		t.Fatalf("want Cache Reset: %+v", d)
 	}
+}
+
+// TestFollowerReappliesChangedSLURM: editing the SLURM file (a Watch file)
+// changes what is served at the next poll, though the VRP source did not
+// change; a broken edit keeps the served data (RFC 8416 §4.1 atomicity).
+func TestFollowerReappliesChangedSLURM(t *testing.T) {
+	dir := t.TempDir()
+	src, sl := filepath.Join(dir, "vrps.json"), filepath.Join(dir, "slurm.json")
+	os.WriteFile(src, []byte(doc("2026-11-23T11:00:00Z", `{"prefix":"192.0.2.0/24","maxLength":24,"asn":1}`,
+		`{"prefix":"198.51.100.0/24","maxLength":24,"asn":2}`)), 0o644)
+	writeSLURM := func(filters, assertions string, age time.Duration) {
+		os.WriteFile(sl, []byte(`{"slurmVersion":1,"validationOutputFilters":{"prefixFilters":[`+filters+`],"bgpsecFilters":[]},`+
+			`"locallyAddedAssertions":{"prefixAssertions":[`+assertions+`],"bgpsecAssertions":[]}}`), 0o644)
+		os.Chtimes(sl, time.Now().Add(age), time.Now().Add(age))
+	}
+	writeSLURM("", "", 0)
+	rec := &recorder{}
+	f := &Follower{Source: src, Target: rec, Watch: []string{sl}, Filter: func(v vrp.Set, a []vrp.ASPA) (vrp.Set, []vrp.ASPA, error) {
+		s, err := slurm.LoadFile(sl)
+		if err != nil {
+			return nil, nil, err
+		}
+		v, a = s.Apply(v, a)
+		return v, a, nil
+	}}
+	ctx := context.Background()
+	want := func(step string, ss ...string) {
+		t.Helper()
+		last := rec.calls[len(rec.calls)-1]
+		if got, w := normLines(last), normLines(set(t, ss...)); got != w {
+			t.Fatalf("%s: served\n%s\nwant\n%s", step, got, w)
+		}
+	}
+	if ch, err := f.Poll(ctx); err != nil || !ch {
+		t.Fatalf("first poll: %v %v", ch, err)
+	}
+	want("initial", "192.0.2.0/24 => AS1", "198.51.100.0/24 => AS2")
+	if ch, _ := f.Poll(ctx); ch || len(rec.calls) != 1 {
+		t.Fatal("nothing changed, yet the target was updated")
+	}
+	writeSLURM(`{"asn":2}`, `{"prefix":"203.0.113.0/24","asn":3}`, time.Minute)
+	if ch, err := f.Poll(ctx); err != nil || !ch {
+		t.Fatalf("after the SLURM edit: %v %v", ch, err)
+	}
+	want("filtered", "192.0.2.0/24 => AS1", "203.0.113.0/24 => AS3")
+	os.WriteFile(sl, []byte(`{"slurmVersion":2}`), 0o644)
+	os.Chtimes(sl, time.Now().Add(2*time.Minute), time.Now().Add(2*time.Minute))
+	if _, err := f.Poll(ctx); !errors.Is(err, slurm.ErrSLURM) || len(rec.calls) != 2 {
+		t.Fatalf("broken SLURM: %v, %d updates", err, len(rec.calls))
+	}
+	writeSLURM("", "", 3*time.Minute)
+	if ch, err := f.Poll(ctx); err != nil || !ch {
+		t.Fatalf("after the fix: %v %v", ch, err)
+	}
+	want("unfiltered again", "192.0.2.0/24 => AS1", "198.51.100.0/24 => AS2")
 }

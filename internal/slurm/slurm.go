@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/roadrpki/road/internal/vrp"
@@ -194,8 +195,28 @@ func (f *File) Apply(vrps vrp.Set, aspas []vrp.ASPA) (vrp.Set, []vrp.ASPA) {
 			out = append(out, v)
 		}
 	}
-	out = append(out, f.PrefixAssertions...)
-	return vrp.NewSet(out), aspas
+	if len(f.PrefixAssertions) == 0 {
+		return vrp.Set(out), aspas // a filtered sorted set stays sorted
+	}
+	// Merge the sorted assertions in (O(n), no re-sort of a full RPKI); a
+	// VRP both kept and asserted goes out once (§4.2: no duplicate PDUs).
+	add := vrp.NewSet(slices.Clone(f.PrefixAssertions))
+	merged := make([]vrp.VRP, 0, len(out)+len(add))
+	i, j := 0, 0
+	for i < len(out) || j < len(add) {
+		switch {
+		case j == len(add) || (i < len(out) && vrp.Compare(out[i], add[j]) < 0):
+			merged = append(merged, out[i])
+			i++
+		case i == len(out) || vrp.Compare(out[i], add[j]) > 0:
+			merged = append(merged, add[j])
+			j++
+		default:
+			merged = append(merged, out[i])
+			i, j = i+1, j+1
+		}
+	}
+	return vrp.Set(merged), aspas
 }
 
 // Merge combines several files; overlapping prefix assertions between files

@@ -3,6 +3,7 @@ package slurm
 import (
 	"bytes"
 	"errors"
+	"net/netip"
 	"reflect"
 	"strings"
 	"testing"
@@ -111,4 +112,37 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestApplyMatchesBruteForce: the merge of assertions into the filtered set
+// equals sorting everything again, duplicates between kept and asserted
+// VRPs going out once.
+func TestApplyMatchesBruteForce(t *testing.T) {
+	var in []vrp.VRP
+	for i := range 3000 {
+		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 0}), 24)
+		in = append(in, vrp.VRP{Prefix: p, MaxLen: 24, ASN: uint32(i % 7)})
+	}
+	set := vrp.NewSet(in)
+	f := &File{
+		PrefixFilters: []PrefixFilter{{ASN: 3, HasASN: true}, {Prefix: netip.MustParsePrefix("10.1.0.0/16"), HasPrefix: true}},
+		PrefixAssertions: []vrp.VRP{
+			set[5],      // kept anyway: must appear once
+			set[3000-1], // last element, kept or not
+			{Prefix: netip.MustParsePrefix("10.1.2.0/24"), MaxLen: 24, ASN: 3}, // filtered, asserted back
+			{Prefix: netip.MustParsePrefix("2001:db8::/32"), MaxLen: 48, ASN: 64496},
+			{Prefix: netip.MustParsePrefix("0.0.0.0/0"), MaxLen: 8, ASN: 1},
+		},
+	}
+	got, _ := f.Apply(set, nil)
+	var want []vrp.VRP
+	for _, v := range set {
+		if v.ASN != 3 && !netip.MustParsePrefix("10.1.0.0/16").Contains(v.Prefix.Addr()) {
+			want = append(want, v)
+		}
+	}
+	wantSet := vrp.NewSet(append(want, f.PrefixAssertions...))
+	if !reflect.DeepEqual(got, wantSet) {
+		t.Fatalf("got %d VRPs, want %d", len(got), len(wantSet))
+	}
 }
