@@ -31,6 +31,10 @@ func splitRsyncURI(uri string) (string, error) {
 	if len(segs) < 2 {
 		return "", reject(ReasonBadURI, "%q has no module", uri)
 	}
+	if h := segs[0]; h != "" && (h[0] == '.' || h[0] == '-' || h[0] == ':') {
+		// also keeps the cache's own ".rrdp" directory out of reach
+		return "", reject(ReasonBadURI, "%q has a bad host", uri)
+	}
 	for i, s := range segs {
 		if s == "" || s == "." || s == ".." {
 			return "", reject(ReasonBadURI, "%q has an empty, . or .. segment", uri)

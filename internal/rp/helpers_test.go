@@ -61,11 +61,18 @@ func worldReadableDir(t testing.TB) string {
 // when empty): base/road-data/rsync/current is the rsync module root.
 func buildRepo(t testing.TB, base string, clock func() time.Time, port int, roas ...string) *testRepo {
 	t.Helper()
+	return buildRepoRRDP(t, base, clock, port, "https://127.0.0.1:8443/rrdp/", roas...)
+}
+
+// buildRepoRRDP is buildRepo with the RRDP base URL (notification.xml and
+// the snapshot and delta URLs live below it).
+func buildRepoRRDP(t testing.TB, base string, clock func() time.Time, port int, rrdpBase string, roas ...string) *testRepo {
+	t.Helper()
 	if base == "" {
 		base = worldReadableDir(t)
 	}
 	r := &testRepo{data: filepath.Join(base, "road-data"), cache: filepath.Join(base, "cache"),
-		rsyncBase: rsyncBaseFor(port), rrdpBase: "https://127.0.0.1:8443/rrdp/", now: clock()}
+		rsyncBase: rsyncBaseFor(port), rrdpBase: rrdpBase, now: clock()}
 	for _, d := range []string{r.data, r.cache} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)

@@ -43,6 +43,12 @@ const (
 	ReasonLoop              Reason = "loop"                      // a CA key repeats on its own chain
 	ReasonUnsupportedType   Reason = "unsupported-type"          // listed file of a type this RP does not validate (ignored, not failed)
 	ReasonDuplicate         Reason = "duplicate"                 // the same CA certificate reached twice
+	ReasonRRDPFetch         Reason = "rrdp-fetch-failed"         // HTTP error, timeout or non-200 answer
+	ReasonRRDPMalformed     Reason = "rrdp-malformed"            // XML outside the RFC 8182 §3.5.4 schema
+	ReasonRRDPHash          Reason = "rrdp-hash-mismatch"        // snapshot/delta or replaced object hash differs (RFC 8182 §3.4.2)
+	ReasonRRDPSession       Reason = "rrdp-session-mismatch"     // snapshot/delta session or serial is not the notification's
+	ReasonRRDPSerial        Reason = "rrdp-serial-regressed"     // notification serial below the last processed one
+	ReasonRRDPOutside       Reason = "rrdp-outside-repository"   // URI outside what the notification may publish
 )
 
 // ErrRejected is wrapped by every rejection error of this package.

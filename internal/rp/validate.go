@@ -31,6 +31,13 @@ type Options struct {
 	MaxFilesPerManifest int   // entries of one manifest [200000]
 	MaxFileSize         int64 // bytes of any one file [64 MiB]
 
+	// RRDP, when set, fetches before validating: each TAL's https TA
+	// certificate, and each CA's repository named by its SIA rpkiNotify
+	// (RFC 8182 §3.2), once per run. A failed fetch is recorded as a
+	// rejection of the notification URI and validation goes on with what
+	// the cache holds (RFC 9286 §6.6).
+	RRDP *RRDPClient
+
 	// Observe, when set, is called once for every object decided: err nil
 	// for an accepted certificate, manifest, CRL or ROA, else the
 	// rejection (a *RejectError). Audits and tests use it.
@@ -100,6 +107,7 @@ type Stats struct {
 	CRLs                       int
 	ROAs, FailedROAs           int
 	Ignored                    int // listed files of other types (ASPA, GBR, ...)
+	RRDPSynced, RRDPFailed     int // repositories fetched over RRDP (Options.RRDP)
 	VRPs                       int // before de-duplication
 }
 
@@ -123,15 +131,16 @@ func (r *Result) Set() vrp.Set {
 
 // run is the state of one Validate call.
 type run struct {
-	o     Options
-	c     cache
-	now   time.Time
-	log   *slog.Logger
-	res   *Result
-	cas   int
-	vrps  map[vrp.VRP]*VRP
-	seen  map[string]error // CA key + manifest URI already processed (per TA), with its failure
-	taIdx map[string]int
+	o      Options
+	c      cache
+	now    time.Time
+	log    *slog.Logger
+	res    *Result
+	cas    int
+	vrps   map[vrp.VRP]*VRP
+	seen   map[string]error // CA key + manifest URI already processed (per TA), with its failure
+	synced map[string]bool  // notification URIs fetched in this run
+	taIdx  map[string]int
 }
 
 // caNode is a validated CA certificate with its resolved resources.
@@ -159,7 +168,7 @@ type pubPoint struct {
 func Validate(ctx context.Context, o Options, tals []TAL) (*Result, error) {
 	o.setDefaults()
 	r := &run{o: o, c: cache{root: o.Cache, maxSize: o.MaxFileSize}, now: o.Clock().UTC(), log: o.Logger,
-		res: &Result{}, vrps: map[vrp.VRP]*VRP{}, taIdx: map[string]int{}}
+		res: &Result{}, vrps: map[vrp.VRP]*VRP{}, taIdx: map[string]int{}, synced: map[string]bool{}}
 	r.res.Time = r.now
 	for i, t := range tals {
 		r.res.TALs = append(r.res.TALs, t.Name)
@@ -244,6 +253,9 @@ func (r *run) trustAnchor(ctx context.Context, t TAL) error {
 	if t.TAL == nil {
 		return reject(ReasonBadTAL, "no TAL")
 	}
+	if r.o.RRDP != nil {
+		r.fetchTA(ctx, t)
+	}
 	var der []byte
 	var uri string
 	for _, u := range t.TAL.URIs {
@@ -296,6 +308,21 @@ func (r *run) trustAnchor(ctx context.Context, t TAL) error {
 	return nil
 }
 
+// fetchTA downloads the TA certificate from the TAL's first https URI
+// that answers (RFC 8630 §2.2); on failure the cache's copy is used.
+func (r *run) fetchTA(ctx context.Context, t TAL) {
+	for _, u := range t.TAL.URIs {
+		if !strings.HasPrefix(u, "https://") {
+			continue
+		}
+		err := r.o.RRDP.FetchTA(ctx, u, r.o.MaxFileSize)
+		if err == nil {
+			return
+		}
+		r.log.Warn("TA certificate fetch failed", "uri", u, "err", err)
+	}
+}
+
 func inheritFam(f *rpki.IPFamily) bool { return f != nil && f.Inherit }
 
 // checkTime applies the validity period at the validation time (RFC 6487 §7.2).
@@ -341,6 +368,18 @@ func (r *run) publicationPoint(ctx context.Context, ca *caNode) {
 		r.res.Stats.FailedManifests++
 		r.rejectErr(mftURI, err)
 		return
+	}
+	if n := ca.cert.SIA.Notify; r.o.RRDP != nil && n != "" && !r.synced[n] {
+		r.synced[n] = true
+		if _, err := r.o.RRDP.Sync(ctx, n); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			r.res.Stats.RRDPFailed++
+			r.rejectErr(n, asReject(ReasonRRDPFetch, err))
+		} else {
+			r.res.Stats.RRDPSynced++
+		}
 	}
 	pp, files, failedURI, err := r.loadPublicationPoint(ca)
 	r.seen[key] = err
