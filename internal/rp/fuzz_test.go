@@ -108,7 +108,7 @@ func FuzzRepositoryFile(f *testing.F) {
 func addRRDPSeeds(f *testing.F) {
 	for _, p := range []string{rrdpCorpusOBSD + "snapshot.xml", rrdpCorpusOBSD + "delta.xml",
 		rrdpCorpusOBSD + "xxe.xml", rrdpCorpusOBSD + "billion_lol.xml", rrdpCorpusOBSD + "notification_xmlns.xml",
-"../publish/testdata/snapshot-2.xml", "../publish/testdata/delta-2.xml",
+		"../publish/testdata/snapshot-2.xml", "../publish/testdata/delta-2.xml",
 		"../publish/testdata/notification-2.xml"} {
 		// Small seeds only: coverage-guided minimisation of large ones
 		// stalls the fuzzer.
