@@ -38,13 +38,15 @@ func cmdRTR(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	window := fs.Int("window", rtr.DefaultWindow, "past serials answered with a diff")
 	tlsCert := fs.String("tls-cert", "", "TLS certificate (PEM) to serve RTR over TLS (RFC 8210 §9)")
 	tlsKey := fs.String("tls-key", "", "TLS private key (PEM)")
+	tlsClientCA := fs.String("tls-client-ca", "", "with TLS: CA (PEM) whose router certificates are accepted; the router's IP must be an iPAddress SAN (RFC 8210 §9.2)")
 	metricsAddr := fs.String("metrics", "", "serve Prometheus /metrics on this address (e.g. 127.0.0.1:9847)")
 	verbose := fs.Bool("v", false, "debug logging")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *source == "" || fs.NArg() > 0 || *maxVer < 0 || *maxVer > 2 || (*tlsCert == "") != (*tlsKey == "") {
-		fmt.Fprintln(stderr, "usage: road rtr --vrps FILE|URL [--listen ADDR] [--slurm FILE] [--tls-cert C --tls-key K] ...")
+	if *source == "" || fs.NArg() > 0 || *maxVer < 0 || *maxVer > 2 || (*tlsCert == "") != (*tlsKey == "") ||
+		(*tlsClientCA != "" && *tlsCert == "") {
+		fmt.Fprintln(stderr, "usage: road rtr --vrps FILE|URL [--listen ADDR] [--slurm FILE] [--tls-cert C --tls-key K [--tls-client-ca CA]] ...")
 		fs.PrintDefaults()
 		return 2
 	}
@@ -74,7 +76,10 @@ func cmdRTR(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		log.Error("initial load failed; serving No Data until the source is usable", "err", err)
 	}
 
-	ln, err := listenRTR(*listen, *tlsCert, *tlsKey)
+	if *tlsCert != "" && *tlsClientCA == "" {
+		log.Warn("RTR over TLS without --tls-client-ca: any router may connect (RFC 8210 §9.2 wants router certificates)")
+	}
+	ln, err := listenRTR(*listen, *tlsCert, *tlsKey, *tlsClientCA)
 	if err != nil {
 		fmt.Fprintf(stderr, "road rtr: %v\n", err)
 		return 1
@@ -99,18 +104,20 @@ func cmdRTR(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func listenRTR(addr, certFile, keyFile string) (net.Listener, error) {
+func listenRTR(addr, certFile, keyFile, clientCAFile string) (net.Listener, error) {
+	var cfg *tls.Config
+	if certFile != "" {
+		var err error
+		if cfg, err = rtr.TLSConfig(certFile, keyFile, clientCAFile); err != nil {
+			return nil, err
+		}
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("rtr listen: %w", err)
 	}
-	if certFile == "" {
+	if cfg == nil {
 		return ln, nil
 	}
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("tls: %w", err)
-	}
-	return tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}), nil
+	return tls.NewListener(ln, cfg), nil
 }
