@@ -108,6 +108,7 @@ type Stats struct {
 	ROAs, FailedROAs           int
 	Ignored                    int // listed files of other types (ASPA, GBR, ...)
 	RRDPSynced, RRDPFailed     int // repositories fetched over RRDP (Options.RRDP)
+	RRDPSnapshots              int // of the synced ones, those that loaded a snapshot
 	VRPs                       int // before de-duplication
 }
 
@@ -371,7 +372,7 @@ func (r *run) publicationPoint(ctx context.Context, ca *caNode) {
 	}
 	if n := ca.cert.SIA.Notify; r.o.RRDP != nil && n != "" && !r.synced[n] {
 		r.synced[n] = true
-		if _, err := r.o.RRDP.Sync(ctx, n); err != nil {
+		if sr, err := r.o.RRDP.Sync(ctx, n); err != nil {
 			if ctx.Err() != nil {
 				return
 			}
@@ -379,6 +380,9 @@ func (r *run) publicationPoint(ctx context.Context, ca *caNode) {
 			r.rejectErr(n, asReject(ReasonRRDPFetch, err))
 		} else {
 			r.res.Stats.RRDPSynced++
+			if sr.Snapshot {
+				r.res.Stats.RRDPSnapshots++
+			}
 		}
 	}
 	pp, files, failedURI, err := r.loadPublicationPoint(ca)
