@@ -32,6 +32,17 @@ type cfRoad struct {
 // (AS 64500) accepting 64501@127.0.0.1, and builds roactl.
 func cfStartRoad(t *testing.T, bgpPort int, hold time.Duration) *cfRoad {
 	t.Helper()
+	return cfStartRoadWith(t, bgpPort, hold, 0)
+}
+
+// cfStartRoadSync is cfStartRoad with a BGP sync timeout (peers without End-of-RIB).
+func cfStartRoadSync(t *testing.T, bgpPort int, sync time.Duration) *cfRoad {
+	t.Helper()
+	return cfStartRoadWith(t, bgpPort, time.Minute, sync)
+}
+
+func cfStartRoadWith(t *testing.T, bgpPort int, hold, sync time.Duration) *cfRoad {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), "road-data")
 	ip, as := docResources()
 	r := &cfRoad{http: freeAddr(t), roactl: filepath.Join(t.TempDir(), "roactl")}
@@ -60,7 +71,7 @@ func cfStartRoad(t *testing.T, bgpPort int, hold time.Duration) *cfRoad {
 		AS:        as,
 		Timing:    ca.DefaultTiming(),
 		BGP: daemon.BGPOptions{Listen: fmt.Sprintf("127.0.0.1:%d", bgpPort), ASN: 64500, RouterID: "192.0.2.100",
-			Peers: []bgp.Peer{{ASN: 64501, Address: "127.0.0.1"}}, HoldAfterDown: hold},
+			Peers: []bgp.Peer{{ASN: 64501, Address: "127.0.0.1"}}, HoldAfterDown: hold, SyncTimeout: sync},
 		Logger: slog.New(slog.NewTextHandler(logf, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
@@ -332,4 +343,115 @@ func TestSafetyChecksWithLiveBGP(t *testing.T) {
 	if el := time.Since(stopping); el < 6*time.Second {
 		t.Errorf("routes dropped %v after the peer was stopped, hold 6s", el)
 	}
+}
+
+// cfGoBGPD runs gobgpd (AS 64501) connecting to road's speaker on port; its
+// gRPC API is on a free loopback port, driven with the gobgp CLI.
+type cfGoBGPD struct {
+	api int
+}
+
+func cfStartGoBGPD(t *testing.T, port int) *cfGoBGPD {
+	t.Helper()
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "gobgpd.toml")
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf(`[global.config]
+  as = 64501
+  router-id = "192.0.2.2"
+  port = -1
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "127.0.0.1"
+    peer-as = 64500
+  [neighbors.timers.config]
+    connect-retry = 1
+  [neighbors.transport.config]
+    remote-port = %d
+    local-address = "127.0.0.1"
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv4-unicast"
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv6-unicast"
+`, port)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := &cfGoBGPD{api: testpeers.FreePort(t)}
+	cmd := exec.Command("gobgpd", "-f", conf, "-p", "--api-hosts", fmt.Sprintf("127.0.0.1:%d", g.api), "--pprof-disable", "-l", "warn")
+	logf, err := os.Create(filepath.Join(dir, "gobgpd.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		logf.Close()
+	})
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if _, err := g.cli("global"); err == nil {
+			return g
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(logf.Name())
+			t.Fatalf("gobgpd API did not come up:\n%s", b)
+		}
+	}
+}
+
+func (g *cfGoBGPD) cli(args ...string) (string, error) {
+	out, err := exec.Command("gobgp", append([]string{"-u", "127.0.0.1", "-p", fmt.Sprint(g.api)}, args...)...).CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("gobgp %v: %w: %s", args, err, out)
+	}
+	return string(out), nil
+}
+
+// TestSafetyChecksWithGoBGPD: gobgpd sends no End-of-RIB without graceful
+// restart, so road takes its table as complete only after the sync timeout;
+// until then proposals are blocked as routes-incomplete. Then an announced
+// more-specific blocks a covering ROA, and stops blocking once withdrawn.
+func TestSafetyChecksWithGoBGPD(t *testing.T) {
+	testpeers.Require(t, "gobgpd", "gobgp", "go")
+	port := testpeers.FreePort(t)
+	r := cfStartRoadSync(t, port, 6*time.Second)
+	g := cfStartGoBGPD(t, port)
+	for _, c := range [][]string{
+		{"global", "rib", "-a", "ipv4", "add", "198.51.100.0/24", "nexthop", "192.0.2.1", "aspath", "64497"},
+		{"global", "rib", "-a", "ipv4", "add", "198.51.100.0/25", "nexthop", "192.0.2.1", "aspath", "64497"},
+		{"global", "rib", "-a", "ipv6", "add", "2001:db8:1::/48", "nexthop", "2001:db8::1", "aspath", "64498"},
+	} {
+		if _, err := g.cli(c...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const peer = "bgp:127.0.0.1"
+	r.waitRoutes(t, "198.51.100.0/24 AS64497 "+peer, "198.51.100.0/25 AS64497 "+peer, "2001:db8:1::/48 AS64498 "+peer)
+	propose := []string{"roa", "propose", "--dry-run", "--add", "198.51.100.0/24 => AS64497"}
+	invalidates := "block     invalidates-route  route 198.51.100.0/25 from AS64497 is not-found now and would be invalid (invalid-length) after adding 198.51.100.0/24 => AS64497\n"
+	r.expect(t, 3, "SEVERITY  KIND               MESSAGE\n"+
+		"block     routes-incomplete  routes missing from BGP peer(s) 64501@127.0.0.1 (still sending its table: no End-of-RIB yet): the checks cannot see what they announce\n"+
+		invalidates+"result: blocked by 2 finding(s); nothing changed (override with --force --reason T)\n", propose...)
+	// After the sync timeout the table counts as complete.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		res := r.ctl(t, "-o", "json", "bgp", "peers")
+		var pl api.BGPPeerList
+		if json.Unmarshal([]byte(res.stdout), &pl) == nil && len(pl.Peers) == 1 && pl.Peers[0].Synced {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("peer never synced: %s", res.stdout)
+		}
+	}
+	r.expect(t, 3, "SEVERITY  KIND               MESSAGE\n"+invalidates+
+		"result: blocked by 1 finding(s); nothing changed (override with --force --reason T)\n", propose...)
+	if _, err := g.cli("global", "rib", "-a", "ipv4", "del", "198.51.100.0/25"); err != nil {
+		t.Fatal(err)
+	}
+	r.waitRoutes(t, "198.51.100.0/24 AS64497 "+peer, "2001:db8:1::/48 AS64498 "+peer)
+	r.expect(t, 0, "no findings\nresult: dry run, would add 1 and remove 0 ROA(s); nothing changed\n", propose...)
 }
