@@ -20,16 +20,24 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
-// RRDPClient keeps a cache directory (the layout Validate reads) in step
-// with RRDP repositories (RFC 8182 §3.4): per notification URI it remembers
-// the session, serial and the objects it wrote, applies deltas when they
-// continue the last serial and loads the snapshot otherwise. Every file is
-// bounded and hashed before anything in the cache changes; a failed update
-// leaves the cache as it was (RFC 9286 §6.6 then uses what is cached).
+// RRDPClient keeps a cache directory in step with RRDP repositories (RFC
+// 8182 §3.4). Each repository (notification URI) has its own tree,
+// CACHE/.rrdp/ID/host/module/path, beside its state file CACHE/.rrdp/ID.json
+// (session, serial, and the hash of every object it holds), so no
+// repository can overwrite or withdraw another's objects (RFC 8182 §3.4.2);
+// Validate reads a CA's publication point from the tree of its
+// rpkiNotify repository when there is one, else from the rsync-style tree.
+// Deltas are applied when they continue the last serial, the snapshot
+// otherwise. Every file is bounded and hashed before anything in the cache
+// changes; a failed update leaves the cache as it was (RFC 9286 §6.6 then
+// uses what is cached). Sync calls are serialized.
 type RRDPClient struct {
+	mu sync.Mutex
+
 	HTTP      *http.Client // must verify TLS; see NewHTTPClient
 	Cache     string
 	Logger    *slog.Logger
@@ -119,10 +127,22 @@ type rrdpState struct {
 
 func (c *RRDPClient) stateDir() string { return filepath.Join(c.Cache, ".rrdp") }
 
-func (c *RRDPClient) statePath(notify string) string {
+// repoID names a repository's tree and state below CACHE/.rrdp.
+func repoID(notify string) string {
 	h := sha256.Sum256([]byte(notify))
-	return filepath.Join(c.stateDir(), hex.EncodeToString(h[:16])+".json")
+	return hex.EncodeToString(h[:16])
 }
+
+// repoDir is the root of a repository's objects (the rsync-style layout).
+func repoDir(cacheRoot, notify string) string {
+	return filepath.Join(cacheRoot, ".rrdp", repoID(notify))
+}
+
+func repoStatePath(cacheRoot, notify string) string {
+	return filepath.Join(cacheRoot, ".rrdp", repoID(notify)+".json")
+}
+
+func (c *RRDPClient) statePath(notify string) string { return repoStatePath(c.Cache, notify) }
 
 func (c *RRDPClient) loadState(notify string) *rrdpState {
 	st := &rrdpState{Notify: notify, Objects: map[string]string{}}
@@ -174,6 +194,8 @@ func writeAtomic(path string, data []byte) error {
 
 // Sync brings the cache up to date with the repository at notifyURI.
 func (c *RRDPClient) Sync(ctx context.Context, notifyURI string) (SyncResult, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.defaults()
 	var res SyncResult
 	nu, err := url.Parse(notifyURI)
@@ -354,10 +376,11 @@ func (s *staging) put(uri string, data []byte) error {
 	return nil
 }
 
-// commit moves the staged files into the cache and removes dropped ones.
-func (c *RRDPClient) commit(s *staging) error {
+// commit moves the staged files into the repository's tree and removes
+// dropped ones.
+func (c *RRDPClient) commit(s *staging, notify string) error {
 	defer s.discard()
-	cc := cache{root: c.Cache}
+	cc := cache{root: repoDir(c.Cache, notify)}
 	uris := slices.Sorted(maps.Keys(s.writes))
 	for _, u := range uris {
 		p, err := cc.path(u)
@@ -440,7 +463,7 @@ func (c *RRDPClient) applySnapshot(ctx context.Context, n *notification, st *rrd
 			s.drops[u] = true
 		}
 	}
-	if err := c.commit(s); err != nil {
+	if err := c.commit(s, st.Notify); err != nil {
 		return err
 	}
 	st.Session, st.Serial, st.Objects = n.Session, n.Serial, s.hashes
@@ -501,7 +524,7 @@ func (c *RRDPClient) applyDeltas(ctx context.Context, n *notification, st *rrdpS
 			s.discard()
 			return applied, err
 		}
-		if err := c.commit(s); err != nil {
+		if err := c.commit(s, st.Notify); err != nil {
 			return applied, err
 		}
 		st.Serial, st.Objects = d.Serial, objs

@@ -230,8 +230,11 @@ func TestRRDPClientAgainstRoadPublisher(t *testing.T) {
 	want2 := append(slices.DeleteFunc(slices.Clone(testROAs), func(s string) bool { return s == "203.0.113.0/24 => AS0" }),
 		"198.51.100.128/25 => AS64497")
 	check(want2)
-	if _, err := os.Stat(filepath.Join(cache, "127.0.0.1:8873/repo/ca/203-0-113-0_24-24_AS0.roa")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(repoDir(cache, notify), "127.0.0.1:8873/repo/ca/203-0-113-0_24-24_AS0.roa")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("withdrawn ROA still in the cache: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(repoDir(cache, notify), "127.0.0.1:8873/repo/ca/198-51-100-128_25-25_AS64497.roa")); err != nil {
+		t.Errorf("added ROA not in the repository tree: %v", err)
 	}
 
 	// Nothing new.
@@ -286,48 +289,50 @@ func TestRRDPClientRefusals(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		tamper func(string, []byte) []byte
-		client RRDPClient
+		client func(*RRDPClient)
 		uri    string
 		want   Reason
 	}{
-		{"http notification", nil, RRDPClient{}, strings.Replace(notify, "https://", "http://", 1), ReasonBadURI},
-		{"404", nil, RRDPClient{}, notify + "x", ReasonRRDPFetch},
-		{"notification too large", nil, RRDPClient{MaxNotification: 100}, notify, ReasonTooLarge},
-		{"snapshot too large", nil, RRDPClient{MaxSnapshot: 1000}, notify, ReasonTooLarge},
-		{"object too large", nil, RRDPClient{MaxObject: 100}, notify, ReasonTooLarge},
+		{"http notification", nil, nil, strings.Replace(notify, "https://", "http://", 1), ReasonBadURI},
+		{"404", nil, nil, notify + "x", ReasonRRDPFetch},
+		{"notification too large", nil, func(c *RRDPClient) { c.MaxNotification = 100 }, notify, ReasonTooLarge},
+		{"snapshot too large", nil, func(c *RRDPClient) { c.MaxSnapshot = 1000 }, notify, ReasonTooLarge},
+		{"object too large", nil, func(c *RRDPClient) { c.MaxObject = 100 }, notify, ReasonTooLarge},
 		{"snapshot on another host", func(p string, b []byte) []byte {
 			if strings.HasSuffix(p, "notification.xml") {
 				return bytes.Replace(b, []byte(`<snapshot uri="https://127.0.0.1`), []byte(`<snapshot uri="https://localhost`), 1)
 			}
 			return b
-		}, RRDPClient{}, notify, ReasonRRDPOutside},
+		}, nil, notify, ReasonRRDPOutside},
 		{"snapshot hash", func(p string, b []byte) []byte {
 			if strings.Contains(p, "snapshot") {
 				return append(b, '\n')
 			}
 			return b
-		}, RRDPClient{}, notify, ReasonRRDPHash},
+		}, nil, notify, ReasonRRDPHash},
 		{"snapshot serial differs", func(p string, b []byte) []byte {
 			if strings.HasSuffix(p, "notification.xml") {
 				return bytes.Replace(b, []byte(` serial="1"`), []byte(` serial="7"`), 1)
 			}
 			return b
-		}, RRDPClient{}, notify, ReasonRRDPSession},
+		}, nil, notify, ReasonRRDPSession},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s.setTamper(c.tamper)
 			defer s.setTamper(nil)
-			cl := c.client
-			cl.HTTP, cl.Cache = s.srv.Client(), t.TempDir()
+			cl := &RRDPClient{HTTP: s.srv.Client(), Cache: t.TempDir()}
+			if c.client != nil {
+				c.client(cl)
+			}
 			_, err := cl.Sync(ctx, c.uri)
 			if ReasonOf(err) != c.want {
 				t.Fatalf("err %v, want %s", err, c.want)
 			}
-			entries, _ := os.ReadDir(cl.Cache)
-			for _, e := range entries {
-				if e.Name() != ".rrdp" {
-					t.Errorf("cache written after a failure: %s", e.Name())
-				}
+			if _, err := os.Stat(repoDir(cl.Cache, c.uri)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("repository tree written after a failure: %v", err)
+			}
+			if _, err := os.Stat(repoStatePath(cl.Cache, c.uri)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("state written after a failure: %v", err)
 			}
 		})
 	}

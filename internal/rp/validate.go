@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -235,6 +236,18 @@ func (r *run) taCandidates(name, uri string) []string {
 		if p, err := r.c.path(uri); err == nil {
 			out = append(out, p)
 		}
+		// A TA certificate also published over RRDP may be in any synced
+		// repository's tree; it must still carry the TAL's key.
+		if rel, err := splitRsyncURI(uri); err == nil {
+			states, _ := filepath.Glob(filepath.Join(r.o.Cache, ".rrdp", "*.json"))
+			slices.Sort(states)
+			for i, st := range states {
+				if i >= 1000 {
+					break
+				}
+				out = append(out, filepath.Join(strings.TrimSuffix(st, ".json"), filepath.FromSlash(rel)))
+			}
+		}
 	} else if rest, ok := strings.CutPrefix(uri, "https://"); ok {
 		if _, err := splitRsyncURI("rsync://" + rest); err == nil {
 			out = append(out, filepath.Join(r.c.root, filepath.FromSlash(rest)))
@@ -385,7 +398,7 @@ func (r *run) publicationPoint(ctx context.Context, ca *caNode) {
 			}
 		}
 	}
-	pp, files, failedURI, err := r.loadPublicationPoint(ca)
+	pp, files, failedURI, err := r.loadPublicationPoint(ca, r.viewFor(ca))
 	r.seen[key] = err
 	if err != nil {
 		r.res.Stats.FailedManifests++
@@ -419,10 +432,22 @@ func (r *run) publicationPoint(ctx context.Context, ca *caNode) {
 	}
 }
 
+// viewFor is where ca's publication point is read: the tree of its
+// rpkiNotify repository when the RRDP client has synced it (now or in an
+// earlier run; RRDP is preferred, as draft-ietf-sidrops-prefer-rrdp has it), else the rsync-style tree.
+func (r *run) viewFor(ca *caNode) cache {
+	if n := ca.cert.SIA.Notify; n != "" {
+		if st, err := os.Stat(repoStatePath(r.o.Cache, n)); err == nil && st.Mode().IsRegular() {
+			return cache{root: repoDir(r.o.Cache, n), maxSize: r.o.MaxFileSize}
+		}
+	}
+	return r.c
+}
+
 // loadPublicationPoint applies RFC 9286 §6.1-§6.5 to ca's manifest. On
 // failure it returns the URI the failure is about (the manifest, the CRL
 // or the missing or altered file) and the error.
-func (r *run) loadPublicationPoint(ca *caNode) (*pubPoint, []listedFile, string, error) {
+func (r *run) loadPublicationPoint(ca *caNode, view cache) (*pubPoint, []listedFile, string, error) {
 	mftURI, repo := ca.cert.SIA.Manifest, ca.cert.SIA.CARepository
 	if _, err := splitRsyncURI(repo); err != nil || !isDirURI(repo) {
 		return nil, nil, mftURI, reject(ReasonBadURI, "caRepository %q is not an rsync directory URI", repo)
@@ -431,7 +456,7 @@ func (r *run) loadPublicationPoint(ca *caNode) (*pubPoint, []listedFile, string,
 	if name, ok := strings.CutPrefix(mftURI, repo); !ok || name == "" || strings.Contains(name, "/") {
 		return nil, nil, mftURI, reject(ReasonManifestOutsidePP, "manifest %q is not in caRepository %q (RFC 9286 §6.1)", mftURI, repo)
 	}
-	data, err := r.c.read(mftURI)
+	data, err := view.read(mftURI)
 	if err != nil {
 		if errors.Is(err, errNotFound) {
 			return nil, nil, mftURI, reject(ReasonManifestMissing, "no manifest in the cache (RFC 9286 §6.2)")
@@ -484,7 +509,7 @@ func (r *run) loadPublicationPoint(ca *caNode) (*pubPoint, []listedFile, string,
 	files := make([]listedFile, 0, len(m.Files))
 	for _, f := range m.Files {
 		uri := repo + f.Name
-		b, err := r.c.read(uri)
+		b, err := view.read(uri)
 		if err != nil {
 			if errors.Is(err, errNotFound) {
 				return nil, nil, uri, reject(ReasonFileMissing, "listed on %s but not in the cache: publication point failed (RFC 9286 §6.4)", mftURI)
