@@ -18,7 +18,7 @@ type stringList []string
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
-const validateUsage = "usage: road validate --tal FILE... --cache DIR [--at RFC3339] [-o json|csv]"
+const validateUsage = "usage: road validate --tal FILE... --cache DIR [--at RFC3339] [-o json|csv] [--fetch [--tls-ca PEM]]"
 
 // cmdValidate runs `road validate`: the bundled relying party over a local
 // repository cache (rsync://host/module/path is DIR/host/module/path). The
@@ -36,10 +36,14 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	quiet := fs.Bool("q", false, "no summary of rejected objects on stderr")
 	verbose := fs.Bool("v", false, "log every rejection as it happens")
 	maxDepth := fs.Int("max-depth", 32, "longest CA chain below the trust anchor")
+	fetch := fs.Bool("fetch", false, "first fetch into the cache: TA certificates from https TAL URIs, repositories over RRDP (each CA's rpkiNotify)")
+	tlsCA := fs.String("tls-ca", "", "with --fetch: PEM file of the TLS trust anchors (default: the system's), e.g. road-data/tls/ca.pem")
+	timeout := fs.Duration("timeout", time.Minute, "with --fetch: bound on each HTTPS request")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if len(tals) == 0 || *cacheDir == "" || fs.NArg() > 0 || (*format != "json" && *format != "csv") || *maxDepth <= 0 {
+	if len(tals) == 0 || *cacheDir == "" || fs.NArg() > 0 || (*format != "json" && *format != "csv") || *maxDepth <= 0 ||
+		(*tlsCA != "" && !*fetch) || *timeout <= 0 {
 		fmt.Fprintln(stderr, validateUsage)
 		fs.PrintDefaults()
 		return 2
@@ -68,7 +72,16 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 		loaded = append(loaded, t)
 	}
-	res, err := rp.Validate(ctx, rp.Options{Cache: *cacheDir, Clock: clock, Logger: log, MaxDepth: *maxDepth}, loaded)
+	opts := rp.Options{Cache: *cacheDir, Clock: clock, Logger: log, MaxDepth: *maxDepth}
+	if *fetch {
+		hc, err := rp.NewHTTPClient(*tlsCA, *timeout)
+		if err != nil {
+			fmt.Fprintf(stderr, "road validate: --tls-ca: %v\n", err)
+			return 1
+		}
+		opts.RRDP = &rp.RRDPClient{HTTP: hc, Cache: *cacheDir, Logger: log, UserAgent: "road/" + version()}
+	}
+	res, err := rp.Validate(ctx, opts, loaded)
 	if err != nil {
 		fmt.Fprintf(stderr, "road validate: %v\n", err)
 		return 1

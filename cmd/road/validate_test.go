@@ -123,6 +123,9 @@ func TestValidateUsage(t *testing.T) {
 		{[]string{"--tal", fixtureTAL, "--cache", cache, "-o", "xml"}, 2},
 		{[]string{"--tal", fixtureTAL, "--cache", cache, "extra"}, 2},
 		{[]string{"--tal", "/nonexistent.tal", "--cache", cache}, 1},
+		{[]string{"--tal", fixtureTAL, "--cache", cache, "--tls-ca", "x.pem"}, 2}, // --tls-ca needs --fetch
+		{[]string{"--tal", fixtureTAL, "--cache", cache, "--fetch", "--tls-ca", "/nonexistent.pem"}, 1},
+		{[]string{"--tal", fixtureTAL, "--cache", cache, "--fetch", "--timeout", "0s"}, 2},
 		{[]string{"--tal", fixtureTAL, "--cache", t.TempDir(), "--at", fixtureAt}, 1}, // no TA in the cache
 	} {
 		if code, _, errs := runValidate(t, c.args...); code != c.code {
