@@ -1,6 +1,7 @@
 package rp
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -22,6 +23,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/roadrpki/road/internal/rpki"
 )
 
 // RRDPClient keeps a cache directory in step with RRDP repositories (RFC
@@ -537,8 +540,11 @@ func (c *RRDPClient) applyDeltas(ctx context.Context, n *notification, st *rrdpS
 }
 
 // FetchTA downloads a TA certificate named by an https TAL URI to where
-// Validate looks for it (CACHE/host/path), bounded by max bytes.
-func (c *RRDPClient) FetchTA(ctx context.Context, uri string, max int64) error {
+// Validate looks for it (CACHE/host/path), bounded by max bytes. The copy
+// in the cache is replaced only by a certificate that parses and carries
+// the TAL's key spki (RFC 8630 §3), so a bad answer cannot destroy a good
+// cached TA.
+func (c *RRDPClient) FetchTA(ctx context.Context, uri string, max int64, spki []byte) error {
 	c.defaults()
 	rest, ok := strings.CutPrefix(uri, "https://")
 	if !ok {
@@ -556,6 +562,13 @@ func (c *RRDPClient) FetchTA(ctx context.Context, uri string, max int64) error {
 	b, err := io.ReadAll(body)
 	if err != nil {
 		return asReject(ReasonRRDPFetch, err)
+	}
+	cert, err := rpki.ParseCertificate(b)
+	if err != nil {
+		return &RejectError{Reason: parseReason(err), Err: fmt.Errorf("%s: %w", uri, err)}
+	}
+	if !bytes.Equal(cert.RawSubjectPublicKeyInfo, spki) {
+		return reject(ReasonTAKeyMismatch, "%s: subjectPublicKeyInfo differs from the TAL's (RFC 8630 §3)", uri)
 	}
 	return writeAtomic(filepath.Join(c.Cache, filepath.FromSlash(rel)), b)
 }

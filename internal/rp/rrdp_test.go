@@ -342,3 +342,49 @@ func TestRRDPClientRefusals(t *testing.T) {
 		t.Errorf("untrusted TLS: %v", err)
 	}
 }
+
+// TestFetchTA: the TA certificate comes over HTTPS into the cache, and an
+// answer with another key (or not a certificate) leaves the cached one.
+func TestFetchTA(t *testing.T) {
+	tal, err := LoadTAL(fixtureTAL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := os.ReadFile(filepath.Join(fixtureCache, "127.0.0.1/repo/ta/ta.cer"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := os.ReadFile(filepath.Join(conformanceDir, "root.cer"))
+	if err != nil {
+		t.Skip(err)
+	}
+	var serve atomic.Value
+	serve.Store(good)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write(serve.Load().([]byte))
+	}))
+	defer srv.Close()
+	cache := t.TempDir()
+	c := &RRDPClient{HTTP: srv.Client(), Cache: cache}
+	uri := srv.URL + "/ta/ta.cer"
+	path := filepath.Join(cache, strings.TrimPrefix(srv.URL, "https://"), "ta", "ta.cer")
+	if err := c.FetchTA(context.Background(), uri, 1<<20, tal.TAL.SPKI); err != nil {
+		t.Fatal(err)
+	}
+	for _, c2 := range []struct {
+		body []byte
+		want Reason
+	}{{other, ReasonTAKeyMismatch}, {[]byte("not a certificate"), ReasonMalformed}} {
+		serve.Store(c2.body)
+		if err := c.FetchTA(context.Background(), uri, 1<<20, tal.TAL.SPKI); ReasonOf(err) != c2.want {
+			t.Errorf("got %v, want %s", err, c2.want)
+		}
+		if b, err := os.ReadFile(path); err != nil || !bytes.Equal(b, good) {
+			t.Errorf("cached TA replaced: %v", err)
+		}
+	}
+	serve.Store(good)
+	if err := c.FetchTA(context.Background(), uri, 100, tal.TAL.SPKI); ReasonOf(err) != ReasonTooLarge {
+		t.Errorf("size bound: %v", err)
+	}
+}

@@ -329,7 +329,7 @@ func (r *run) fetchTA(ctx context.Context, t TAL) {
 		if !strings.HasPrefix(u, "https://") {
 			continue
 		}
-		err := r.o.RRDP.FetchTA(ctx, u, r.o.MaxFileSize)
+		err := r.o.RRDP.FetchTA(ctx, u, r.o.MaxFileSize, t.TAL.SPKI)
 		if err == nil {
 			return
 		}
