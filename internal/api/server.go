@@ -48,6 +48,10 @@ type Backend interface {
 	// (internal/conflict's Analysis and Suggestion).
 	BGPAnalysis(ctx context.Context) (any, error)
 	BGPSuggestions(ctx context.Context) (any, error)
+
+	// RPVRPs is the bundled RP's last result as rpki-client JSON.
+	RPVRPs(ctx context.Context) ([]byte, error)
+	RPStatus(ctx context.Context) (*RPStatus, error)
 }
 
 // StatusError is an error with an HTTP status and a stable code.
@@ -171,6 +175,19 @@ func (s *Server) Routes(r chi.Router) {
 			a, err := s.backend.BGPSuggestions(r.Context())
 			return a, http.StatusOK, err
 		}))
+		r.Get("/rp/status", s.handle(func(r *http.Request) (any, int, error) {
+			st, err := s.backend.RPStatus(r.Context())
+			return st, http.StatusOK, err
+		}))
+		r.Get("/rp/vrps", func(w http.ResponseWriter, r *http.Request) {
+			b, err := s.backend.RPVRPs(r.Context())
+			if err != nil {
+				s.handle(func(*http.Request) (any, int, error) { return nil, 0, err })(w, r)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(b)
+		})
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, &StatusError{Status: http.StatusNotFound, Code: CodeNotFound,
 				Message: "no such endpoint: " + r.Method + " " + r.URL.Path})

@@ -169,12 +169,30 @@ type PublicationStatus struct {
 	LastChange   time.Time `json:"last_change,omitzero"`
 }
 
-// RPStatus describes the bundled relying party's last run.
+// RPStatus describes the bundled relying party's last run (GET /rp/status).
+// OK means the run succeeded and validated exactly the configured ROAs.
 type RPStatus struct {
 	LastRun  time.Time `json:"last_run,omitzero"`
+	Runs     uint64    `json:"runs"`
 	VRPs     int       `json:"vrps"`
 	Rejected int       `json:"rejected"`
 	OK       bool      `json:"ok"`
+	Error    string    `json:"error,omitempty"`
+	// Missing are configured ROAs the RP did not validate; Extra are VRPs
+	// it validated that are not configured ("PREFIX[-MAXLEN] => ASN").
+	Missing    []string      `json:"missing,omitempty"`
+	Extra      []string      `json:"extra,omitempty"`
+	Rejections []RPRejection `json:"rejections,omitempty"`
+	// RRDP repositories fetched in the last run, and failures.
+	RRDPSynced int `json:"rrdp_synced"`
+	RRDPFailed int `json:"rrdp_failed"`
+}
+
+// RPRejection is one object the bundled RP did not accept.
+type RPRejection struct {
+	URI    string `json:"uri"`
+	Reason string `json:"reason"`
+	Detail string `json:"detail,omitempty"`
 }
 
 // RTRStatus describes the RTR server.

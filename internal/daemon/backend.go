@@ -312,6 +312,10 @@ func (d *Daemon) Status(ctx context.Context) (*api.Status, error) {
 		Objects: len(d.pub.Objects()), LastChange: d.lastChange}
 	rs := d.rtr.Status()
 	st.RTR = rtrStatus(d.opt.RTRAddr, rs)
+	if st.RP, err = d.RPStatus(ctx); err != nil {
+		return nil, err
+	}
+	st.RP.Rejections = nil // the list is on /rp/status
 	return st, nil
 }
 

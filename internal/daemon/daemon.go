@@ -27,6 +27,7 @@ import (
 	"github.com/roadrpki/road/internal/api"
 	"github.com/roadrpki/road/internal/ca"
 	"github.com/roadrpki/road/internal/publish"
+	"github.com/roadrpki/road/internal/rp"
 	"github.com/roadrpki/road/internal/rpki"
 	"github.com/roadrpki/road/internal/rtr"
 	"github.com/roadrpki/road/internal/store"
@@ -50,10 +51,16 @@ type Options struct {
 	BGP       BGPOptions // embedded BGP speaker (off unless BGP.Listen is set)
 	// RenewInterval is how often the renewal loop checks what is due.
 	RenewInterval time.Duration
-	KeyPoolSize   int
-	Logger        *slog.Logger
-	Clock         func() time.Time
-	Version       string
+	// RPInterval is how often the bundled RP re-validates the publication
+	// when nothing changed (0: DefaultRPInterval).
+	RPInterval time.Duration
+	// SLURMFile, when set, is an RFC 8416 file applied to the bundled RP's
+	// VRPs before RTR serves them (re-read on every run).
+	SLURMFile   string
+	KeyPoolSize int
+	Logger      *slog.Logger
+	Clock       func() time.Time
+	Version     string
 }
 
 // Daemon is a running road.
@@ -72,6 +79,7 @@ type Daemon struct {
 	safety  *safety // live routes and the proposal lock (bgp.go)
 	started time.Time
 
+	rp         *rpRunner
 	publishMu  sync.Mutex    // one publication at a time, in commit order
 	recorded   publish.State // the RRDP state last written to the database (under publishMu)
 	lastChange time.Time
@@ -96,7 +104,7 @@ func Open(ctx context.Context, opt Options) (*Daemon, error) {
 	if err := os.MkdirAll(opt.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	d := &Daemon{opt: opt, log: opt.Logger, clock: opt.Clock, started: opt.Clock()}
+	d := &Daemon{opt: opt, log: opt.Logger, clock: opt.Clock, started: opt.Clock(), rp: newRPRunner()}
 	d.reg = prometheus.NewRegistry()
 	d.metrics = newMetrics(d.reg)
 	d.safety = newSafety(d.reg)
@@ -291,6 +299,19 @@ func (d *Daemon) Run(ctx context.Context) error {
 		start("rtr", func() error { return d.rtr.Serve(ctx, lr) })
 	}
 	start("renew", func() error { d.renewLoop(ctx); return nil })
+	// The bundled RP trusts the testbed TLS CA when road serves with it,
+	// else the system roots (a real certificate, or a CDN in front).
+	caFile := ""
+	if d.opt.TLSCert == "" {
+		if p := filepath.Join(d.opt.DataDir, "tls", "ca.pem"); fileExists(p) {
+			caFile = p
+		}
+	}
+	rpHTTP, err := rp.NewHTTPClient(caFile, time.Minute)
+	if err != nil {
+		return fmt.Errorf("bundled RP: %w", err)
+	}
+	start("rp", func() error { d.rpLoop(ctx, rpHTTP); return nil })
 	start("bgp", func() error { return d.runBGP(ctx) })
 	d.log.Info("road running", "http", d.opt.HTTPAddr, "https", d.opt.HTTPSAddr, "rtr", d.opt.RTRAddr,
 		"rrdp", d.opt.RRDPBase, "rsync", d.opt.RsyncBase, "data", d.opt.DataDir)
@@ -387,4 +408,9 @@ func (d *Daemon) recordRenew(ctx context.Context) error {
 		_, err := tx.AppendHistory(d.clock(), "road", "renew", "reissued objects due for renewal", nil)
 		return err
 	})
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

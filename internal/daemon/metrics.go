@@ -3,10 +3,12 @@ package daemon
 import "github.com/prometheus/client_golang/prometheus"
 
 type metrics struct {
-	serial    prometheus.Gauge
-	objects   prometheus.Gauge
-	errors    *prometheus.CounterVec
-	proposals *prometheus.CounterVec
+	serial     prometheus.Gauge
+	objects    prometheus.Gauge
+	errors     *prometheus.CounterVec
+	proposals  *prometheus.CounterVec
+	rpVRPs     prometheus.Gauge
+	rpRejected prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -19,8 +21,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Errors by component."}, []string{"component"}),
 		proposals: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "road_proposals_total",
 			Help: "ROA proposals by outcome."}, []string{"outcome"}),
+		rpVRPs: prometheus.NewGauge(prometheus.GaugeOpts{Name: "road_rp_vrps",
+			Help: "VRPs the bundled relying party validated in its last run."}),
+		rpRejected: prometheus.NewGauge(prometheus.GaugeOpts{Name: "road_rp_rejected_objects",
+			Help: "Objects the bundled relying party rejected in its last run."}),
 	}
-	reg.MustRegister(m.serial, m.objects, m.errors, m.proposals,
+	reg.MustRegister(m.serial, m.objects, m.errors, m.proposals, m.rpVRPs, m.rpRejected,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

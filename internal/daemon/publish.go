@@ -6,9 +6,7 @@ import (
 	"strconv"
 
 	"github.com/roadrpki/road/internal/publish"
-	"github.com/roadrpki/road/internal/rpki"
 	"github.com/roadrpki/road/internal/store"
-	"github.com/roadrpki/road/internal/vrp"
 )
 
 // publish makes the publication equal to what the store holds. It is called
@@ -40,40 +38,12 @@ func (d *Daemon) publish(ctx context.Context) error {
 	d.metrics.serial.Set(float64(res.Serial))
 	d.metrics.objects.Set(float64(len(pobjs)))
 	if res.Changed {
+		d.rp.kick() // the bundled RP re-validates what is now live
 		d.lastChange = d.clock()
 		d.log.Info("published", "session", res.Session, "serial", res.Serial, "added", res.Added,
 			"replaced", res.Replaced, "withdrawn", res.Withdrawn)
 	}
-	d.feedRTR(objs)
 	return nil
-}
-
-// feedRTR hands the RTR server the VRPs of the ROAs road has published.
-// Until the bundled relying party validates the publication end to end, this
-// decodes and checks each published ROA object (CMS signature, EE profile,
-// prefixes inside the EE's resources) and serves only those that pass.
-func (d *Daemon) feedRTR(objs []store.Object) {
-	var vs []vrp.VRP
-	for _, o := range objs {
-		if o.Kind != "roa" {
-			continue
-		}
-		so, err := rpki.ParseSignedObject(o.DER)
-		if err != nil {
-			d.log.Error("published ROA does not parse", "uri", o.URI, "err", err)
-			continue
-		}
-		roa, err := rpki.ParseROA(so.EContent)
-		if err != nil {
-			d.log.Error("published ROA content does not parse", "uri", o.URI, "err", err)
-			continue
-		}
-		vs = append(vs, roa.VRPs()...)
-	}
-	serial, changed := d.rtr.Update(vrp.NewSet(vs), nil)
-	if changed {
-		d.log.Info("rtr updated", "serial", serial, "vrps", len(vs))
-	}
 }
 
 // Keys of the meta table that record the live RRDP session and serial.
