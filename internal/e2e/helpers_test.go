@@ -31,6 +31,7 @@ type road struct {
 	http      string
 	https     string
 	rsyncPort int
+	rtr       string
 	token     string
 	cancel    context.CancelFunc
 	done      chan error
@@ -67,6 +68,7 @@ func startRoad(t *testing.T) *road {
 	// start before road has written the tree.
 	r.rsyncPort = testpeers.StartRsyncd(t, filepath.Join(r.dir, "rsync", "current"), "repo")
 	r.http = fmt.Sprintf("127.0.0.1:%d", testpeers.FreePort(t))
+	r.rtr = fmt.Sprintf("127.0.0.1:%d", testpeers.FreePort(t))
 	r.https = fmt.Sprintf("127.0.0.1:%d", testpeers.FreePort(t))
 	ip, as := docResources()
 	logf, _ := os.Create(filepath.Join(r.dir, "road.log"))
@@ -75,6 +77,7 @@ func startRoad(t *testing.T) *road {
 		DataDir:       r.dir,
 		HTTPAddr:      r.http,
 		HTTPSAddr:     r.https,
+		RTRAddr:       r.rtr,
 		RsyncBase:     fmt.Sprintf("rsync://127.0.0.1:%d/repo/", r.rsyncPort),
 		RRDPBase:      fmt.Sprintf("https://%s/rrdp/", r.https),
 		IP:            ip,
