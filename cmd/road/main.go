@@ -120,7 +120,8 @@ func options(c *config.Config, log *slog.Logger) daemon.Options {
 		as = append(as, rpki.ASRange{Min: r.Min, Max: r.Max})
 	}
 	sec := func(s uint32) time.Duration { return time.Duration(s) * time.Second }
-	bgpOpt := daemon.BGPOptions{Listen: c.BGP.Listen, ASN: c.BGP.ASN}
+	bgpOpt := daemon.BGPOptions{Listen: c.BGP.Listen, ASN: c.BGP.ASN, HoldAfterDown: c.BGP.HoldAfterDown,
+		SyncTimeout: c.BGP.SyncTimeout}
 	if c.BGP.Enabled() {
 		bgpOpt.RouterID = c.BGP.RouterID.String()
 	}
@@ -133,6 +134,6 @@ func options(c *config.Config, log *slog.Logger) daemon.Options {
 		IP: c.Resources, AS: as, Timing: t,
 		RTR: rtr.Config{Refresh: sec(c.RTRTimers.Refresh), Retry: sec(c.RTRTimers.Retry),
 			Expire: sec(c.RTRTimers.Expire), NotifyInterval: c.RTRTimers.NotifyInterval},
-		BGP: bgpOpt, Logger: log, Version: version(),
+		BGP: bgpOpt, SLURMFile: c.SLURMFile, Logger: log, Version: version(),
 	}
 }

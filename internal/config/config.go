@@ -35,6 +35,9 @@ type Config struct {
 	RsyncBase string // rsync://HOST[:PORT]/MODULE/...
 	RRDPBase  string // https://HOST[:PORT]/PATH/
 	LogLevel  string // debug, info, warn, error
+	// SLURMFile is an RFC 8416 file applied to the bundled RP's VRPs before
+	// RTR serves them ("" = none).
+	SLURMFile string
 
 	// Resources the testbed trust anchor holds (RFC 3779).
 	Resources []netip.Prefix
@@ -65,6 +68,11 @@ type BGP struct {
 	ASN      uint32
 	RouterID netip.Addr
 	Peers    []BGPPeer
+	// HoldAfterDown keeps a dropped session's routes this long; SyncTimeout
+	// is when a peer that sends no End-of-RIB counts as complete (0: the
+	// daemon's defaults).
+	HoldAfterDown time.Duration
+	SyncTimeout   time.Duration
 }
 
 // Enabled reports whether the BGP speaker is configured.

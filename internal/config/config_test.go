@@ -58,6 +58,7 @@ tls_key = "/etc/road/key.pem"
 rsync_base = "rsync://rpki.example.net/repo/"
 rrdp_base = "https://rpki.example.net/rrdp/"
 log_level = "debug"
+slurm = "/etc/road/local.slurm"
 resources = ["10.0.0.0/8", "2001:db8:1::/48"]
 asns = ["AS65000-AS65010", 65100]
 
@@ -73,6 +74,8 @@ listen = "127.0.0.1:1790"
 asn = "AS64500"
 router_id = "192.0.2.1"
 peers = ["64501@127.0.0.1", "AS64502@::1"]
+hold_after_down = "5m"
+sync_timeout = "30s"
 
 [timing]
 roa_validity = "720h"
@@ -101,10 +104,12 @@ func TestFile(t *testing.T) {
 		DataDir:    "/var/lib/road", HTTP: "127.0.0.1:9080", HTTPS: "[::1]:9443",
 		TLSCert: "/etc/road/cert.pem", TLSKey: "/etc/road/key.pem", RTR: "127.0.0.1:3323",
 		RsyncBase: "rsync://rpki.example.net/repo/", RRDPBase: "https://rpki.example.net/rrdp/", LogLevel: "debug",
+		SLURMFile: "/etc/road/local.slurm",
 		Resources: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("2001:db8:1::/48")},
 		ASNs:      []ASRange{{65000, 65010}, {65100, 65100}},
 		BGP: BGP{Listen: "127.0.0.1:1790", ASN: 64500, RouterID: netip.MustParseAddr("192.0.2.1"),
-			Peers: []BGPPeer{{64501, netip.MustParseAddr("127.0.0.1")}, {64502, netip.MustParseAddr("::1")}}},
+			Peers:         []BGPPeer{{64501, netip.MustParseAddr("127.0.0.1")}, {64502, netip.MustParseAddr("::1")}},
+			HoldAfterDown: 5 * time.Minute, SyncTimeout: 30 * time.Second},
 		Timing:    Timing{720 * time.Hour, 240 * time.Hour, time.Hour, 20 * time.Minute},
 		Schedule:  Schedule{"@every 10s", "*/5 * * * *", "@hourly"},
 		Alerts:    Alerts{48 * time.Hour, "https://hooks.example.net/road"},
@@ -255,5 +260,18 @@ func TestHelp(t *testing.T) {
 		if !strings.Contains(b.String(), f) {
 			t.Errorf("usage lacks %s", f)
 		}
+	}
+}
+
+func TestSLURMAndBGPTimerFlags(t *testing.T) {
+	c, err := Parse([]string{"--slurm", "/tmp/x.slurm", "--bgp-hold", "90s", "--bgp-sync-timeout", "2m"}, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SLURMFile != "/tmp/x.slurm" || c.BGP.HoldAfterDown != 90*time.Second || c.BGP.SyncTimeout != 2*time.Minute {
+		t.Fatalf("got slurm %q hold %v sync %v", c.SLURMFile, c.BGP.HoldAfterDown, c.BGP.SyncTimeout)
+	}
+	if _, err := Parse([]string{"--bgp-hold", "soon"}, env(nil)); !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "--bgp-hold") {
+		t.Fatalf("bad --bgp-hold: %v", err)
 	}
 }

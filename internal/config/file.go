@@ -24,6 +24,7 @@ type fileConfig struct {
 	RsyncBase *string     `toml:"rsync_base"`
 	RRDPBase  *string     `toml:"rrdp_base"`
 	LogLevel  *string     `toml:"log_level"`
+	SLURM     *string     `toml:"slurm"`
 	Resources *[]string   `toml:"resources"`
 	ASNs      *[]any      `toml:"asns"`
 	BGP       *bgpFile    `toml:"bgp"`
@@ -44,6 +45,8 @@ type bgpFile struct {
 	ASN      any       `toml:"asn"` // 64500 or "AS64500"
 	RouterID *string   `toml:"router_id"`
 	Peers    *[]string `toml:"peers"`
+	Hold     *string   `toml:"hold_after_down"`
+	Sync     *string   `toml:"sync_timeout"`
 }
 
 type timingFile struct {
@@ -155,6 +158,7 @@ func (f *fileConfig) apply(c *Config, path string) error {
 	}{
 		{f.DataDir, &c.DataDir}, {f.HTTP, &c.HTTP}, {f.HTTPS, &c.HTTPS}, {f.TLSCert, &c.TLSCert},
 		{f.TLSKey, &c.TLSKey}, {f.RsyncBase, &c.RsyncBase}, {f.RRDPBase, &c.RRDPBase}, {f.LogLevel, &c.LogLevel},
+		{f.SLURM, &c.SLURMFile},
 	} {
 		if s.src != nil {
 			*s.dst = strings.TrimSpace(*s.src)
@@ -193,6 +197,20 @@ func (f *fileConfig) apply(c *Config, path string) error {
 				return bad("bgp.router_id", err)
 			}
 			c.BGP.RouterID = id
+		}
+		for _, d := range []struct {
+			key string
+			src *string
+			dst *time.Duration
+		}{{"bgp.hold_after_down", b.Hold, &c.BGP.HoldAfterDown}, {"bgp.sync_timeout", b.Sync, &c.BGP.SyncTimeout}} {
+			if d.src == nil {
+				continue
+			}
+			v, err := parseDuration(*d.src)
+			if err != nil {
+				return bad(d.key, err)
+			}
+			*d.dst = v
 		}
 		if b.Peers != nil {
 			c.BGP.Peers = nil

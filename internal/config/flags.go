@@ -4,6 +4,7 @@ import (
 	"flag"
 	"io"
 	"strings"
+	"time"
 )
 
 type flagSetFlag = flag.Flag
@@ -16,6 +17,7 @@ type flagValues struct {
 	bgpPeers                                           listFlag
 	rtrRefresh, rtrRetry, rtrExpire                    uint
 	rtrNotify                                          string
+	slurm, bgpHold, bgpSync                            string
 }
 
 // listFlag collects a repeatable flag.
@@ -45,6 +47,9 @@ func newFlagSet(v *flagValues) *flag.FlagSet {
 	fs.StringVar(&v.bgpASN, "bgp-asn", "", "local `ASN` of the BGP speaker")
 	fs.StringVar(&v.bgpRouterID, "bgp-router-id", "", "BGP router `ID` (an IPv4 address)")
 	fs.Var(&v.bgpPeers, "bgp-peer", "passive BGP peer `ASN@ADDRESS` (repeatable)")
+	fs.StringVar(&v.bgpHold, "bgp-hold", "", "keep a dropped session's routes this `duration` (default 2m)")
+	fs.StringVar(&v.bgpSync, "bgp-sync-timeout", "", "a peer that sends no End-of-RIB counts as complete after this `duration` (default 1m)")
+	fs.StringVar(&v.slurm, "slurm", "", "RFC 8416 SLURM `file` applied to the validated VRPs before RTR serves them")
 	fs.UintVar(&v.rtrRefresh, "rtr-refresh", uint(d.RTRTimers.Refresh), "RTR refresh interval in `seconds`")
 	fs.UintVar(&v.rtrRetry, "rtr-retry", uint(d.RTRTimers.Retry), "RTR retry interval in `seconds`")
 	fs.UintVar(&v.rtrExpire, "rtr-expire", uint(d.RTRTimers.Expire), "RTR expire interval in `seconds`")
@@ -64,12 +69,12 @@ func (v *flagValues) apply(c *Config, set map[string]bool) error {
 	str := map[string]*string{
 		"data-dir": &c.DataDir, "http": &c.HTTP, "https": &c.HTTPS, "tls-cert": &c.TLSCert,
 		"tls-key": &c.TLSKey, "rtr": &c.RTR, "rsync-base": &c.RsyncBase, "rrdp-base": &c.RRDPBase,
-		"log-level": &c.LogLevel, "bgp-listen": &c.BGP.Listen,
+		"log-level": &c.LogLevel, "bgp-listen": &c.BGP.Listen, "slurm": &c.SLURMFile,
 	}
 	src := map[string]string{
 		"data-dir": v.dataDir, "http": v.http, "https": v.https, "tls-cert": v.tlsCert,
 		"tls-key": v.tlsKey, "rtr": v.rtr, "rsync-base": v.rsyncBase, "rrdp-base": v.rrdpBase,
-		"log-level": v.logLevel, "bgp-listen": v.bgpListen,
+		"log-level": v.logLevel, "bgp-listen": v.bgpListen, "slurm": v.slurm,
 	}
 	for name, dst := range str {
 		if set[name] {
@@ -126,6 +131,18 @@ func (v *flagValues) apply(c *Config, set map[string]bool) error {
 				return usageErr("--%s: %d out of range", name, s.v)
 			}
 			*s.dst = uint32(s.v)
+		}
+	}
+	for name, d := range map[string]struct {
+		src string
+		dst *time.Duration
+	}{"bgp-hold": {v.bgpHold, &c.BGP.HoldAfterDown}, "bgp-sync-timeout": {v.bgpSync, &c.BGP.SyncTimeout}} {
+		if set[name] {
+			x, err := parseDuration(d.src)
+			if err != nil {
+				return usageErr("--%s: %v", name, err)
+			}
+			*d.dst = x
 		}
 	}
 	if set["rtr-notify-interval"] {
