@@ -2,6 +2,7 @@ package rp
 
 import (
 	"bytes"
+	"flag"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,12 +11,15 @@ import (
 
 // The fixture is a committed copy of a road publication issued at t0 for
 // rsync://127.0.0.1/repo/ with testROAs: testdata/cache and
-// testdata/road.tal. `go test -run Fixture -update` regenerates it (new
-// keys: the golden files change with it). cmd/road's tests use it too.
+// testdata/road.tal. `go test -run Fixture -update-fixture` regenerates it
+// (new keys: then regenerate the golden files here and in cmd/road with
+// -update and -update-validate). cmd/road's tests use it too.
 const fixtureCache, fixtureTAL = "testdata/cache", "testdata/road.tal"
 
+var updateFixture = flag.Bool("update-fixture", false, "rebuild the fixture repository (new keys)")
+
 func TestFixture(t *testing.T) {
-	if *update {
+	if *updateFixture {
 		r := buildRepo(t, "", fixedClock(t0), 0, testROAs...)
 		os.RemoveAll(fixtureCache)
 		copyTree(t, r.cache, fixtureCache)

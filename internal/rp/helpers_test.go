@@ -360,3 +360,36 @@ func tbsSPKI(t testing.TB, der []byte) []byte {
 	}
 	return c.RawSubjectPublicKeyInfo
 }
+
+// addASPA issues an ASPA object with the resource CA's key into the cache
+// as NAME.asa (not yet on the manifest).
+func (r *testRepo) addASPA(t testing.TB, name string, customer uint32, providers []uint32, serial int64) string {
+	t.Helper()
+	key, cert, row := r.caInstance(t)
+	eeKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uri := row.RepoURI + name + ".asa"
+	as := &rpki.ASResources{Ranges: []rpki.ASRange{{Min: customer, Max: customer}}}
+	ee, err := rpki.CreateCertificate(&rpki.Certificate{SerialNumber: big.NewInt(serial),
+		Subject: fmt.Sprintf("%X", rpki.SubjectKeyID(&eeKey.PublicKey)), NotBefore: r.now.Add(-time.Minute),
+		NotAfter: r.now.Add(365 * 24 * time.Hour), PublicKey: &eeKey.PublicKey,
+		CRLDP: row.RepoURI + rpki.KeyFileName(&key.PublicKey, ".crl"), AIA: row.CertURI,
+		SIA: rpki.SIA{SignedObject: uri}, AS: as}, cert.Subject, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	econtent, err := (&rpki.ASPA{CustomerASID: customer, Providers: providers}).Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := rpki.SignObject(rpki.OIDASPA, econtent, ee, eeKey, r.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(r.file(uri), der, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return name + ".asa"
+}

@@ -16,6 +16,8 @@ type jsonMetadata struct {
 	BuildTime       string   `json:"buildtime"`
 	ROAs            int      `json:"roas"`
 	FailedROAs      int      `json:"failedroas"`
+	ASPAs           int      `json:"aspas"`
+	FailedASPAs     int      `json:"failedaspas"`
 	Certificates    int      `json:"certificates"`
 	FailedCerts     int      `json:"invalidcertificates"`
 	TALs            int      `json:"tals"`
@@ -26,6 +28,7 @@ type jsonMetadata struct {
 	CRLs            int      `json:"crls"`
 	VRPs            int      `json:"vrps"`
 	UniqueVRPs      int      `json:"uniquevrps"`
+	VAPs            int      `json:"vaps"`
 	Rejected        int      `json:"rejected"`
 }
 
@@ -46,15 +49,23 @@ type jsonRejection struct {
 	Detail string `json:"detail,omitempty"`
 }
 
+// jsonASPA is one entry of "aspas" (rpki-client's member names).
+type jsonASPA struct {
+	Customer  uint32   `json:"customer_asid"`
+	Expires   int64    `json:"expires"`
+	Providers []uint32 `json:"providers"`
+}
+
 type jsonDoc struct {
 	Metadata jsonMetadata    `json:"metadata"`
 	ROAs     []jsonROA       `json:"roas"`
+	ASPAs    []jsonASPA      `json:"aspas"`
 	Rejected []jsonRejection `json:"rejected"`
 }
 
 // WriteJSON writes the result in rpki-client's JSON format
 // ({"metadata":{...},"roas":[{"asn","prefix","maxLength","ta","expires"}]})
-// plus a "rejected" list of {"uri","reason","detail"}, tab-indented.
+// plus "aspas" ({"customer_asid","expires","providers"}) and a "rejected" list of {"uri","reason","detail"}, tab-indented.
 func (r *Result) WriteJSON(w io.Writer) error {
 	d := jsonDoc{
 		Metadata: jsonMetadata{
@@ -62,8 +73,10 @@ func (r *Result) WriteJSON(w io.Writer) error {
 			Certificates: r.Stats.Certificates, FailedCerts: r.Stats.FailedCerts, TALs: r.Stats.TALs,
 			FailedTALs: r.Stats.FailedTALs, TALFiles: r.TALs, Manifests: r.Stats.Manifests,
 			FailedManifests: r.Stats.FailedManifests, CRLs: r.Stats.CRLs, VRPs: r.Stats.VRPs,
-			UniqueVRPs: len(r.VRPs), Rejected: len(r.Rejected),
+			UniqueVRPs: len(r.VRPs), Rejected: len(r.Rejected), ASPAs: r.Stats.ASPAs,
+			FailedASPAs: r.Stats.FailedASPAs, VAPs: len(r.ASPAs),
 		},
+		ASPAs:    make([]jsonASPA, 0, len(r.ASPAs)),
 		ROAs:     make([]jsonROA, 0, len(r.VRPs)),
 		Rejected: make([]jsonRejection, 0, len(r.Rejected)),
 	}
@@ -72,6 +85,9 @@ func (r *Result) WriteJSON(w io.Writer) error {
 	}
 	for _, v := range r.VRPs {
 		d.ROAs = append(d.ROAs, jsonROA{ASN: v.ASN, Prefix: v.Prefix.String(), MaxLength: int(v.MaxLen), TA: v.TA, Expires: v.Expires.Unix()})
+	}
+	for _, a := range r.ASPAs {
+		d.ASPAs = append(d.ASPAs, jsonASPA{Customer: a.Customer, Expires: a.Expires.Unix(), Providers: a.Providers})
 	}
 	for _, x := range r.Rejected {
 		d.Rejected = append(d.Rejected, jsonRejection(x))

@@ -93,6 +93,14 @@ type VRP struct {
 	Expires time.Time
 }
 
+// ASPA is a validated AS provider authorization (the union of every valid
+// ASPA object of one customer) with its trust anchor and effective expiry.
+type ASPA struct {
+	vrp.ASPA
+	TA      string
+	Expires time.Time
+}
+
 // Rejection is one object (or publication point) that was not used.
 type Rejection struct {
 	URI    string
@@ -107,6 +115,7 @@ type Stats struct {
 	Manifests, FailedManifests int // publication points
 	CRLs                       int
 	ROAs, FailedROAs           int
+	ASPAs, FailedASPAs         int // ASPA objects (draft-ietf-sidrops-aspa-profile)
 	Ignored                    int // listed files of other types (ASPA, GBR, ...)
 	RRDPSynced, RRDPFailed     int // repositories fetched over RRDP (Options.RRDP)
 	RRDPSnapshots              int // of the synced ones, those that loaded a snapshot
@@ -118,6 +127,7 @@ type Result struct {
 	Time     time.Time // the validation time
 	TALs     []string  // names, in the order given
 	VRPs     []VRP     // sorted by vrp.Compare, unique (prefix, maxLength, ASN)
+	ASPAs    []ASPA    // sorted by customer, one per customer
 	Rejected []Rejection
 	Stats    Stats
 }
@@ -140,6 +150,7 @@ type run struct {
 	res    *Result
 	cas    int
 	vrps   map[vrp.VRP]*VRP
+	aspas  map[uint32]*ASPA
 	seen   map[string]error // CA key + manifest URI already processed (per TA), with its failure
 	synced map[string]bool  // notification URIs fetched in this run
 	taIdx  map[string]int
@@ -170,7 +181,7 @@ type pubPoint struct {
 func Validate(ctx context.Context, o Options, tals []TAL) (*Result, error) {
 	o.setDefaults()
 	r := &run{o: o, c: cache{root: o.Cache, maxSize: o.MaxFileSize}, now: o.Clock().UTC(), log: o.Logger,
-		res: &Result{}, vrps: map[vrp.VRP]*VRP{}, taIdx: map[string]int{}, synced: map[string]bool{}}
+		res: &Result{}, vrps: map[vrp.VRP]*VRP{}, aspas: map[uint32]*ASPA{}, taIdx: map[string]int{}, synced: map[string]bool{}}
 	r.res.Time = r.now
 	for i, t := range tals {
 		r.res.TALs = append(r.res.TALs, t.Name)
@@ -196,6 +207,10 @@ func Validate(ctx context.Context, o Options, tals []TAL) (*Result, error) {
 		r.res.VRPs = append(r.res.VRPs, *v)
 	}
 	slices.SortFunc(r.res.VRPs, func(a, b VRP) int { return vrp.Compare(a.VRP, b.VRP) })
+	for _, a := range r.aspas {
+		r.res.ASPAs = append(r.res.ASPAs, *a)
+	}
+	slices.SortFunc(r.res.ASPAs, func(a, b ASPA) int { return vrp.CompareASPA(a.ASPA, b.ASPA) })
 	slices.SortStableFunc(r.res.Rejected, func(a, b Rejection) int { return strings.Compare(a.URI, b.URI) })
 	return r.res, nil
 }
@@ -424,6 +439,11 @@ func (r *run) publicationPoint(ctx context.Context, ca *caNode) {
 		case ".roa":
 			if err := r.roa(ca, pp, f); err != nil {
 				r.res.Stats.FailedROAs++
+				r.rejectErr(f.uri, err)
+			}
+		case ".asa":
+			if err := r.aspa(ca, pp, f); err != nil {
+				r.res.Stats.FailedASPAs++
 				r.rejectErr(f.uri, err)
 			}
 		default:
@@ -664,5 +684,40 @@ func (r *run) roa(ca *caNode, pp *pubPoint, f listedFile) error {
 		}
 		r.vrps[v] = &VRP{VRP: v, TA: ca.ta, Expires: exp}
 	}
+	return nil
+}
+
+// aspa validates an .asa listed on ca's manifest (RFC 6488 §3 and
+// draft-ietf-sidrops-aspa-profile: the EE holds exactly the customer AS)
+// and merges its providers into the customer's set.
+func (r *run) aspa(ca *caNode, pp *pubPoint, f listedFile) error {
+	so, a, err := rpki.ParseASPAObject(f.data)
+	if err != nil {
+		return &RejectError{Reason: parseReason(err), Err: err}
+	}
+	ee := so.EE
+	if err := r.checkIssued(ca, pp, ee); err != nil {
+		return err
+	}
+	if _, _, err := resolveResources(ca, ee); err != nil {
+		return err
+	}
+	p := a.Payload()
+	if err := p.Validate(); err != nil {
+		return reject(ReasonProfile, "%v", err)
+	}
+	r.res.Stats.ASPAs++
+	r.accepted(f.uri)
+	exp := minTime(pp.expires, ee.NotAfter)
+	if old, ok := r.aspas[p.Customer]; ok {
+		// One customer, several objects: the union, valid while all are.
+		old.ASPA = vrp.NewASPA(p.Customer, append(slices.Clone(old.Providers), p.Providers...))
+		old.Expires = minTime(old.Expires, exp)
+		if r.taIdx[ca.ta] < r.taIdx[old.TA] {
+			old.TA = ca.ta
+		}
+		return nil
+	}
+	r.aspas[p.Customer] = &ASPA{ASPA: p, TA: ca.ta, Expires: exp}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"errors"
 	"flag"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -367,5 +368,54 @@ func TestRejectErrorWrapping(t *testing.T) {
 	}
 	if ReasonOf(errors.New("plain")) != "" {
 		t.Error("plain error has a reason")
+	}
+}
+
+// TestASPAs: ASPA objects on road's publication point become one provider
+// set per customer (the union of its objects); one for a customer AS the
+// CA does not hold is rejected.
+func TestASPAs(t *testing.T) {
+	r := pinnedRepo(t)
+	names := []string{
+		r.addASPA(t, "AS64496-a", 64496, []uint32{65001, 65002}, 1<<41),
+		r.addASPA(t, "AS64496-b", 64496, []uint32{65002, 65003}, 1<<41+1),
+		r.addASPA(t, "AS64500", 64500, []uint32{0}, 1<<41+2),
+		r.addASPA(t, "AS65000", 65000, []uint32{65001}, 1<<41+3), // not held by the CA
+	}
+	r.resignManifest(t, func(m *rpki.Manifest) {
+		for _, n := range names {
+			m.Files = append(m.Files, rpki.FileAndHash{Name: n})
+		}
+	})
+	res := r.validate(t, t0.Add(time.Hour))
+	var got []string
+	for _, a := range res.ASPAs {
+		got = append(got, fmt.Sprintf("AS%d => %v until %s (%s)", a.Customer, a.Providers, a.Expires.Format(time.RFC3339), a.TA))
+	}
+	want := []string{"AS64496 => [65001 65002 65003] until 2026-03-02T12:00:00Z (road)",
+		"AS64500 => [0] until 2026-03-02T12:00:00Z (road)"}
+	if !slices.Equal(got, want) {
+		t.Errorf("ASPAs %q\nwant %q", got, want)
+	}
+	_, _, row := r.caInstance(t)
+	if rj := r.rejections(res); !slices.Equal(rj, []string{"resources-not-encompassed " + r.rel(row.RepoURI) + "AS65000.asa"}) {
+		t.Errorf("rejections %q", rj)
+	}
+	if res.Stats.ASPAs != 3 || res.Stats.FailedASPAs != 1 || res.Stats.Ignored != 0 || len(res.VRPs) != len(testROAs) {
+		t.Errorf("stats %+v", res.Stats)
+	}
+	var buf bytes.Buffer
+	res.WriteJSON(&buf)
+	if !strings.Contains(buf.String(), `"aspas": [
+		{
+			"customer_asid": 64496,
+			"expires": 1772452800,
+			"providers": [
+				65001,
+				65002,
+				65003
+			]
+		},`) {
+		t.Errorf("JSON aspas:\n%s", buf.String())
 	}
 }
