@@ -58,7 +58,8 @@ func worldReadableDir(t *testing.T) string {
 	return d
 }
 
-func startRoad(t *testing.T) *road {
+// startRoad runs road; each opt may adjust the daemon's options.
+func startRoad(t *testing.T, opts ...func(*daemon.Options)) *road {
 	t.Helper()
 	r := &road{dir: filepath.Join(worldReadableDir(t), "road-data")}
 	if err := os.MkdirAll(r.dir, 0o755); err != nil {
@@ -73,7 +74,7 @@ func startRoad(t *testing.T) *road {
 	ip, as := docResources()
 	logf, _ := os.Create(filepath.Join(r.dir, "road.log"))
 	t.Cleanup(func() { logf.Close() })
-	d, err := daemon.Open(context.Background(), daemon.Options{
+	o := daemon.Options{
 		DataDir:       r.dir,
 		HTTPAddr:      r.http,
 		HTTPSAddr:     r.https,
@@ -85,7 +86,11 @@ func startRoad(t *testing.T) *road {
 		Timing:        ca.DefaultTiming(),
 		RenewInterval: time.Second,
 		Logger:        slog.New(slog.NewTextHandler(logf, nil)),
-	})
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	d, err := daemon.Open(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/roadrpki/road/internal/api"
+	"github.com/roadrpki/road/internal/daemon"
 	"github.com/roadrpki/road/internal/testpeers"
 	"github.com/roadrpki/road/internal/vrp"
 )
@@ -54,4 +57,24 @@ func waitRTR(t *testing.T, r *road, want []vrp.VRP) {
 			time.Sleep(300 * time.Millisecond)
 		}
 	}
+}
+
+// TestRTRAppliesSLURM: the daemon's --slurm file filters a validated VRP
+// and adds an assertion before routers see the set (RFC 8416 §3.3, §3.4).
+func TestRTRAppliesSLURM(t *testing.T) {
+	testpeers.Require(t, "rtrdump")
+	slurmFile := filepath.Join(t.TempDir(), "local.slurm")
+	if err := os.WriteFile(slurmFile, []byte(`{"slurmVersion":1,
+ "validationOutputFilters":{"prefixFilters":[{"prefix":"192.0.2.0/24","comment":"drop"}],"bgpsecFilters":[]},
+ "locallyAddedAssertions":{"prefixAssertions":[{"asn":64510,"prefix":"198.51.100.0/24","maxPrefixLength":24}],"bgpsecAssertions":[]}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := startRoad(t, func(o *daemon.Options) { o.SLURMFile = slurmFile })
+	add := []string{"192.0.2.0/24 => AS64496", "2001:db8::/32 => AS64497"}
+	var res api.ProposalResult
+	req := api.ProposalRequest{Add: roas(t, add...), Force: true, Reason: "e2e: no BGP here"}
+	if code := call(t, r.http, r.token, "POST", "/roas/proposals", req, &res); code != 200 || !res.Applied {
+		t.Fatalf("proposal: HTTP %d %+v", code, res)
+	}
+	waitRTR(t, r, vrpSet(t, "2001:db8::/32 => AS64497", "198.51.100.0/24 => AS64510"))
 }
