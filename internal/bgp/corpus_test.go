@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-const corpusDir = "/work/shared/corpus/bgpdump"
+const corpusDir = "../../../shared/corpus/bgpdump"
 
 func eventString(ev Event) string {
 	switch ev.Kind {

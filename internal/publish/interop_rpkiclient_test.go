@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-const mkrepo = "/work/shared/peers/mkrepo.sh"
+const mkrepo = "../../../shared/peers/mkrepo.sh"
 
 // TestRPKIClientSnapshotThenDelta publishes an openssl-built repository
 // (mkrepo.sh) through the Publisher, serves Handler over HTTPS on loopback

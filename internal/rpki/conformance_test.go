@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-const conformanceDir = "/work/shared/corpus/rpki-commons/src/test/resources/conformance"
+const conformanceDir = "../../../shared/corpus/rpki-commons/src/test/resources/conformance"
 
 // parseConformanceFile applies every check this package can make on one file.
 func parseConformanceFile(path string) (*Certificate, error) {

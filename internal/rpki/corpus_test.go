@@ -13,8 +13,8 @@ import (
 )
 
 const (
-	rpkiRSDir    = "/work/shared/corpus/rpki-rs/test-data/repository/"
-	rpkiClientRD = "/work/shared/corpus/rpki-client-openbsd/src/regress/usr.sbin/rpki-client/"
+	rpkiRSDir    = "../../../shared/corpus/rpki-rs/test-data/repository/"
+	rpkiClientRD = "../../../shared/corpus/rpki-client-openbsd/src/regress/usr.sbin/rpki-client/"
 )
 
 func readCorpus(t *testing.T, path string) []byte {

@@ -217,7 +217,7 @@ func FuzzIndexValidate(f *testing.F) {
 // loadCorpus reads the rpki-client JSON output of the corpus (424,223 VRPs).
 func loadCorpus(tb testing.TB) Set {
 	tb.Helper()
-	const path = "/work/shared/corpus/rpki-client-web/tests/inputs/outputs/json.gz"
+	const path = "../../../shared/corpus/rpki-client-web/tests/inputs/outputs/json.gz"
 	fh, err := os.Open(path)
 	if err != nil {
 		if os.Getenv("CI") == "true" {
