@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -39,6 +40,7 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fetch := fs.Bool("fetch", false, "first fetch into the cache: TA certificates from https TAL URIs, repositories over RRDP (each CA's rpkiNotify)")
 	tlsCA := fs.String("tls-ca", "", "with --fetch: PEM file of the TLS trust anchors (default: the system's), e.g. road-data/tls/ca.pem")
 	timeout := fs.Duration("timeout", time.Minute, "with --fetch: bound on each HTTPS request")
+	state := fs.String("manifest-state", "", "file remembering the newest manifest of each publication point across runs, so a replayed older one fails (RFC 9286 §4.2.1); default with --fetch: CACHE/.rp-manifests.json")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -72,8 +74,11 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 		loaded = append(loaded, t)
 	}
-	opts := rp.Options{Cache: *cacheDir, Clock: clock, Logger: log, MaxDepth: *maxDepth}
+	opts := rp.Options{Cache: *cacheDir, Clock: clock, Logger: log, MaxDepth: *maxDepth, ManifestState: *state}
 	if *fetch {
+		if opts.ManifestState == "" {
+			opts.ManifestState = filepath.Join(*cacheDir, ".rp-manifests.json")
+		}
 		hc, err := rp.NewHTTPClient(*tlsCA, *timeout)
 		if err != nil {
 			fmt.Fprintf(stderr, "road validate: --tls-ca: %v\n", err)

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -101,6 +102,23 @@ func TestValidateRejectionsGolden(t *testing.T) {
 	}
 	goldenFile(t, "validate-missing.json", out)
 	goldenFile(t, "validate-missing.stderr", errs)
+}
+
+// With --manifest-state, a second run over the same cache is unchanged,
+// and the state file records both publication points.
+func TestValidateManifestState(t *testing.T) {
+	cache := copyFixture(t)
+	state := filepath.Join(t.TempDir(), "m.json")
+	for i := 0; i < 2; i++ {
+		code, out, errs := runValidate(t, "--tal", fixtureTAL, "--cache", cache, "--at", fixtureAt, "-o", "csv", "--manifest-state", state)
+		if code != 0 || strings.Count(out, "\n") != 8 || !strings.HasSuffix(errs, "; 0 rejected\n") {
+			t.Fatalf("run %d: exit %d %q %q", i, code, out, errs)
+		}
+	}
+	b, err := os.ReadFile(state)
+	if err != nil || strings.Count(string(b), `"number"`) != 2 {
+		t.Errorf("state %s %v", b, err)
+	}
 }
 
 func TestValidateStale(t *testing.T) {

@@ -30,6 +30,7 @@ const (
 	ReasonManifestStale     Reason = "manifest-stale"            // nextUpdate passed (RFC 9286 §6.3)
 	ReasonManifestEarly     Reason = "manifest-not-yet-valid"    // thisUpdate in the future (RFC 9286 §6.3)
 	ReasonManifestOutsidePP Reason = "manifest-outside-pp"       // manifest not in the caRepository (RFC 9286 §6.1)
+	ReasonManifestNotNewer  Reason = "manifest-not-newer"        // another manifest with a number or thisUpdate not above the last validated (RFC 9286 §4.2.1)
 	ReasonCRLMissing        Reason = "crl-missing"               // no (single) CRL on the manifest (RFC 9286 §6)
 	ReasonCRLInvalid        Reason = "crl-invalid"               // CRL fails parsing or its checks
 	ReasonCRLStale          Reason = "crl-stale"                 // CRL nextUpdate passed

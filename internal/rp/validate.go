@@ -39,6 +39,12 @@ type Options struct {
 	// the cache holds (RFC 9286 §6.6).
 	RRDP *RRDPClient
 
+	// ManifestState, when set, is a file that remembers the newest valid
+	// manifest of each publication point across runs (number, thisUpdate,
+	// hash). A different manifest that is not newer in both fails its
+	// publication point (RFC 9286 §4.2.1: replayed or rolled-back data).
+	ManifestState string
+
 	// Observe, when set, is called once for every object decided: err nil
 	// for an accepted certificate, manifest, CRL or ROA, else the
 	// rejection (a *RejectError). Audits and tests use it.
@@ -153,6 +159,7 @@ type run struct {
 	aspas  map[uint32]*ASPA
 	seen   map[string]error // CA key + manifest URI already processed (per TA), with its failure
 	synced map[string]bool  // notification URIs fetched in this run
+	mstate *manifestState
 	taIdx  map[string]int
 }
 
@@ -183,6 +190,9 @@ func Validate(ctx context.Context, o Options, tals []TAL) (*Result, error) {
 	r := &run{o: o, c: cache{root: o.Cache, maxSize: o.MaxFileSize}, now: o.Clock().UTC(), log: o.Logger,
 		res: &Result{}, vrps: map[vrp.VRP]*VRP{}, aspas: map[uint32]*ASPA{}, taIdx: map[string]int{}, synced: map[string]bool{}}
 	r.res.Time = r.now
+	if o.ManifestState != "" {
+		r.mstate = loadManifestState(o.ManifestState, r.log)
+	}
 	for i, t := range tals {
 		r.res.TALs = append(r.res.TALs, t.Name)
 		if _, dup := r.taIdx[t.Name]; !dup {
@@ -202,6 +212,11 @@ func Validate(ctx context.Context, o Options, tals []TAL) (*Result, error) {
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if r.mstate != nil {
+		if err := r.mstate.save(); err != nil {
+			r.log.Error("manifest state not saved", "file", o.ManifestState, "err", err)
+		}
 	}
 	for _, v := range r.vrps {
 		r.res.VRPs = append(r.res.VRPs, *v)
@@ -506,6 +521,11 @@ func (r *run) loadPublicationPoint(ca *caNode, view cache) (*pubPoint, []listedF
 	if err := r.checkTime(ee); err != nil {
 		return nil, nil, mftURI, err
 	}
+	if r.mstate != nil {
+		if err := r.mstate.check(mftURI, m, sha256.Sum256(data)); err != nil {
+			return nil, nil, mftURI, err
+		}
+	}
 	if len(m.Files) > r.o.MaxFilesPerManifest {
 		return nil, nil, mftURI, reject(ReasonTooMany, "manifest lists %d files, bound %d", len(m.Files), r.o.MaxFilesPerManifest)
 	}
@@ -563,6 +583,9 @@ func (r *run) loadPublicationPoint(ca *caNode, view cache) (*pubPoint, []listedF
 	// RFC 9286 §6: a revoked manifest EE fails the fetch.
 	if crl.IsRevoked(ee.SerialNumber) {
 		return nil, nil, mftURI, reject(ReasonRevoked, "manifest EE certificate serial %s is on the CRL (RFC 9286 §6)", ee.SerialNumber)
+	}
+	if r.mstate != nil {
+		r.mstate.record(mftURI, m, sha256.Sum256(data))
 	}
 	pp := &pubPoint{crl: crl, crlURI: crlURI, expires: minTime(ca.expires, m.NextUpdate, ee.NotAfter, crl.NextUpdate)}
 	return pp, files, "", nil

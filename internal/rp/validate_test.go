@@ -419,3 +419,52 @@ func TestASPAs(t *testing.T) {
 		t.Errorf("JSON aspas:\n%s", buf.String())
 	}
 }
+
+// TestManifestReplay: with a manifest state, an older manifest served
+// after a newer one was validated fails its publication point (RFC 9286
+// §4.2.1); the same manifest again, or a newer one, passes.
+func TestManifestReplay(t *testing.T) {
+	r := pinnedRepo(t)
+	state := filepath.Join(t.TempDir(), "manifests.json")
+	run := func(at time.Time) *Result {
+		t.Helper()
+		res, err := Validate(context.Background(), Options{Cache: r.cache, Clock: fixedClock(at), ManifestState: state}, []TAL{r.tal})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	at := t0.Add(time.Hour)
+	mftPath := r.file(r.rsyncBase + r.caMft(t))
+	old, err := os.ReadFile(mftPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := run(at); len(res.VRPs) != len(testROAs) || len(res.Rejected) != 0 {
+		t.Fatalf("first run: %v", r.rejections(res))
+	}
+	if res := run(at); len(res.VRPs) != len(testROAs) || len(res.Rejected) != 0 {
+		t.Fatalf("same manifest again: %v", r.rejections(res))
+	}
+	// A newer manifest (number+1, later thisUpdate) is accepted ...
+	r.resignManifest(t, func(m *rpki.Manifest) { m.ThisUpdate = m.ThisUpdate.Add(time.Minute) })
+	if res := run(at); len(res.VRPs) != len(testROAs) || len(res.Rejected) != 0 {
+		t.Fatalf("newer manifest: %v", r.rejections(res))
+	}
+	// ... and then the old one, replayed, is not.
+	if err := os.WriteFile(mftPath, old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := run(at)
+	if got := r.rejections(res); !slices.Equal(got, []string{"manifest-not-newer " + r.caMft(t)}) || len(res.VRPs) != 0 {
+		t.Fatalf("replayed manifest: %q %v", got, res.VRPs)
+	}
+	// A re-signed manifest with a higher number but an older thisUpdate neither.
+	r.resignManifest(t, func(m *rpki.Manifest) {
+		m.Number.Add(m.Number, big.NewInt(5))
+		m.ThisUpdate = m.ThisUpdate.Add(-time.Minute)
+	})
+	if got := r.rejections(run(at)); !slices.Equal(got, []string{"manifest-not-newer " + r.caMft(t)}) {
+		t.Fatalf("older thisUpdate: %q", got)
+	}
+}
