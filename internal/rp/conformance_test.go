@@ -15,7 +15,7 @@ import (
 
 // The BBN "RPKI Syntax Conformance Test Cases" (from rpki-commons), laid
 // out as the repository it was published as: rsync://rpki.bbn.com/conformance/.
-const conformanceDir = "/work/shared/corpus/rpki-commons/src/test/resources/conformance"
+const conformanceDir = "../../../shared/corpus/rpki-commons/src/test/resources/conformance"
 
 func conformanceCache(t *testing.T) (string, TAL) {
 	t.Helper()
@@ -26,7 +26,11 @@ func conformanceCache(t *testing.T) (string, TAL) {
 	if err := os.MkdirAll(filepath.Join(cache, "rpki.bbn.com"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(conformanceDir, filepath.Join(cache, "rpki.bbn.com", "conformance")); err != nil {
+	abs, err := filepath.Abs(conformanceDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(abs, filepath.Join(cache, "rpki.bbn.com", "conformance")); err != nil {
 		t.Fatal(err)
 	}
 	der, err := os.ReadFile(filepath.Join(conformanceDir, "root.cer"))

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-const obsdRegress = "/work/shared/corpus/rpki-client-openbsd/src/regress/usr.sbin/rpki-client"
+const obsdRegress = "../../../shared/corpus/rpki-client-openbsd/src/regress/usr.sbin/rpki-client"
 
 // place copies a corpus file to where its rsync URI lives in the cache.
 func place(t *testing.T, cache, src, uri string) {

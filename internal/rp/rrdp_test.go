@@ -19,7 +19,7 @@ import (
 )
 
 const rrdpCorpusOBSD = obsdRegress + "/rrdp/"
-const rrdpCorpusRS = "/work/shared/corpus/rpki-rs/test-data/rrdp/"
+const rrdpCorpusRS = "../../../shared/corpus/rpki-rs/test-data/rrdp/"
 
 func openCorpus(t *testing.T, p string) *os.File {
 	t.Helper()
