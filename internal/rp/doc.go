@@ -16,7 +16,17 @@
 //     validity at the pinned clock, revocation, resources encompassed by the
 //     issuer, RFC 3779 inherit resolved) and rejected alone with a reason;
 //   - chain depth, the number of CAs, of files per manifest and the size of
-//     every file read are bounded.
+//     every file read are bounded;
+//   - ASPA objects become one provider set per customer AS;
+//   - with Options.ManifestState, a manifest older than one validated in an
+//     earlier run fails its publication point (RFC 9286 §4.2.1).
+//
+// RRDPClient fetches repositories over RRDP (RFC 8182) into the same cache,
+// one tree per notification URI (CACHE/.rrdp/ID/host/module/path), with a
+// strict streaming XML parser (no DTD, bounded sizes), hash, session and
+// serial checks, deltas or the snapshot, and staged commits. Validate uses
+// it when Options.RRDP is set: TA certificates from https TAL URIs, then
+// each CA's rpkiNotify repository, whose tree it then reads.
 //
 // The effective expiry of a VRP is the earliest of the notAfter of its ROA's
 // EE certificate and of every CA certificate above it, and the nextUpdate of
