@@ -77,14 +77,38 @@ func (c *cache) path(uri string) (string, error) {
 // errNotFound marks a file absent from the cache.
 var errNotFound = errors.New("not in the cache")
 
-// read returns the file for uri, bounded by maxSize. Only regular files
-// (after symlinks) are read.
+// read returns the file for uri, bounded by maxSize (see readCacheFile).
 func (c *cache) read(uri string) ([]byte, error) {
 	p, err := c.path(uri)
 	if err != nil {
 		return nil, err
 	}
-	return readBounded(p, c.maxSize)
+	return readCacheFile(p, c.maxSize)
+}
+
+// readCacheFile reads a repository file: only a regular file, never a
+// symlink, FIFO or device in its place (a FIFO would block the run, a
+// symlink could read outside the cache), opened without blocking.
+func readCacheFile(p string, max int64) ([]byte, error) {
+	st, err := os.Lstat(p)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			return nil, errNotFound
+		}
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file: %w", filepath.Base(p), errNotFound)
+	}
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ELOOP) {
+			return nil, errNotFound
+		}
+		return nil, err
+	}
+	defer f.Close()
+	return readOpen(f, max)
 }
 
 func readBounded(p string, max int64) ([]byte, error) {
@@ -96,6 +120,10 @@ func readBounded(p string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return readOpen(f, max)
+}
+
+func readOpen(f *os.File, max int64) ([]byte, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return nil, err

@@ -304,7 +304,7 @@ func (r *run) trustAnchor(ctx context.Context, t TAL) error {
 	var uri string
 	for _, u := range t.TAL.URIs {
 		for _, p := range r.taCandidates(t.Name, u) {
-			b, err := readBounded(p, r.o.MaxFileSize)
+			b, err := readCacheFile(p, r.o.MaxFileSize)
 			if err == nil {
 				der, uri = b, u
 				break

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -204,6 +205,23 @@ func TestCorruptions(t *testing.T) {
 		}, at, without(victim), func(r *testRepo) []string { return nil }},
 		{"listed ROA deleted from the repository", func(t *testing.T, r *testRepo) {
 			if err := os.Remove(r.file(r.roaURI(t, victim))); err != nil {
+				t.Fatal(err)
+			}
+		}, at, vrp.Set{}, func(r *testRepo) []string { return []string{"file-missing " + r.rel(r.roaURI(t, victim))} }},
+		{"listed ROA replaced by a symlink to an identical copy outside the cache", func(t *testing.T, r *testRepo) {
+			p := r.file(r.roaURI(t, victim))
+			outside := filepath.Join(t.TempDir(), "x.roa")
+			b, _ := os.ReadFile(p)
+			os.WriteFile(outside, b, 0o644)
+			os.Remove(p)
+			if err := os.Symlink(outside, p); err != nil {
+				t.Fatal(err)
+			}
+		}, at, vrp.Set{}, func(r *testRepo) []string { return []string{"file-missing " + r.rel(r.roaURI(t, victim))} }},
+		{"listed ROA replaced by a FIFO (must not block)", func(t *testing.T, r *testRepo) {
+			p := r.file(r.roaURI(t, victim))
+			os.Remove(p)
+			if err := syscall.Mkfifo(p, 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}, at, vrp.Set{}, func(r *testRepo) []string { return []string{"file-missing " + r.rel(r.roaURI(t, victim))} }},
