@@ -393,3 +393,5 @@ func (r *testRepo) addASPA(t testing.TB, name string, customer uint32, providers
 	}
 	return name + ".asa"
 }
+
+func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }
