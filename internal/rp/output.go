@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -124,12 +126,23 @@ func csvField(s string) string {
 	return s
 }
 
-// WriteSummary writes the human summary of rejected objects: one line per
-// rejection ("REASON URI: DETAIL") after a count line.
+// WriteSummary writes the human summary of rejected objects: a count line,
+// the count per reason, then one line per rejection ("rejected REASON URI: DETAIL").
 func (r *Result) WriteSummary(w io.Writer) error {
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "%d VRPs (%d unique) from %d ROAs, %d CA certificates, %d publication points; %d rejected\n",
 		r.Stats.VRPs, len(r.VRPs), r.Stats.ROAs, r.Stats.Certificates, r.Stats.Manifests, len(r.Rejected))
+	if len(r.Rejected) > 0 {
+		count := map[Reason]int{}
+		for _, x := range r.Rejected {
+			count[x.Reason]++
+		}
+		buf.WriteString("by reason:")
+		for _, k := range slices.Sorted(maps.Keys(count)) {
+			fmt.Fprintf(&buf, " %s=%d", k, count[k])
+		}
+		buf.WriteString("\n")
+	}
 	for _, x := range r.Rejected {
 		if x.Detail != "" {
 			fmt.Fprintf(&buf, "rejected %s %s: %s\n", x.Reason, x.URI, x.Detail)
