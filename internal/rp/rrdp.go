@@ -52,6 +52,13 @@ type RRDPClient struct {
 	MaxObject       int   // bytes of one published object [64 MiB]
 	MaxDeltas       int   // deltas listed in a notification [100000]
 	MaxElements     int   // publish/withdraw elements in one file [2000000]
+
+	// MinInterval, when set, skips fetching a notification fetched less
+	// than this long ago (RFC 8182 §3.4.4: RPs MUST NOT poll a repository
+	// more than once a minute). 0: always fetch (road's own repository,
+	// right after it published).
+	MinInterval time.Duration
+	Clock       func() time.Time // default time.Now
 }
 
 // SyncResult tells what one Sync did.
@@ -96,6 +103,9 @@ func (c *RRDPClient) defaults() {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
 	if c.UserAgent == "" {
 		c.UserAgent = "road-rp"
 	}
@@ -126,6 +136,11 @@ type rrdpState struct {
 	Serial       uint64            `json:"serial"`
 	LastModified string            `json:"last_modified,omitempty"`
 	Objects      map[string]string `json:"objects"` // rsync URI -> hex SHA-256
+	// Deltas are the hashes of the deltas up to Serial listed by the last
+	// notification: one that changes later means the repository rewrote
+	// its history, and only the snapshot is trusted.
+	Deltas    map[uint64]string `json:"deltas,omitempty"`
+	LastFetch int64             `json:"last_fetch,omitempty"` // unix seconds of the last notification fetch
 }
 
 func (c *RRDPClient) stateDir() string { return filepath.Join(c.Cache, ".rrdp") }
@@ -206,11 +221,19 @@ func (c *RRDPClient) Sync(ctx context.Context, notifyURI string) (SyncResult, er
 		return res, reject(ReasonBadURI, "notification URI %q is not https (RFC 8182 §3.2)", notifyURI)
 	}
 	st := c.loadState(notifyURI)
+	now := c.Clock()
+	if c.MinInterval > 0 && st.Session != "" && now.Sub(time.Unix(st.LastFetch, 0)) < c.MinInterval {
+		return SyncResult{Session: st.Session, Serial: st.Serial, Unchanged: true, Objects: len(st.Objects)}, nil
+	}
 	body, lastMod, notModified, err := c.get(ctx, notifyURI, c.MaxNotification, st.LastModified)
 	if err != nil {
 		return res, err
 	}
+	st.LastFetch = now.Unix()
 	if notModified {
+		if err := c.saveState(st); err != nil {
+			return res, err
+		}
 		return SyncResult{Session: st.Session, Serial: st.Serial, Unchanged: true, Objects: len(st.Objects)}, nil
 	}
 	n, err := parseNotification(body, c.MaxDeltas)
@@ -225,11 +248,28 @@ func (c *RRDPClient) Sync(ctx context.Context, notifyURI string) (SyncResult, er
 		}
 	}
 	res.Session, res.Serial = n.Session, n.Serial
+	rewritten := false
+	if st.Session == n.Session {
+		for _, d := range n.Deltas {
+			if h, ok := st.Deltas[d.Serial]; ok && h != hex.EncodeToString(d.Hash[:]) {
+				rewritten = true
+			}
+		}
+		if rewritten {
+			c.Logger.Warn("rrdp: a delta already seen changed its hash; loading the snapshot", "notify", notifyURI)
+		}
+	}
+	save := func() error {
+		st.Deltas = deltaHashes(n, st.Serial)
+		return c.saveState(st)
+	}
 	switch {
+	case rewritten:
+		// fall through to the snapshot below
 	case st.Session == n.Session && n.Serial == st.Serial:
 		st.LastModified = lastMod
 		res.Unchanged, res.Objects = true, len(st.Objects)
-		return res, c.saveState(st)
+		return res, save()
 	case st.Session == n.Session && n.Serial < st.Serial:
 		return res, reject(ReasonRRDPSerial, "%s: serial %d below the last processed %d", notifyURI, n.Serial, st.Serial)
 	case st.Session == n.Session && deltasContinue(n, st.Serial):
@@ -238,7 +278,7 @@ func (c *RRDPClient) Sync(ctx context.Context, notifyURI string) (SyncResult, er
 		if err == nil {
 			st.LastModified = lastMod
 			res.Objects = len(st.Objects)
-			return res, c.saveState(st)
+			return res, save()
 		}
 		if ctx.Err() != nil {
 			return res, ctx.Err()
@@ -252,7 +292,21 @@ func (c *RRDPClient) Sync(ctx context.Context, notifyURI string) (SyncResult, er
 	}
 	st.LastModified = lastMod
 	res.Snapshot, res.Objects = true, len(st.Objects)
-	return res, c.saveState(st)
+	return res, save()
+}
+
+// deltaHashes keeps the hashes of the listed deltas up to serial.
+func deltaHashes(n *notification, serial uint64) map[uint64]string {
+	if n.Session == "" {
+		return nil
+	}
+	m := map[uint64]string{}
+	for _, d := range n.Deltas {
+		if d.Serial <= serial {
+			m[d.Serial] = hex.EncodeToString(d.Hash[:])
+		}
+	}
+	return m
 }
 
 func refsOf(ds []deltaRef) []fileRef {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // synthRepo is an in-memory RRDP server whose files the test writes by
@@ -204,5 +205,47 @@ func TestRRDPSemantics(t *testing.T) {
 		if files := repoFiles(t, cache, notify); !slices.Equal(files, s.files) {
 			t.Fatalf("%s: files %q\nwant %q", s.name, files, s.files)
 		}
+	}
+}
+
+// TestRRDPRewrittenDeltaAndPollInterval: a delta serial seen before with
+// another hash makes the client trust only the snapshot; MinInterval
+// skips fetches closer than it (RFC 8182 §3.4.4).
+func TestRRDPRewrittenDeltaAndPollInterval(t *testing.T) {
+	ctx := context.Background()
+	r := newSynthRepo(t)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := &RRDPClient{HTTP: r.srv.Client(), Cache: t.TempDir(), Clock: func() time.Time { return now }}
+	notify := r.srv.URL + "/notification.xml"
+	r.publishState(sessA, 1, map[string]string{uA: "A1"}, nil)
+	if res, err := c.Sync(ctx, notify); err != nil || !res.Snapshot {
+		t.Fatalf("%+v %v", res, err)
+	}
+	d2 := delta(sessA, 2, pubEl(uA, "A2", "A1"))
+	r.publishState(sessA, 2, map[string]string{uA: "A2"}, map[int]string{2: d2})
+	if res, err := c.Sync(ctx, notify); err != nil || res.Deltas != 1 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	// Serial 3 arrives, but delta 2 is listed with another hash now.
+	r.publishState(sessA, 3, map[string]string{uA: "A3"}, map[int]string{
+		2: delta(sessA, 2, pubEl(uA, "A2x", "A1")),
+		3: delta(sessA, 3, pubEl(uA, "A3", "A2")),
+	})
+	if res, err := c.Sync(ctx, notify); err != nil || !res.Snapshot || res.Deltas != 0 {
+		t.Fatalf("rewritten history: %+v %v", res, err)
+	}
+	if got := repoFiles(t, c.Cache, notify); !slices.Equal(got, []string{uA + "=A3"}) {
+		t.Fatalf("files %q", got)
+	}
+	// MinInterval: no request within the minute, one after it.
+	c.MinInterval = time.Minute
+	r.publishState(sessA, 4, map[string]string{uA: "A4"}, map[int]string{4: delta(sessA, 4, pubEl(uA, "A4", "A3"))})
+	now = now.Add(30 * time.Second)
+	if res, err := c.Sync(ctx, notify); err != nil || !res.Unchanged || res.Serial != 3 {
+		t.Fatalf("within the interval: %+v %v", res, err)
+	}
+	now = now.Add(31 * time.Second)
+	if res, err := c.Sync(ctx, notify); err != nil || res.Deltas != 1 || res.Serial != 4 {
+		t.Fatalf("after the interval: %+v %v", res, err)
 	}
 }
