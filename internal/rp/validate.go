@@ -469,7 +469,8 @@ func (r *run) publicationPoint(ctx context.Context, ca *caNode) {
 
 // viewFor is where ca's publication point is read: the tree of its
 // rpkiNotify repository when the RRDP client has synced it (now or in an
-// earlier run; RRDP is preferred, as draft-ietf-sidrops-prefer-rrdp has it), else the rsync-style tree.
+// earlier run: RRDP first, as draft-ietf-sidrops-prefer-rrdp has it), else
+// the rsync-style tree.
 func (r *run) viewFor(ca *caNode) cache {
 	if n := ca.cert.SIA.Notify; n != "" {
 		if st, err := os.Stat(repoStatePath(r.o.Cache, n)); err == nil && st.Mode().IsRegular() {
