@@ -66,7 +66,8 @@ func roasOf(t *testing.T, ss ...string) []api.ROA {
 // the way DESIGN.md's data flow has it: the RP fetches the TA certificate
 // over HTTPS and the repository over RRDP (trusting the testbed TLS CA),
 // then validates from road.tal. It must find exactly the configured VRPs,
-// follow a change as one RRDP delta, and agree with rpki-client over RRDP.
+// follow a change as one RRDP delta, and agree with rpki-client and FORT
+// over RRDP.
 func TestDaemonOverRRDP(t *testing.T) {
 	base, err := os.MkdirTemp("", "road-rp-daemon-")
 	if err != nil {
@@ -149,9 +150,14 @@ func TestDaemonOverRRDP(t *testing.T) {
 		"198.51.100.128/25 => AS64497")...)
 	validate(want2, 0) // applied as a delta, not a snapshot
 
-	testpeers.Require(t, "rpki-client")
+	testpeers.Require(t, "rpki-client", "fort")
 	got := testpeers.RunRPKIClient(t, testpeers.RPKIClientOptions{TAL: filepath.Join(dir, "road.tal"), TLSCAFile: tlsCA})
 	if !slices.Equal(vrp.Set(got.VRPs), want2) {
 		t.Errorf("rpki-client over RRDP: %v\nroad RP: %v\n%s", got.VRPs, want2, got.Log)
 	}
+	fort := testpeers.RunFort(t, testpeers.FortOptions{TAL: filepath.Join(dir, "road.tal"), TLSCAFile: tlsCA})
+	if !slices.Equal(vrp.Set(fort.VRPs), want2) {
+		t.Errorf("FORT over RRDP: %v\nroad RP: %v\n%s", fort.VRPs, want2, fort.Log)
+	}
+	t.Logf("%d VRPs: road RP, rpki-client (%v) and FORT (%v) agree over RRDP", len(want2), got.Duration, fort.Duration)
 }
