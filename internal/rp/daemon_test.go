@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -151,13 +152,25 @@ func TestDaemonOverRRDP(t *testing.T) {
 	validate(want2, 0) // applied as a delta, not a snapshot
 
 	testpeers.Require(t, "rpki-client", "fort")
-	got := testpeers.RunRPKIClient(t, testpeers.RPKIClientOptions{TAL: filepath.Join(dir, "road.tal"), TLSCAFile: tlsCA})
+	rcCache := testpeers.RPKIClientDir(t)
+	got := testpeers.RunRPKIClient(t, testpeers.RPKIClientOptions{TAL: filepath.Join(dir, "road.tal"), TLSCAFile: tlsCA, CacheDir: rcCache})
 	if !slices.Equal(vrp.Set(got.VRPs), want2) {
 		t.Errorf("rpki-client over RRDP: %v\nroad RP: %v\n%s", got.VRPs, want2, got.Log)
 	}
 	fort := testpeers.RunFort(t, testpeers.FortOptions{TAL: filepath.Join(dir, "road.tal"), TLSCAFile: tlsCA})
 	if !slices.Equal(vrp.Set(fort.VRPs), want2) {
 		t.Errorf("FORT over RRDP: %v\nroad RP: %v\n%s", fort.VRPs, want2, fort.Log)
+	}
+	// rpki-client's cache after an RRDP run, read as it is (no fetching).
+	if res, err := rp.Validate(ctx, rp.Options{Cache: rcCache}, []rp.TAL{tal}); err != nil || !slices.Equal(res.Set(), want2) {
+		var dirs []string
+		filepath.WalkDir(rcCache, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				dirs = append(dirs, strings.TrimPrefix(p, rcCache))
+			}
+			return nil
+		})
+		t.Errorf("road RP over rpki-client's RRDP cache: %v %v (rejected %+v)\nfiles %v", err, res.Set(), res.Rejected, dirs)
 	}
 	t.Logf("%d VRPs: road RP, rpki-client (%v) and FORT (%v) agree over RRDP", len(want2), got.Duration, fort.Duration)
 }
