@@ -52,6 +52,11 @@ const (
 	ReasonRRDPOutside       Reason = "rrdp-outside-repository"   // URI outside what the notification may publish
 )
 
+// Reasons lists every reason code (e.g. to pre-register metric labels).
+func Reasons() []Reason {
+	return []Reason{ReasonBadTAL, ReasonTAMissing, ReasonTAKeyMismatch, ReasonBadURI, ReasonTooLarge, ReasonMalformed, ReasonProfile, ReasonBadSignature, ReasonNotYetValid, ReasonExpired, ReasonRevoked, ReasonResources, ReasonManifestMissing, ReasonManifestInvalid, ReasonManifestStale, ReasonManifestEarly, ReasonManifestOutsidePP, ReasonManifestNotNewer, ReasonCRLMissing, ReasonCRLInvalid, ReasonCRLStale, ReasonCRLEarly, ReasonFileMissing, ReasonHashMismatch, ReasonCRLDPMismatch, ReasonNotCA, ReasonTooDeep, ReasonTooMany, ReasonLoop, ReasonUnsupportedType, ReasonDuplicate, ReasonRRDPFetch, ReasonRRDPMalformed, ReasonRRDPHash, ReasonRRDPSession, ReasonRRDPSerial, ReasonRRDPOutside}
+}
+
 // ErrRejected is wrapped by every rejection error of this package.
 var ErrRejected = errors.New("rp: rejected")
 

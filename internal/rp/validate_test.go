@@ -486,3 +486,22 @@ func TestManifestReplay(t *testing.T) {
 		t.Fatalf("older thisUpdate: %q", got)
 	}
 }
+
+func TestReasonsListsEveryCode(t *testing.T) {
+	src, err := os.ReadFile("reason.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	consts := strings.Count(string(src), " Reason = \"")
+	rs := Reasons()
+	seen := map[Reason]bool{}
+	for _, r := range rs {
+		if r == "" || seen[r] || strings.ToLower(string(r)) != string(r) || strings.Contains(string(r), " ") {
+			t.Errorf("bad or repeated reason %q", r)
+		}
+		seen[r] = true
+	}
+	if len(rs) != consts {
+		t.Errorf("Reasons() has %d codes, reason.go declares %d", len(rs), consts)
+	}
+}
