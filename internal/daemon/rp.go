@@ -125,8 +125,11 @@ func (d *Daemon) validateOwn(ctx context.Context, rrdp *rp.RRDPClient) (*rp.Resu
 	if err != nil {
 		return nil, err
 	}
-	return rp.Validate(ctx, rp.Options{Cache: rrdp.Cache, Clock: d.clock, Logger: d.log.With("pkg", "rp"), RRDP: rrdp},
-		[]rp.TAL{tal})
+	// ManifestState: a manifest that is not newer than the last one seen
+	// fails its publication point (RFC 9286 §4.2.1), so a rolled-back
+	// database or repository shows up in rp status instead of reaching routers.
+	return rp.Validate(ctx, rp.Options{Cache: rrdp.Cache, Clock: d.clock, Logger: d.log.With("pkg", "rp"), RRDP: rrdp,
+		ManifestState: filepath.Join(rrdp.Cache, ".rp-manifests.json")}, []rp.TAL{tal})
 }
 
 // checkConsistency compares the validated VRPs with the configured ROAs: a
