@@ -212,16 +212,25 @@ func (c *CA) Init(ctx context.Context) error {
 	})
 }
 
-func (c *CA) createTA(ctx context.Context, tx *store.Tx) error {
+// newKey takes a fresh key from the pool with its PKCS#8 encoding for the store.
+func (c *CA) newKey(ctx context.Context) (*rsa.PrivateKey, []byte, error) {
 	key, err := c.cfg.Keys.Get(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return key, kder, nil
+}
+
+func (c *CA) createTA(ctx context.Context, tx *store.Tx) error {
+	key, kder, err := c.newKey(ctx)
 	if err != nil {
 		return err
 	}
 	now := c.now()
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return err
-	}
 	row := &store.CA{Name: TAName, KeyDER: kder, CertURI: c.TACertURI(), RepoURI: c.cfg.RsyncBase + "root/",
 		NextSerial: 1, UpdatedAt: now}
 	ta := &instance{row: row, key: key}
@@ -290,15 +299,11 @@ func ipStrings(ip rpki.IPResources) []string {
 }
 
 func (c *CA) createCA(ctx context.Context, tx *store.Tx) error {
-	key, err := c.cfg.Keys.Get(ctx)
+	key, kder, err := c.newKey(ctx)
 	if err != nil {
 		return err
 	}
 	now := c.now()
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return err
-	}
 	row := &store.CA{Name: CAName, KeyDER: kder, RepoURI: c.cfg.RsyncBase + "ca/", NextSerial: 1, UpdatedAt: now}
 	ta, err := c.load(tx, TAName)
 	if err != nil {

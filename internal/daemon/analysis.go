@@ -212,27 +212,16 @@ func (d *Daemon) analysisInput(ctx context.Context) (*analysisState, error) {
 	if err := d.routesReady(ctx); err != nil {
 		return nil, err
 	}
-	a := &analysisState{exceptions: map[vrp.VRP]string{}}
-	var roas []vrp.VRP
-	err := d.st.View(ctx, func(tx *store.Tx) error {
-		rs, err := tx.ROAs()
-		if err != nil {
-			return err
-		}
-		for _, r := range rs {
-			roas = append(roas, r.VRP)
-			if r.Exception != "" {
-				a.exceptions[r.VRP] = r.Exception
-			}
-		}
-		a.intents, err = d.intents(tx)
-		return err
-	})
+	// The same (cached, read-only) store state the safety checks read.
+	c, err := d.checkInputs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a := &analysisState{roas: c.current, exceptions: c.exceptions, intents: c.intents}
 	ip, _ := d.ca.Resources()
 	a.held = ip.ContainsPrefix
-	a.roas = vrp.NewSet(roas)
 	a.routes = heldScope{src: d.safety.table.Snapshot(), held: ip.Prefixes()}
-	return a, err
+	return a, nil
 }
 
 type analysisState struct {
