@@ -524,7 +524,7 @@ func (c *RRDPClient) applySnapshot(ctx context.Context, n *notification, st *rrd
 		return err
 	}
 	st.Session, st.Serial, st.Objects = n.Session, n.Serial, s.hashes
-	c.Logger.Info("rrdp: snapshot loaded", "notify", n.Snapshot.URI, "serial", n.Serial, "objects", len(s.hashes))
+	c.Logger.Info("rrdp: snapshot loaded", "snapshot", n.Snapshot.URI, "session", n.Session, "serial", n.Serial, "objects", len(s.hashes))
 	return nil
 }
 
