@@ -419,25 +419,10 @@ func expiryFlags(fs *flag.FlagSet) any {
 	return o
 }
 
-// parseDays reads a Go duration or a whole number of days ("30d").
-func parseDays(s string) (time.Duration, error) {
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		d, err := strconv.ParseUint(n, 10, 16)
-		if err == nil {
-			return time.Duration(d) * 24 * time.Hour, nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%q is not a positive duration such as 30d or 72h", s)
-	}
-	return d, nil
-}
-
 func runExpiry(ctx context.Context, c *cli, opts any, _ []string) error {
 	var within time.Duration
 	if s := opts.(*expiryOpts).within; s != "" {
-		d, err := parseDays(s)
+		d, err := api.ParseWithin(s) // the server reads ?within= the same way
 		if err != nil {
 			return usagef("--within: %v", err)
 		}

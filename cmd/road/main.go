@@ -135,5 +135,8 @@ func options(c *config.Config, log *slog.Logger) daemon.Options {
 		RTR: rtr.Config{Refresh: sec(c.RTRTimers.Refresh), Retry: sec(c.RTRTimers.Retry),
 			Expire: sec(c.RTRTimers.Expire), NotifyInterval: c.RTRTimers.NotifyInterval},
 		BGP: bgpOpt, SLURMFile: c.SLURMFile, Logger: log, Version: version(),
+		Schedule: daemon.ScheduleOptions{Expiry: c.Schedule.ExpiryAudit, Consistency: c.Schedule.ConsistencyAudit,
+			BGP: c.Schedule.BGPAudit},
+		Alerts: daemon.AlertOptions{ExpiryWarning: c.Alerts.ExpiryWarning, Webhook: c.Alerts.Webhook},
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 )
@@ -52,6 +53,43 @@ type Backend interface {
 	// RPVRPs is the bundled RP's last result as rpki-client JSON.
 	RPVRPs(ctx context.Context) ([]byte, error)
 	RPStatus(ctx context.Context) (*RPStatus, error)
+
+	// Expiry lists published objects and validated VRPs by effective
+	// expiry, only those expiring within within when it is > 0.
+	Expiry(ctx context.Context, within time.Duration) (*ExpiryList, error)
+	// RunAudit runs one audit now (kind is one of AuditKinds) and stores it.
+	RunAudit(ctx context.Context, kind string) (*AuditResult, error)
+	// Audits lists stored results newest first, of kind ("" all), at most limit.
+	Audits(ctx context.Context, kind string, limit int) (*AuditList, error)
+}
+
+// Audit listing bounds (GET /audits).
+const (
+	DefaultAuditLimit = 100
+	MaxAuditLimit     = 1000
+)
+
+// ParseWithin reads a positive Go duration or a whole number of days ("30d").
+func ParseWithin(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		if days, err := strconv.ParseUint(n, 10, 16); err == nil && days > 0 {
+			return time.Duration(days) * 24 * time.Hour, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q is not a positive duration such as 30d or 72h", s)
+	}
+	return d, nil
+}
+
+func validAuditKind(k string) bool {
+	for _, x := range AuditKinds {
+		if k == x {
+			return true
+		}
+	}
+	return false
 }
 
 // StatusError is an error with an HTTP status and a stable code.
@@ -174,6 +212,43 @@ func (s *Server) Routes(r chi.Router) {
 		r.Get("/bgp/suggestions", s.handle(func(r *http.Request) (any, int, error) {
 			a, err := s.backend.BGPSuggestions(r.Context())
 			return a, http.StatusOK, err
+		}))
+		r.Get("/expiry", s.handle(func(r *http.Request) (any, int, error) {
+			var within time.Duration
+			if v := r.URL.Query().Get("within"); v != "" {
+				d, err := ParseWithin(v)
+				if err != nil {
+					return nil, 0, BadRequest("within: %v", err)
+				}
+				within = d
+			}
+			l, err := s.backend.Expiry(r.Context(), within)
+			return l, http.StatusOK, err
+		}))
+		r.Post("/audits/{kind}", s.handle(func(r *http.Request) (any, int, error) {
+			kind := chi.URLParam(r, "kind")
+			if !validAuditKind(kind) {
+				return nil, 0, BadRequest("audit kind %q: want one of %s", kind, strings.Join(AuditKinds, ", "))
+			}
+			res, err := s.backend.RunAudit(r.Context(), kind)
+			return res, http.StatusOK, err
+		}))
+		r.Get("/audits", s.handle(func(r *http.Request) (any, int, error) {
+			q := r.URL.Query()
+			kind := q.Get("kind")
+			if kind != "" && !validAuditKind(kind) {
+				return nil, 0, BadRequest("kind %q: want one of %s", kind, strings.Join(AuditKinds, ", "))
+			}
+			limit := DefaultAuditLimit
+			if v := q.Get("limit"); v != "" {
+				n, err := strconv.Atoi(v)
+				if err != nil || n <= 0 || n > MaxAuditLimit {
+					return nil, 0, BadRequest("limit %q: want 1..%d", v, MaxAuditLimit)
+				}
+				limit = n
+			}
+			l, err := s.backend.Audits(r.Context(), kind, limit)
+			return l, http.StatusOK, err
 		}))
 		r.Get("/rp/status", s.handle(func(r *http.Request) (any, int, error) {
 			st, err := s.backend.RPStatus(r.Context())

@@ -268,3 +268,59 @@ type BGPPeerList struct {
 	ASN    uint32    `json:"asn,omitempty"`
 	Peers  []BGPPeer `json:"peers"`
 }
+
+// Audit kinds (POST /audits/{kind}).
+const (
+	AuditExpiry      = "expiry"      // effective expiry of objects and VRPs
+	AuditConsistency = "consistency" // bundled RP's VRPs == configured ROAs, and RP freshness
+	AuditBGP         = "bgp"         // ROA set vs the routes seen
+)
+
+// AuditKinds lists every audit kind in a stable order.
+var AuditKinds = []string{AuditConsistency, AuditExpiry, AuditBGP}
+
+// ExpiryItem is one object or VRP with its (effective) expiry.
+type ExpiryItem struct {
+	Kind    string    `json:"kind"` // cer, crl, mft, roa, vrp
+	Name    string    `json:"name"` // URI, or the VRP as "PREFIX[-MAX] => ASN"
+	Expires time.Time `json:"expires"`
+	In      string    `json:"in"` // Go duration until Expires, negative when past
+}
+
+// ExpiryList is the body of GET /expiry[?within=30d]: soonest first.
+type ExpiryList struct {
+	Now    time.Time `json:"now"`
+	Within string    `json:"within,omitempty"`
+	// RPRun is when the bundled RP validated the VRPs listed (zero: no run yet).
+	RPRun time.Time    `json:"rp_run,omitzero"`
+	Items []ExpiryItem `json:"items"`
+}
+
+// AuditFinding is one problem an audit found.
+type AuditFinding struct {
+	Code     string    `json:"code"`     // e.g. expiring, expired, stale, missing, extra, rp-error, too-permissive
+	Severity string    `json:"severity"` // "error", "warn", "info"
+	Subject  string    `json:"subject,omitempty"`
+	Expires  time.Time `json:"expires,omitzero"`
+	Message  string    `json:"message"`
+}
+
+// AuditResult is one audit run (POST /audits/{kind}; GET /audits lists them
+// without Findings). OK means no finding.
+type AuditResult struct {
+	ID           int64          `json:"id"`
+	Kind         string         `json:"kind"`
+	StartedAt    time.Time      `json:"started_at"`
+	FinishedAt   time.Time      `json:"finished_at"`
+	OK           bool           `json:"ok"`
+	Summary      string         `json:"summary"`
+	FindingCount int            `json:"finding_count"`
+	Counts       map[string]int `json:"counts,omitempty"`
+	Findings     []AuditFinding `json:"findings,omitempty"`
+	Truncated    bool           `json:"truncated,omitempty"` // findings were cut at the bound
+}
+
+// AuditList is the body of GET /audits[?kind=K][&limit=N], newest first.
+type AuditList struct {
+	Audits []AuditResult `json:"audits"`
+}

@@ -56,7 +56,11 @@ type Options struct {
 	RPInterval time.Duration
 	// SLURMFile, when set, is an RFC 8416 file applied to the bundled RP's
 	// VRPs before RTR serves them (re-read on every run).
-	SLURMFile   string
+	SLURMFile string
+	// Schedule runs the audits on cron specs; Alerts sets the expiry
+	// warning window and the webhook (audit.go).
+	Schedule    ScheduleOptions
+	Alerts      AlertOptions
 	KeyPoolSize int
 	Logger      *slog.Logger
 	Clock       func() time.Time
@@ -255,7 +259,7 @@ func (d *Daemon) writeTAL(ctx context.Context) error {
 func (d *Daemon) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 4)
+	errc := make(chan error, 8)
 	var wg sync.WaitGroup
 	start := func(name string, fn func() error) {
 		wg.Add(1)
@@ -313,6 +317,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	start("rp", func() error { d.rpLoop(ctx, rpHTTP); return nil })
 	start("bgp", func() error { return d.runBGP(ctx) })
+	start("audits", func() error { return d.runScheduler(ctx) })
 	d.log.Info("road running", "http", d.opt.HTTPAddr, "https", d.opt.HTTPSAddr, "rtr", d.opt.RTRAddr,
 		"rrdp", d.opt.RRDPBase, "rsync", d.opt.RsyncBase, "data", d.opt.DataDir)
 	var runErr error
