@@ -174,7 +174,7 @@ func (c *Client) Expiry(ctx context.Context, within time.Duration, out any) erro
 	return c.Get(ctx, "/expiry", q, out)
 }
 
-// RunAudit is POST /api/v1/audits/{kind} ("consistency" or "expiry").
+// RunAudit is POST /api/v1/audits/{kind} ("consistency", "expiry" or "bgp").
 func (c *Client) RunAudit(ctx context.Context, kind string, out any) error {
 	_, err := c.Do(ctx, http.MethodPost, "/audits/"+url.PathEscape(kind), nil, nil, nil, out)
 	return err
