@@ -12,6 +12,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/roadrpki/road/internal/api"
+	"github.com/roadrpki/road/internal/ca"
 	"github.com/roadrpki/road/internal/conflict"
 	"github.com/roadrpki/road/internal/expiry"
 	"github.com/roadrpki/road/internal/store"
@@ -133,21 +134,36 @@ func (d *Daemon) expiryWarning() time.Duration {
 	return DefaultExpiryWarning
 }
 
+// renewalOverdue is how close a manifest/CRL nextUpdate may come before its
+// renewal counts as overdue: half the margin at which the CA reissues them
+// (the CA reissues at min(manifest_reissue_before, manifest_validity/2)).
+func (d *Daemon) renewalOverdue() time.Duration {
+	t := d.opt.Timing
+	if t.ManifestValidity <= 0 {
+		t = ca.DefaultTiming()
+	}
+	return min(t.ManifestReissueBefore, t.ManifestValidity/2) / 2
+}
+
 func (d *Daemon) auditExpiry(ctx context.Context, res *api.AuditResult) error {
 	objs, vrps, _, err := d.expiryInputs(ctx)
 	if err != nil {
 		return err
 	}
 	warn := d.expiryWarning()
-	fs := expiry.Audit(d.clock(), warn, objs, vrps)
+	fs := expiry.Audit(d.clock(), expiry.Policy{Warning: warn, Renewal: d.renewalOverdue()}, objs, vrps)
 	res.Counts = map[string]int{"objects": len(objs), "vrps": len(vrps)}
 	for _, f := range fs {
 		res.Counts[f.Code]++
 		res.Findings = append(res.Findings, api.AuditFinding{Code: f.Code, Severity: f.Severity,
 			Subject: f.Kind + " " + f.Name, Expires: f.Expires, Message: f.Message})
 	}
+	window := warn.String()
+	if r := d.renewalOverdue(); r < warn {
+		window += fmt.Sprintf(" (%s for manifests, CRLs and the VRPs they bound)", r)
+	}
 	res.Summary = fmt.Sprintf("%d objects, %d VRPs: %d expired, %d stale, %d expiring within %s",
-		len(objs), len(vrps), res.Counts[expiry.Expired], res.Counts[expiry.Stale], res.Counts[expiry.Expiring], warn)
+		len(objs), len(vrps), res.Counts[expiry.Expired], res.Counts[expiry.Stale], res.Counts[expiry.Expiring], window)
 	return nil
 }
 

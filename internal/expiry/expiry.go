@@ -87,13 +87,38 @@ func List(now time.Time, objs []Object, vrps []VRP, within time.Duration) []Item
 	return out
 }
 
+// Policy says how close an expiry must be to be worth a warning.
+type Policy struct {
+	// Warning is the window for certificates and ROAs (alerts.expiry_warning).
+	Warning time.Duration
+	// Renewal, when set, is the window for what is renewed routinely and
+	// lives shorter than Warning: manifests, CRLs, and VRPs whose effective
+	// expiry is a manifest's or CRL's nextUpdate. road reissues those well
+	// before they expire, so only an expiry closer than Renewal (renewal
+	// overdue) is worth a warning; without it every 24 h manifest would always
+	// be "expiring" within a 72 h window.
+	Renewal time.Duration
+}
+
 // Audit returns a finding for every object or VRP whose expiry has passed or
-// falls within warning of now, in List order. An expiry exactly at now counts
-// as passed (nothing is valid at its nextUpdate instant onwards for our purpose).
-func Audit(now time.Time, warning time.Duration, objs []Object, vrps []VRP) []Finding {
+// falls within the policy's window, in List order. An expiry exactly at now
+// counts as passed (nothing is valid at its nextUpdate instant onwards for
+// our purpose).
+func Audit(now time.Time, p Policy, objs []Object, vrps []VRP) []Finding {
 	out := []Finding{}
+	pointBound := map[time.Time]bool{} // nextUpdate instants of manifests and CRLs
+	for _, o := range objs {
+		if o.Kind == KindMft || o.Kind == KindCRL {
+			pointBound[o.NotAfter.UTC()] = true
+		}
+	}
 	for _, it := range List(now, objs, vrps, 0) {
 		f := Finding{Kind: it.Kind, Name: it.Name, Expires: it.Expires}
+		warning := p.Warning
+		routine := it.Kind == KindMft || it.Kind == KindCRL || (it.Kind == KindVRP && pointBound[it.Expires])
+		if routine && p.Renewal > 0 {
+			warning = min(warning, p.Renewal)
+		}
 		switch {
 		case it.In <= 0 && (it.Kind == KindMft || it.Kind == KindCRL):
 			f.Code, f.Severity = Stale, "error"

@@ -105,10 +105,44 @@ func TestAudit(t *testing.T) {
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := Audit(now, tc.warning, tc.objs, tc.vrps)
+			got := Audit(now, Policy{Warning: tc.warning}, tc.objs, tc.vrps)
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("got\n%#v\nwant\n%#v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestAuditRenewalWindow: with a renewal window, the routinely renewed
+// manifest and CRL, and a VRP bounded by their nextUpdate, warn only when
+// renewal is overdue; a VRP bounded by its own EE still warns in the full
+// window.
+func TestAuditRenewalWindow(t *testing.T) {
+	objs := []Object{
+		{URI: "ca.mft", Kind: KindMft, NotAfter: at(20 * time.Hour)},
+		{URI: "ca.crl", Kind: KindCRL, NotAfter: at(20 * time.Hour)},
+		{URI: "old.roa", Kind: KindROA, NotAfter: at(30 * time.Hour)},
+	}
+	vrps := []VRP{
+		{VRP: v("192.0.2.0/24", 24, 64496), Expires: at(20 * time.Hour)},    // bounded by the manifest
+		{VRP: v("198.51.100.0/24", 24, 64497), Expires: at(30 * time.Hour)}, // bounded by its EE
+	}
+	p := Policy{Warning: 72 * time.Hour, Renewal: 4 * time.Hour}
+	got := Audit(now, p, objs, vrps)
+	want := []Finding{
+		{Expiring, "warn", KindROA, "old.roa", at(30 * time.Hour),
+			"roa old.roa expires at 2026-03-05T18:00:00Z, in 30h0m0s (warning window 72h0m0s)"},
+		{Expiring, "warn", KindVRP, "198.51.100.0/24 => AS64497", at(30 * time.Hour),
+			"vrp 198.51.100.0/24 => AS64497 expires at 2026-03-05T18:00:00Z, in 30h0m0s (warning window 72h0m0s)"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %+v\nwant %+v", got, want)
+	}
+	// Renewal overdue: 3 h left on the manifest, the CRL and the VRP they bound.
+	objs[0].NotAfter, objs[1].NotAfter, vrps[0].Expires = at(3*time.Hour), at(3*time.Hour), at(3*time.Hour)
+	got = Audit(now, p, objs[:2], vrps[:1])
+	if len(got) != 3 || got[0].Name != "ca.crl" || got[1].Name != "ca.mft" || got[2].Kind != KindVRP ||
+		got[0].Message != "crl ca.crl expires at 2026-03-04T15:00:00Z, in 3h0m0s (warning window 4h0m0s)" {
+		t.Fatalf("overdue renewal: %+v", got)
 	}
 }
