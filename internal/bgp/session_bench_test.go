@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/roadrpki/road/internal/testpeers"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -83,26 +84,7 @@ func startGoBGPDPeer(b *testing.B, dir string, port int) *gobgpdPeer {
 	gobgpd := needTool(b, "gobgpd")
 	p := &gobgpdPeer{api: freePort(b), gobgp: needTool(b, "gobgp")}
 	conf := filepath.Join(dir, "gobgpd.toml")
-	os.WriteFile(conf, []byte(fmt.Sprintf(`[global.config]
-  as = 64501
-  router-id = "192.0.2.2"
-  port = -1
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "127.0.0.1"
-    peer-as = 64500
-  [neighbors.timers.config]
-    connect-retry = 1
-  [neighbors.transport.config]
-    remote-port = %d
-    local-address = "127.0.0.1"
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv6-unicast"
-`, port)), 0o600)
+	os.WriteFile(conf, []byte(testpeers.GoBGPDPeerConfig(port)), 0o600)
 	p.cmd = exec.Command(gobgpd, "-f", conf, "-p", "--api-hosts", fmt.Sprintf("127.0.0.1:%d", p.api), "--pprof-disable", "-l", "warn")
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	logf, _ := os.Create(filepath.Join(dir, "gobgpd.log"))

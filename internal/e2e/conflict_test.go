@@ -355,26 +355,7 @@ func cfStartGoBGPD(t *testing.T, port int) *cfGoBGPD {
 	t.Helper()
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "gobgpd.toml")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf(`[global.config]
-  as = 64501
-  router-id = "192.0.2.2"
-  port = -1
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "127.0.0.1"
-    peer-as = 64500
-  [neighbors.timers.config]
-    connect-retry = 1
-  [neighbors.transport.config]
-    remote-port = %d
-    local-address = "127.0.0.1"
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv6-unicast"
-`, port)), 0o600); err != nil {
+	if err := os.WriteFile(conf, []byte(testpeers.GoBGPDPeerConfig(port)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	g := &cfGoBGPD{api: testpeers.FreePort(t)}

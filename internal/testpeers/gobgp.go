@@ -122,3 +122,30 @@ func (s *goBGPSession) WaitFor(ctx context.Context, want []vrp.VRP) error {
 }
 
 func (s *goBGPSession) Close() { s.p.stop() }
+
+// GoBGPDPeerConfig is a gobgpd TOML configuration for a peer that connects
+// from 127.0.0.1 as AS64501 (router id 192.0.2.2, no listener of its own) to
+// a BGP speaker of AS64500 at 127.0.0.1:port, with IPv4 and IPv6 unicast.
+// Routes are then added with `gobgp -p API global rib add`.
+func GoBGPDPeerConfig(port int) string {
+	return fmt.Sprintf(`[global.config]
+  as = 64501
+  router-id = "192.0.2.2"
+  port = -1
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "127.0.0.1"
+    peer-as = 64500
+  [neighbors.timers.config]
+    connect-retry = 1
+  [neighbors.transport.config]
+    remote-port = %d
+    local-address = "127.0.0.1"
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv4-unicast"
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv6-unicast"
+`, port)
+}
