@@ -184,15 +184,11 @@ func roas(t *testing.T, ss ...string) []api.ROA {
 
 func vrpSet(t *testing.T, ss ...string) []vrp.VRP {
 	t.Helper()
-	var out []vrp.VRP
-	for _, s := range ss {
-		v, err := vrp.Parse(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, v)
+	s, err := vrp.ParseSet(ss...)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return vrp.NewSet(out)
+	return s
 }
 
 func sameVRPs(a, b []vrp.VRP) bool {

@@ -34,15 +34,11 @@ var (
 
 func vrpSet(t *testing.T, ss ...string) vrp.Set {
 	t.Helper()
-	var out []vrp.VRP
-	for _, s := range ss {
-		v, err := vrp.Parse(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, v)
+	s, err := vrp.ParseSet(ss...)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return vrp.NewSet(out)
+	return s
 }
 
 func freeLoopback(t *testing.T) string {

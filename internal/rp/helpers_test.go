@@ -117,15 +117,11 @@ func buildRepoRRDP(t testing.TB, base string, clock func() time.Time, port int, 
 
 func mustVRPs(t testing.TB, ss ...string) vrp.Set {
 	t.Helper()
-	var out []vrp.VRP
-	for _, s := range ss {
-		v, err := vrp.Parse(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, v)
+	s, err := vrp.ParseSet(ss...)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return vrp.NewSet(out)
+	return s
 }
 
 // apply adds and removes ROAs in one change.

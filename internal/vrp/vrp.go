@@ -182,3 +182,17 @@ func (s Set) Diff(old Set) (added, removed []VRP) {
 	}
 	return added, removed
 }
+
+// ParseSet parses each ROA string (Parse syntax) into one sorted, unique Set;
+// the first bad string is the error.
+func ParseSet(ss ...string) (Set, error) {
+	out := make([]VRP, 0, len(ss))
+	for _, s := range ss {
+		v, err := Parse(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return NewSet(out), nil
+}

@@ -71,3 +71,16 @@ func TestSetOrderAndDiff(t *testing.T) {
 		t.Fatal("Contains wrong")
 	}
 }
+
+func TestParseSet(t *testing.T) {
+	s, err := ParseSet("2001:db8::/32-48 => AS64497", "192.0.2.0/24 => AS64496", "192.0.2.0/24 => 64496")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s) != 2 || s[0].String() != "192.0.2.0/24 => AS64496" || s[1].String() != "2001:db8::/32-48 => AS64497" {
+		t.Fatalf("ParseSet = %v", s)
+	}
+	if _, err := ParseSet("192.0.2.0/24 => AS64496", "192.0.2.0/24-20 => AS1"); !errors.Is(err, ErrMaxLength) {
+		t.Fatalf("bad maxLength: %v", err)
+	}
+}
