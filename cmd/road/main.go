@@ -130,6 +130,7 @@ func options(c *config.Config, log *slog.Logger) daemon.Options {
 	}
 	return daemon.Options{
 		DataDir: c.DataDir, HTTPAddr: c.HTTP, HTTPSAddr: c.HTTPS, RTRAddr: c.RTR,
+		RTRTLSCert: c.RTRTLSCert, RTRTLSKey: c.RTRTLSKey, RTRTLSClientCA: c.RTRTLSClientCA,
 		TLSCert: c.TLSCert, TLSKey: c.TLSKey, RsyncBase: c.RsyncBase, RRDPBase: c.RRDPBase,
 		IP: c.Resources, AS: as, Timing: t,
 		RTR: rtr.Config{Refresh: sec(c.RTRTimers.Refresh), Retry: sec(c.RTRTimers.Retry),

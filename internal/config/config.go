@@ -26,15 +26,18 @@ const EnvDataDir = "ROAD_DATA_DIR"
 type Config struct {
 	ConfigFile string // path given with --config, "" when none
 
-	DataDir   string
-	HTTP      string // REST, /metrics, /healthz, plain-HTTP RRDP
-	HTTPS     string // RRDP over TLS
-	TLSCert   string // "" with TLSKey "": use the testbed TLS CA
-	TLSKey    string
-	RTR       string
-	RsyncBase string // rsync://HOST[:PORT]/MODULE/...
-	RRDPBase  string // https://HOST[:PORT]/PATH/
-	LogLevel  string // debug, info, warn, error
+	DataDir string
+	HTTP    string // REST, /metrics, /healthz, plain-HTTP RRDP
+	HTTPS   string // RRDP over TLS
+	TLSCert string // "" with TLSKey "": use the testbed TLS CA
+	TLSKey  string
+	RTR     string
+	// RTR over TLS (RFC 8210 §9.2): certificate and key, and optionally a CA
+	// whose router certificates are required.
+	RTRTLSCert, RTRTLSKey, RTRTLSClientCA string
+	RsyncBase                             string // rsync://HOST[:PORT]/MODULE/...
+	RRDPBase                              string // https://HOST[:PORT]/PATH/
+	LogLevel                              string // debug, info, warn, error
 	// SLURMFile is an RFC 8416 file applied to the bundled RP's VRPs before
 	// RTR serves them ("" = none).
 	SLURMFile string

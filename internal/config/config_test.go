@@ -275,3 +275,25 @@ func TestSLURMAndBGPTimerFlags(t *testing.T) {
 		t.Fatalf("bad --bgp-hold: %v", err)
 	}
 }
+
+func TestRTRTLS(t *testing.T) {
+	c, err := Parse([]string{"--rtr-tls-cert", "c.pem", "--rtr-tls-key", "k.pem", "--rtr-tls-client-ca", "ca.pem"}, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RTRTLSCert != "c.pem" || c.RTRTLSKey != "k.pem" || c.RTRTLSClientCA != "ca.pem" {
+		t.Fatalf("flags: %q %q %q", c.RTRTLSCert, c.RTRTLSKey, c.RTRTLSClientCA)
+	}
+	p := writeFile(t, "[rtr]\nlisten = \"127.0.0.1:3324\"\ntls_cert = \"/etc/road/rtr.pem\"\ntls_key = \"/etc/road/rtr.key\"\n")
+	if c, err = Parse([]string{"--config", p}, env(nil)); err != nil {
+		t.Fatal(err)
+	}
+	if c.RTR != "127.0.0.1:3324" || c.RTRTLSCert != "/etc/road/rtr.pem" || c.RTRTLSKey != "/etc/road/rtr.key" || c.RTRTLSClientCA != "" {
+		t.Fatalf("file: %+v", c)
+	}
+	for _, args := range [][]string{{"--rtr-tls-cert", "c.pem"}, {"--rtr-tls-client-ca", "ca.pem"}} {
+		if _, err := Parse(args, env(nil)); !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "--rtr-tls") {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+}

@@ -60,6 +60,7 @@ type timingFile struct {
 // refresh, retry, expire (seconds) and notify_interval (a duration).
 type rtrFile struct {
 	listen  *string
+	tls     map[string]string // tls_cert, tls_key, tls_client_ca
 	timers  map[string]int64
 	notify  *string
 	badKeys []string
@@ -72,8 +73,16 @@ func (r *rtrFile) UnmarshalTOML(v any) error {
 		r.listen = &v
 	case map[string]any:
 		r.timers = map[string]int64{}
+		r.tls = map[string]string{}
 		for k, x := range v {
 			switch k {
+			case "tls_cert", "tls_key", "tls_client_ca":
+				s, ok := x.(string)
+				if !ok {
+					r.typeErr = "rtr." + k + " must be a string"
+					continue
+				}
+				r.tls[k] = s
 			case "listen", "notify_interval":
 				s, ok := x.(string)
 				if !ok {
@@ -276,6 +285,11 @@ func (f *fileConfig) apply(c *Config, path string) error {
 					return bad("rtr."+k, fmt.Errorf("%d out of range", n))
 				}
 				*dst = uint32(n)
+			}
+		}
+		for k, dst := range map[string]*string{"tls_cert": &c.RTRTLSCert, "tls_key": &c.RTRTLSKey, "tls_client_ca": &c.RTRTLSClientCA} {
+			if s, ok := r.tls[k]; ok {
+				*dst = strings.TrimSpace(s)
 			}
 		}
 		if r.notify != nil {

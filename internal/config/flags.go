@@ -18,6 +18,7 @@ type flagValues struct {
 	rtrRefresh, rtrRetry, rtrExpire                    uint
 	rtrNotify                                          string
 	slurm, bgpHold, bgpSync                            string
+	rtrTLSCert, rtrTLSKey, rtrTLSClientCA              string
 }
 
 // listFlag collects a repeatable flag.
@@ -53,6 +54,9 @@ func newFlagSet(v *flagValues) *flag.FlagSet {
 	fs.UintVar(&v.rtrRefresh, "rtr-refresh", uint(d.RTRTimers.Refresh), "RTR refresh interval in `seconds`")
 	fs.UintVar(&v.rtrRetry, "rtr-retry", uint(d.RTRTimers.Retry), "RTR retry interval in `seconds`")
 	fs.UintVar(&v.rtrExpire, "rtr-expire", uint(d.RTRTimers.Expire), "RTR expire interval in `seconds`")
+	fs.StringVar(&v.rtrTLSCert, "rtr-tls-cert", "", "serve RTR over TLS with this certificate `file` (PEM; RFC 8210 §9.2)")
+	fs.StringVar(&v.rtrTLSKey, "rtr-tls-key", "", "TLS private key `file` for RTR")
+	fs.StringVar(&v.rtrTLSClientCA, "rtr-tls-client-ca", "", "with RTR over TLS: require router certificates from this CA `file` (the router's IP must be an iPAddress SAN)")
 	fs.StringVar(&v.rtrNotify, "rtr-notify-interval", d.RTRTimers.NotifyInterval.String(), "minimum `duration` between RTR Serial Notify PDUs")
 	return fs
 }
@@ -70,11 +74,13 @@ func (v *flagValues) apply(c *Config, set map[string]bool) error {
 		"data-dir": &c.DataDir, "http": &c.HTTP, "https": &c.HTTPS, "tls-cert": &c.TLSCert,
 		"tls-key": &c.TLSKey, "rtr": &c.RTR, "rsync-base": &c.RsyncBase, "rrdp-base": &c.RRDPBase,
 		"log-level": &c.LogLevel, "bgp-listen": &c.BGP.Listen, "slurm": &c.SLURMFile,
+		"rtr-tls-cert": &c.RTRTLSCert, "rtr-tls-key": &c.RTRTLSKey, "rtr-tls-client-ca": &c.RTRTLSClientCA,
 	}
 	src := map[string]string{
 		"data-dir": v.dataDir, "http": v.http, "https": v.https, "tls-cert": v.tlsCert,
 		"tls-key": v.tlsKey, "rtr": v.rtr, "rsync-base": v.rsyncBase, "rrdp-base": v.rrdpBase,
 		"log-level": v.logLevel, "bgp-listen": v.bgpListen, "slurm": v.slurm,
+		"rtr-tls-cert": v.rtrTLSCert, "rtr-tls-key": v.rtrTLSKey, "rtr-tls-client-ca": v.rtrTLSClientCA,
 	}
 	for name, dst := range str {
 		if set[name] {

@@ -26,6 +26,12 @@ func (c *Config) Validate() error {
 			return usageErr("%s (%s): %v", a.key, a.flag, err)
 		}
 	}
+	if (c.RTRTLSCert == "") != (c.RTRTLSKey == "") {
+		return usageErr("rtr.tls_cert (--rtr-tls-cert) and rtr.tls_key (--rtr-tls-key) must be given together")
+	}
+	if c.RTRTLSClientCA != "" && c.RTRTLSCert == "" {
+		return usageErr("rtr.tls_client_ca (--rtr-tls-client-ca) needs --rtr-tls-cert and --rtr-tls-key")
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return usageErr("tls_cert (--tls-cert) and tls_key (--tls-key) must be given together")
 	}

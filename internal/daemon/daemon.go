@@ -6,6 +6,7 @@ package daemon
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -40,15 +41,18 @@ type Options struct {
 	HTTPAddr  string // REST, /metrics, /healthz, /rrdp/ (plain HTTP, loopback by default)
 	HTTPSAddr string // RRDP and the TA certificate over TLS ("" = off)
 	RTRAddr   string // "" = off
-	TLSCert   string // when empty, the testbed TLS CA under DataDir/tls is used
-	TLSKey    string
-	RsyncBase string
-	RRDPBase  string
-	IP        []netip.Prefix
-	AS        []rpki.ASRange
-	Timing    ca.Timing
-	RTR       rtr.Config
-	BGP       BGPOptions // embedded BGP speaker (off unless BGP.Listen is set)
+	// RTR over TLS (RFC 8210 §9.2) when RTRTLSCert is set; RTRTLSClientCA
+	// additionally requires router certificates from that CA.
+	RTRTLSCert, RTRTLSKey, RTRTLSClientCA string
+	TLSCert                               string // when empty, the testbed TLS CA under DataDir/tls is used
+	TLSKey                                string
+	RsyncBase                             string
+	RRDPBase                              string
+	IP                                    []netip.Prefix
+	AS                                    []rpki.ASRange
+	Timing                                ca.Timing
+	RTR                                   rtr.Config
+	BGP                                   BGPOptions // embedded BGP speaker (off unless BGP.Listen is set)
 	// RenewInterval is how often the renewal loop checks what is due.
 	RenewInterval time.Duration
 	// RPInterval is how often the bundled RP re-validates the publication
@@ -296,9 +300,19 @@ func (d *Daemon) Run(ctx context.Context) error {
 		start("https", func() error { return httpsSrv.ServeTLS(lns, certFile, keyFile) })
 	}
 	if d.opt.RTRAddr != "" {
+		var tlsCfg *tls.Config
+		if d.opt.RTRTLSCert != "" {
+			var err error
+			if tlsCfg, err = rtr.TLSConfig(d.opt.RTRTLSCert, d.opt.RTRTLSKey, d.opt.RTRTLSClientCA); err != nil {
+				return err
+			}
+		}
 		lr, err := net.Listen("tcp", d.opt.RTRAddr)
 		if err != nil {
 			return fmt.Errorf("rtr listen %s: %w", d.opt.RTRAddr, err)
+		}
+		if tlsCfg != nil {
+			lr = tls.NewListener(lr, tlsCfg) // RFC 8210 §9.2
 		}
 		start("rtr", func() error { return d.rtr.Serve(ctx, lr) })
 	}
