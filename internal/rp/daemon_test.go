@@ -2,8 +2,8 @@ package rp_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -43,12 +43,7 @@ func vrpSet(t *testing.T, ss ...string) vrp.Set {
 
 func freeLoopback(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
+	return fmt.Sprintf("127.0.0.1:%d", testpeers.FreePort(t))
 }
 
 func roasOf(t *testing.T, ss ...string) []api.ROA {

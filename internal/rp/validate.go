@@ -671,6 +671,17 @@ func (r *run) childCA(ctx context.Context, ca *caNode, pp *pubPoint, f listedFil
 	return nil
 }
 
+// checkSignedObjectEE checks the EE certificate of a signed object listed on
+// ca's manifest: issued by ca (signature, CRL, validity, RFC 6488 §3) and
+// holding resources inside ca's (RFC 6487 §7.2).
+func (r *run) checkSignedObjectEE(ca *caNode, pp *pubPoint, ee *rpki.Certificate) error {
+	if err := r.checkIssued(ca, pp, ee); err != nil {
+		return err
+	}
+	_, _, err := resolveResources(ca, ee)
+	return err
+}
+
 // roa validates a .roa listed on ca's manifest (RFC 6488 §3, RFC 9582 §5)
 // and adds its VRPs.
 func (r *run) roa(ca *caNode, pp *pubPoint, f listedFile) error {
@@ -679,10 +690,7 @@ func (r *run) roa(ca *caNode, pp *pubPoint, f listedFile) error {
 		return &RejectError{Reason: parseReason(err), Err: err}
 	}
 	ee := so.EE
-	if err := r.checkIssued(ca, pp, ee); err != nil {
-		return err
-	}
-	if _, _, err := resolveResources(ca, ee); err != nil {
+	if err := r.checkSignedObjectEE(ca, pp, ee); err != nil {
 		return err
 	}
 	vs := roa.VRPs()
@@ -720,10 +728,7 @@ func (r *run) aspa(ca *caNode, pp *pubPoint, f listedFile) error {
 		return &RejectError{Reason: parseReason(err), Err: err}
 	}
 	ee := so.EE
-	if err := r.checkIssued(ca, pp, ee); err != nil {
-		return err
-	}
-	if _, _, err := resolveResources(ca, ee); err != nil {
+	if err := r.checkSignedObjectEE(ca, pp, ee); err != nil {
 		return err
 	}
 	p := a.Payload()
