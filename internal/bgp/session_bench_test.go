@@ -172,10 +172,7 @@ func BenchmarkSessionFullTable(b *testing.B) {
 		port := freePort(b)
 		tb := NewTable()
 		heap0, rss0 := heapInuse(), rssKB(b)
-		sp, err := StartSpeaker(context.Background(), SpeakerConfig{
-			ListenAddr: fmt.Sprintf("127.0.0.1:%d", port), ASN: 64500, RouterID: "192.0.2.254",
-			Peers: []Peer{{ASN: 64501, Address: "127.0.0.1"}}, HoldAfterDown: time.Minute,
-		}, tb)
+		sp, err := startBenchSpeaker(port, tb)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -215,10 +212,7 @@ func BenchmarkSessionFullTableReceive(b *testing.B) {
 		inRIB := peer.globalRIB()
 		tb := NewTable()
 		heap0, rss0 := heapInuse(), rssKB(b)
-		sp, err := StartSpeaker(context.Background(), SpeakerConfig{
-			ListenAddr: fmt.Sprintf("127.0.0.1:%d", port), ASN: 64500, RouterID: "192.0.2.254",
-			Peers: []Peer{{ASN: 64501, Address: "127.0.0.1"}}, HoldAfterDown: time.Minute,
-		}, tb)
+		sp, err := startBenchSpeaker(port, tb)
 		if err != nil {
 			peer.stopOnce()
 			b.Fatal(err)
@@ -251,4 +245,13 @@ func BenchmarkSessionFullTableReceive(b *testing.B) {
 			b.Fatalf("table has %d routes, gobgpd's RIB %d", tb.Len(), inRIB)
 		}
 	}
+}
+
+// startBenchSpeaker is our speaker (AS64500) on 127.0.0.1:port with gobgpd's
+// peer AS64501 (testpeers.GoBGPDPeerConfig) as its only neighbour.
+func startBenchSpeaker(port int, tb *Table) (*Speaker, error) {
+	return StartSpeaker(context.Background(), SpeakerConfig{
+		ListenAddr: fmt.Sprintf("127.0.0.1:%d", port), ASN: 64500, RouterID: "192.0.2.254",
+		Peers: []Peer{{ASN: 64501, Address: "127.0.0.1"}}, HoldAfterDown: time.Minute,
+	}, tb)
 }
