@@ -485,7 +485,12 @@ func (r *run) viewFor(ca *caNode) cache {
 // or the missing or altered file) and the error.
 func (r *run) loadPublicationPoint(ca *caNode, view cache) (*pubPoint, []listedFile, string, error) {
 	mftURI, repo := ca.cert.SIA.Manifest, ca.cert.SIA.CARepository
-	if _, err := splitRsyncURI(repo); err != nil || !isDirURI(repo) {
+	// RFC 6487 §4.8.8.1 names a directory but no trailing slash; NIC.br
+	// writes none, and every relying party reads it as the directory.
+	if !isDirURI(repo) {
+		repo += "/"
+	}
+	if _, err := splitRsyncURI(repo); err != nil {
 		return nil, nil, mftURI, reject(ReasonBadURI, "caRepository %q is not an rsync directory URI", repo)
 	}
 	// RFC 9286 §6.1: the manifest resides in the publication point.

@@ -38,6 +38,8 @@ type SignedObject struct {
 	EContent    []byte
 	EE          *Certificate
 	SigningTime time.Time
+	// Lenient lists the departures from the profile that were accepted.
+	Lenient []Leniency
 }
 
 // SignObject wraps eContent in an RFC 6488 SignedData signed by eeKey, whose

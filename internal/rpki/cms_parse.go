@@ -20,7 +20,14 @@ func ParseSignedObject(der []byte) (*SignedObject, error) {
 		return nil, fmt.Errorf("%w: signed object of %d bytes", ErrTooLarge, len(der))
 	}
 	o := &SignedObject{Raw: der}
-	in := cryptobyte.String(der)
+	norm, ber, berErr := derFromBER(der)
+	if berErr != nil {
+		return nil, fmt.Errorf("ContentInfo: %w", berErr)
+	}
+	if ber {
+		o.Lenient = append(o.Lenient, LenientBER)
+	}
+	in := cryptobyte.String(norm)
 	var ci, content, sd cryptobyte.String
 	var ct encasn1.ObjectIdentifier
 	if !in.ReadASN1(&ci, asn1.SEQUENCE) || !in.Empty() || !ci.ReadASN1ObjectIdentifier(&ct) ||

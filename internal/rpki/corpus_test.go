@@ -1,7 +1,7 @@
 package rpki
 
 import (
-	"errors"
+	"bytes"
 	"net/netip"
 	"os"
 	"slices"
@@ -142,10 +142,8 @@ func TestRealMalformedRejected(t *testing.T) {
 		{rpkiRSDir + "maxlen-underflow.roa", "maxLength 2 out of range"},
 		{rpkiRSDir + "prefix-len-overflow.roa", "IPAddress of 124 bits for a 32-bit family"},
 		{rpkiRSDir + "router.cer", "not a PrintableString"}, // BGPsec router certificates are out of scope
-		{rpkiRSDir + "ta.mft.bad-filename", "ContentInfo"},  // BER too; file names are tested in TestManifestRejects
-		// 2019 RIPE NCC objects are BER (indefinite lengths); RFC 6488 §2 requires DER.
-		{rpkiRSDir + "ca1.mft", "ContentInfo"},
-		{rpkiRSDir + "example-ripe.roa", "ContentInfo"},
+		// BER too (accepted, see TestRealBERAccepted), but its eContent was edited.
+		{rpkiRSDir + "ta.mft.bad-filename", "message-digest does not match eContent"},
 	}
 	for _, tc := range cases {
 		b := readCorpus(t, tc.file)
@@ -160,8 +158,30 @@ func TestRealMalformedRejected(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.reason) {
 			t.Errorf("%s: %v, want %q", tc.file, err, tc.reason)
 		}
-		if tc.reason == "ContentInfo" && !errors.Is(err, ErrMalformed) {
-			t.Errorf("%s: want ErrMalformed", tc.file)
+	}
+}
+
+// TestRealBERAccepted: 2019 RIPE NCC objects are BER (indefinite lengths,
+// constructed OCTET STRINGs). RFC 6488 §3 asks for DER, but every deployed
+// relying party decodes them, so road does too and records LenientBER.
+func TestRealBERAccepted(t *testing.T) {
+	for _, f := range []string{rpkiRSDir + "ca1.mft", rpkiRSDir + "example-ripe.roa"} {
+		b := readCorpus(t, f)
+		var so *SignedObject
+		var err error
+		if strings.Contains(f, ".mft") {
+			so, _, err = ParseManifestObject(b)
+		} else {
+			so, _, err = ParseROAObject(b)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if !slices.Equal(so.Lenient, []Leniency{LenientBER}) {
+			t.Errorf("%s: leniencies %v, want [%s]", f, so.Lenient, LenientBER)
+		}
+		if !bytes.Equal(so.Raw, b) {
+			t.Errorf("%s: Raw is not the file as read", f)
 		}
 	}
 }

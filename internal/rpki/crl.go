@@ -28,6 +28,8 @@ type CRL struct {
 	Revoked                []RevokedCert
 	Signature              []byte
 	RawTBS                 []byte
+	// Lenient lists the departures from the profile that were accepted.
+	Lenient []Leniency
 }
 
 // CreateCRL signs a v2 CRL with only the AKI and CRLNumber extensions
@@ -136,8 +138,11 @@ func ParseCRL(der []byte) (*CRL, error) {
 	}
 	if tbs.PeekASN1Tag(asn1.SEQUENCE) {
 		var list cryptobyte.String
-		if !tbs.ReadASN1(&list, asn1.SEQUENCE) || list.Empty() {
+		if !tbs.ReadASN1(&list, asn1.SEQUENCE) {
 			return nil, malformed("revokedCertificates")
+		}
+		if list.Empty() {
+			c.Lenient = append(c.Lenient, LenientCRLEmptyList)
 		}
 		for !list.Empty() {
 			var e cryptobyte.String
