@@ -58,6 +58,14 @@ var conformanceGoodRejected = map[string]Reason{
 // publication point), every good* object is accepted except the listed
 // ones and the ROAs, whose 2012 EE certificates carry an AS extension that
 // RFC 9582 §5 now forbids.
+// conformanceBadAccepted are "bad" under RFC 6486: a manifest's
+// thisUpdate..nextUpdate outside its EE validity. RFC 9286 §5.1 says a
+// relying party MUST NOT treat that misalignment in itself as an error.
+var conformanceBadAccepted = map[string]bool{
+	"root/MFTEndCrossed/badMFTEndCrossed.mft":     true,
+	"root/MFTStartCrossed/badMFTStartCrossed.mft": true,
+}
+
 func TestBBNConformanceTree(t *testing.T) {
 	cache, tal := conformanceCache(t)
 	decided := map[string]error{}
@@ -101,6 +109,8 @@ func TestBBNConformanceTree(t *testing.T) {
 			}
 			if seen && derr != nil {
 				badRejected++
+			} else if seen && conformanceBadAccepted[rel] {
+				// accepted on purpose, see conformanceBadAccepted
 			} else {
 				t.Errorf("bad %s: seen %v, err %v", rel, seen, derr)
 			}
@@ -125,14 +135,14 @@ func TestBBNConformanceTree(t *testing.T) {
 	}
 	t.Logf("good accepted %d/%d (+%d ROAs rejected only for their EE AS extension); bad rejected %d/%d; rejections: %s",
 		goodOK, goodTotal, goodROAsAS, badRejected, badTotal, strings.Join(hs, " "))
-	if goodOK != 32 || goodROAsAS != 36 || goodTotal != 72 || badRejected != 277 || badTotal != 277 {
+	if goodOK != 32 || goodROAsAS != 36 || goodTotal != 72 || badRejected != 277-len(conformanceBadAccepted) || badTotal != 277 {
 		t.Errorf("verdict counts changed")
 	}
 	if got, want := strings.Join(hs, " "), "bad-signature=4 crl-invalid=29 crl-stale=1 file-missing=1 malformed=6 "+
-		"manifest-invalid=23 manifest-missing=20 manifest-not-yet-valid=1 not-yet-valid=1 profile-violation=244"; got != want {
+		"manifest-invalid=20 manifest-missing=20 manifest-not-yet-valid=1 manifest-stale=1 not-yet-valid=1 profile-violation=244"; got != want {
 		t.Errorf("rejections by reason:\n got %s\nwant %s", got, want)
 	}
-	want := Stats{TALs: 1, Certificates: 84, FailedCerts: 103, Manifests: 9, FailedManifests: 75, CRLs: 9, FailedROAs: 152, Ignored: 8}
+	want := Stats{TALs: 1, Certificates: 84, FailedCerts: 103, Manifests: 11, FailedManifests: 73, CRLs: 11, FailedROAs: 152, Ignored: 8}
 	if res.Stats != want {
 		t.Errorf("stats %+v\nwant  %+v", res.Stats, want)
 	}

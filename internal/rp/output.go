@@ -32,6 +32,8 @@ type jsonMetadata struct {
 	UniqueVRPs      int      `json:"uniquevrps"`
 	VAPs            int      `json:"vaps"`
 	Rejected        int      `json:"rejected"`
+	// Lenient counts accepted objects by leniency code (an extension).
+	Lenient map[string]int `json:"leniencies,omitempty"`
 }
 
 // jsonROA is one entry of "roas", in rpki-client's member order.
@@ -75,7 +77,7 @@ func (r *Result) WriteJSON(w io.Writer) error {
 			Certificates: r.Stats.Certificates, FailedCerts: r.Stats.FailedCerts, TALs: r.Stats.TALs,
 			FailedTALs: r.Stats.FailedTALs, TALFiles: r.TALs, Manifests: r.Stats.Manifests,
 			FailedManifests: r.Stats.FailedManifests, CRLs: r.Stats.CRLs, VRPs: r.Stats.VRPs,
-			UniqueVRPs: len(r.VRPs), Rejected: len(r.Rejected), ASPAs: r.Stats.ASPAs,
+			UniqueVRPs: len(r.VRPs), Rejected: len(r.Rejected), ASPAs: r.Stats.ASPAs, Lenient: r.Lenient,
 			FailedASPAs: r.Stats.FailedASPAs, VAPs: len(r.ASPAs),
 		},
 		ASPAs:    make([]jsonASPA, 0, len(r.ASPAs)),
@@ -140,6 +142,13 @@ func (r *Result) WriteSummary(w io.Writer) error {
 		buf.WriteString("by reason:")
 		for _, k := range slices.Sorted(maps.Keys(count)) {
 			fmt.Fprintf(&buf, " %s=%d", k, count[k])
+		}
+		buf.WriteString("\n")
+	}
+	if len(r.Lenient) > 0 {
+		buf.WriteString("accepted despite (lenient):")
+		for _, k := range slices.Sorted(maps.Keys(r.Lenient)) {
+			fmt.Fprintf(&buf, " %s=%d", k, r.Lenient[k])
 		}
 		buf.WriteString("\n")
 	}

@@ -136,6 +136,10 @@ type Result struct {
 	ASPAs    []ASPA    // sorted by customer, one per customer
 	Rejected []Rejection
 	Stats    Stats
+	// Lenient counts objects accepted despite a departure from the letter
+	// of an RFC that every deployed relying party accepts (rpki.Leniency
+	// codes, plus this package's), so operators see sloppy issuers.
+	Lenient map[string]int
 }
 
 // Set returns the VRPs without trust anchor and expiry.
@@ -247,6 +251,16 @@ func (r *run) rejectErr(uri string, err error) {
 	r.log.Warn("rejected", "uri", uri, "reason", re.Reason, "detail", detail)
 	if r.o.Observe != nil {
 		r.o.Observe(uri, re)
+	}
+}
+
+// noteLenient counts the leniencies of an object that was accepted.
+func (r *run) noteLenient(ls []rpki.Leniency) {
+	for _, l := range ls {
+		if r.res.Lenient == nil {
+			r.res.Lenient = map[string]int{}
+		}
+		r.res.Lenient[string(l)]++
 	}
 }
 
@@ -508,6 +522,7 @@ func (r *run) loadPublicationPoint(ca *caNode, view cache) (*pubPoint, []listedF
 	if err != nil {
 		return nil, nil, mftURI, &RejectError{Reason: ReasonManifestInvalid, Err: err}
 	}
+	r.noteLenient(so.Lenient)
 	ee := so.EE
 	if err := ee.CheckSignatureFrom(ca.cert); err != nil {
 		return nil, nil, mftURI, &RejectError{Reason: ReasonManifestInvalid, Err: fmt.Errorf("EE certificate: %w", err)}
@@ -577,6 +592,7 @@ func (r *run) loadPublicationPoint(ca *caNode, view cache) (*pubPoint, []listedF
 	if err != nil {
 		return nil, nil, crlURI, &RejectError{Reason: ReasonCRLInvalid, Err: err}
 	}
+	r.noteLenient(crl.Lenient)
 	if err := crl.CheckSignatureFrom(ca.cert); err != nil {
 		return nil, nil, crlURI, &RejectError{Reason: ReasonCRLInvalid, Err: err}
 	}
@@ -706,6 +722,7 @@ func (r *run) roa(ca *caNode, pp *pubPoint, f listedFile) error {
 	}
 	r.res.Stats.ROAs++
 	r.accepted(f.uri)
+	r.noteLenient(so.Lenient)
 	exp := minTime(pp.expires, ee.NotAfter)
 	for _, v := range vs {
 		r.res.Stats.VRPs++
@@ -742,6 +759,7 @@ func (r *run) aspa(ca *caNode, pp *pubPoint, f listedFile) error {
 	}
 	r.res.Stats.ASPAs++
 	r.accepted(f.uri)
+	r.noteLenient(so.Lenient)
 	exp := minTime(pp.expires, ee.NotAfter)
 	if old, ok := r.aspas[p.Customer]; ok {
 		// One customer, several objects: the union, valid while all are.

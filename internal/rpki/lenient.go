@@ -14,9 +14,12 @@ const (
 	// LenientCRLEmptyList: a CRL with an empty revokedCertificates SEQUENCE,
 	// which RFC 5280 §5.1.2.6 says to omit when nothing is revoked.
 	LenientCRLEmptyList Leniency = "crl-empty-revoked-list"
+	// LenientManifestEEValidity: a manifest EE certificate whose validity is
+	// not exactly thisUpdate..nextUpdate (RFC 9286 §5.1 forbids rejecting it).
+	LenientManifestEEValidity Leniency = "manifest-ee-validity-mismatch"
 )
 
 // Leniencies lists every leniency code (for metrics labels and docs).
 func Leniencies() []Leniency {
-	return []Leniency{LenientBER, LenientCRLEmptyList}
+	return []Leniency{LenientBER, LenientCRLEmptyList, LenientManifestEEValidity}
 }

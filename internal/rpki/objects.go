@@ -1,7 +1,6 @@
 package rpki
 
 import (
-	"fmt"
 	"slices"
 	"time"
 )
@@ -70,9 +69,12 @@ func ParseManifestObject(der []byte) (*SignedObject, *Manifest, error) {
 	if ee.AS != nil && !ee.AS.Inherit {
 		return nil, nil, profilef("manifest EE AS resources not inherit (RFC 9286 §5.1)")
 	}
-	if m.ThisUpdate.Before(ee.NotBefore) || m.NextUpdate.After(ee.NotAfter) {
-		return nil, nil, fmt.Errorf("%w: manifest %v..%v outside its EE validity %v..%v (RFC 9286 §5.1)",
-			ErrProfile, m.ThisUpdate, m.NextUpdate, ee.NotBefore, ee.NotAfter)
+	// RFC 9286 §5.1: the issuer MUST align the EE validity with
+	// thisUpdate..nextUpdate, and a relying party MUST NOT treat a
+	// misalignment in itself as an error; it is counted, not rejected. The
+	// EE certificate must still be current (RFC 6487 §7.2).
+	if !m.ThisUpdate.Equal(ee.NotBefore) || !m.NextUpdate.Equal(ee.NotAfter) {
+		so.Lenient = append(so.Lenient, LenientManifestEEValidity)
 	}
 	return so, m, nil
 }
