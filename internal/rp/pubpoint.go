@@ -1,0 +1,225 @@
+package rp
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/roadrpki/road/internal/rpki"
+)
+
+// listedFile is one manifest entry read from the cache.
+type listedFile struct {
+	name, uri string
+	data      []byte
+}
+
+// publicationPoint processes the manifest of ca and, if the publication
+// point passes, every object on it.
+func (r *run) publicationPoint(ctx context.Context, ca *caNode) {
+	if ctx.Err() != nil {
+		return
+	}
+	mftURI := ca.cert.SIA.Manifest
+	// The same CA key and manifest reached through a second certificate
+	// adds nothing; walking it again would let duplicates multiply work.
+	key := hex.EncodeToString(ca.cert.SKI) + " " + mftURI
+	if err, ok := r.seen[key]; ok {
+		if err == nil {
+			err = reject(ReasonDuplicate, "publication point already processed for this CA key")
+		}
+		r.res.Stats.FailedManifests++
+		r.rejectErr(mftURI, err)
+		return
+	}
+	if n := ca.cert.SIA.Notify; r.o.RRDP != nil && n != "" && !r.synced[n] {
+		r.synced[n] = true
+		if sr, err := r.o.RRDP.Sync(ctx, n); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			r.res.Stats.RRDPFailed++
+			r.rejectErr(n, asReject(ReasonRRDPFetch, err))
+		} else {
+			r.res.Stats.RRDPSynced++
+			if sr.Snapshot {
+				r.res.Stats.RRDPSnapshots++
+			}
+		}
+	}
+	pp, files, failedURI, err := r.loadPublicationPoint(ca, r.viewFor(ca))
+	r.seen[key] = err
+	if err != nil {
+		r.res.Stats.FailedManifests++
+		r.rejectErr(failedURI, err)
+		return
+	}
+	r.res.Stats.Manifests++
+	r.res.Stats.CRLs++
+	r.accepted(mftURI)
+	r.accepted(pp.crlURI)
+	for _, f := range files {
+		if ctx.Err() != nil {
+			return
+		}
+		switch filepath.Ext(f.name) {
+		case ".crl":
+			// the publication point's CRL, already checked
+		case ".cer":
+			if err := r.childCA(ctx, ca, pp, f); err != nil {
+				r.res.Stats.FailedCerts++
+				r.rejectErr(f.uri, err)
+			}
+		case ".roa":
+			if err := r.roa(ca, pp, f); err != nil {
+				r.res.Stats.FailedROAs++
+				r.rejectErr(f.uri, err)
+			}
+		case ".asa":
+			if err := r.aspa(ca, pp, f); err != nil {
+				r.res.Stats.FailedASPAs++
+				r.rejectErr(f.uri, err)
+			}
+		default:
+			r.res.Stats.Ignored++
+		}
+	}
+}
+
+// viewFor is where ca's publication point is read: the tree of its
+// rpkiNotify repository when the RRDP client has synced it (now or in an
+// earlier run: RRDP first, as draft-ietf-sidrops-prefer-rrdp has it), else
+// the rsync-style tree.
+func (r *run) viewFor(ca *caNode) cache {
+	if n := ca.cert.SIA.Notify; n != "" {
+		if st, err := os.Stat(repoStatePath(r.o.Cache, n)); err == nil && st.Mode().IsRegular() {
+			return cache{root: repoDir(r.o.Cache, n), maxSize: r.o.MaxFileSize}
+		}
+	}
+	return r.c
+}
+
+// loadPublicationPoint applies RFC 9286 §6.1-§6.5 to ca's manifest. On
+// failure it returns the URI the failure is about (the manifest, the CRL
+// or the missing or altered file) and the error.
+func (r *run) loadPublicationPoint(ca *caNode, view cache) (*pubPoint, []listedFile, string, error) {
+	mftURI, repo := ca.cert.SIA.Manifest, ca.cert.SIA.CARepository
+	// RFC 6487 §4.8.8.1 names a directory but no trailing slash; NIC.br
+	// writes none, and every relying party reads it as the directory.
+	if !isDirURI(repo) {
+		repo += "/"
+	}
+	if _, err := splitRsyncURI(repo); err != nil {
+		return nil, nil, mftURI, reject(ReasonBadURI, "caRepository %q is not an rsync directory URI", repo)
+	}
+	// RFC 9286 §6.1: the manifest resides in the publication point.
+	if name, ok := strings.CutPrefix(mftURI, repo); !ok || name == "" || strings.Contains(name, "/") {
+		return nil, nil, mftURI, reject(ReasonManifestOutsidePP, "manifest %q is not in caRepository %q (RFC 9286 §6.1)", mftURI, repo)
+	}
+	data, err := view.read(mftURI)
+	if err != nil {
+		if errors.Is(err, errNotFound) {
+			return nil, nil, mftURI, reject(ReasonManifestMissing, "no manifest in the cache (RFC 9286 §6.2)")
+		}
+		return nil, nil, mftURI, asReject(ReasonManifestMissing, err)
+	}
+	so, m, err := rpki.ParseManifestObject(data)
+	if err != nil {
+		return nil, nil, mftURI, &RejectError{Reason: ReasonManifestInvalid, Err: err}
+	}
+	r.noteLenient(so.Lenient)
+	ee := so.EE
+	if err := ee.CheckSignatureFrom(ca.cert); err != nil {
+		return nil, nil, mftURI, &RejectError{Reason: ReasonManifestInvalid, Err: fmt.Errorf("EE certificate: %w", err)}
+	}
+	if ee.SIA.SignedObject != mftURI {
+		return nil, nil, mftURI, reject(ReasonManifestInvalid, "EE signedObject %q is not the manifest URI (RFC 6487 §4.8.8.2)", ee.SIA.SignedObject)
+	}
+	// RFC 9286 §6.3.
+	if r.now.Before(m.ThisUpdate) {
+		return nil, nil, mftURI, reject(ReasonManifestEarly, "thisUpdate %s is after %s (RFC 9286 §6.3)",
+			m.ThisUpdate.Format(time.RFC3339), r.now.Format(time.RFC3339))
+	}
+	if r.now.After(m.NextUpdate) {
+		return nil, nil, mftURI, reject(ReasonManifestStale, "nextUpdate %s is before %s (RFC 9286 §6.3)",
+			m.NextUpdate.Format(time.RFC3339), r.now.Format(time.RFC3339))
+	}
+	if err := r.checkTime(ee); err != nil {
+		return nil, nil, mftURI, err
+	}
+	if r.mstate != nil {
+		if err := r.mstate.check(mftURI, m, sha256.Sum256(data)); err != nil {
+			return nil, nil, mftURI, err
+		}
+	}
+	if len(m.Files) > r.o.MaxFilesPerManifest {
+		return nil, nil, mftURI, reject(ReasonTooMany, "manifest lists %d files, bound %d", len(m.Files), r.o.MaxFilesPerManifest)
+	}
+	crlName := ""
+	for _, f := range m.Files {
+		if strings.HasSuffix(f.Name, ".crl") {
+			if crlName != "" {
+				return nil, nil, mftURI, reject(ReasonManifestInvalid, "manifest lists two CRLs, %s and %s (RFC 6481 §2)", crlName, f.Name)
+			}
+			crlName = f.Name
+		}
+	}
+	if crlName == "" {
+		return nil, nil, mftURI, reject(ReasonCRLMissing, "manifest lists no CRL (RFC 9286 §6)")
+	}
+	crlURI := repo + crlName
+	if ee.CRLDP != crlURI {
+		return nil, nil, mftURI, reject(ReasonCRLDPMismatch, "manifest EE CRLDP %q is not the listed CRL %q", ee.CRLDP, crlURI)
+	}
+	// RFC 9286 §6.4, §6.5: every listed file present with its hash.
+	files := make([]listedFile, 0, len(m.Files))
+	for _, f := range m.Files {
+		uri := repo + f.Name
+		b, err := view.read(uri)
+		if err != nil {
+			if errors.Is(err, errNotFound) {
+				return nil, nil, uri, reject(ReasonFileMissing, "listed on %s but not in the cache: publication point failed (RFC 9286 §6.4)", mftURI)
+			}
+			return nil, nil, uri, asReject(ReasonFileMissing, err)
+		}
+		if sha256.Sum256(b) != f.Hash {
+			return nil, nil, uri, reject(ReasonHashMismatch, "SHA-256 differs from %s: publication point failed (RFC 9286 §6.5)", mftURI)
+		}
+		files = append(files, listedFile{name: f.Name, uri: uri, data: b})
+	}
+	var crlData []byte
+	for _, f := range files {
+		if f.name == crlName {
+			crlData = f.data
+		}
+	}
+	crl, err := rpki.ParseCRL(crlData)
+	if err != nil {
+		return nil, nil, crlURI, &RejectError{Reason: ReasonCRLInvalid, Err: err}
+	}
+	r.noteLenient(crl.Lenient)
+	if err := crl.CheckSignatureFrom(ca.cert); err != nil {
+		return nil, nil, crlURI, &RejectError{Reason: ReasonCRLInvalid, Err: err}
+	}
+	if r.now.Before(crl.ThisUpdate) {
+		return nil, nil, crlURI, reject(ReasonCRLEarly, "thisUpdate %s is after %s", crl.ThisUpdate.Format(time.RFC3339), r.now.Format(time.RFC3339))
+	}
+	if r.now.After(crl.NextUpdate) {
+		return nil, nil, crlURI, reject(ReasonCRLStale, "nextUpdate %s is before %s", crl.NextUpdate.Format(time.RFC3339), r.now.Format(time.RFC3339))
+	}
+	// RFC 9286 §6: a revoked manifest EE fails the fetch.
+	if crl.IsRevoked(ee.SerialNumber) {
+		return nil, nil, mftURI, reject(ReasonRevoked, "manifest EE certificate serial %s is on the CRL (RFC 9286 §6)", ee.SerialNumber)
+	}
+	if r.mstate != nil {
+		r.mstate.record(mftURI, m, sha256.Sum256(data))
+	}
+	pp := &pubPoint{crl: crl, crlURI: crlURI, expires: minTime(ca.expires, m.NextUpdate, ee.NotAfter, crl.NextUpdate)}
+	return pp, files, "", nil
+}
