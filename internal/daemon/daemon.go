@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/roadrpki/road/internal/api"
+	"github.com/roadrpki/road/internal/atomicfile"
 	"github.com/roadrpki/road/internal/ca"
 	"github.com/roadrpki/road/internal/publish"
 	"github.com/roadrpki/road/internal/rp"
@@ -206,44 +207,10 @@ func ensureToken(path string) (string, error) {
 		return "", err
 	}
 	t := hex.EncodeToString(raw)
-	if err := writeFileAtomic(path, []byte(t+"\n"), 0o600); err != nil {
+	if err := atomicfile.WriteFile(path, []byte(t+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("admin token: %w", err)
 	}
 	return t, nil
-}
-
-// writeFileAtomic writes data to path via a temp file, fsync and rename.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }
 
 func (d *Daemon) writeTAL(ctx context.Context) error {
@@ -256,7 +223,7 @@ func (d *Daemon) writeTAL(ctx context.Context) error {
 	if old, err := os.ReadFile(path); err == nil && string(old) == string(data) {
 		return nil
 	}
-	return writeFileAtomic(path, data, 0o644)
+	return atomicfile.WriteFile(path, data, 0o644)
 }
 
 // Run serves HTTP, HTTPS and RTR and runs the renewal loop until ctx ends.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/roadrpki/road/internal/atomicfile"
 	"github.com/roadrpki/road/internal/bgp"
 )
 
@@ -95,63 +96,30 @@ func (d *Daemon) loadImport(path, name string) error {
 }
 
 // importFile is an upload being written beside the kept imports; keep
-// renames it into place, discard removes it.
-type importFile struct {
-	f    *os.File
-	path string
-	werr error // first write error: the copy is incomplete
-}
+// makes it durable under its name, discard drops it.
+type importFile struct{ *atomicfile.File }
 
 func (d *Daemon) newImportFile(name string) (*importFile, error) {
 	dir := filepath.Join(d.opt.DataDir, importsDir)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("bgp imports: %w", err)
 	}
-	f, err := os.CreateTemp(dir, ".tmp-"+name+"-*")
+	f, err := atomicfile.Create(filepath.Join(dir, name), 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("bgp imports: %w", err)
 	}
-	return &importFile{f: f, path: filepath.Join(dir, name)}, nil
+	return &importFile{f}, nil
 }
 
-func (i *importFile) Write(b []byte) (int, error) {
-	n, err := i.f.Write(b)
-	if err != nil && i.werr == nil {
-		i.werr = err
-	}
-	return n, err
-}
-
-// keep makes the upload durable under its name (fsync, rename, fsync dir).
+// keep makes the upload durable under its name; a failed write fails it.
 func (i *importFile) keep() error {
-	tmp := i.f.Name()
-	if i.werr != nil {
-		i.discard()
-		return fmt.Errorf("bgp imports: keeping a copy: %w", i.werr)
-	}
-	if err := i.f.Sync(); err != nil {
-		i.discard()
-		return fmt.Errorf("bgp imports: %w", err)
-	}
-	if err := i.f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("bgp imports: %w", err)
-	}
-	if err := os.Rename(tmp, i.path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("bgp imports: %w", err)
-	}
-	if dir, err := os.Open(filepath.Dir(i.path)); err == nil {
-		dir.Sync()
-		dir.Close()
+	if err := i.Commit(); err != nil {
+		return fmt.Errorf("bgp imports: keeping a copy: %w", err)
 	}
 	return nil
 }
 
-func (i *importFile) discard() {
-	i.f.Close()
-	os.Remove(i.f.Name())
-}
+func (i *importFile) discard() { i.Abort() }
 
 // removeImportFile forgets a kept import; a missing file is not an error.
 func (d *Daemon) removeImportFile(name string) error {

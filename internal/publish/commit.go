@@ -52,11 +52,11 @@ func (p *Publisher) writeRRDP(s *Staged, now time.Time) error {
 		return err
 	}
 	dir := filepath.Join(p.rrdpDir, filepath.FromSlash(s.dir))
-	if err := writeFileAtomic(dir, snapshotName, s.snapshotXML, now, p.opts.Rand); err != nil {
+	if err := writeFileAtomic(dir, snapshotName, s.snapshotXML, now); err != nil {
 		return err
 	}
 	if s.deltaXML != nil {
-		if err := writeFileAtomic(dir, deltaName, s.deltaXML, now, p.opts.Rand); err != nil {
+		if err := writeFileAtomic(dir, deltaName, s.deltaXML, now); err != nil {
 			return err
 		}
 	}
@@ -92,7 +92,7 @@ func (p *Publisher) writeNotification(data []byte, now time.Time) error {
 	if !p.notifTime.IsZero() && !t.After(p.notifTime) {
 		t = p.notifTime.Truncate(time.Second).Add(time.Second)
 	}
-	if err := writeFileAtomic(p.rrdpDir, notificationName, data, t, p.opts.Rand); err != nil {
+	if err := writeFileAtomic(p.rrdpDir, notificationName, data, t); err != nil {
 		return err
 	}
 	p.notifTime = t

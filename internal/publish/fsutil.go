@@ -10,12 +10,14 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/roadrpki/road/internal/atomicfile"
 )
 
 // Name prefixes of work files that Open removes as crash leftovers. Neither
 // the handler nor an rsync daemon serving "current" ever shows them.
 const (
-	tmpPrefix     = ".tmp-"
+	tmpPrefix     = atomicfile.TempPrefix
 	stagingPrefix = ".staging-"
 	oldTreePrefix = ".old-"
 )
@@ -83,33 +85,28 @@ func syncFS(path string) error {
 	return nil
 }
 
-// writeFileAtomic replaces dir/name with data: temp file, fsync, mtime,
-// rename, fsync of the directory. Readers see the old or the new file whole.
-func writeFileAtomic(dir, name string, data []byte, mtime time.Time, rnd io.Reader) error {
-	suffix, err := randomHex(rnd, 8)
+// writeFileAtomic replaces dir/name with data whose mtime is mtime.
+// Readers see the old or the new file whole.
+func writeFileAtomic(dir, name string, data []byte, mtime time.Time) error {
+	f, err := atomicfile.Create(filepath.Join(dir, name), 0o644)
 	if err != nil {
-		return err
-	}
-	tmp := filepath.Join(dir, tmpPrefix+name+"-"+suffix)
-	if err := writeFileSync(tmp, data, mtime); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		os.Remove(tmp)
 		return fmt.Errorf("%w: %w", ErrWrite, err)
 	}
-	return syncDir(dir)
+	defer f.Abort()
+	f.SetModTime(mtime)
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("%w: %w", ErrWrite, err)
+	}
+	if err := f.Commit(); err != nil {
+		return fmt.Errorf("%w: %w", ErrWrite, err)
+	}
+	return nil
 }
 
 // syncDir makes a directory's entries (creations, renames) durable.
 func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
+	if err := atomicfile.SyncDir(dir); err != nil {
 		return fmt.Errorf("%w: %w", ErrWrite, err)
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("%w: fsync dir %s: %w", ErrWrite, dir, err)
 	}
 	return nil
 }

@@ -21,6 +21,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/roadrpki/road/internal/atomicfile"
 )
 
 // File names inside the directory given to Ensure.
@@ -278,41 +280,10 @@ func writePair(certPath, keyPath string, cert *x509.Certificate, key *ecdsa.Priv
 	return writeAtomic(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), 0o644)
 }
 
-// writeAtomic writes data to a temp file beside path, fsyncs it, renames it
-// over path and fsyncs the directory.
+// writeAtomic replaces path whole, so a crash never leaves half a key.
 func writeAtomic(path string, data []byte, mode os.FileMode) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+	if err := atomicfile.WriteFile(path, data, mode); err != nil {
 		return fmt.Errorf("%w: %w", ErrTLSCA, err)
-	}
-	name := tmp.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(name)
-		}
-	}()
-	if err := tmp.Chmod(mode); err != nil {
-		return fmt.Errorf("%w: %w", ErrTLSCA, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("%w: write %s: %w", ErrTLSCA, name, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("%w: fsync %s: %w", ErrTLSCA, name, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("%w: close %s: %w", ErrTLSCA, name, err)
-	}
-	if err := os.Rename(name, path); err != nil {
-		return fmt.Errorf("%w: rename %s: %w", ErrTLSCA, path, err)
-	}
-	ok = true
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
 	}
 	return nil
 }
