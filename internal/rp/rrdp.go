@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/roadrpki/road/internal/atomicfile"
 	"github.com/roadrpki/road/internal/rpki"
 )
 
@@ -184,30 +185,12 @@ func (c *RRDPClient) saveState(st *rrdpState) error {
 	return writeAtomic(c.statePath(st.Notify), b)
 }
 
-// writeAtomic writes a file through a temporary name, fsync and rename.
+// writeAtomic replaces path whole, creating its directory.
 func writeAtomic(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
+	return atomicfile.WriteFile(path, data, 0o600)
 }
 
 // Sync brings the cache up to date with the repository at notifyURI.
