@@ -1,4 +1,4 @@
-package daemon
+package liveroutes
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package daemon
+package audit
 
 import (
 	"bytes"

@@ -1,0 +1,69 @@
+package proposal
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/netip"
+	"path/filepath"
+	"strings"
+
+	"github.com/roadrpki/road/internal/api"
+	"github.com/roadrpki/road/internal/ca"
+	"github.com/roadrpki/road/internal/conflict"
+	"github.com/roadrpki/road/internal/rpki"
+	"github.com/roadrpki/road/internal/store"
+	"github.com/roadrpki/road/internal/vrp"
+)
+
+// ROAs lists the configured ROAs with their published objects.
+func (d *Daemon) ROAs(ctx context.Context) (*api.ROAList, error) {
+	out := &api.ROAList{ROAs: []api.ROAEntry{}}
+	err := d.st.View(ctx, func(tx *store.Tx) error {
+		roas, err := tx.ROAs()
+		if err != nil {
+			return err
+		}
+		objs, err := tx.Objects(ca.CAName)
+		if err != nil {
+			return err
+		}
+		byROA := map[int64]store.Object{}
+		for _, o := range objs {
+			if o.ROAID != 0 {
+				byROA[o.ROAID] = o
+			}
+		}
+		for _, r := range roas {
+			e := api.ROAEntry{ROA: apiROA(r.VRP), CreatedAt: r.CreatedAt, State: "pending"}
+			e.Comment, e.Exception = r.Comment, r.Exception
+			if o, ok := byROA[r.ID]; ok {
+				e.Object, e.NotAfter, e.State = o.URI, o.NotAfter, "published"
+			}
+			out.ROAs = append(out.ROAs, e)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// History lists the change log, newest first.
+func (d *Daemon) History(ctx context.Context, limit int) (*api.HistoryList, error) {
+	out := &api.HistoryList{Entries: []api.HistoryEntry{}}
+	err := d.st.View(ctx, func(tx *store.Tx) error {
+		hs, err := tx.History(limit)
+		for _, h := range hs {
+			e := api.HistoryEntry{ID: h.ID, At: h.At, Actor: h.Actor, Action: h.Action, Summary: h.Summary}
+			var det historyDetail
+			if json.Unmarshal(h.Detail, &det) == nil {
+				e.Added, e.Removed, e.Findings, e.Forced, e.Reason, e.Serial = det.Added, det.Removed, det.Findings, det.Forced, det.Reason, det.Serial
+			}
+			out.Entries = append(out.Entries, e)
+		}
+		return err
+	})
+	return out, err
+}

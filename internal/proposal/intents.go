@@ -1,0 +1,94 @@
+package proposal
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/netip"
+	"path/filepath"
+	"strings"
+
+	"github.com/roadrpki/road/internal/api"
+	"github.com/roadrpki/road/internal/ca"
+	"github.com/roadrpki/road/internal/conflict"
+	"github.com/roadrpki/road/internal/rpki"
+	"github.com/roadrpki/road/internal/store"
+	"github.com/roadrpki/road/internal/vrp"
+)
+
+// Intents lists the intended announcements.
+func (d *Daemon) Intents(ctx context.Context) (*api.IntentList, error) {
+	out := &api.IntentList{Intents: []api.Intent{}}
+	err := d.st.View(ctx, func(tx *store.Tx) error {
+		ins, err := tx.Intents()
+		for _, in := range ins {
+			out.Intents = append(out.Intents, api.Intent{Prefix: in.Prefix.String(), Origin: in.Origin, Note: in.Note, CreatedAt: in.CreatedAt})
+		}
+		return err
+	})
+	return out, err
+}
+
+func parseIntent(in *api.Intent) (netip.Prefix, error) {
+	p, err := vrp.ParsePrefix(in.Prefix)
+	if err != nil {
+		return p, api.BadRequest("intent: %v", err)
+	}
+	return p, nil
+}
+
+// AddIntent records an intended announcement. It must lie in the CA's
+// resources (road could never sign a ROA making it Valid otherwise) and have
+// a real origin (AS0 originates nothing, RFC 7607).
+func (d *Daemon) AddIntent(ctx context.Context, actor string, in *api.Intent) error {
+	p, err := parseIntent(in)
+	if err != nil {
+		return err
+	}
+	if in.Origin == 0 {
+		return api.BadRequest("intent %s: origin AS0 cannot announce anything (RFC 7607)", p)
+	}
+	if len(in.Note) > maxReasonLen {
+		return api.BadRequest("intent %s: note longer than %d bytes", p, maxReasonLen)
+	}
+	if !d.ca.Holds(p) {
+		ip, _ := d.ca.Resources()
+		held := []string{}
+		for _, h := range ip.Prefixes() {
+			held = append(held, h.String())
+		}
+		return &api.StatusError{Status: http.StatusBadRequest, Code: api.CodeBadRequest,
+			Message: fmt.Sprintf("intent %s is outside the CA's IP resources", p), Details: map[string]any{"held": held}}
+	}
+	defer d.safety.dropCheckCache()
+	return d.st.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.AddIntent(p, in.Origin, in.Note, d.clock()); err != nil {
+			return err
+		}
+		_, err := tx.AppendHistory(d.clock(), actor, "intent-add", fmt.Sprintf("intent %s AS%d", p, in.Origin), in)
+		return err
+	})
+}
+
+// RemoveIntent deletes an intended announcement.
+func (d *Daemon) RemoveIntent(ctx context.Context, actor string, in *api.Intent) error {
+	p, err := parseIntent(in)
+	if err != nil {
+		return err
+	}
+	defer d.safety.dropCheckCache()
+	return d.st.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.RemoveIntent(p, in.Origin); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return api.NotFound("no intent %s AS%d", p, in.Origin)
+			}
+			return err
+		}
+		_, err := tx.AppendHistory(d.clock(), actor, "intent-remove", fmt.Sprintf("intent %s AS%d", p, in.Origin), in)
+		return err
+	})
+}
+
