@@ -1,3 +1,9 @@
+// Package audit runs the scheduled checks of what road published: the expiry
+// audit (effective expiry of objects and VRPs, stale manifests and CRLs per
+// RFC 9286 §6.3), the consistency audit (the bundled relying party's VRPs
+// against the configured ROAs, and its freshness) and the BGP audit (the ROA
+// set against the routes seen, RFC 6811 and RFC 9319). It stores each result
+// and posts those with findings to the alert webhook.
 package audit
 
 import (
@@ -6,15 +12,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
 
 	"github.com/roadrpki/road/internal/api"
 	"github.com/roadrpki/road/internal/ca"
 	"github.com/roadrpki/road/internal/conflict"
 	"github.com/roadrpki/road/internal/expiry"
+	"github.com/roadrpki/road/internal/rp"
 	"github.com/roadrpki/road/internal/store"
 	"github.com/roadrpki/road/internal/vrp"
 )
@@ -47,9 +56,61 @@ const (
 	MaxAuditFindings = 1000
 )
 
+// RPSnapshot is the bundled relying party's state as the audits read it.
+type RPSnapshot struct {
+	Last    *rp.Result // the last successful run; nil before one
+	LastRun time.Time  // when the last run started (zero: never)
+	LastErr error      // the last run's error
+	// Missing are configured ROAs the RP did not validate, Extra validated
+	// VRPs that are not configured.
+	Missing, Extra []vrp.VRP
+}
+
+// RPView is how the audits see the bundled relying party.
+type RPView interface {
+	Snapshot() RPSnapshot
+}
+
+// Analyzer gives the BGP analysis of the current ROA set and routes.
+type Analyzer interface {
+	Analysis(ctx context.Context) (conflict.Analysis, error)
+}
+
+// Config is what the audits read and where their results go.
+type Config struct {
+	Store      *store.Store
+	RP         RPView
+	BGP        Analyzer
+	Timing     ca.Timing     // the CA's reissue margins (renewal overdue = half of them)
+	RPInterval time.Duration // the bundled RP's period (0: DefaultRPInterval)
+	Schedule   ScheduleOptions
+	Alerts     AlertOptions
+	Clock      func() time.Time
+	Logger     *slog.Logger
+	Errors     *prometheus.CounterVec // by component: "webhook", "audit"
+	Version    string
+}
+
+// Service runs, stores, lists and schedules audits.
+type Service struct {
+	opt Config
+	st  *store.Store
+	log *slog.Logger
+}
+
+// New returns a Service.
+func New(c Config) *Service {
+	return &Service{opt: c, st: c.Store, log: c.Logger}
+}
+
+// DefaultRPInterval is the bundled RP's period when Config.RPInterval is 0.
+const DefaultRPInterval = 5 * time.Minute
+
+func (d *Service) clock() time.Time { return d.opt.Clock() }
+
 // RunAudit runs one audit now, stores the result and, when it has findings
 // and a webhook is configured, posts it there.
-func (d *Daemon) RunAudit(ctx context.Context, kind string) (*api.AuditResult, error) {
+func (d *Service) RunAudit(ctx context.Context, kind string) (*api.AuditResult, error) {
 	res := &api.AuditResult{Kind: kind, StartedAt: d.clock().UTC()}
 	var err error
 	switch kind {
@@ -86,7 +147,7 @@ func (d *Daemon) RunAudit(ctx context.Context, kind string) (*api.AuditResult, e
 		if d.opt.Alerts.Webhook != "" {
 			if err := d.postAlert(ctx, res); err != nil {
 				d.log.Error("audit webhook", "kind", kind, "id", res.ID, "err", err)
-				d.metrics.errors.WithLabelValues("webhook").Inc()
+				d.opt.Errors.WithLabelValues("webhook").Inc()
 			}
 		}
 	}
@@ -102,7 +163,7 @@ type auditDetail struct {
 }
 
 // expiryInputs reads the published objects and the bundled RP's last VRPs.
-func (d *Daemon) expiryInputs(ctx context.Context) ([]expiry.Object, []expiry.VRP, time.Time, error) {
+func (d *Service) expiryInputs(ctx context.Context) ([]expiry.Object, []expiry.VRP, time.Time, error) {
 	var objs []expiry.Object
 	if err := d.st.View(ctx, func(tx *store.Tx) error {
 		stored, err := tx.Objects("")
@@ -113,9 +174,7 @@ func (d *Daemon) expiryInputs(ctx context.Context) ([]expiry.Object, []expiry.VR
 	}); err != nil {
 		return nil, nil, time.Time{}, err
 	}
-	d.rp.mu.Lock()
-	last := d.rp.last
-	d.rp.mu.Unlock()
+	last := d.opt.RP.Snapshot().Last
 	var vrps []expiry.VRP
 	var rpRun time.Time
 	if last != nil {
@@ -127,7 +186,7 @@ func (d *Daemon) expiryInputs(ctx context.Context) ([]expiry.Object, []expiry.VR
 	return objs, vrps, rpRun, nil
 }
 
-func (d *Daemon) expiryWarning() time.Duration {
+func (d *Service) expiryWarning() time.Duration {
 	if w := d.opt.Alerts.ExpiryWarning; w > 0 {
 		return w
 	}
@@ -137,7 +196,7 @@ func (d *Daemon) expiryWarning() time.Duration {
 // renewalOverdue is how close a manifest/CRL nextUpdate may come before its
 // renewal counts as overdue: half the margin at which the CA reissues them
 // (the CA reissues at min(manifest_reissue_before, manifest_validity/2)).
-func (d *Daemon) renewalOverdue() time.Duration {
+func (d *Service) renewalOverdue() time.Duration {
 	t := d.opt.Timing
 	if t.ManifestValidity <= 0 {
 		t = ca.DefaultTiming()
@@ -145,7 +204,7 @@ func (d *Daemon) renewalOverdue() time.Duration {
 	return min(t.ManifestReissueBefore, t.ManifestValidity/2) / 2
 }
 
-func (d *Daemon) auditExpiry(ctx context.Context, res *api.AuditResult) error {
+func (d *Service) auditExpiry(ctx context.Context, res *api.AuditResult) error {
 	objs, vrps, _, err := d.expiryInputs(ctx)
 	if err != nil {
 		return err
@@ -169,7 +228,7 @@ func (d *Daemon) auditExpiry(ctx context.Context, res *api.AuditResult) error {
 
 // rpStaleAfter is how old the bundled RP's last run may be before the
 // consistency audit reports it: two missed periodic runs and a minute.
-func (d *Daemon) rpStaleAfter() time.Duration {
+func (d *Service) rpStaleAfter() time.Duration {
 	iv := d.opt.RPInterval
 	if iv <= 0 {
 		iv = DefaultRPInterval
@@ -180,11 +239,10 @@ func (d *Daemon) rpStaleAfter() time.Duration {
 // auditConsistency reports what the bundled RP's last run found (the diff
 // checkConsistency computed against the configured ROAs) and whether that
 // run is fresh.
-func (d *Daemon) auditConsistency(res *api.AuditResult) {
+func (d *Service) auditConsistency(res *api.AuditResult) {
 	now := d.clock()
-	d.rp.mu.Lock()
-	last, lastRun, lastErr, diff := d.rp.last, d.rp.lastRun, d.rp.lastErr, d.rp.diff
-	d.rp.mu.Unlock()
+	rs := d.opt.RP.Snapshot()
+	last, lastRun, lastErr, diff := rs.Last, rs.LastRun, rs.LastErr, rs
 	add := func(code, sev, subject, msg string) {
 		res.Findings = append(res.Findings, api.AuditFinding{Code: code, Severity: sev, Subject: subject, Message: msg})
 	}
@@ -227,12 +285,11 @@ func orNever(t time.Time) string {
 
 // auditBGP counts the ROA and route states of the BGP analysis and reports
 // the ROAs and routes that need attention.
-func (d *Daemon) auditBGP(ctx context.Context, res *api.AuditResult) error {
-	a, err := d.analysisInput(ctx)
+func (d *Service) auditBGP(ctx context.Context, res *api.AuditResult) error {
+	an, err := d.opt.BGP.Analysis(ctx)
 	if err != nil {
 		return err
 	}
-	an := conflict.AnalyzeTableWith(a.roas, a.routes, a.held, a.exceptions)
 	res.Counts = map[string]int{}
 	for k, n := range an.ROAStates {
 		res.Counts["roa:"+k] = n
@@ -274,7 +331,7 @@ func (d *Daemon) auditBGP(ctx context.Context, res *api.AuditResult) error {
 }
 
 // postAlert sends an audit result to the webhook, bounded by the timeout.
-func (d *Daemon) postAlert(ctx context.Context, res *api.AuditResult) error {
+func (d *Service) postAlert(ctx context.Context, res *api.AuditResult) error {
 	body, err := json.Marshal(res)
 	if err != nil {
 		return err
@@ -304,7 +361,7 @@ func (d *Daemon) postAlert(ctx context.Context, res *api.AuditResult) error {
 }
 
 // Audits lists stored audit results newest first (without their findings).
-func (d *Daemon) Audits(ctx context.Context, kind string, limit int) (*api.AuditList, error) {
+func (d *Service) Audits(ctx context.Context, kind string, limit int) (*api.AuditList, error) {
 	out := &api.AuditList{Audits: []api.AuditResult{}}
 	err := d.st.View(ctx, func(tx *store.Tx) error {
 		as, err := tx.Audits(kind, limit)
@@ -323,7 +380,7 @@ func (d *Daemon) Audits(ctx context.Context, kind string, limit int) (*api.Audit
 
 // Expiry lists the published objects and the bundled RP's VRPs by
 // effective expiry, soonest first.
-func (d *Daemon) Expiry(ctx context.Context, within time.Duration) (*api.ExpiryList, error) {
+func (d *Service) Expiry(ctx context.Context, within time.Duration) (*api.ExpiryList, error) {
 	objs, vrps, rpRun, err := d.expiryInputs(ctx)
 	if err != nil {
 		return nil, err
@@ -340,9 +397,9 @@ func (d *Daemon) Expiry(ctx context.Context, within time.Duration) (*api.ExpiryL
 	return out, nil
 }
 
-// runScheduler runs the scheduled audits until ctx ends. Cron fires on the
+// Run runs the scheduled audits until ctx ends. Cron fires on the
 // wall clock; the audits themselves read the daemon's clock.
-func (d *Daemon) runScheduler(ctx context.Context) error {
+func (d *Service) Run(ctx context.Context) error {
 	c := cron.New(cron.WithLocation(time.UTC), cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
 	n := 0
 	for _, j := range []struct{ kind, spec string }{
@@ -357,7 +414,7 @@ func (d *Daemon) runScheduler(ctx context.Context) error {
 		if _, err := c.AddFunc(j.spec, func() {
 			if _, err := d.RunAudit(ctx, kind); err != nil && ctx.Err() == nil {
 				d.log.Error("scheduled audit", "kind", kind, "err", err)
-				d.metrics.errors.WithLabelValues("audit").Inc()
+				d.opt.Errors.WithLabelValues("audit").Inc()
 			}
 		}); err != nil {
 			return fmt.Errorf("schedule of the %s audit %q: %w", kind, j.spec, err)

@@ -18,6 +18,7 @@ import (
 	"github.com/roadrpki/road/internal/api"
 	"github.com/roadrpki/road/internal/bgp"
 	"github.com/roadrpki/road/internal/ca"
+	"github.com/roadrpki/road/internal/liveroutes"
 	"github.com/roadrpki/road/internal/route"
 	"github.com/roadrpki/road/internal/rpki"
 )
@@ -230,7 +231,7 @@ func TestImportCorpusMRT(t *testing.T) {
 		t.Fatalf("%d %v %s", code, err, body)
 	}
 	if res.Format != "mrt" || res.Compression != "gzip" || res.Unique != st.Unique || res.Prefixes != st.Prefixes ||
-		res.Records != st.Records || res.TableRoutes != st.Unique || d.safety.table.Len() != st.Unique {
+		res.Records != st.Records || res.TableRoutes != st.Unique || d.routes.Table().Len() != st.Unique {
 		t.Errorf("REST import %+v\nbgp.Import %+v", res, st)
 	}
 	t.Logf("bview.20020722.2337: %d records, %d unique routes, %d prefixes", res.Records, res.Unique, res.Prefixes)
@@ -276,7 +277,7 @@ func TestImportsSurviveRestart(t *testing.T) {
 	}
 	srv.Close()
 	d.Close()
-	ents, _ := os.ReadDir(filepath.Join(dir, importsDir))
+	ents, _ := os.ReadDir(filepath.Join(dir, liveroutes.ImportsDir))
 	var names []string
 	for _, e := range ents {
 		names = append(names, e.Name())
@@ -305,8 +306,8 @@ func TestRoutesIncomplete(t *testing.T) {
 	expectJSON(t, d, srv, "POST", "/roas/proposals", prop, 409,
 		`{"applied":false,"dry_run":true,"blocked":true,"findings":[{"kind":"routes-incomplete","severity":"block","overridable":true,"message":"routes missing from BGP peer(s) 64501@127.0.0.1 (session not established): the checks cannot see what they announce"},{"kind":"unseen","severity":"info","overridable":false,"roa":{"prefix":"192.0.2.0/24","max_length":24,"asn":64496},"message":"192.0.2.0/24 => AS64496 authorizes no route seen in BGP and no intent"}]}`)
 	// A session that dropped leaves its routes under a held name: visible.
-	id, _ := d.safety.table.Peer("bgp:127.0.0.1#down1")
-	d.safety.table.Add(id, route.Route{Prefix: netip.MustParsePrefix("192.0.2.0/24"), Origin: 64496}, testNow)
+	id, _ := d.routes.Table().Peer("bgp:127.0.0.1#down1")
+	d.routes.Table().Add(id, route.Route{Prefix: netip.MustParsePrefix("192.0.2.0/24"), Origin: 64496}, testNow)
 	expectJSON(t, d, srv, "POST", "/roas/proposals", prop, 200,
 		`{"applied":false,"dry_run":true,"blocked":false,"findings":[],"added":[{"prefix":"192.0.2.0/24","max_length":24,"asn":64496}]}`)
 }

@@ -91,10 +91,10 @@ func BenchmarkProposalCheck(b *testing.B) {
 	const nROAs = 10_000
 	d, _ := testDaemon(b)
 	routes := benchTable(b, 1_200_000, nROAs)
-	id, _ := d.safety.table.Peer("import:bench")
-	d.safety.table.ReplacePeer(id, routes, time.Unix(1700000000, 0))
-	if d.safety.table.Len() < 1_190_000 {
-		b.Fatalf("table has %d routes", d.safety.table.Len())
+	id, _ := d.routes.Table().Peer("import:bench")
+	d.routes.Table().ReplacePeer(id, routes, time.Unix(1700000000, 0))
+	if d.routes.Table().Len() < 1_190_000 {
+		b.Fatalf("table has %d routes", d.routes.Table().Len())
 	}
 	if err := d.st.Update(context.Background(), func(tx *store.Tx) error {
 		for i := range nROAs {
@@ -126,7 +126,7 @@ func BenchmarkProposalCheck(b *testing.B) {
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*9/10].Microseconds())/1000, "p90-ms")
-	b.Logf("%d routes in the table, %d ROAs; findings: %s", d.safety.table.Len(), nROAs, fmt.Sprint(res.Findings[0].Message))
+	b.Logf("%d routes in the table, %d ROAs; findings: %s", d.routes.Table().Len(), nROAs, fmt.Sprint(res.Findings[0].Message))
 }
 
 // BenchmarkBGPAnalysis10k is GET /bgp/analysis's work (snapshot, store read,
@@ -135,8 +135,8 @@ func BenchmarkBGPAnalysis10k(b *testing.B) {
 	const nROAs = 10_000
 	d, _ := testDaemon(b)
 	routes := benchTable(b, 1_200_000, nROAs)
-	id, _ := d.safety.table.Peer("import:bench")
-	d.safety.table.ReplacePeer(id, routes, time.Unix(1700000000, 0))
+	id, _ := d.routes.Table().Peer("import:bench")
+	d.routes.Table().ReplacePeer(id, routes, time.Unix(1700000000, 0))
 	if err := d.st.Update(context.Background(), func(tx *store.Tx) error {
 		for i := range nROAs {
 			if _, err := tx.AddROA(vrp.VRP{Prefix: ownPrefix(i), MaxLen: 48, ASN: ownASN(i)}, "", "", testNow); err != nil {

@@ -27,7 +27,10 @@ import (
 
 	"github.com/roadrpki/road/internal/api"
 	"github.com/roadrpki/road/internal/atomicfile"
+	"github.com/roadrpki/road/internal/audit"
 	"github.com/roadrpki/road/internal/ca"
+	"github.com/roadrpki/road/internal/liveroutes"
+	"github.com/roadrpki/road/internal/proposal"
 	"github.com/roadrpki/road/internal/publish"
 	"github.com/roadrpki/road/internal/rp"
 	"github.com/roadrpki/road/internal/rpki"
@@ -63,7 +66,7 @@ type Options struct {
 	// VRPs before RTR serves them (re-read on every run).
 	SLURMFile string
 	// Schedule runs the audits on cron specs; Alerts sets the expiry
-	// warning window and the webhook (audit.go).
+	// warning window and the webhook (internal/audit).
 	Schedule    ScheduleOptions
 	Alerts      AlertOptions
 	KeyPoolSize int
@@ -85,7 +88,9 @@ type Daemon struct {
 	token   string
 	reg     *prometheus.Registry
 	metrics *metrics
-	safety  *safety // live routes and the proposal lock (bgp.go)
+	routes  *liveroutes.Routes // live routes: BGP sessions and kept imports
+	props   *proposal.Service  // ROA changes and intents
+	audits  *audit.Service
 	started time.Time
 
 	rp         *rpRunner
@@ -116,7 +121,6 @@ func Open(ctx context.Context, opt Options) (*Daemon, error) {
 	d := &Daemon{opt: opt, log: opt.Logger, clock: opt.Clock, started: opt.Clock(), rp: newRPRunner()}
 	d.reg = prometheus.NewRegistry()
 	d.metrics = newMetrics(d.reg)
-	d.safety = newSafety(d.reg)
 	var err error
 	if d.token, err = ensureToken(filepath.Join(opt.DataDir, "admin.token")); err != nil {
 		return nil, err
@@ -161,6 +165,7 @@ func Open(ctx context.Context, opt Options) (*Daemon, error) {
 		opt.RTR.Clock = opt.Clock
 	}
 	d.rtr = rtr.NewServer(opt.RTR)
+	d.wire()
 	if err := d.publish(ctx); err != nil {
 		d.Close()
 		return nil, err
@@ -297,8 +302,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return fmt.Errorf("bundled RP: %w", err)
 	}
 	start("rp", func() error { d.rpLoop(ctx, rpHTTP); return nil })
-	start("bgp", func() error { return d.runBGP(ctx) })
-	start("audits", func() error { return d.runScheduler(ctx) })
+	start("bgp", func() error { return d.routes.Run(ctx) })
+	start("audits", func() error { return d.audits.Run(ctx) })
 	d.log.Info("road running", "http", d.opt.HTTPAddr, "https", d.opt.HTTPSAddr, "rtr", d.opt.RTRAddr,
 		"rrdp", d.opt.RRDPBase, "rsync", d.opt.RsyncBase, "data", d.opt.DataDir)
 	var runErr error

@@ -6,7 +6,6 @@ type metrics struct {
 	serial     prometheus.Gauge
 	objects    prometheus.Gauge
 	errors     *prometheus.CounterVec
-	proposals  *prometheus.CounterVec
 	rpVRPs     prometheus.Gauge
 	rpRejected prometheus.Gauge
 }
@@ -19,14 +18,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Objects in the current publication."}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "road_errors_total",
 			Help: "Errors by component."}, []string{"component"}),
-		proposals: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "road_proposals_total",
-			Help: "ROA proposals by outcome."}, []string{"outcome"}),
 		rpVRPs: prometheus.NewGauge(prometheus.GaugeOpts{Name: "road_rp_vrps",
 			Help: "VRPs the bundled relying party validated in its last run."}),
 		rpRejected: prometheus.NewGauge(prometheus.GaugeOpts{Name: "road_rp_rejected_objects",
 			Help: "Objects the bundled relying party rejected in its last run."}),
 	}
-	reg.MustRegister(m.serial, m.objects, m.errors, m.proposals, m.rpVRPs, m.rpRejected,
+	reg.MustRegister(m.serial, m.objects, m.errors, m.rpVRPs, m.rpRejected,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

@@ -2,21 +2,13 @@ package daemon
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"maps"
-	"net/http"
-	"net/netip"
 	"path/filepath"
-	"strings"
 
 	"github.com/roadrpki/road/internal/api"
 	"github.com/roadrpki/road/internal/ca"
-	"github.com/roadrpki/road/internal/conflict"
 	"github.com/roadrpki/road/internal/rpki"
 	"github.com/roadrpki/road/internal/store"
-	"github.com/roadrpki/road/internal/vrp"
 )
 
 // Status reports the daemon, CA, publication and RTR state.
@@ -63,4 +55,3 @@ func (d *Daemon) Status(ctx context.Context) (*api.Status, error) {
 	st.RP.Rejections = nil // the list is on /rp/status
 	return st, nil
 }
-

@@ -16,7 +16,7 @@ import (
 // Imported route files are kept under DataDir/bgp-imports/NAME exactly as
 // uploaded, so a restart does not leave the checks of a holder without a BGP
 // session blind: they are decoded again before any check runs.
-const importsDir = "bgp-imports"
+const ImportsDir = "bgp-imports"
 
 // validImportName keeps names usable as file names and URL path segments.
 func validImportName(name string) bool {
@@ -32,14 +32,13 @@ func validImportName(name string) bool {
 	return true
 }
 
-// routesReady waits until the persisted imports are back in the table (the
+// Ready waits until the persisted imports are back in the table (the
 // first call starts loading them).
-func (d *Daemon) routesReady(ctx context.Context) error {
-	s := d.safety
+func (s *Routes) Ready(ctx context.Context) error {
 	s.loadOnce.Do(func() {
 		go func() {
 			defer close(s.loaded)
-			d.loadImports()
+			s.loadImports()
 		}()
 	})
 	select {
@@ -50,8 +49,8 @@ func (d *Daemon) routesReady(ctx context.Context) error {
 	}
 }
 
-func (d *Daemon) loadImports() {
-	dir := filepath.Join(d.opt.DataDir, importsDir)
+func (d *Routes) loadImports() {
+	dir := filepath.Join(d.dir, ImportsDir)
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
@@ -73,7 +72,7 @@ func (d *Daemon) loadImports() {
 	}
 }
 
-func (d *Daemon) loadImport(path, name string) error {
+func (d *Routes) loadImport(path, name string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -87,11 +86,11 @@ func (d *Daemon) loadImport(path, name string) error {
 	if err != nil {
 		return err
 	}
-	id, err := d.safety.table.Peer(bgp.ImportPeerName(name))
+	id, err := d.table.Peer(bgp.ImportPeerName(name))
 	if err != nil {
 		return err
 	}
-	d.safety.table.ReplacePeer(id, routes, st.ModTime())
+	d.table.ReplacePeer(id, routes, st.ModTime())
 	return nil
 }
 
@@ -99,8 +98,8 @@ func (d *Daemon) loadImport(path, name string) error {
 // makes it durable under its name, discard drops it.
 type importFile struct{ *atomicfile.File }
 
-func (d *Daemon) newImportFile(name string) (*importFile, error) {
-	dir := filepath.Join(d.opt.DataDir, importsDir)
+func (d *Routes) newImportFile(name string) (*importFile, error) {
+	dir := filepath.Join(d.dir, ImportsDir)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("bgp imports: %w", err)
 	}
@@ -122,33 +121,33 @@ func (i *importFile) keep() error {
 func (i *importFile) discard() { i.Abort() }
 
 // removeImportFile forgets a kept import; a missing file is not an error.
-func (d *Daemon) removeImportFile(name string) error {
-	err := os.Remove(filepath.Join(d.opt.DataDir, importsDir, name))
+func (d *Routes) removeImportFile(name string) error {
+	err := os.Remove(filepath.Join(d.dir, ImportsDir, name))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("bgp imports: %w", err)
 	}
 	return nil
 }
 
-// bgpVisibility describes the configured BGP peers whose routes the table
+// Incomplete describes the configured BGP peers whose routes the table
 // does not have in full: no live session and no routes held after one
 // dropped, or a session still sending its initial table. A check without
 // them cannot see what they announce.
-func (d *Daemon) bgpVisibility() []string {
-	if d.opt.BGP.Listen == "" {
+func (d *Routes) Incomplete() []string {
+	if d.opt.Listen == "" {
 		return nil
 	}
-	sp := d.safety.runningSpeaker()
+	sp := d.runningSpeaker()
 	var names []string
 	for i := range bgp.MaxPeers {
-		if n := d.safety.table.PeerName(bgp.PeerID(i)); strings.HasPrefix(n, "bgp:") {
+		if n := d.table.PeerName(bgp.PeerID(i)); strings.HasPrefix(n, "bgp:") {
 			names = append(names, n)
 		}
 	}
 	var missing []string
-	for _, p := range d.opt.BGP.Peers {
+	for _, p := range d.opt.Peers {
 		if sp != nil {
-			if up, synced := sp.Synced(p.Address, d.opt.BGP.syncTimeout()); up && !synced {
+			if up, synced := sp.Synced(p.Address, d.opt.syncTimeout()); up && !synced {
 				missing = append(missing, fmt.Sprintf("%d@%s (still sending its table: no End-of-RIB yet)", p.ASN, p.Address))
 				continue
 			}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/roadrpki/road/internal/api"
 	"github.com/roadrpki/road/internal/bgp"
-	"github.com/roadrpki/road/internal/conflict"
 	"github.com/roadrpki/road/internal/route"
 	"github.com/roadrpki/road/internal/store"
 	"github.com/roadrpki/road/internal/vrp"
@@ -28,16 +27,16 @@ const (
 // memory (a decompression bomb stops here).
 const MaxImportPaths = 50_000_000
 
-// BGPRoutes lists the live table, or the routes equal to or more specific
+// List lists the live table, or the routes equal to or more specific
 // than prefix.
-func (d *Daemon) BGPRoutes(ctx context.Context, prefix string, limit int) (*api.BGPRouteList, error) {
+func (d *Routes) List(ctx context.Context, prefix string, limit int) (*api.BGPRouteList, error) {
 	switch {
 	case limit == 0:
 		limit = DefaultRouteLimit
 	case limit < 0 || limit > MaxRouteLimit:
 		return nil, api.BadRequest("limit %d: want 1..%d", limit, MaxRouteLimit)
 	}
-	if err := d.routesReady(ctx); err != nil {
+	if err := d.Ready(ctx); err != nil {
 		return nil, err
 	}
 	var p netip.Prefix
@@ -47,7 +46,7 @@ func (d *Daemon) BGPRoutes(ctx context.Context, prefix string, limit int) (*api.
 			return nil, api.BadRequest("prefix: %v", err)
 		}
 	}
-	t := d.safety.table
+	t := d.table
 	out := &api.BGPRouteList{Routes: []api.BGPRoute{}}
 	for _, e := range t.Entries(p, false, limit) {
 		out.Routes = append(out.Routes, api.BGPRoute{Prefix: e.Prefix.String(), Origin: e.Origin, NoOrigin: e.NoOrigin,
@@ -78,9 +77,9 @@ func (s *stickyReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// BGPImport decodes an MRT or text file and makes its routes the complete set
+// Import decodes an MRT or text file and makes its routes the complete set
 // of the import source name (re-importing a name replaces its routes).
-func (d *Daemon) BGPImport(ctx context.Context, actor, name string, body io.Reader) (*api.BGPImportResult, error) {
+func (d *Routes) Import(ctx context.Context, actor, name string, body io.Reader) (*api.BGPImportResult, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		name = "upload"
@@ -88,7 +87,7 @@ func (d *Daemon) BGPImport(ctx context.Context, actor, name string, body io.Read
 	if !validImportName(name) {
 		return nil, api.BadRequest("import name %q: want 1..64 of A-Z a-z 0-9 . _ - (not starting with .)", name)
 	}
-	if err := d.routesReady(ctx); err != nil {
+	if err := d.Ready(ctx); err != nil {
 		return nil, err
 	}
 	kept, err := d.newImportFile(name)
@@ -122,7 +121,7 @@ func (d *Daemon) BGPImport(ctx context.Context, actor, name string, body io.Read
 			Message: fmt.Sprintf("import %s: no routes found in %d %s record(s); nothing changed", name, st.Records, st.Format),
 			Details: map[string]any{"skipped": st.Skipped}}
 	}
-	t := d.safety.table
+	t := d.table
 	id, err := t.Peer(bgp.ImportPeerName(name))
 	if err != nil {
 		kept.discard()
@@ -150,15 +149,15 @@ func (d *Daemon) BGPImport(ctx context.Context, actor, name string, body io.Read
 	return res, err
 }
 
-// BGPRemoveImport drops every route of an import source.
-func (d *Daemon) BGPRemoveImport(ctx context.Context, actor, name string) error {
+// RemoveImport drops every route of an import source.
+func (d *Routes) RemoveImport(ctx context.Context, actor, name string) error {
 	if !validImportName(name) {
 		return api.NotFound("no import named %q", name)
 	}
-	if err := d.routesReady(ctx); err != nil {
+	if err := d.Ready(ctx); err != nil {
 		return err
 	}
-	t := d.safety.table
+	t := d.table
 	peer := bgp.ImportPeerName(name)
 	id, ok := findPeer(t, peer)
 	if !ok {
@@ -183,14 +182,14 @@ func findPeer(t *bgp.Table, name string) (bgp.PeerID, bool) {
 	return 0, false
 }
 
-// BGPPeers lists the configured neighbours with their session state.
-func (d *Daemon) BGPPeers(context.Context) (*api.BGPPeerList, error) {
-	out := &api.BGPPeerList{Listen: d.opt.BGP.Listen, ASN: d.opt.BGP.ASN, Peers: []api.BGPPeer{}}
-	sp := d.safety.runningSpeaker()
-	for _, p := range d.safety.peers() {
+// Peers lists the configured neighbours with their session state.
+func (d *Routes) Peers(context.Context) (*api.BGPPeerList, error) {
+	out := &api.BGPPeerList{Listen: d.opt.Listen, ASN: d.opt.ASN, Peers: []api.BGPPeer{}}
+	sp := d.runningSpeaker()
+	for _, p := range d.peers() {
 		bp := api.BGPPeer{Address: p.Address, ASN: p.ASN, State: p.State, Received: p.Received}
 		if sp != nil {
-			_, bp.Synced = sp.Synced(p.Address, d.opt.BGP.syncTimeout())
+			_, bp.Synced = sp.Synced(p.Address, d.opt.syncTimeout())
 		}
 		if p.Uptime > 0 {
 			bp.Uptime = p.Uptime.String()
@@ -198,10 +197,9 @@ func (d *Daemon) BGPPeers(context.Context) (*api.BGPPeerList, error) {
 		out.Peers = append(out.Peers, bp)
 	}
 	if len(out.Peers) == 0 {
-		for _, p := range d.opt.BGP.Peers { // configured, speaker not up (yet)
+		for _, p := range d.opt.Peers { // configured, speaker not up (yet)
 			out.Peers = append(out.Peers, api.BGPPeer{Address: p.Address, ASN: p.ASN, State: "down"})
 		}
 	}
 	return out, nil
 }
-

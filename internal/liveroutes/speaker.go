@@ -1,20 +1,26 @@
+// Package liveroutes is the live route table the safety checks read: the
+// embedded passive BGP speaker's sessions (RFC 4271, End-of-RIB RFC 4724 §2),
+// the kept MRT (RFC 6396) and text imports, and whether the table is complete.
 package liveroutes
 
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/roadrpki/road/internal/bgp"
+	"github.com/roadrpki/road/internal/route"
+	"github.com/roadrpki/road/internal/store"
 )
 
-// BGPOptions configure the embedded passive BGP speaker (DESIGN.md
+// Options configure the embedded passive BGP speaker (DESIGN.md
 // --bgp-listen, --bgp-asn, --bgp-router-id, --bgp-peer). It runs only when
 // Listen is set; the route table exists either way (imports feed it too).
-type BGPOptions struct {
+type Options struct {
 	Listen   string // ADDR:PORT
 	ASN      uint32
 	RouterID string
@@ -29,22 +35,32 @@ type BGPOptions struct {
 	SyncTimeout time.Duration
 }
 
-// Defaults of BGPOptions.
+// Defaults of Options.
 const (
-	DefaultBGPHold = 2 * time.Minute
-	DefaultBGPSync = time.Minute
+	DefaultHold = 2 * time.Minute
+	DefaultSync = time.Minute
 )
 
-// safety holds what the safety checks need beyond the store: the live route
-// table and the speaker feeding it, and the lock that makes a proposal's
-// check and its application one step.
-type safety struct {
-	propose sync.Mutex // held from check to commit of one proposal
-	table   *bgp.Table
+// Config is what Routes needs: where kept imports live, the speaker's
+// options, and the history the imports are recorded in.
+type Config struct {
+	DataDir  string
+	BGP      Options
+	Store    *store.Store
+	Logger   *slog.Logger
+	Clock    func() time.Time
+	Registry prometheus.Registerer
+}
 
-	cacheMu  sync.Mutex
-	cache    *checkState // nil: read the store (checkcache.go)
-	cacheGen uint64
+// Routes is the live route table and what feeds it: the embedded speaker's
+// sessions and the kept imports.
+type Routes struct {
+	opt   Options
+	dir   string // DataDir
+	st    *store.Store
+	log   *slog.Logger
+	clock func() time.Time
+	table *bgp.Table
 
 	loadOnce sync.Once     // reload of the kept imports (imports.go)
 	loaded   chan struct{} // closed when done
@@ -53,8 +69,12 @@ type safety struct {
 	speaker *bgp.Speaker
 }
 
-func newSafety(reg prometheus.Registerer) *safety {
-	s := &safety{table: bgp.NewTable(), loaded: make(chan struct{})}
+// New returns the route table with its metrics registered; the kept imports
+// load on the first Ready, the speaker runs in Run.
+func New(c Config) *Routes {
+	s := &Routes{opt: c.BGP, dir: c.DataDir, st: c.Store, log: c.Logger, clock: c.Clock,
+		table: bgp.NewTable(), loaded: make(chan struct{})}
+	reg := c.Registry
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "road_bgp_routes", Help: "Distinct (prefix, origin) routes in the live table (sessions and imports).",
 	}, func() float64 { return float64(s.table.Len()) }))
@@ -72,7 +92,7 @@ func newSafety(reg prometheus.Registerer) *safety {
 	return s
 }
 
-func (s *safety) peers() []bgp.PeerStatus {
+func (s *Routes) peers() []bgp.PeerStatus {
 	sp := s.runningSpeaker()
 	if sp == nil {
 		return nil
@@ -80,46 +100,55 @@ func (s *safety) peers() []bgp.PeerStatus {
 	return sp.Peers()
 }
 
-func (s *safety) runningSpeaker() *bgp.Speaker {
+func (s *Routes) runningSpeaker() *bgp.Speaker {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.speaker
 }
 
-func (o BGPOptions) syncTimeout() time.Duration {
+func (o Options) syncTimeout() time.Duration {
 	if o.SyncTimeout > 0 {
 		return o.SyncTimeout
 	}
-	return DefaultBGPSync
+	return DefaultSync
 }
 
-// runBGP runs the speaker until ctx ends (nothing when not configured).
-func (d *Daemon) runBGP(ctx context.Context) error {
-	if err := d.routesReady(ctx); err != nil {
+// Table is the live table (tests feed it directly).
+func (s *Routes) Table() *bgp.Table { return s.table }
+
+// Live is the table itself as a route source (read-locked per call).
+func (s *Routes) Live() route.Source { return s.table }
+
+// Snapshot is an immutable view of the routes now.
+func (s *Routes) Snapshot() route.Source { return s.table.Snapshot() }
+
+// Run runs the speaker until ctx ends (nothing when not configured).
+func (s *Routes) Run(ctx context.Context) error {
+	if err := s.Ready(ctx); err != nil {
 		return nil // stopped while loading
 	}
-	o := d.opt.BGP
+	o := s.opt
 	if o.Listen == "" {
 		return nil
 	}
 	hold := o.HoldAfterDown
 	if hold <= 0 {
-		hold = DefaultBGPHold
+		hold = DefaultHold
 	}
 	sp, err := bgp.StartSpeaker(ctx, bgp.SpeakerConfig{
 		ListenAddr: o.Listen, ASN: o.ASN, RouterID: o.RouterID, Peers: o.Peers,
-		HoldAfterDown: hold, Logger: d.log.With("pkg", "bgp"), Now: d.clock,
-	}, d.safety.table)
+		HoldAfterDown: hold, Logger: s.log.With("pkg", "bgp"), Now: s.clock,
+	}, s.table)
 	if err != nil {
 		return fmt.Errorf("bgp speaker: %w", err)
 	}
-	d.safety.mu.Lock()
-	d.safety.speaker = sp
-	d.safety.mu.Unlock()
+	s.mu.Lock()
+	s.speaker = sp
+	s.mu.Unlock()
 	<-ctx.Done()
-	d.safety.mu.Lock()
-	d.safety.speaker = nil
-	d.safety.mu.Unlock()
+	s.mu.Lock()
+	s.speaker = nil
+	s.mu.Unlock()
 	sp.Stop()
 	return nil
 }

@@ -2,27 +2,18 @@ package proposal
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io"
-	"net/http"
 	"net/netip"
-	"strings"
 
-	"github.com/roadrpki/road/internal/api"
-	"github.com/roadrpki/road/internal/bgp"
 	"github.com/roadrpki/road/internal/conflict"
 	"github.com/roadrpki/road/internal/route"
-	"github.com/roadrpki/road/internal/store"
 	"github.com/roadrpki/road/internal/vrp"
 )
-
 
 // analysisInput is the current state the BGP analysis looks at: a snapshot
 // of the routes (so a long analysis does not hold up the speaker), the
 // configured ROAs and the intents.
-func (d *Daemon) analysisInput(ctx context.Context) (*analysisState, error) {
-	if err := d.routesReady(ctx); err != nil {
+func (d *Service) analysisInput(ctx context.Context) (*analysisState, error) {
+	if err := d.routes.Ready(ctx); err != nil {
 		return nil, err
 	}
 	// The same (cached, read-only) store state the safety checks read.
@@ -33,7 +24,7 @@ func (d *Daemon) analysisInput(ctx context.Context) (*analysisState, error) {
 	a := &analysisState{roas: c.current, exceptions: c.exceptions, intents: c.intents}
 	ip, _ := d.ca.Resources()
 	a.held = ip.ContainsPrefix
-	a.routes = heldScope{src: d.safety.table.Snapshot(), held: ip.Prefixes()}
+	a.routes = heldScope{src: d.routes.Snapshot(), held: ip.Prefixes()}
 	return a, nil
 }
 
@@ -65,22 +56,22 @@ func (h heldScope) All(yield func(route.Route) bool) {
 	}
 }
 
-// BGPAnalysis reports every configured ROA and every seen route in the CA's
+// Analysis reports every configured ROA and every seen route in the CA's
 // space with its state (conflict.AnalyzeTable; its JSON is the answer).
-func (d *Daemon) BGPAnalysis(ctx context.Context) (any, error) {
+func (d *Service) Analysis(ctx context.Context) (conflict.Analysis, error) {
 	a, err := d.analysisInput(ctx)
 	if err != nil {
-		return nil, err
+		return conflict.Analysis{}, err
 	}
 	return conflict.AnalyzeTableWith(a.roas, a.routes, a.held, a.exceptions), nil
 }
 
-// BGPSuggestions is the minimal ROA set that makes every intent and seen own
+// Suggestions is the minimal ROA set that makes every intent and seen own
 // route Valid with no loose maxLength, as changes to the current set.
-func (d *Daemon) BGPSuggestions(ctx context.Context) (any, error) {
+func (d *Service) Suggestions(ctx context.Context) (conflict.Suggestion, error) {
 	a, err := d.analysisInput(ctx)
 	if err != nil {
-		return nil, err
+		return conflict.Suggestion{}, err
 	}
 	return conflict.SuggestWith(a.roas, a.routes, a.intents, a.held, a.exceptions), nil
 }

@@ -3,24 +3,14 @@ package proposal
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"maps"
-	"net/http"
-	"net/netip"
-	"path/filepath"
-	"strings"
 
 	"github.com/roadrpki/road/internal/api"
 	"github.com/roadrpki/road/internal/ca"
-	"github.com/roadrpki/road/internal/conflict"
-	"github.com/roadrpki/road/internal/rpki"
 	"github.com/roadrpki/road/internal/store"
-	"github.com/roadrpki/road/internal/vrp"
 )
 
 // ROAs lists the configured ROAs with their published objects.
-func (d *Daemon) ROAs(ctx context.Context) (*api.ROAList, error) {
+func (d *Service) ROAs(ctx context.Context) (*api.ROAList, error) {
 	out := &api.ROAList{ROAs: []api.ROAEntry{}}
 	err := d.st.View(ctx, func(tx *store.Tx) error {
 		roas, err := tx.ROAs()
@@ -51,7 +41,7 @@ func (d *Daemon) ROAs(ctx context.Context) (*api.ROAList, error) {
 }
 
 // History lists the change log, newest first.
-func (d *Daemon) History(ctx context.Context, limit int) (*api.HistoryList, error) {
+func (d *Service) History(ctx context.Context, limit int) (*api.HistoryList, error) {
 	out := &api.HistoryList{Entries: []api.HistoryEntry{}}
 	err := d.st.View(ctx, func(tx *store.Tx) error {
 		hs, err := tx.History(limit)

@@ -22,8 +22,8 @@ type checkState struct {
 // the budget of a whole one-prefix check. The roas and intents tables are
 // written only by Propose (through ca.ApplyChange), AddIntent and
 // RemoveIntent, and each drops the cache after its commit.
-func (d *Daemon) checkInputs(ctx context.Context) (*checkState, error) {
-	s := d.safety
+func (d *Service) checkInputs(ctx context.Context) (*checkState, error) {
+	s := d
 	s.cacheMu.Lock()
 	c, gen := s.cache, s.cacheGen
 	s.cacheMu.Unlock()
@@ -59,7 +59,7 @@ func (d *Daemon) checkInputs(ctx context.Context) (*checkState, error) {
 }
 
 // dropCheckCache is called after every commit that may change ROAs or intents.
-func (s *safety) dropCheckCache() {
+func (s *Service) dropCheckCache() {
 	s.cacheMu.Lock()
 	s.cache = nil
 	s.cacheGen++

@@ -2,25 +2,18 @@ package proposal
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/netip"
-	"path/filepath"
-	"strings"
 
 	"github.com/roadrpki/road/internal/api"
-	"github.com/roadrpki/road/internal/ca"
-	"github.com/roadrpki/road/internal/conflict"
-	"github.com/roadrpki/road/internal/rpki"
 	"github.com/roadrpki/road/internal/store"
 	"github.com/roadrpki/road/internal/vrp"
 )
 
 // Intents lists the intended announcements.
-func (d *Daemon) Intents(ctx context.Context) (*api.IntentList, error) {
+func (d *Service) Intents(ctx context.Context) (*api.IntentList, error) {
 	out := &api.IntentList{Intents: []api.Intent{}}
 	err := d.st.View(ctx, func(tx *store.Tx) error {
 		ins, err := tx.Intents()
@@ -43,7 +36,7 @@ func parseIntent(in *api.Intent) (netip.Prefix, error) {
 // AddIntent records an intended announcement. It must lie in the CA's
 // resources (road could never sign a ROA making it Valid otherwise) and have
 // a real origin (AS0 originates nothing, RFC 7607).
-func (d *Daemon) AddIntent(ctx context.Context, actor string, in *api.Intent) error {
+func (d *Service) AddIntent(ctx context.Context, actor string, in *api.Intent) error {
 	p, err := parseIntent(in)
 	if err != nil {
 		return err
@@ -63,7 +56,7 @@ func (d *Daemon) AddIntent(ctx context.Context, actor string, in *api.Intent) er
 		return &api.StatusError{Status: http.StatusBadRequest, Code: api.CodeBadRequest,
 			Message: fmt.Sprintf("intent %s is outside the CA's IP resources", p), Details: map[string]any{"held": held}}
 	}
-	defer d.safety.dropCheckCache()
+	defer d.dropCheckCache()
 	return d.st.Update(ctx, func(tx *store.Tx) error {
 		if err := tx.AddIntent(p, in.Origin, in.Note, d.clock()); err != nil {
 			return err
@@ -74,12 +67,12 @@ func (d *Daemon) AddIntent(ctx context.Context, actor string, in *api.Intent) er
 }
 
 // RemoveIntent deletes an intended announcement.
-func (d *Daemon) RemoveIntent(ctx context.Context, actor string, in *api.Intent) error {
+func (d *Service) RemoveIntent(ctx context.Context, actor string, in *api.Intent) error {
 	p, err := parseIntent(in)
 	if err != nil {
 		return err
 	}
-	defer d.safety.dropCheckCache()
+	defer d.dropCheckCache()
 	return d.st.Update(ctx, func(tx *store.Tx) error {
 		if err := tx.RemoveIntent(p, in.Origin); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
@@ -91,4 +84,3 @@ func (d *Daemon) RemoveIntent(ctx context.Context, actor string, in *api.Intent)
 		return err
 	})
 }
-

@@ -1,23 +1,82 @@
+// Package proposal is the path of one ROA change: parse the request, snapshot
+// the inputs (configured ROAs and their exceptions, intents, live routes,
+// held resources), run conflict.Analyze, decide block or override (recording
+// a forced loose maxLength as the ROA's exception, RFC 9319 §5.1), apply it
+// through ca and store in one transaction with its history record, and
+// publish. It also owns the other changes the checks read: intents.
 package proposal
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
-	"net/http"
-	"net/netip"
-	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/roadrpki/road/internal/api"
 	"github.com/roadrpki/road/internal/ca"
 	"github.com/roadrpki/road/internal/conflict"
-	"github.com/roadrpki/road/internal/rpki"
+	"github.com/roadrpki/road/internal/route"
 	"github.com/roadrpki/road/internal/store"
 	"github.com/roadrpki/road/internal/vrp"
 )
+
+// Routes is the live route table as the checks read it.
+type Routes interface {
+	// Ready waits until the table holds what it should (kept imports loaded).
+	Ready(ctx context.Context) error
+	// Live is the table itself; Snapshot an immutable view of it now.
+	Live() route.Source
+	Snapshot() route.Source
+	// Incomplete names the configured BGP peers whose routes are missing.
+	Incomplete() []string
+}
+
+// Config is what a Service works with.
+type Config struct {
+	Store  *store.Store
+	CA     *ca.CA
+	Routes Routes
+	// Publish makes the publication equal to the store after a change;
+	// Serial is the RRDP serial then live.
+	Publish  func(ctx context.Context) error
+	Serial   func() uint64
+	Clock    func() time.Time
+	Logger   *slog.Logger
+	Registry prometheus.Registerer
+}
+
+// Service runs proposals and intent changes.
+type Service struct {
+	st        *store.Store
+	ca        *ca.CA
+	routes    Routes
+	publish   func(ctx context.Context) error
+	serial    func() uint64
+	clock     func() time.Time
+	log       *slog.Logger
+	proposals *prometheus.CounterVec
+
+	propose sync.Mutex // held from check to commit of one proposal
+
+	cacheMu  sync.Mutex
+	cache    *checkState // nil: read the store (inputs.go)
+	cacheGen uint64
+}
+
+// New returns a Service and registers its metrics.
+func New(c Config) *Service {
+	s := &Service{st: c.Store, ca: c.CA, routes: c.Routes, publish: c.Publish, serial: c.Serial,
+		clock: c.Clock, log: c.Logger,
+		proposals: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "road_proposals_total",
+			Help: "ROA proposals by outcome."}, []string{"outcome"})}
+	c.Registry.MustRegister(s.proposals)
+	return s
+}
 
 // parseROA turns an API ROA into a VRP. Syntax errors are the caller's
 // mistake (400); a maxLength out of bounds is returned as a finding instead
@@ -49,7 +108,7 @@ func apiROA(v vrp.VRP) api.ROA {
 // Propose runs a ROA change through the safety checks and, unless blocked or
 // a dry run, applies it: configure, sign, commit with its history record, then
 // publish.
-func (d *Daemon) Propose(ctx context.Context, actor string, req *api.ProposalRequest) (*api.ProposalResult, error) {
+func (d *Service) Propose(ctx context.Context, actor string, req *api.ProposalRequest) (*api.ProposalResult, error) {
 	if len(req.Add)+len(req.Remove) == 0 {
 		return nil, api.BadRequest("empty proposal: nothing to add or remove")
 	}
@@ -87,8 +146,8 @@ func (d *Daemon) Propose(ctx context.Context, actor string, req *api.ProposalReq
 	}
 	// Check and apply under one lock: no other proposal may change the ROAs
 	// between the analysis and the commit.
-	d.safety.propose.Lock()
-	defer d.safety.propose.Unlock()
+	d.propose.Lock()
+	defer d.propose.Unlock()
 	checked, err := d.check(ctx, adds, removes)
 	if err != nil {
 		return nil, err
@@ -105,7 +164,7 @@ func (d *Daemon) Propose(ctx context.Context, actor string, req *api.ProposalReq
 	}
 	if blocked && !(req.Force && overridable) {
 		res.Blocked = true
-		d.metrics.proposals.WithLabelValues("blocked").Inc()
+		d.proposals.WithLabelValues("blocked").Inc()
 		return res, nil
 	}
 	res.Overridden = blocked
@@ -132,10 +191,10 @@ func (d *Daemon) Propose(ctx context.Context, actor string, req *api.ProposalReq
 		res.Removed = append(res.Removed, apiROA(v))
 	}
 	if req.DryRun {
-		d.metrics.proposals.WithLabelValues("dry-run").Inc()
+		d.proposals.WithLabelValues("dry-run").Inc()
 		return res, nil
 	}
-	defer d.safety.dropCheckCache() // after the commit, before the unlock (deferred: last in, first out)
+	defer d.dropCheckCache() // after the commit, before the unlock (deferred: last in, first out)
 	err = d.st.Update(ctx, func(tx *store.Tx) error {
 		ch, err := d.ca.ApplyChange(ctx, tx, adds, removes)
 		if err != nil {
@@ -157,12 +216,12 @@ func (d *Daemon) Propose(ctx context.Context, actor string, req *api.ProposalReq
 		return nil, err
 	}
 	res.Applied = true
-	d.metrics.proposals.WithLabelValues("applied").Inc()
+	d.proposals.WithLabelValues("applied").Inc()
 	if err := d.publish(ctx); err != nil {
 		// The change is committed; the renewal loop republishes it.
 		d.log.Error("publish after change", "err", err)
 	}
-	_, res.Serial = d.pub.State()
+	res.Serial = d.serial()
 	return res, nil
 }
 
@@ -179,15 +238,15 @@ type historyDetail struct {
 // check runs the safety checks of a proposal: conflict.Analyze over the
 // configured ROAs and their exceptions, the live routes, the intents and the
 // CA's resources.
-func (d *Daemon) check(ctx context.Context, adds []ca.NewROA, removes []vrp.VRP) (conflict.Result, error) {
-	if err := d.routesReady(ctx); err != nil {
+func (d *Service) check(ctx context.Context, adds []ca.NewROA, removes []vrp.VRP) (conflict.Result, error) {
+	if err := d.routes.Ready(ctx); err != nil {
 		return conflict.Result{}, err
 	}
 	cs, err := d.checkInputs(ctx)
 	if err != nil {
 		return conflict.Result{}, err
 	}
-	in := conflict.Input{Current: cs.current, Remove: removes, Routes: d.safety.table, Intents: cs.intents,
+	in := conflict.Input{Current: cs.current, Remove: removes, Routes: d.routes.Live(), Intents: cs.intents,
 		HeldFunc: d.ca.Holds, Exceptions: cs.exceptions}
 	cloned := false
 	for _, a := range adds {
@@ -200,7 +259,7 @@ func (d *Daemon) check(ctx context.Context, adds []ca.NewROA, removes []vrp.VRP)
 		}
 	}
 	res := conflict.Analyze(in)
-	if missing := d.bgpVisibility(); len(missing) > 0 {
+	if missing := d.routes.Incomplete(); len(missing) > 0 {
 		// The checks are only as good as the routes they see.
 		f := conflict.Finding{Kind: KindRoutesIncomplete, Severity: conflict.SeverityBlock, Blocking: true, Overridable: true,
 			Message: fmt.Sprintf("routes missing from BGP peer(s) %s: the checks cannot see what they announce", strings.Join(missing, ", "))}
@@ -215,7 +274,7 @@ func (d *Daemon) check(ctx context.Context, adds []ca.NewROA, removes []vrp.VRP)
 const KindRoutesIncomplete = "routes-incomplete"
 
 // intents reads the intents as the analysis takes them.
-func (d *Daemon) intents(tx *store.Tx) ([]conflict.Intent, error) {
+func (d *Service) intents(tx *store.Tx) ([]conflict.Intent, error) {
 	ins, err := tx.Intents()
 	out := make([]conflict.Intent, 0, len(ins))
 	for _, in := range ins {
@@ -242,4 +301,3 @@ func apiFinding(f conflict.Finding) api.Finding {
 
 // maxReasonLen bounds free-text reasons (force, exceptions) kept in history.
 const maxReasonLen = 500
-

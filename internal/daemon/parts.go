@@ -1,0 +1,82 @@
+package daemon
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/roadrpki/road/internal/api"
+	"github.com/roadrpki/road/internal/audit"
+	"github.com/roadrpki/road/internal/liveroutes"
+	"github.com/roadrpki/road/internal/proposal"
+)
+
+// BGPOptions configure the embedded BGP speaker (internal/liveroutes).
+type BGPOptions = liveroutes.Options
+
+// ScheduleOptions and AlertOptions configure the audits (internal/audit).
+type (
+	ScheduleOptions = audit.ScheduleOptions
+	AlertOptions    = audit.AlertOptions
+)
+
+// wire builds the parts that need the store, the CA and the publication:
+// the proposal path and the audits.
+func (d *Daemon) wire() {
+	clock := func() time.Time { return d.clock() } // tests move d.clock after Open
+	d.routes = liveroutes.New(liveroutes.Config{DataDir: d.opt.DataDir, BGP: d.opt.BGP, Store: d.st,
+		Logger: d.log, Clock: clock, Registry: d.reg})
+	d.props = proposal.New(proposal.Config{Store: d.st, CA: d.ca, Routes: d.routes, Publish: d.publish,
+		Serial: func() uint64 { _, s := d.pub.State(); return s }, Clock: clock, Logger: d.log, Registry: d.reg})
+	d.audits = audit.New(audit.Config{Store: d.st, RP: rpView{d.rp}, BGP: d.props, Timing: d.opt.Timing,
+		RPInterval: d.opt.RPInterval, Schedule: d.opt.Schedule, Alerts: d.opt.Alerts, Clock: clock,
+		Logger: d.log, Errors: d.metrics.errors, Version: d.opt.Version})
+}
+
+// rpView shows the bundled RP's state to the audits.
+type rpView struct{ r *rpRunner }
+
+func (v rpView) Snapshot() audit.RPSnapshot {
+	v.r.mu.Lock()
+	defer v.r.mu.Unlock()
+	return audit.RPSnapshot{Last: v.r.last, LastRun: v.r.lastRun, LastErr: v.r.lastErr,
+		Missing: v.r.diff.Missing, Extra: v.r.diff.Extra}
+}
+
+// The REST backend (api.Backend): each call goes to the part that owns it.
+
+func (d *Daemon) ROAs(ctx context.Context) (*api.ROAList, error) { return d.props.ROAs(ctx) }
+func (d *Daemon) Propose(ctx context.Context, actor string, req *api.ProposalRequest) (*api.ProposalResult, error) {
+	return d.props.Propose(ctx, actor, req)
+}
+func (d *Daemon) Intents(ctx context.Context) (*api.IntentList, error) { return d.props.Intents(ctx) }
+func (d *Daemon) AddIntent(ctx context.Context, actor string, in *api.Intent) error {
+	return d.props.AddIntent(ctx, actor, in)
+}
+func (d *Daemon) RemoveIntent(ctx context.Context, actor string, in *api.Intent) error {
+	return d.props.RemoveIntent(ctx, actor, in)
+}
+func (d *Daemon) History(ctx context.Context, limit int) (*api.HistoryList, error) {
+	return d.props.History(ctx, limit)
+}
+func (d *Daemon) BGPRoutes(ctx context.Context, prefix string, limit int) (*api.BGPRouteList, error) {
+	return d.routes.List(ctx, prefix, limit)
+}
+func (d *Daemon) BGPImport(ctx context.Context, actor, name string, body io.Reader) (*api.BGPImportResult, error) {
+	return d.routes.Import(ctx, actor, name, body)
+}
+func (d *Daemon) BGPRemoveImport(ctx context.Context, actor, name string) error {
+	return d.routes.RemoveImport(ctx, actor, name)
+}
+func (d *Daemon) BGPPeers(ctx context.Context) (*api.BGPPeerList, error) { return d.routes.Peers(ctx) }
+func (d *Daemon) BGPAnalysis(ctx context.Context) (any, error)           { return d.props.Analysis(ctx) }
+func (d *Daemon) BGPSuggestions(ctx context.Context) (any, error)        { return d.props.Suggestions(ctx) }
+func (d *Daemon) RunAudit(ctx context.Context, kind string) (*api.AuditResult, error) {
+	return d.audits.RunAudit(ctx, kind)
+}
+func (d *Daemon) Audits(ctx context.Context, kind string, limit int) (*api.AuditList, error) {
+	return d.audits.Audits(ctx, kind, limit)
+}
+func (d *Daemon) Expiry(ctx context.Context, within time.Duration) (*api.ExpiryList, error) {
+	return d.audits.Expiry(ctx, within)
+}
