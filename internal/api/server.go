@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/roadrpki/road/internal/fault"
 )
 
 // MaxBodyBytes bounds every JSON request body.
@@ -24,7 +25,8 @@ const MaxBodyBytes = 8 << 20
 const MaxImportBytes = 1 << 30
 
 // Backend is what the handlers need from the daemon. Errors it returns are
-// mapped to HTTP by their reason: *Error values carry their own status.
+// mapped to HTTP by their reason code (*fault.Error, statusError); any other
+// error is a 500.
 type Backend interface {
 	Status(ctx context.Context) (*Status, error)
 	ROAs(ctx context.Context) (*ROAList, error)
@@ -39,7 +41,7 @@ type Backend interface {
 	BGPRoutes(ctx context.Context, prefix string, limit int) (*BGPRouteList, error)
 	// BGPImport reads an MRT (TABLE_DUMP, TABLE_DUMP_V2, BGP4MP; gzip or
 	// bzip2) or text file from body as the import source name. Read errors
-	// of body that are *StatusError (the size bound) must be returned as is.
+	// of body that are *fault.Error (the size bound) must be returned as is.
 	BGPImport(ctx context.Context, actor, name string, body io.Reader) (*BGPImportResult, error)
 	// BGPRemoveImport forgets the routes of an import source.
 	BGPRemoveImport(ctx context.Context, actor, name string) error
@@ -110,6 +112,30 @@ func BadRequest(format string, args ...any) error {
 // NotFound builds a 404 error.
 func NotFound(format string, args ...any) error {
 	return &StatusError{Status: http.StatusNotFound, Code: CodeNotFound, Message: fmt.Sprintf(format, args...)}
+}
+
+// faultStatus is the HTTP status of each domain reason code.
+var faultStatus = map[string]int{
+	fault.Invalid:     http.StatusBadRequest,
+	fault.NotFound:    http.StatusNotFound,
+	fault.Conflict:    http.StatusConflict,
+	fault.TooLarge:    http.StatusRequestEntityTooLarge,
+	fault.Unavailable: http.StatusServiceUnavailable,
+}
+
+// statusError maps an error to its answer: a *StatusError as it is, a
+// *fault.Error by its code, anything else as our fault (500).
+func statusError(err error) *StatusError {
+	var se *StatusError
+	if errors.As(err, &se) {
+		return se
+	}
+	if fe, ok := fault.As(err); ok {
+		if st, ok := faultStatus[fe.Code]; ok {
+			return &StatusError{Status: st, Code: fe.Code, Message: fe.Message, Details: fe.Details}
+		}
+	}
+	return &StatusError{Status: http.StatusInternalServerError, Code: CodeInternal, Message: err.Error()}
 }
 
 // Server serves the REST API under /api/v1.
@@ -301,10 +327,9 @@ func (s *Server) handle(fn func(*http.Request) (any, int, error)) http.HandlerFu
 	return func(w http.ResponseWriter, r *http.Request) {
 		v, status, err := fn(r)
 		if err != nil {
-			var se *StatusError
-			if !errors.As(err, &se) {
+			se := statusError(err)
+			if se.Status == http.StatusInternalServerError {
 				s.log.Error("api", "method", r.Method, "path", r.URL.Path, "err", err)
-				se = &StatusError{Status: http.StatusInternalServerError, Code: CodeInternal, Message: err.Error()}
 			}
 			writeError(w, se)
 			return
@@ -326,7 +351,7 @@ func decodeBody(r *http.Request, v any) error {
 }
 
 // limitedBody reads at most left bytes of a request body, then fails with a
-// 413 *StatusError (the answer names the bound, the import is not applied).
+// fault.TooLarge (413) (the answer names the bound, the import is not applied).
 type limitedBody struct {
 	r    io.Reader
 	left int64
@@ -339,8 +364,7 @@ func (l *limitedBody) Read(b []byte) (int, error) {
 		if n, _ := l.r.Read(one[:]); n == 0 {
 			return 0, io.EOF
 		}
-		return 0, &StatusError{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
-			Message: fmt.Sprintf("request body larger than %d bytes", MaxImportBytes)}
+		return 0, fault.New(fault.TooLarge, fmt.Sprintf("request body larger than %d bytes", MaxImportBytes), nil)
 	}
 	if int64(len(b)) > l.left {
 		b = b[:l.left]

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -22,8 +21,8 @@ func TestLimitedBody(t *testing.T) {
 	} {
 		lb := &limitedBody{r: strings.NewReader(c.body), left: c.limit}
 		got, err := io.ReadAll(lb)
-		var se *StatusError
-		isLarge := errors.As(err, &se) && se.Status == http.StatusRequestEntityTooLarge && se.Code == CodeTooLarge
+		isLarge := err != nil && err != io.EOF && statusError(err).Status == http.StatusRequestEntityTooLarge &&
+			statusError(err).Code == CodeTooLarge
 		if string(got) != c.want || isLarge != c.large || (err != nil && !isLarge) {
 			t.Errorf("%q limit %d: read %q, err %v", c.body, c.limit, got, err)
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/roadrpki/road/internal/ca"
 	"github.com/roadrpki/road/internal/conflict"
 	"github.com/roadrpki/road/internal/expiry"
+	"github.com/roadrpki/road/internal/fault"
 	"github.com/roadrpki/road/internal/rp"
 	"github.com/roadrpki/road/internal/store"
 	"github.com/roadrpki/road/internal/vrp"
@@ -121,7 +122,7 @@ func (d *Service) RunAudit(ctx context.Context, kind string) (*api.AuditResult, 
 	case api.AuditBGP:
 		err = d.auditBGP(ctx, res)
 	default:
-		return nil, api.BadRequest("audit kind %q: want one of consistency, expiry, bgp", kind)
+		return nil, fault.Invalidf("audit kind %q: want one of consistency, expiry, bgp", kind)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("audit %s: %w", kind, err)

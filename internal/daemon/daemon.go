@@ -341,16 +341,7 @@ func (d *Daemon) publicHandler() http.Handler {
 
 func (d *Daemon) mountPublic(r chi.Router) {
 	r.Handle("/rrdp/*", d.pub.Handler())
-	r.Get("/ta/ta.cer", func(w http.ResponseWriter, req *http.Request) {
-		data, ok := d.pub.Lookup(d.ca.TACertURI())
-		if !ok {
-			http.Error(w, "no TA certificate yet", http.StatusServiceUnavailable)
-			return
-		}
-		w.Header().Set("Content-Type", "application/pkix-cert")
-		w.Header().Set("Cache-Control", "max-age=300")
-		w.Write(data)
-	})
+	r.Get("/ta/ta.cer", d.pub.ObjectHandler(d.ca.TACertURI(), "application/pkix-cert").ServeHTTP)
 }
 
 // httpHandler is the plain-HTTP side: REST API, metrics, health, and RRDP

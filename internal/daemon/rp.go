@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/roadrpki/road/internal/api"
+	"github.com/roadrpki/road/internal/fault"
 	"github.com/roadrpki/road/internal/rp"
 	"github.com/roadrpki/road/internal/slurm"
 	"github.com/roadrpki/road/internal/store"
@@ -183,8 +184,7 @@ func (d *Daemon) RPVRPs(ctx context.Context) ([]byte, error) {
 }
 
 // errRPNotYet answers /rp/vrps before the first run finished.
-var errRPNotYet = &api.StatusError{Status: http.StatusServiceUnavailable, Code: api.CodeUnavailable,
-	Message: "the bundled relying party has not validated the publication yet"}
+var errRPNotYet = fault.New(fault.Unavailable, "the bundled relying party has not validated the publication yet", nil)
 
 // RPStatus reports the bundled RP's last run and whether it validated
 // exactly the configured ROAs.

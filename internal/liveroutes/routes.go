@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/netip"
 	"strings"
 
 	"github.com/roadrpki/road/internal/api"
 	"github.com/roadrpki/road/internal/bgp"
+	"github.com/roadrpki/road/internal/fault"
 	"github.com/roadrpki/road/internal/route"
 	"github.com/roadrpki/road/internal/store"
 	"github.com/roadrpki/road/internal/vrp"
@@ -34,7 +34,7 @@ func (d *Routes) List(ctx context.Context, prefix string, limit int) (*api.BGPRo
 	case limit == 0:
 		limit = DefaultRouteLimit
 	case limit < 0 || limit > MaxRouteLimit:
-		return nil, api.BadRequest("limit %d: want 1..%d", limit, MaxRouteLimit)
+		return nil, fault.Invalidf("limit %d: want 1..%d", limit, MaxRouteLimit)
 	}
 	if err := d.Ready(ctx); err != nil {
 		return nil, err
@@ -43,7 +43,7 @@ func (d *Routes) List(ctx context.Context, prefix string, limit int) (*api.BGPRo
 	if prefix != "" {
 		var err error
 		if p, err = vrp.ParsePrefix(prefix); err != nil {
-			return nil, api.BadRequest("prefix: %v", err)
+			return nil, fault.Invalidf("prefix: %v", err)
 		}
 	}
 	t := d.table
@@ -85,7 +85,7 @@ func (d *Routes) Import(ctx context.Context, actor, name string, body io.Reader)
 		name = "upload"
 	}
 	if !validImportName(name) {
-		return nil, api.BadRequest("import name %q: want 1..64 of A-Z a-z 0-9 . _ - (not starting with .)", name)
+		return nil, fault.Invalidf("import name %q: want 1..64 of A-Z a-z 0-9 . _ - (not starting with .)", name)
 	}
 	if err := d.Ready(ctx); err != nil {
 		return nil, err
@@ -100,33 +100,31 @@ func (d *Routes) Import(ctx context.Context, actor, name string, body io.Reader)
 		kept.discard()
 	}
 	if sr.err != nil {
-		var se *api.StatusError
-		if errors.As(sr.err, &se) {
-			return nil, se
+		if e, ok := fault.As(sr.err); ok {
+			return nil, e
 		}
-		return nil, api.BadRequest("import %s: reading the upload: %v", name, sr.err)
+		return nil, fault.Invalidf("import %s: reading the upload: %v", name, sr.err)
 	}
 	switch {
 	case errors.Is(err, bgp.ErrImportTooLarge):
-		return nil, &api.StatusError{Status: http.StatusRequestEntityTooLarge, Code: api.CodeTooLarge,
-			Message: fmt.Sprintf("import %s: %v", name, err)}
+		return nil, fault.New(fault.TooLarge, fmt.Sprintf("import %s: %v", name, err), nil)
 	case errors.Is(err, bgp.ErrImport):
-		return nil, api.BadRequest("import %s: %v", name, err)
+		return nil, fault.Invalidf("import %s: %v", name, err)
 	case err != nil:
 		return nil, fmt.Errorf("import %s: %w", name, err)
 	}
 	if st.Routes == 0 && st.Withdrawals == 0 && st.Records > 0 {
 		kept.discard()
-		return nil, &api.StatusError{Status: http.StatusBadRequest, Code: api.CodeBadRequest,
-			Message: fmt.Sprintf("import %s: no routes found in %d %s record(s); nothing changed", name, st.Records, st.Format),
-			Details: map[string]any{"skipped": st.Skipped}}
+		return nil, fault.New(fault.Invalid,
+			fmt.Sprintf("import %s: no routes found in %d %s record(s); nothing changed", name, st.Records, st.Format),
+			map[string]any{"skipped": st.Skipped})
 	}
 	t := d.table
 	id, err := t.Peer(bgp.ImportPeerName(name))
 	if err != nil {
 		kept.discard()
 		if errors.Is(err, bgp.ErrTooManyPeers) {
-			return nil, &api.StatusError{Status: http.StatusConflict, Code: api.CodeConflict, Message: err.Error()}
+			return nil, fault.New(fault.Conflict, err.Error(), nil)
 		}
 		return nil, err
 	}
@@ -152,7 +150,7 @@ func (d *Routes) Import(ctx context.Context, actor, name string, body io.Reader)
 // RemoveImport drops every route of an import source.
 func (d *Routes) RemoveImport(ctx context.Context, actor, name string) error {
 	if !validImportName(name) {
-		return api.NotFound("no import named %q", name)
+		return fault.NotFoundf("no import named %q", name)
 	}
 	if err := d.Ready(ctx); err != nil {
 		return err
@@ -161,7 +159,7 @@ func (d *Routes) RemoveImport(ctx context.Context, actor, name string) error {
 	peer := bgp.ImportPeerName(name)
 	id, ok := findPeer(t, peer)
 	if !ok {
-		return api.NotFound("no import named %q", name)
+		return fault.NotFoundf("no import named %q", name)
 	}
 	if err := d.removeImportFile(name); err != nil {
 		return err

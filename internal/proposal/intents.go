@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/netip"
 
 	"github.com/roadrpki/road/internal/api"
+	"github.com/roadrpki/road/internal/fault"
 	"github.com/roadrpki/road/internal/store"
 	"github.com/roadrpki/road/internal/vrp"
 )
@@ -28,7 +28,7 @@ func (d *Service) Intents(ctx context.Context) (*api.IntentList, error) {
 func parseIntent(in *api.Intent) (netip.Prefix, error) {
 	p, err := vrp.ParsePrefix(in.Prefix)
 	if err != nil {
-		return p, api.BadRequest("intent: %v", err)
+		return p, fault.Invalidf("intent: %v", err)
 	}
 	return p, nil
 }
@@ -42,10 +42,10 @@ func (d *Service) AddIntent(ctx context.Context, actor string, in *api.Intent) e
 		return err
 	}
 	if in.Origin == 0 {
-		return api.BadRequest("intent %s: origin AS0 cannot announce anything (RFC 7607)", p)
+		return fault.Invalidf("intent %s: origin AS0 cannot announce anything (RFC 7607)", p)
 	}
 	if len(in.Note) > maxReasonLen {
-		return api.BadRequest("intent %s: note longer than %d bytes", p, maxReasonLen)
+		return fault.Invalidf("intent %s: note longer than %d bytes", p, maxReasonLen)
 	}
 	if !d.ca.Holds(p) {
 		ip, _ := d.ca.Resources()
@@ -53,8 +53,7 @@ func (d *Service) AddIntent(ctx context.Context, actor string, in *api.Intent) e
 		for _, h := range ip.Prefixes() {
 			held = append(held, h.String())
 		}
-		return &api.StatusError{Status: http.StatusBadRequest, Code: api.CodeBadRequest,
-			Message: fmt.Sprintf("intent %s is outside the CA's IP resources", p), Details: map[string]any{"held": held}}
+		return fault.New(fault.Invalid, fmt.Sprintf("intent %s is outside the CA's IP resources", p), map[string]any{"held": held})
 	}
 	defer d.dropCheckCache()
 	return d.st.Update(ctx, func(tx *store.Tx) error {
@@ -76,7 +75,7 @@ func (d *Service) RemoveIntent(ctx context.Context, actor string, in *api.Intent
 	return d.st.Update(ctx, func(tx *store.Tx) error {
 		if err := tx.RemoveIntent(p, in.Origin); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				return api.NotFound("no intent %s AS%d", p, in.Origin)
+				return fault.NotFoundf("no intent %s AS%d", p, in.Origin)
 			}
 			return err
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/roadrpki/road/internal/api"
 	"github.com/roadrpki/road/internal/ca"
 	"github.com/roadrpki/road/internal/conflict"
+	"github.com/roadrpki/road/internal/fault"
 	"github.com/roadrpki/road/internal/route"
 	"github.com/roadrpki/road/internal/store"
 	"github.com/roadrpki/road/internal/vrp"
@@ -84,7 +85,7 @@ func New(c Config) *Service {
 func parseROA(r api.ROA, field string) (vrp.VRP, *api.Finding, error) {
 	p, err := vrp.ParsePrefix(r.Prefix)
 	if err != nil {
-		return vrp.VRP{}, nil, api.BadRequest("%s: %v", field, err)
+		return vrp.VRP{}, nil, fault.Invalidf("%s: %v", field, err)
 	}
 	ml := r.MaxLength
 	if ml == 0 {
@@ -110,10 +111,10 @@ func apiROA(v vrp.VRP) api.ROA {
 // publish.
 func (d *Service) Propose(ctx context.Context, actor string, req *api.ProposalRequest) (*api.ProposalResult, error) {
 	if len(req.Add)+len(req.Remove) == 0 {
-		return nil, api.BadRequest("empty proposal: nothing to add or remove")
+		return nil, fault.Invalidf("empty proposal: nothing to add or remove")
 	}
 	if req.Force && strings.TrimSpace(req.Reason) == "" {
-		return nil, api.BadRequest("force needs a reason (--reason): it is written to the history")
+		return nil, fault.Invalidf("force needs a reason (--reason): it is written to the history")
 	}
 	res := &api.ProposalResult{DryRun: req.DryRun, Findings: []api.Finding{}}
 	var adds []ca.NewROA
@@ -129,7 +130,7 @@ func (d *Service) Propose(ctx context.Context, actor string, req *api.ProposalRe
 		}
 		exc := strings.TrimSpace(r.Exception)
 		if len(exc) > maxReasonLen || strings.ContainsAny(exc, "\r\n") {
-			return nil, api.BadRequest("add[%d] %q: exception reason must be one line of at most %d bytes", i, r.Prefix, maxReasonLen)
+			return nil, fault.Invalidf("add[%d] %q: exception reason must be one line of at most %d bytes", i, r.Prefix, maxReasonLen)
 		}
 		adds = append(adds, ca.NewROA{VRP: v, Comment: r.Comment, Exception: exc})
 	}
@@ -211,7 +212,7 @@ func (d *Service) Propose(ctx context.Context, actor string, req *api.ProposalRe
 	if err != nil {
 		switch {
 		case errors.Is(err, ca.ErrNoROA), errors.Is(err, ca.ErrNotHeld), errors.Is(err, vrp.ErrMaxLength):
-			return nil, api.BadRequest("%v", err)
+			return nil, fault.Invalidf("%v", err)
 		}
 		return nil, err
 	}

@@ -67,3 +67,19 @@ func (p *Publisher) serveRRDP(w http.ResponseWriter, r *http.Request) {
 	h.Set("ETag", fmt.Sprintf(`"%x-%x"`, info.ModTime().UnixNano(), info.Size()))
 	http.ServeContent(w, r, "", info.ModTime(), f)
 }
+
+// ObjectHandler serves the published object at uri (e.g. the TA certificate
+// at the HTTPS URI of a TAL, RFC 8630 §2.2) as contentType, 503 until it is
+// published.
+func (p *Publisher) ObjectHandler(uri, contentType string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		data, ok := p.Lookup(uri)
+		if !ok {
+			http.Error(w, "no TA certificate yet", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", contentType)
+		w.Header().Set("Cache-Control", "max-age=300")
+		w.Write(data)
+	})
+}
