@@ -9,9 +9,10 @@ import (
 )
 
 // with returns extra plus what every room above the codecs may use: the VRP
-// and route types, the DER codecs and the atomic file writer.
+// and route types, the DER codecs, the atomic file writer and the domain
+// error shape (fault).
 func with(extra ...string) []string {
-	return append(extra, "internal/vrp", "internal/route", "internal/rpki", "internal/atomicfile")
+	return append(extra, "internal/vrp", "internal/route", "internal/rpki", "internal/atomicfile", "internal/fault")
 }
 
 // rules is the architecture: the data flow of DESIGN.md, proposal →
@@ -24,6 +25,7 @@ func table() Rules {
 			"internal/vrp":        {},
 			"internal/route":      {},
 			"internal/atomicfile": {},
+			"internal/fault":      {},
 			"internal/config":     {},
 			"internal/rpki":       {"internal/vrp"},
 			"internal/vrpjson":    {"internal/vrp"},
