@@ -22,9 +22,9 @@
 //     earlier run fails its publication point (RFC 9286 §4.2.1).
 //
 // RRDPClient fetches repositories over RRDP (RFC 8182) into the same cache,
-// one tree per notification URI (CACHE/.rrdp/ID/host/module/path), with a
-// strict streaming XML parser (no DTD, bounded sizes), hash, session and
-// serial checks, deltas or the snapshot, and staged commits. Validate uses
+// one tree per notification URI (CACHE/.rrdp/ID/host/module/path), with the
+// strict streaming decoder of internal/rrdp (no DTD, bounded sizes), hash,
+// session and serial checks, deltas or the snapshot, and staged commits. Validate uses
 // it when Options.RRDP is set: TA certificates from https TAL URIs, then
 // each CA's rpkiNotify repository, whose tree it then reads.
 //

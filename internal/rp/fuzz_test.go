@@ -1,8 +1,6 @@
 package rp
 
 import (
-	"bytes"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -100,49 +98,6 @@ func FuzzRepositoryFile(f *testing.F) {
 		for _, x := range res.Rejected {
 			if x.Reason == "" {
 				t.Fatalf("rejection without reason: %+v", x)
-			}
-		}
-	})
-}
-
-func addRRDPSeeds(f *testing.F) {
-	for _, p := range []string{rrdpCorpusOBSD + "snapshot.xml", rrdpCorpusOBSD + "delta.xml",
-		rrdpCorpusOBSD + "xxe.xml", rrdpCorpusOBSD + "billion_lol.xml", rrdpCorpusOBSD + "notification_xmlns.xml",
-		"../publish/testdata/snapshot-2.xml", "../publish/testdata/delta-2.xml",
-		"../publish/testdata/notification-2.xml"} {
-		// Small seeds only: coverage-guided minimisation of large ones
-		// stalls the fuzzer.
-		if b, err := os.ReadFile(p); err == nil && len(b) <= 8<<10 {
-			f.Add(b)
-		}
-	}
-}
-
-// Go's minimisation of new inputs can stall these fuzzers for minutes;
-// run them with -fuzzminimizetime 100x.
-
-// FuzzRRDP feeds one input to the three RRDP parsers: no panic, bounded
-// output, and every accepted element has an rsync URI that maps into the
-// cache or is refused as such.
-func FuzzRRDP(f *testing.F) {
-	addRRDPSeeds(f)
-	f.Fuzz(func(t *testing.T, b []byte) {
-		if n, err := parseNotification(bytes.NewReader(b), 1000); err == nil {
-			if len(n.Deltas) > 1000 || !strings.HasPrefix(n.Snapshot.URI, "https://") {
-				t.Fatalf("accepted %+v", n)
-			}
-		} else if ReasonOf(err) == "" {
-			t.Fatalf("error without reason: %v", err)
-		}
-		for _, parse := range []func(io.Reader, int, int, func(rrdpElement) error) (rrdpHeader, error){parseSnapshot, parseDelta} {
-			_, err := parse(bytes.NewReader(b), 1<<16, 1000, func(el rrdpElement) error {
-				if len(el.Data) > 1<<16 || !strings.HasPrefix(el.URI, "rsync://") {
-					t.Fatalf("accepted element %q (%d bytes)", el.URI, len(el.Data))
-				}
-				return nil
-			})
-			if err != nil && ReasonOf(err) == "" {
-				t.Fatalf("error without reason: %v", err)
 			}
 		}
 	})

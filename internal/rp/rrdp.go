@@ -295,7 +295,7 @@ func deltaHashes(n *notification, serial uint64) map[uint64]string {
 func refsOf(ds []deltaRef) []fileRef {
 	out := make([]fileRef, len(ds))
 	for i, d := range ds {
-		out[i] = d.fileRef
+		out[i] = d.FileRef
 	}
 	return out
 }
@@ -483,9 +483,6 @@ func (c *RRDPClient) applySnapshot(ctx context.Context, n *notification, st *rrd
 			if _, err := splitRsyncURI(el.URI); err != nil {
 				return err
 			}
-			if seen[el.URI] {
-				return rrdpErr("snapshot publishes %s twice", el.URI)
-			}
 			seen[el.URI] = true
 			return s.put(el.URI, el.Data)
 		})
@@ -530,7 +527,7 @@ func (c *RRDPClient) applyDeltas(ctx context.Context, n *notification, st *rrdpS
 		for k, v := range st.Objects {
 			objs[k] = v
 		}
-		hdr, err := c.fetchParse(ctx, d.fileRef, c.MaxDelta, func(r io.Reader) (rrdpHeader, error) {
+		hdr, err := c.fetchParse(ctx, d.FileRef, c.MaxDelta, func(r io.Reader) (rrdpHeader, error) {
 			return parseDelta(r, c.MaxObject, c.MaxElements, func(el rrdpElement) error {
 				if _, err := splitRsyncURI(el.URI); err != nil {
 					return err

@@ -136,7 +136,11 @@ func TestRRDPParserRejects(t *testing.T) {
 	if _, err := parseSnapshot(strings.NewReader(big), 100, 100, func(rrdpElement) error { return nil }); ReasonOf(err) != ReasonTooLarge {
 		t.Errorf("oversized object: %v", err)
 	}
-	many := hdr + strings.Repeat(`<publish uri="rsync://h/m/a.cer">AAAA</publish>`, 20) + `</snapshot>`
+	many := hdr
+	for i := range 20 {
+		many += fmt.Sprintf(`<publish uri="rsync://h/m/%d.cer">AAAA</publish>`, i)
+	}
+	many += `</snapshot>`
 	if _, err := parseSnapshot(strings.NewReader(many), 100, 10, func(rrdpElement) error { return nil }); ReasonOf(err) != ReasonTooLarge {
 		t.Errorf("too many elements: %v", err)
 	}
