@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/roadrpki/road/internal/rrdp"
 )
 
 // TestDeltasReplayToSnapshot applies every delta in sequence to serial 1's
@@ -116,7 +118,7 @@ func TestFirstPublishOfEmptySet(t *testing.T) {
 	dir := t.TempDir()
 	p := openTest(t, testOptions(dir, newClock()))
 	r := mustPublish(t, p)
-	if !r.Changed || r.Serial != 1 || !isUUID(r.Session) {
+	if !r.Changed || r.Serial != 1 || !rrdp.IsUUID(r.Session) {
 		t.Fatalf("result %+v", r)
 	}
 	n, snap := snapshotState(t, dir)

@@ -2,23 +2,39 @@ package publish
 
 import (
 	"bytes"
-	"encoding/base64"
-	"encoding/xml"
-	"strconv"
+	"encoding/hex"
+	"fmt"
 	"time"
+
+	"github.com/roadrpki/road/internal/rrdp"
 )
 
-// rrdpNS is the RRDP namespace (RFC 8182 §3.5.1.3).
-const rrdpNS = "http://www.ripe.net/rpki/rrdp"
+// The RRDP files are written and read back by internal/rrdp; this file
+// adapts the publisher's bookkeeping (hashes as lowercase hex, deltas with
+// their size and age) to it.
 
-// No XML declaration is written: every byte is ASCII, so the file is valid
-// US-ASCII as RFC 8182 §3.5.1.3 requires, and parsers that only accept UTF-8
-// declarations (Go's encoding/xml without a CharsetReader) still read it.
+// Bounds on what recovery reads back from disk.
+const (
+	maxNotificationSize = 8 << 20
+	maxSnapshotSize     = 1 << 30
+	maxObjectSize       = 64 << 20
+)
 
 // fileRef is a snapshot or delta file as the notification lists it.
 type fileRef struct {
 	URI  string
 	Hash string // lowercase hex SHA-256 of the file bytes (RFC 8182 §3.5.1.3)
+}
+
+func (r fileRef) rrdp() rrdp.FileRef { return rrdp.FileRef{URI: r.URI, Hash: hashBytes(r.Hash)} }
+
+func refOf(r rrdp.FileRef) fileRef { return fileRef{URI: r.URI, Hash: hex.EncodeToString(r.Hash[:])} }
+
+// hashBytes converts a hex SHA-256 this package computed itself.
+func hashBytes(s string) [32]byte {
+	var h [32]byte
+	hex.Decode(h[:], []byte(s))
+	return h
 }
 
 // deltaRef is a delta listed in the notification, with what retention needs.
@@ -38,38 +54,15 @@ type change struct {
 	PrevHash string // "" for a new object
 }
 
-func writeHeader(b *bytes.Buffer, elem, session string, serial uint64) {
-	b.WriteString("<" + elem + ` xmlns="` + rrdpNS + `" version="1" session_id="`)
-	attr(b, session)
-	b.WriteString(`" serial="` + strconv.FormatUint(serial, 10) + `">` + "\n")
-}
-
-func attr(b *bytes.Buffer, s string) {
-	_ = xml.EscapeText(b, []byte(s)) // a bytes.Buffer never fails
-}
-
-func writeBase64(b *bytes.Buffer, data []byte) {
-	n := base64.StdEncoding.EncodedLen(len(data))
-	b.Grow(n)
-	start := b.Len()
-	b.Write(make([]byte, n))
-	base64.StdEncoding.Encode(b.Bytes()[start:], data)
-}
-
 // notificationXML renders the notification file; deltas newest first
 // (RFC 8182 §3.5.1.3 allows any order, newest first is the common one).
 func notificationXML(session string, serial uint64, snap fileRef, deltas []deltaRef) []byte {
-	var b bytes.Buffer
-	writeHeader(&b, "notification", session, serial)
-	b.WriteString(`  <snapshot uri="`)
-	attr(&b, snap.URI)
-	b.WriteString(`" hash="` + snap.Hash + `"/>` + "\n")
+	n := &rrdp.Notification{Header: rrdp.Header{Session: session, Serial: serial}, Snapshot: snap.rrdp()}
 	for _, d := range deltas {
-		b.WriteString(`  <delta serial="` + strconv.FormatUint(d.Serial, 10) + `" uri="`)
-		attr(&b, d.URI)
-		b.WriteString(`" hash="` + d.Hash + `"/>` + "\n")
+		n.Deltas = append(n.Deltas, rrdp.DeltaRef{Serial: d.Serial, FileRef: d.fileRef.rrdp()})
 	}
-	b.WriteString("</notification>\n")
+	var b bytes.Buffer
+	rrdp.WriteNotification(&b, n)
 	return b.Bytes()
 }
 
@@ -77,15 +70,11 @@ func notificationXML(session string, serial uint64, snap fileRef, deltas []delta
 // §3.5.2.3: publish elements without hash).
 func snapshotXML(session string, serial uint64, uris []string, data func(string) []byte) []byte {
 	var b bytes.Buffer
-	writeHeader(&b, "snapshot", session, serial)
+	e := rrdp.StartSnapshot(&b, rrdp.Header{Session: session, Serial: serial})
 	for _, u := range uris {
-		b.WriteString(`  <publish uri="`)
-		attr(&b, u)
-		b.WriteString(`">`)
-		writeBase64(&b, data(u))
-		b.WriteString("</publish>\n")
+		e.Publish(u, nil, data(u))
 	}
-	b.WriteString("</snapshot>\n")
+	e.Close()
 	return b.Bytes()
 }
 
@@ -93,23 +82,120 @@ func snapshotXML(session string, serial uint64, uris []string, data func(string)
 // new object, publish with the replaced object's hash, withdraw with hash.
 func deltaXML(session string, serial uint64, changes []change) []byte {
 	var b bytes.Buffer
-	writeHeader(&b, "delta", session, serial)
+	e := rrdp.StartDelta(&b, rrdp.Header{Session: session, Serial: serial})
 	for _, c := range changes {
-		if c.Withdraw {
-			b.WriteString(`  <withdraw uri="`)
-			attr(&b, c.URI)
-			b.WriteString(`" hash="` + c.PrevHash + `"/>` + "\n")
-			continue
+		switch {
+		case c.Withdraw:
+			e.Withdraw(c.URI, hashBytes(c.PrevHash))
+		case c.PrevHash != "":
+			h := hashBytes(c.PrevHash)
+			e.Publish(c.URI, &h, c.Data)
+		default:
+			e.Publish(c.URI, nil, c.Data)
 		}
-		b.WriteString(`  <publish uri="`)
-		attr(&b, c.URI)
-		if c.PrevHash != "" {
-			b.WriteString(`" hash="` + c.PrevHash)
-		}
-		b.WriteString(`">`)
-		writeBase64(&b, c.Data)
-		b.WriteString("</publish>\n")
 	}
-	b.WriteString("</delta>\n")
+	e.Close()
 	return b.Bytes()
+}
+
+// notificationFile is a parsed notification.
+type notificationFile struct {
+	Session  string
+	Serial   uint64
+	Snapshot fileRef
+	Deltas   []deltaListing // in file order
+}
+
+type deltaListing struct {
+	Serial uint64
+	fileRef
+}
+
+func limits() rrdp.Limits { return rrdp.Limits{MaxObject: maxObjectSize} }
+
+func badFile(err error) error { return fmt.Errorf("%w: %w", ErrBadFile, err) }
+
+// parseNotification reads a notification file (RFC 8182 §3.5.1.3).
+func parseNotification(data []byte) (*notificationFile, error) {
+	if len(data) > maxNotificationSize {
+		return nil, fmt.Errorf("%w: notification larger than %d bytes", ErrBadFile, maxNotificationSize)
+	}
+	n, err := rrdp.ParseNotification(bytes.NewReader(data), limits())
+	if err != nil {
+		return nil, badFile(err)
+	}
+	out := &notificationFile{Session: n.Session, Serial: n.Serial, Snapshot: refOf(n.Snapshot)}
+	for _, d := range n.Deltas {
+		out.Deltas = append(out.Deltas, deltaListing{Serial: d.Serial, fileRef: refOf(d.FileRef)})
+	}
+	return out, nil
+}
+
+// snapshotEntry is one publish element of a snapshot, in file order.
+type snapshotEntry struct {
+	URI  string
+	Data []byte
+}
+
+// parseSnapshot reads a snapshot file (RFC 8182 §3.5.2.3).
+func parseSnapshot(data []byte) (session string, serial uint64, objs []snapshotEntry, err error) {
+	if len(data) > maxSnapshotSize {
+		return "", 0, nil, fmt.Errorf("%w: snapshot larger than %d bytes", ErrBadFile, maxSnapshotSize)
+	}
+	h, err := rrdp.ParseSnapshot(bytes.NewReader(data), limits(), func(el rrdp.Element) error {
+		objs = append(objs, snapshotEntry{URI: el.URI, Data: el.Data})
+		return nil
+	})
+	if err != nil {
+		return "", 0, nil, badFile(err)
+	}
+	return h.Session, h.Serial, objs, nil
+}
+
+// deltaEntry is one element of a delta file.
+type deltaEntry struct {
+	URI      string
+	Withdraw bool
+	Hash     string // lowercase; "" for a publish of a new object
+	Data     []byte
+}
+
+// parseDelta reads a delta file (RFC 8182 §3.5.3.3). Recovery does not need
+// it (delta files are checked by hash); tests and tools replay deltas with it.
+func parseDelta(data []byte) (session string, serial uint64, out []deltaEntry, err error) {
+	if len(data) > maxSnapshotSize {
+		return "", 0, nil, fmt.Errorf("%w: delta larger than %d bytes", ErrBadFile, maxSnapshotSize)
+	}
+	h, err := rrdp.ParseDelta(bytes.NewReader(data), limits(), func(el rrdp.Element) error {
+		e := deltaEntry{URI: el.URI, Withdraw: el.Withdraw, Data: el.Data}
+		if el.Hash != nil {
+			e.Hash = hex.EncodeToString(el.Hash[:])
+		}
+		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		return "", 0, nil, badFile(err)
+	}
+	return h.Session, h.Serial, out, nil
+}
+
+// applyDelta applies a parsed delta to state (URI -> data), checking every
+// hash as a relying party must (RFC 8182 §3.4.2).
+func applyDelta(state map[string][]byte, entries []deltaEntry) error {
+	for _, e := range entries {
+		cur, ok := state[e.URI]
+		switch {
+		case e.Hash == "" && ok:
+			return fmt.Errorf("%w: publish without hash of existing %s", ErrBadFile, e.URI)
+		case e.Hash != "" && (!ok || sha256Hex(cur) != e.Hash):
+			return fmt.Errorf("%w: hash mismatch for %s", ErrBadFile, e.URI)
+		}
+		if e.Withdraw {
+			delete(state, e.URI)
+		} else {
+			state[e.URI] = e.Data
+		}
+	}
+	return nil
 }
