@@ -1,8 +1,11 @@
 package archtest
 
 import (
+	"bytes"
+	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -88,7 +91,7 @@ func TestImportsFollowTheTable(t *testing.T) {
 		t.Skip("runs go list over the module")
 	}
 	watchSources(t, "../..")
-	pkgs, err := Load("../..")
+	pkgs, err := load("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +101,33 @@ func TestImportsFollowTheTable(t *testing.T) {
 	for _, v := range Check(pkgs, table()) {
 		t.Error(v)
 	}
+}
+
+// load runs `go list -deps -json ./...` in the module directory dir and
+// returns the module's packages (Parse drops the standard library and
+// other modules) with module-relative names.
+func load(dir string) ([]Package, error) {
+	mod, err := goCmd(dir, "list", "-m", "-f", "{{.Path}}")
+	if err != nil {
+		return nil, err
+	}
+	out, err := goCmd(dir, "list", "-deps", "-json", "./...")
+	if err != nil {
+		return nil, err
+	}
+	return Parse(bytes.NewReader(out), strings.TrimSpace(string(mod)))
+}
+
+func goCmd(dir string, args ...string) ([]byte, error) {
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("go %s: %w: %s", strings.Join(args, " "), err, stderr.String())
+	}
+	return out, nil
 }
 
 // watchSources stats every Go file under root: go test caches a result by

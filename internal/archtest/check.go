@@ -1,17 +1,15 @@
 // Package archtest keeps the data flow of DESIGN.md one way: it reads the
-// import graph of the module with `go list -json` and reports every import
+// import graph of the module with `go list -deps -json` and reports every import
 // of an internal package that the allowed table (in archtest_test.go, so a
 // change of architecture is a reviewed diff) does not list. It has one job
 // and no code that road runs.
 package archtest
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os/exec"
 	"slices"
 	"strings"
 )
@@ -100,20 +98,6 @@ type listed struct {
 	XTestImports []string
 }
 
-// Load runs `go list -json ./...` in the module directory dir and returns
-// its packages with module-relative names.
-func Load(dir string) ([]Package, error) {
-	mod, err := goCmd(dir, "list", "-m", "-f", "{{.Path}}")
-	if err != nil {
-		return nil, err
-	}
-	out, err := goCmd(dir, "list", "-json", "./...")
-	if err != nil {
-		return nil, err
-	}
-	return Parse(bytes.NewReader(out), strings.TrimSpace(string(mod)))
-}
-
 // Parse reads a stream of `go list -json` objects of module modPath.
 func Parse(r io.Reader, modPath string) ([]Package, error) {
 	short := func(paths []string) []string {
@@ -143,16 +127,4 @@ func Parse(r io.Reader, modPath string) ([]Package, error) {
 		pkgs = append(pkgs, Package{Name: name, Imports: short(l.Imports),
 			TestImports: short(append(l.TestImports, l.XTestImports...))})
 	}
-}
-
-func goCmd(dir string, args ...string) ([]byte, error) {
-	cmd := exec.Command("go", args...)
-	cmd.Dir = dir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("archtest: go %s: %w: %s", strings.Join(args, " "), err, stderr.String())
-	}
-	return out, nil
 }
