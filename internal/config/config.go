@@ -1,13 +1,13 @@
 // Package config is road's daemon configuration: defaults (DESIGN.md
 // "Embedded default"), a TOML file (--config), the ROAD_DATA_DIR environment
 // variable and command-line flags, in that order of increasing precedence.
-// Everything is validated before the daemon starts; bad input wraps ErrUsage so
-// road exits 2.
+// One settings table (settings.go) drives all of them, --help, validation and
+// the generated reference docs/config.md and road.example.toml. Everything is
+// validated before the daemon starts; bad input wraps ErrUsage so road exits 2.
 package config
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -119,37 +119,15 @@ type RTRTimers struct {
 	NotifyInterval time.Duration
 }
 
-// Default returns the embedded default configuration.
+// Default returns the embedded default configuration: the defaults of the
+// settings table.
 func Default() *Config {
-	return &Config{
-		DataDir:   "./road-data",
-		HTTP:      "127.0.0.1:8080",
-		HTTPS:     "127.0.0.1:8443",
-		RTR:       "127.0.0.1:8282",
-		RsyncBase: "rsync://127.0.0.1:8873/repo/",
-		RRDPBase:  "https://127.0.0.1:8443/rrdp/",
-		LogLevel:  "info",
-		Resources: []netip.Prefix{
-			netip.MustParsePrefix("192.0.2.0/24"),
-			netip.MustParsePrefix("198.51.100.0/24"),
-			netip.MustParsePrefix("203.0.113.0/24"),
-			netip.MustParsePrefix("2001:db8::/32"),
-		},
-		ASNs: []ASRange{{Min: 64496, Max: 64511}},
-		Timing: Timing{
-			ROAValidity:           8736 * time.Hour,
-			ROAReissueBefore:      672 * time.Hour,
-			ManifestValidity:      24 * time.Hour,
-			ManifestReissueBefore: 8 * time.Hour,
-		},
-		Schedule: Schedule{
-			ExpiryAudit:      "@every 1h",
-			ConsistencyAudit: "@every 10m",
-			BGPAudit:         "@every 1h",
-		},
-		Alerts:    Alerts{ExpiryWarning: 72 * time.Hour},
-		RTRTimers: RTRTimers{Refresh: 3600, Retry: 600, Expire: 7200, NotifyInterval: 60 * time.Second},
+	c := &Config{}
+	table := settings()
+	for i := range table {
+		table[i].mustDefault(c)
 	}
+	return c
 }
 
 // SlogLevel is LogLevel as a slog.Level (validated by Parse).
@@ -162,38 +140,46 @@ func (c *Config) SlogLevel() slog.Level {
 }
 
 // Parse builds the configuration from args (without the program name and
-// subcommand) and the environment: defaults, then --config FILE, then
-// ROAD_DATA_DIR, then the flags. -h/--help returns an error wrapping
+// subcommand) and the environment: defaults, then --config FILE, then the
+// environment, then the flags. -h/--help returns an error wrapping
 // flag.ErrHelp.
 func Parse(args []string, getenv func(string) string) (*Config, error) {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	fv := &flagValues{}
-	fs := newFlagSet(fv)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
-		}
-		return nil, usageErr("%v", err)
-	}
-	if fs.NArg() > 0 {
-		return nil, usageErr("unexpected argument %q", fs.Arg(0))
+	table := settings()
+	given, err := parseFlags(table, args)
+	if err != nil {
+		return nil, err
 	}
 	c := Default()
-	set := map[string]bool{}
-	fs.Visit(func(f *flagSetFlag) { set[f.Name] = true })
-	if set["config"] {
-		c.ConfigFile = fv.config
-		if err := loadFile(c, fv.config); err != nil {
-			return nil, err
+	byFlag := map[string]bool{}
+	for _, g := range given {
+		byFlag[g.row.flag] = true
+		if g.row.flag == "config" {
+			if err := g.apply(c); err != nil {
+				return nil, err
+			}
+			if err := loadFile(c, table, c.ConfigFile); err != nil {
+				return nil, err
+			}
 		}
 	}
-	if d := strings.TrimSpace(getenv(EnvDataDir)); d != "" && !set["data-dir"] {
-		c.DataDir = d
+	for i := range table {
+		s := &table[i]
+		if s.env == "" || byFlag[s.flag] {
+			continue
+		}
+		if v := strings.TrimSpace(getenv(s.env)); v != "" {
+			if err := s.set(c, s.split([]string{v})); err != nil {
+				return nil, usageErr("%s: %v", s.env, err)
+			}
+		}
 	}
-	if err := fv.apply(c, set); err != nil {
-		return nil, err
+	for _, g := range given {
+		if err := g.apply(c); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err

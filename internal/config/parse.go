@@ -9,33 +9,6 @@ import (
 	"time"
 )
 
-// setResources splits items into IP prefixes and AS ranges. Prefixes replace
-// c.Resources; AS ranges, when present, replace c.ASNs.
-func setResources(c *Config, items []string, name string) error {
-	var pfx []netip.Prefix
-	var asn []string
-	for _, it := range items {
-		if isASItem(it) {
-			asn = append(asn, it)
-			continue
-		}
-		p, err := parsePrefix(it)
-		if err != nil {
-			return usageErr("%s: %v", name, err)
-		}
-		pfx = append(pfx, p)
-	}
-	c.Resources = pfx
-	if len(asn) > 0 {
-		r, err := parseASRanges(asn, name)
-		if err != nil {
-			return err
-		}
-		c.ASNs = r
-	}
-	return nil
-}
-
 func isASItem(s string) bool {
 	return !strings.ContainsAny(s, "./:")
 }
@@ -56,22 +29,22 @@ func parsePrefix(s string) (netip.Prefix, error) {
 }
 
 // parseASRanges reads "AS64496-AS64511", "64496-64511" or a single ASN.
-func parseASRanges(items []string, name string) ([]ASRange, error) {
+func parseASRanges(items []string) ([]ASRange, error) {
 	var out []ASRange
 	for _, it := range items {
 		lo, hi, isRange := strings.Cut(it, "-")
 		a, err := parseASN(lo)
 		if err != nil {
-			return nil, usageErr("%s: %v", name, err)
+			return nil, err
 		}
 		b := a
 		if isRange {
 			if b, err = parseASN(hi); err != nil {
-				return nil, usageErr("%s: %v", name, err)
+				return nil, err
 			}
 		}
 		if b < a {
-			return nil, usageErr("%s: AS range %q is reversed", name, it)
+			return nil, fmt.Errorf("AS range %q is reversed", it)
 		}
 		out = append(out, ASRange{Min: a, Max: b})
 	}

@@ -6,26 +6,29 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-
-	"github.com/robfig/cron/v3"
 )
 
-// Validate checks every field; errors name the TOML key and the flag.
+// Validate checks every setting (the table's checks, in table order), then
+// the rules that tie settings together; errors name the TOML key and the flag.
 func (c *Config) Validate() error {
-	if strings.TrimSpace(c.DataDir) == "" {
-		return usageErr("data_dir (--data-dir): must not be empty")
-	}
-	for _, a := range []struct{ key, flag, v string }{
-		{"http", "--http", c.HTTP}, {"https", "--https", c.HTTPS}, {"rtr", "--rtr", c.RTR},
-		{"bgp.listen", "--bgp-listen", c.BGP.Listen},
-	} {
-		if a.v == "" {
+	for _, s := range settings() {
+		if s.check == nil {
 			continue
 		}
-		if err := checkListen(a.v); err != nil {
-			return usageErr("%s (%s): %v", a.key, a.flag, err)
+		if err := s.check(c); err != nil {
+			return usageErr("%s: %v", s.label(), err)
 		}
 	}
+	for _, check := range []func() error{c.validatePairs, c.validateBGP, c.validateTiming, c.validateRTR} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validatePairs: settings that only make sense together.
+func (c *Config) validatePairs() error {
 	if (c.RTRTLSCert == "") != (c.RTRTLSKey == "") {
 		return usageErr("rtr.tls_cert (--rtr-tls-cert) and rtr.tls_key (--rtr-tls-key) must be given together")
 	}
@@ -35,55 +38,15 @@ func (c *Config) Validate() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return usageErr("tls_cert (--tls-cert) and tls_key (--tls-key) must be given together")
 	}
-	if err := checkBaseURL(c.RsyncBase, "rsync"); err != nil {
-		return usageErr("rsync_base (--rsync-base): %v", err)
-	}
-	if err := checkBaseURL(c.RRDPBase, "https"); err != nil {
-		return usageErr("rrdp_base (--rrdp-base): %v", err)
-	}
 	if len(c.Resources) == 0 && len(c.ASNs) == 0 {
 		return usageErr("resources (--resources): the CA must hold at least one prefix or ASN")
-	}
-	for _, p := range c.Resources {
-		if _, err := parsePrefix(p.String()); err != nil || p != p.Masked() {
-			return usageErr("resources (--resources): bad prefix %s", p)
-		}
 	}
 	for _, r := range c.ASNs {
 		if r.Max < r.Min {
 			return usageErr("asns (--asns): AS range %s is reversed", r)
 		}
 	}
-	switch strings.ToLower(c.LogLevel) {
-	case "debug", "info", "warn", "error":
-	default:
-		return usageErr("log_level (--log-level): %q is not debug, info, warn or error", c.LogLevel)
-	}
-	if err := c.validateBGP(); err != nil {
-		return err
-	}
-	if err := c.validateTiming(); err != nil {
-		return err
-	}
-	for _, s := range []struct{ key, spec string }{
-		{"schedule.expiry_audit", c.Schedule.ExpiryAudit},
-		{"schedule.consistency_audit", c.Schedule.ConsistencyAudit},
-		{"schedule.bgp_audit", c.Schedule.BGPAudit},
-	} {
-		if _, err := cron.ParseStandard(s.spec); err != nil {
-			return usageErr("%s: %q is not a cron spec: %v", s.key, s.spec, err)
-		}
-	}
-	if c.Alerts.ExpiryWarning <= 0 {
-		return usageErr("alerts.expiry_warning: must be positive, got %s", c.Alerts.ExpiryWarning)
-	}
-	if w := c.Alerts.Webhook; w != "" {
-		u, err := url.Parse(w)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return usageErr("alerts.webhook: %q is not an http(s) URL", w)
-		}
-	}
-	return c.validateRTR()
+	return nil
 }
 
 func (c *Config) validateBGP() error {
@@ -115,17 +78,6 @@ func (c *Config) validateBGP() error {
 
 func (c *Config) validateTiming() error {
 	t := c.Timing
-	for _, d := range []struct {
-		key string
-		v   int64
-	}{
-		{"timing.roa_validity", int64(t.ROAValidity)}, {"timing.roa_reissue_before", int64(t.ROAReissueBefore)},
-		{"timing.manifest_validity", int64(t.ManifestValidity)}, {"timing.manifest_reissue_before", int64(t.ManifestReissueBefore)},
-	} {
-		if d.v <= 0 {
-			return usageErr("%s: must be positive", d.key)
-		}
-	}
 	if t.ROAReissueBefore >= t.ROAValidity {
 		return usageErr("timing.roa_reissue_before (%s) must be less than timing.roa_validity (%s)", t.ROAReissueBefore, t.ROAValidity)
 	}
@@ -135,27 +87,11 @@ func (c *Config) validateTiming() error {
 	return nil
 }
 
-// validateRTR applies the RFC 8210 §6 ranges of the End of Data timers.
+// validateRTR: RFC 8210 §6 wants expire above refresh and retry.
 func (c *Config) validateRTR() error {
 	r := c.RTRTimers
-	for _, t := range []struct {
-		key      string
-		v        uint32
-		min, max uint32
-	}{
-		{"rtr.refresh (--rtr-refresh)", r.Refresh, 1, 86400},
-		{"rtr.retry (--rtr-retry)", r.Retry, 1, 7200},
-		{"rtr.expire (--rtr-expire)", r.Expire, 600, 172800},
-	} {
-		if t.v < t.min || t.v > t.max {
-			return usageErr("%s: %d outside %d..%d seconds (RFC 8210 §6)", t.key, t.v, t.min, t.max)
-		}
-	}
 	if r.Expire <= r.Refresh || r.Expire <= r.Retry {
 		return usageErr("rtr.expire (--rtr-expire): %d must be larger than refresh %d and retry %d (RFC 8210 §6)", r.Expire, r.Refresh, r.Retry)
-	}
-	if r.NotifyInterval < 0 {
-		return usageErr("rtr.notify_interval (--rtr-notify-interval): must not be negative")
 	}
 	return nil
 }
@@ -165,7 +101,7 @@ func (c *Config) validateRTR() error {
 func checkListen(s string) error {
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
-		return fmt.Errorf("%q is not HOST:PORT: %v", s, err)
+		return fmt.Errorf("%q is not HOST:PORT: %w", s, err)
 	}
 	_, err = strconv.ParseUint(port, 10, 16)
 	if err != nil {
@@ -181,7 +117,7 @@ func checkListen(s string) error {
 func checkBaseURL(s, scheme string) error {
 	u, err := url.Parse(s)
 	if err != nil {
-		return fmt.Errorf("%q: %v", s, err)
+		return fmt.Errorf("%q: %w", s, err)
 	}
 	if u.Scheme != scheme {
 		return fmt.Errorf("%q must start with %s://", s, scheme)

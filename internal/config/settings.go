@@ -1,0 +1,203 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// setting is one row of the settings table: everything road knows about one
+// setting. The table drives the flags, the config file, --help, validation,
+// the defaults and the generated reference (docs/config.md and
+// road.example.toml), so adding a setting is adding a row.
+type setting struct {
+	flag    string   // command-line flag without dashes; "" = config file only
+	key     string   // TOML key, "section.name" inside a table; "" = flag only
+	alias   string   // top-level key also accepted for a plain string (rtr = "ADDR:PORT")
+	env     string   // environment variable below the flag and above the file
+	def     string   // default in flag syntax; "" = the zero value
+	arg     string   // the flag's argument in --help
+	help    string   // one line: what it does
+	example string   // value for the example file when def is ""
+	toml    tomlKind // the TOML value types the key takes
+	multi   multiMode
+	set     func(c *Config, vs []string) error // parses vs into the destination
+	check   func(c *Config) error              // validation of the destination alone; nil = none
+}
+
+// multiMode says how one flag's text becomes the values set receives.
+type multiMode int
+
+const (
+	single multiMode = iota // one value
+	comma                   // comma-separated list
+	repeat                  // one value per occurrence of the flag
+)
+
+// label names the setting in messages: the TOML key and the flag.
+func (s *setting) label() string {
+	key := s.key
+	if s.alias != "" {
+		key = s.alias
+	}
+	switch {
+	case key == "":
+		return "--" + s.flag
+	case s.flag == "":
+		return key
+	default:
+		return key + " (--" + s.flag + ")"
+	}
+}
+
+// split turns a flag's or default's text into set's values.
+func (s *setting) split(text []string) []string {
+	switch s.multi {
+	case comma:
+		var out []string
+		for _, t := range text {
+			out = append(out, splitList(t)...)
+		}
+		return out
+	case repeat:
+		return text
+	default:
+		return text[len(text)-1:]
+	}
+}
+
+// settings is the table. Its order is the order of application (resources
+// before asns: AS items in resources replace the ASNs), of validation, of
+// --help and of the reference; top-level keys precede every TOML table.
+func settings() []setting {
+	return []setting{
+		{flag: "config", arg: "file", help: "TOML configuration file (flags override it)",
+			set: str(func(c *Config) *string { return &c.ConfigFile })},
+		{flag: "data-dir", key: "data_dir", env: EnvDataDir, def: "./road-data", arg: "directory",
+			help: "data directory: SQLite database, TAL, admin token, RRDP and rsync trees", toml: tomlString,
+			set: str(func(c *Config) *string { return &c.DataDir }), check: notEmpty(func(c *Config) string { return c.DataDir })},
+		{flag: "http", key: "http", def: "127.0.0.1:8080", arg: "address",
+			help: "HTTP listen address (REST, metrics, RRDP); empty disables", toml: tomlString,
+			set: str(func(c *Config) *string { return &c.HTTP }), check: listen(func(c *Config) string { return c.HTTP })},
+		{flag: "https", key: "https", def: "127.0.0.1:8443", arg: "address",
+			help: "HTTPS listen address for RRDP; empty disables", toml: tomlString,
+			set: str(func(c *Config) *string { return &c.HTTPS }), check: listen(func(c *Config) string { return c.HTTPS })},
+		{flag: "tls-cert", key: "tls_cert", arg: "file", example: "/etc/road/cert.pem",
+			help: "TLS certificate for HTTPS (default: the testbed TLS CA in DATA_DIR/tls)", toml: tomlString,
+			set: str(func(c *Config) *string { return &c.TLSCert })},
+		{flag: "tls-key", key: "tls_key", arg: "file", example: "/etc/road/key.pem",
+			help: "TLS private key for HTTPS", toml: tomlString,
+			set: str(func(c *Config) *string { return &c.TLSKey })},
+		{flag: "rsync-base", key: "rsync_base", def: "rsync://127.0.0.1:8873/repo/", arg: "URI",
+			help: "rsync publication base URI (rsync://HOST[:PORT]/MODULE/)", toml: tomlString,
+			set:   str(func(c *Config) *string { return &c.RsyncBase }),
+			check: baseURL(func(c *Config) string { return c.RsyncBase }, "rsync")},
+		{flag: "rrdp-base", key: "rrdp_base", def: "https://127.0.0.1:8443/rrdp/", arg: "URL",
+			help: "RRDP base URL (https://.../)", toml: tomlString,
+			set:   str(func(c *Config) *string { return &c.RRDPBase }),
+			check: baseURL(func(c *Config) string { return c.RRDPBase }, "https")},
+		{flag: "resources", key: "resources", def: "192.0.2.0/24,198.51.100.0/24,203.0.113.0/24,2001:db8::/32",
+			arg: "prefixes", help: "IP prefixes the testbed CA holds (AS ranges allowed too)", toml: tomlStrings, multi: comma,
+			set: setResources, check: checkResources},
+		{flag: "asns", key: "asns", def: "AS64496-AS64511", arg: "ranges",
+			help: "AS ranges the testbed CA holds", toml: tomlASNs, multi: comma, set: setASNs},
+		{flag: "log-level", key: "log_level", def: "info", arg: "level",
+			help: "log level: debug, info, warn, error", toml: tomlString,
+			set: str(func(c *Config) *string { return &c.LogLevel }), check: checkLogLevel},
+		{flag: "slurm", key: "slurm", arg: "file", example: "/etc/road/local.slurm",
+			help: "RFC 8416 SLURM file applied to the validated VRPs before RTR serves them", toml: tomlString,
+			set: str(func(c *Config) *string { return &c.SLURMFile })},
+
+		{flag: "rtr", key: "rtr.listen", alias: "rtr", def: "127.0.0.1:8282", arg: "address",
+			help: "RTR listen address; empty disables (the file also takes rtr = \"ADDR:PORT\")", toml: tomlString,
+			set: str(func(c *Config) *string { return &c.RTR }), check: listen(func(c *Config) string { return c.RTR })},
+		{flag: "rtr-refresh", key: "rtr.refresh", def: "3600", arg: "seconds",
+			help: "RTR refresh interval announced in End of Data (RFC 8210 §6)", toml: tomlSeconds,
+			set:   seconds(func(c *Config) *uint32 { return &c.RTRTimers.Refresh }),
+			check: secondsIn(func(c *Config) uint32 { return c.RTRTimers.Refresh }, 1, 86400)},
+		{flag: "rtr-retry", key: "rtr.retry", def: "600", arg: "seconds",
+			help: "RTR retry interval announced in End of Data", toml: tomlSeconds,
+			set:   seconds(func(c *Config) *uint32 { return &c.RTRTimers.Retry }),
+			check: secondsIn(func(c *Config) uint32 { return c.RTRTimers.Retry }, 1, 7200)},
+		{flag: "rtr-expire", key: "rtr.expire", def: "7200", arg: "seconds",
+			help: "RTR expire interval announced in End of Data", toml: tomlSeconds,
+			set:   seconds(func(c *Config) *uint32 { return &c.RTRTimers.Expire }),
+			check: secondsIn(func(c *Config) uint32 { return c.RTRTimers.Expire }, 600, 172800)},
+		{flag: "rtr-notify-interval", key: "rtr.notify_interval", def: "1m0s", arg: "duration",
+			help: "minimum duration between RTR Serial Notify PDUs", toml: tomlString,
+			set:   duration(func(c *Config) *time.Duration { return &c.RTRTimers.NotifyInterval }),
+			check: notNegative(func(c *Config) time.Duration { return c.RTRTimers.NotifyInterval })},
+		{flag: "rtr-tls-cert", key: "rtr.tls_cert", arg: "file", example: "/etc/road/rtr.pem",
+			help: "serve RTR over TLS with this certificate (PEM; RFC 8210 §9.2)", toml: tomlString,
+			set: str(func(c *Config) *string { return &c.RTRTLSCert })},
+		{flag: "rtr-tls-key", key: "rtr.tls_key", arg: "file", example: "/etc/road/rtr.key",
+			help: "TLS private key for RTR", toml: tomlString,
+			set: str(func(c *Config) *string { return &c.RTRTLSKey })},
+		{flag: "rtr-tls-client-ca", key: "rtr.tls_client_ca", arg: "file", example: "/etc/road/routers-ca.pem",
+			help: "with RTR over TLS: require router certificates from this CA (the router's IP must be an iPAddress SAN)",
+			toml: tomlString, set: str(func(c *Config) *string { return &c.RTRTLSClientCA })},
+
+		{flag: "bgp-listen", key: "bgp.listen", arg: "ADDR:PORT", example: "127.0.0.1:1179",
+			help: "BGP listen address (enables the passive BGP speaker)", toml: tomlString,
+			set: str(func(c *Config) *string { return &c.BGP.Listen }), check: listen(func(c *Config) string { return c.BGP.Listen })},
+		{flag: "bgp-asn", key: "bgp.asn", arg: "ASN", example: "AS64500",
+			help: "local ASN of the BGP speaker", toml: tomlASN, set: setBGPASN},
+		{flag: "bgp-router-id", key: "bgp.router_id", arg: "ID", example: "192.0.2.1",
+			help: "BGP router ID (an IPv4 address)", toml: tomlString, set: setRouterID},
+		{flag: "bgp-peer", key: "bgp.peers", arg: "ASN@ADDRESS", example: "64501@127.0.0.1",
+			help: "passive BGP peer (the flag repeats; the file takes a list)", toml: tomlStrings, multi: repeat, set: setPeers},
+		{flag: "bgp-hold", key: "bgp.hold_after_down", arg: "duration", example: "2m",
+			help: "keep a dropped session's routes this long (default 2m)", toml: tomlString,
+			set: duration(func(c *Config) *time.Duration { return &c.BGP.HoldAfterDown })},
+		{flag: "bgp-sync-timeout", key: "bgp.sync_timeout", arg: "duration", example: "1m",
+			help: "a peer that sends no End-of-RIB counts as complete after this long (default 1m)", toml: tomlString,
+			set: duration(func(c *Config) *time.Duration { return &c.BGP.SyncTimeout })},
+
+		{key: "timing.roa_validity", def: "8736h", help: "validity of ROAs (52 weeks)", toml: tomlString,
+			set:   duration(func(c *Config) *time.Duration { return &c.Timing.ROAValidity }),
+			check: positive(func(c *Config) time.Duration { return c.Timing.ROAValidity })},
+		{key: "timing.roa_reissue_before", def: "672h", help: "reissue a ROA this long before it expires (4 weeks)", toml: tomlString,
+			set:   duration(func(c *Config) *time.Duration { return &c.Timing.ROAReissueBefore }),
+			check: positive(func(c *Config) time.Duration { return c.Timing.ROAReissueBefore })},
+		{key: "timing.manifest_validity", def: "24h", help: "validity of manifests and CRLs (plus a small random jitter)", toml: tomlString,
+			set:   duration(func(c *Config) *time.Duration { return &c.Timing.ManifestValidity }),
+			check: positive(func(c *Config) time.Duration { return c.Timing.ManifestValidity })},
+		{key: "timing.manifest_reissue_before", def: "8h", help: "reissue manifests and CRLs this long before they expire", toml: tomlString,
+			set:   duration(func(c *Config) *time.Duration { return &c.Timing.ManifestReissueBefore }),
+			check: positive(func(c *Config) time.Duration { return c.Timing.ManifestReissueBefore })},
+
+		{key: "schedule.expiry_audit", def: "@every 1h", help: "when the expiry audit runs (robfig/cron spec)", toml: tomlString,
+			set: str(func(c *Config) *string { return &c.Schedule.ExpiryAudit }), check: cronSpec(func(c *Config) string { return c.Schedule.ExpiryAudit })},
+		{key: "schedule.consistency_audit", def: "@every 10m", help: "when the consistency audit runs", toml: tomlString,
+			set:   str(func(c *Config) *string { return &c.Schedule.ConsistencyAudit }),
+			check: cronSpec(func(c *Config) string { return c.Schedule.ConsistencyAudit })},
+		{key: "schedule.bgp_audit", def: "@every 1h", help: "when the BGP audit runs", toml: tomlString,
+			set: str(func(c *Config) *string { return &c.Schedule.BGPAudit }), check: cronSpec(func(c *Config) string { return c.Schedule.BGPAudit })},
+
+		{key: "alerts.expiry_warning", def: "72h", help: "the expiry audit alerts when an effective expiry is this close", toml: tomlString,
+			set:   duration(func(c *Config) *time.Duration { return &c.Alerts.ExpiryWarning }),
+			check: positive(func(c *Config) time.Duration { return c.Alerts.ExpiryWarning })},
+		{key: "alerts.webhook", example: "https://hooks.example.net/road", help: "URL that receives audits with findings as JSON",
+			toml: tomlString, set: str(func(c *Config) *string { return &c.Alerts.Webhook }), check: checkWebhook},
+	}
+}
+
+// section is the TOML table of a key ("" for top-level keys).
+func section(key string) string {
+	s, _, ok := strings.Cut(key, ".")
+	if !ok {
+		return ""
+	}
+	return s
+}
+
+// mustDefault applies a row's default; the defaults are constants of the
+// table, so a failure is a bug that TestDefaults catches.
+func (s *setting) mustDefault(c *Config) {
+	if s.def == "" || s.set == nil {
+		return
+	}
+	if err := s.set(c, s.split([]string{s.def})); err != nil {
+		panic(fmt.Sprintf("config: default of %s: %v", s.label(), err))
+	}
+}

@@ -1,0 +1,267 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// The destinations and parsers of the settings table. A setter gets the
+// values of one source (flag, file or default) and replaces the
+// destination; its error names the value, the caller names the setting.
+
+func str(dst func(*Config) *string) func(*Config, []string) error {
+	return func(c *Config, vs []string) error {
+		*dst(c) = strings.TrimSpace(vs[0])
+		return nil
+	}
+}
+
+func duration(dst func(*Config) *time.Duration) func(*Config, []string) error {
+	return func(c *Config, vs []string) error {
+		d, err := parseDuration(vs[0])
+		if err != nil {
+			return err
+		}
+		*dst(c) = d
+		return nil
+	}
+}
+
+func seconds(dst func(*Config) *uint32) func(*Config, []string) error {
+	return func(c *Config, vs []string) error {
+		n, err := strconv.ParseInt(strings.TrimSpace(vs[0]), 10, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number of seconds", vs[0])
+		}
+		if n < 0 || n > 1<<32-1 {
+			return fmt.Errorf("%d out of range", n)
+		}
+		*dst(c) = uint32(n)
+		return nil
+	}
+}
+
+// setResources splits items into IP prefixes and AS ranges. Prefixes replace
+// c.Resources; AS ranges, when present, replace c.ASNs.
+func setResources(c *Config, items []string) error {
+	var pfx []netip.Prefix
+	var asn []string
+	for _, it := range items {
+		if isASItem(it) {
+			asn = append(asn, it)
+			continue
+		}
+		p, err := parsePrefix(it)
+		if err != nil {
+			return err
+		}
+		pfx = append(pfx, p)
+	}
+	c.Resources = pfx
+	if len(asn) > 0 {
+		r, err := parseASRanges(asn)
+		if err != nil {
+			return err
+		}
+		c.ASNs = r
+	}
+	return nil
+}
+
+func setASNs(c *Config, items []string) error {
+	r, err := parseASRanges(items)
+	if err != nil {
+		return err
+	}
+	c.ASNs = r
+	return nil
+}
+
+func setBGPASN(c *Config, vs []string) error {
+	a, err := parseASN(vs[0])
+	if err != nil {
+		return err
+	}
+	c.BGP.ASN = a
+	return nil
+}
+
+func setRouterID(c *Config, vs []string) error {
+	id, err := parseRouterID(vs[0])
+	if err != nil {
+		return err
+	}
+	c.BGP.RouterID = id
+	return nil
+}
+
+func setPeers(c *Config, vs []string) error {
+	c.BGP.Peers = nil
+	for _, s := range vs {
+		p, err := parsePeer(s)
+		if err != nil {
+			return fmt.Errorf("%q: %w", s, err)
+		}
+		c.BGP.Peers = append(c.BGP.Peers, p)
+	}
+	return nil
+}
+
+// Checks of one destination; the caller prefixes the setting's label.
+
+func notEmpty(get func(*Config) string) func(*Config) error {
+	return func(c *Config) error {
+		if strings.TrimSpace(get(c)) == "" {
+			return errors.New("must not be empty")
+		}
+		return nil
+	}
+}
+
+func listen(get func(*Config) string) func(*Config) error {
+	return func(c *Config) error {
+		if v := get(c); v != "" {
+			return checkListen(v)
+		}
+		return nil
+	}
+}
+
+func baseURL(get func(*Config) string, scheme string) func(*Config) error {
+	return func(c *Config) error { return checkBaseURL(get(c), scheme) }
+}
+
+func positive(get func(*Config) time.Duration) func(*Config) error {
+	return func(c *Config) error {
+		if d := get(c); d <= 0 {
+			return fmt.Errorf("must be positive, got %s", d)
+		}
+		return nil
+	}
+}
+
+func notNegative(get func(*Config) time.Duration) func(*Config) error {
+	return func(c *Config) error {
+		if get(c) < 0 {
+			return errors.New("must not be negative")
+		}
+		return nil
+	}
+}
+
+// secondsIn applies an RFC 8210 §6 range of the End of Data timers.
+func secondsIn(get func(*Config) uint32, lo, hi uint32) func(*Config) error {
+	return func(c *Config) error {
+		if v := get(c); v < lo || v > hi {
+			return fmt.Errorf("%d outside %d..%d seconds (RFC 8210 §6)", v, lo, hi)
+		}
+		return nil
+	}
+}
+
+func cronSpec(get func(*Config) string) func(*Config) error {
+	return func(c *Config) error {
+		if _, err := cron.ParseStandard(get(c)); err != nil {
+			return fmt.Errorf("%q is not a cron spec: %w", get(c), err)
+		}
+		return nil
+	}
+}
+
+func checkResources(c *Config) error {
+	for _, p := range c.Resources {
+		if _, err := parsePrefix(p.String()); err != nil || p != p.Masked() {
+			return fmt.Errorf("bad prefix %s", p)
+		}
+	}
+	return nil
+}
+
+func checkLogLevel(c *Config) error {
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+		return nil
+	}
+	return fmt.Errorf("%q is not debug, info, warn or error", c.LogLevel)
+}
+
+func checkWebhook(c *Config) error {
+	w := c.Alerts.Webhook
+	if w == "" {
+		return nil
+	}
+	u, err := url.Parse(w)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL", w)
+	}
+	return nil
+}
+
+// tomlKind is the TOML value type a key takes; values reach the setter as
+// the strings a flag would give.
+type tomlKind int
+
+const (
+	tomlString  tomlKind = iota
+	tomlSeconds          // an integer
+	tomlASN              // 64500 or "AS64500"
+	tomlStrings          // an array of strings
+	tomlASNs             // an array of integers or strings ("AS64496-AS64511")
+)
+
+// values converts a decoded TOML value to setter input.
+func (k tomlKind) values(v any) ([]string, error) {
+	switch k {
+	case tomlString:
+		if s, ok := v.(string); ok {
+			return []string{s}, nil
+		}
+		return nil, fmt.Errorf("must be a string, not %v", v)
+	case tomlSeconds:
+		if n, ok := v.(int64); ok {
+			return []string{strconv.FormatInt(n, 10)}, nil
+		}
+		return nil, fmt.Errorf("must be an integer number of seconds, not %v", v)
+	case tomlASN:
+		return asnItems([]any{v})
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("must be a list, not %v", v)
+	}
+	if k == tomlASNs {
+		return asnItems(list)
+	}
+	out := make([]string, 0, len(list))
+	for _, x := range list {
+		s, ok := x.(string)
+		if !ok {
+			return nil, fmt.Errorf("%v is not a string", x)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// asnItems turns TOML values (integers or strings) into ASN strings.
+func asnItems(vs []any) ([]string, error) {
+	out := make([]string, 0, len(vs))
+	for _, v := range vs {
+		switch v := v.(type) {
+		case int64:
+			out = append(out, strconv.FormatInt(v, 10))
+		case string:
+			out = append(out, v)
+		default:
+			return nil, fmt.Errorf("%v is neither an ASN number nor a string like \"AS64496-AS64511\"", v)
+		}
+	}
+	return out, nil
+}
