@@ -95,18 +95,10 @@ type analyzer struct {
 	findings []Finding
 }
 
-// add fills in severity and override rules from the kind.
+// add fills in severity and override rules from the kind (kinds.go).
 func (a *analyzer) add(f Finding) {
-	switch f.Kind {
-	case KindInvalidatesRoute, KindInvalidatesIntent, KindLooseMaxLength:
-		f.Severity, f.Blocking, f.Overridable = SeverityBlock, true, true
-	case KindBadMaxLength, KindBadPrefix, KindNotHeld, KindNotFoundROA:
-		f.Severity, f.Blocking = SeverityBlock, true
-	case KindUnprotectsRoute:
-		f.Severity = SeverityWarn
-	default:
-		f.Severity = SeverityInfo
-	}
+	r := RuleOf(f.Kind)
+	f.Severity, f.Blocking, f.Overridable = r.Severity, r.Blocking, r.Overridable
 	a.findings = append(a.findings, f)
 }
 

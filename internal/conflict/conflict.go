@@ -25,6 +25,8 @@ type Input struct {
 	Current vrp.Set   // the configured ROAs now
 	Add     []vrp.VRP // proposed additions
 	Remove  []vrp.VRP // proposed removals
+	// Routes is an immutable snapshot (e.g. bgp.Table.Snapshot): Analyze
+	// reads it more than once and must see one table.
 	Routes  route.Source
 	Intents []Intent
 	// Held lists the CA's IP resources as prefixes; HeldFunc, when set, is
@@ -36,47 +38,6 @@ type Input struct {
 	// Exceptions are ROAs with a recorded deliberate loose maxLength (RFC 9319
 	// §5.1, e.g. DDoS mitigation); the value is the recorded reason.
 	Exceptions map[vrp.VRP]string
-}
-
-// Finding kinds (DESIGN.md "Finding kinds").
-const (
-	KindBadMaxLength      = "bad-maxlength"
-	KindBadPrefix         = "bad-prefix"
-	KindNotHeld           = "not-held"
-	KindNotFoundROA       = "not-found-roa"
-	KindInvalidatesRoute  = "invalidates-route"
-	KindInvalidatesIntent = "invalidates-intent"
-	KindLooseMaxLength    = "loose-maxlength"
-	KindLooseExcepted     = "loose-maxlength-excepted"
-	KindUnprotectsRoute   = "unprotects-route"
-	KindDuplicate         = "duplicate"
-	KindAddAndRemove      = "add-and-remove"
-	KindRedundant         = "redundant"
-	KindUnseen            = "unseen"
-)
-
-// Severities, as the REST API names them.
-const (
-	SeverityBlock = "block"
-	SeverityWarn  = "warn"
-	SeverityInfo  = "info"
-)
-
-// kindRank orders findings: refusals first, then warnings, then information.
-var kindRank = map[string]int{
-	KindBadMaxLength:      0,
-	KindBadPrefix:         1,
-	KindNotHeld:           2,
-	KindNotFoundROA:       3,
-	KindInvalidatesRoute:  4,
-	KindInvalidatesIntent: 5,
-	KindLooseMaxLength:    6,
-	KindUnprotectsRoute:   7,
-	KindDuplicate:         8,
-	KindAddAndRemove:      9,
-	KindLooseExcepted:     10,
-	KindRedundant:         11,
-	KindUnseen:            12,
 }
 
 // Finding is one result of the checks. Blocking findings refuse the proposal;

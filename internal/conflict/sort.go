@@ -13,7 +13,7 @@ import (
 // then ROA, route, intent and message.
 func sortFindings(fs []Finding) {
 	slices.SortStableFunc(fs, func(a, b Finding) int {
-		if c := cmp.Compare(kindRank[a.Kind], kindRank[b.Kind]); c != 0 {
+		if c := cmp.Compare(RuleOf(a.Kind).rank, RuleOf(b.Kind).rank); c != 0 {
 			return c
 		}
 		if c := comparePtr(a.ROA, b.ROA, vrp.Compare); c != 0 {

@@ -116,9 +116,6 @@ func (o Options) syncTimeout() time.Duration {
 // Table is the live table (tests feed it directly).
 func (s *Routes) Table() *bgp.Table { return s.table }
 
-// Live is the table itself as a route source (read-locked per call).
-func (s *Routes) Live() route.Source { return s.table }
-
 // Snapshot is an immutable view of the routes now.
 func (s *Routes) Snapshot() route.Source { return s.table.Snapshot() }
 

@@ -30,8 +30,8 @@ import (
 type Routes interface {
 	// Ready waits until the table holds what it should (kept imports loaded).
 	Ready(ctx context.Context) error
-	// Live is the table itself; Snapshot an immutable view of it now.
-	Live() route.Source
+	// Snapshot is an immutable view of the routes now: one proposal is
+	// checked against one consistent table.
 	Snapshot() route.Source
 	// Incomplete names the configured BGP peers whose routes are missing.
 	Incomplete() []string
@@ -95,7 +95,8 @@ func parseROA(r api.ROA, field string) (vrp.VRP, *api.Finding, error) {
 	if ml < p.Bits() || ml > p.Addr().BitLen() {
 		v.MaxLen = uint8(min(max(ml, 0), 255))
 		ref := r
-		return v, &api.Finding{Kind: "bad-maxlength", Severity: "block", ROA: &ref,
+		rule := conflict.RuleOf(conflict.KindBadMaxLength)
+		return v, &api.Finding{Kind: conflict.KindBadMaxLength, Severity: rule.Severity, Overridable: rule.Overridable, ROA: &ref,
 			Message: fmt.Sprintf("%s: maxLength %d is outside %d..%d for %s", field, ml, p.Bits(), p.Addr().BitLen(), p)}, nil
 	}
 	v.MaxLen = uint8(ml)
@@ -247,7 +248,7 @@ func (d *Service) check(ctx context.Context, adds []ca.NewROA, removes []vrp.VRP
 	if err != nil {
 		return conflict.Result{}, err
 	}
-	in := conflict.Input{Current: cs.current, Remove: removes, Routes: d.routes.Live(), Intents: cs.intents,
+	in := conflict.Input{Current: cs.current, Remove: removes, Routes: d.routes.Snapshot(), Intents: cs.intents,
 		HeldFunc: d.ca.Holds, Exceptions: cs.exceptions}
 	cloned := false
 	for _, a := range adds {
@@ -262,17 +263,13 @@ func (d *Service) check(ctx context.Context, adds []ca.NewROA, removes []vrp.VRP
 	res := conflict.Analyze(in)
 	if missing := d.routes.Incomplete(); len(missing) > 0 {
 		// The checks are only as good as the routes they see.
-		f := conflict.Finding{Kind: KindRoutesIncomplete, Severity: conflict.SeverityBlock, Blocking: true, Overridable: true,
-			Message: fmt.Sprintf("routes missing from BGP peer(s) %s: the checks cannot see what they announce", strings.Join(missing, ", "))}
+		f := conflict.NewFinding(conflict.KindRoutesIncomplete,
+			fmt.Sprintf("routes missing from BGP peer(s) %s: the checks cannot see what they announce", strings.Join(missing, ", ")))
 		res.Findings = append([]conflict.Finding{f}, res.Findings...)
 		res.Blocked = true
 	}
 	return res, nil
 }
-
-// KindRoutesIncomplete is the finding of a check that runs while a configured
-// BGP peer's routes are missing (overridable with --force).
-const KindRoutesIncomplete = "routes-incomplete"
 
 // intents reads the intents as the analysis takes them.
 func (d *Service) intents(tx *store.Tx) ([]conflict.Intent, error) {
