@@ -138,8 +138,11 @@ func TestBBNConformanceTree(t *testing.T) {
 	if goodOK != 32 || goodROAsAS != 36 || goodTotal != 72 || badRejected != 277-len(conformanceBadAccepted) || badTotal != 277 {
 		t.Errorf("verdict counts changed")
 	}
-	if got, want := strings.Join(hs, " "), "bad-signature=4 crl-invalid=29 crl-stale=1 file-missing=1 malformed=6 "+
-		"manifest-invalid=20 manifest-missing=20 manifest-not-yet-valid=1 manifest-stale=1 not-yet-valid=1 profile-violation=244"; got != want {
+	// Nine publication points are reached through a second certificate of
+	// the same key and resources: whichever path comes second (they run in
+	// parallel) is rejected as a duplicate, not with the first one's error.
+	if got, want := strings.Join(hs, " "), "bad-signature=4 crl-invalid=29 crl-stale=1 duplicate=9 file-missing=1 malformed=6 "+
+		"manifest-invalid=20 manifest-missing=11 manifest-not-yet-valid=1 manifest-stale=1 not-yet-valid=1 profile-violation=244"; got != want {
 		t.Errorf("rejections by reason:\n got %s\nwant %s", got, want)
 	}
 	want := Stats{TALs: 1, Certificates: 84, FailedCerts: 103, Manifests: 11, FailedManifests: 73, CRLs: 11, FailedROAs: 152, Ignored: 8}

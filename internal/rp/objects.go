@@ -99,15 +99,20 @@ func (r *run) childCA(ctx context.Context, ca *caNode, pp *pubPoint, f listedFil
 	if ca.depth+1 > r.o.MaxDepth {
 		return reject(ReasonTooDeep, "chain deeper than %d CA certificates (RFC 6487 §7.2)", r.o.MaxDepth)
 	}
-	if r.cas >= r.o.MaxCAs {
+	r.mu.Lock()
+	full := r.cas >= r.o.MaxCAs
+	if !full {
+		r.cas++
+		r.res.Stats.Certificates++
+	}
+	r.mu.Unlock()
+	if full {
 		return reject(ReasonTooMany, "more than %d CA certificates", r.o.MaxCAs)
 	}
-	r.cas++
-	r.res.Stats.Certificates++
 	r.accepted(f.uri)
 	child := &caNode{cert: c, uri: f.uri, ip: ip, as: as, expires: minTime(pp.expires, c.NotAfter),
 		depth: ca.depth + 1, keys: append(slices.Clip(ca.keys), ski), ta: ca.ta}
-	r.publicationPoint(ctx, child)
+	r.walk.push(func() { r.publicationPoint(ctx, child) })
 	return nil
 }
 
@@ -139,10 +144,12 @@ func (r *run) roa(ca *caNode, pp *pubPoint, f listedFile) error {
 			return reject(ReasonProfile, "%v (RFC 9582 §4.3.2.2)", err)
 		}
 	}
-	r.res.Stats.ROAs++
 	r.accepted(f.uri)
 	r.noteLenient(so.Lenient)
 	exp := minTime(pp.expires, ee.NotAfter)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.res.Stats.ROAs++
 	for _, v := range vs {
 		r.res.Stats.VRPs++
 		if old, ok := r.vrps[v]; ok {
@@ -176,10 +183,12 @@ func (r *run) aspa(ca *caNode, pp *pubPoint, f listedFile) error {
 	if err := p.Validate(); err != nil {
 		return reject(ReasonProfile, "%v", err)
 	}
-	r.res.Stats.ASPAs++
 	r.accepted(f.uri)
 	r.noteLenient(so.Lenient)
 	exp := minTime(pp.expires, ee.NotAfter)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.res.Stats.ASPAs++
 	if old, ok := r.aspas[p.Customer]; ok {
 		// One customer, several objects: the union, valid while all are.
 		old.ASPA = vrp.NewASPA(p.Customer, append(slices.Clone(old.Providers), p.Providers...))

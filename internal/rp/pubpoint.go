@@ -29,39 +29,34 @@ func (r *run) publicationPoint(ctx context.Context, ca *caNode) {
 	mftURI := ca.cert.SIA.Manifest
 	// The same CA key and manifest reached through a second certificate
 	// adds nothing; walking it again would let duplicates multiply work.
-	key := hex.EncodeToString(ca.cert.SKI) + " " + mftURI
-	if err, ok := r.seen[key]; ok {
-		if err == nil {
-			err = reject(ReasonDuplicate, "publication point already processed for this CA key")
-		}
+	// The key includes the resources: the same CA key certified twice with
+	// different resources yields two paths, and an object is valid when one
+	// of them holds it, whichever certificate is read first (RFC 6487 §7.2).
+	key := hex.EncodeToString(ca.cert.SKI) + " " + mftURI + " " + ca.resourceKey()
+	r.mu.Lock()
+	_, dup := r.seen[key]
+	r.seen[key] = true
+	if dup {
 		r.res.Stats.FailedManifests++
-		r.rejectErr(mftURI, err)
+	}
+	r.mu.Unlock()
+	if dup {
+		r.rejectErr(mftURI, reject(ReasonDuplicate, "publication point already processed for this CA key and resources"))
 		return
 	}
-	if n := ca.cert.SIA.Notify; r.o.RRDP != nil && n != "" && !r.synced[n] {
-		r.synced[n] = true
-		if sr, err := r.o.RRDP.Sync(ctx, n); err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			r.res.Stats.RRDPFailed++
-			r.rejectErr(n, asReject(ReasonRRDPFetch, err))
-		} else {
-			r.res.Stats.RRDPSynced++
-			if sr.Snapshot {
-				r.res.Stats.RRDPSnapshots++
-			}
+	if n := ca.cert.SIA.Notify; r.o.RRDP != nil && n != "" {
+		r.syncRRDP(ctx, n)
+		if ctx.Err() != nil {
+			return
 		}
 	}
 	pp, files, failedURI, err := r.loadPublicationPoint(ca, r.viewFor(ca))
-	r.seen[key] = err
 	if err != nil {
-		r.res.Stats.FailedManifests++
+		r.count(func(s *Stats) { s.FailedManifests++ })
 		r.rejectErr(failedURI, err)
 		return
 	}
-	r.res.Stats.Manifests++
-	r.res.Stats.CRLs++
+	r.count(func(s *Stats) { s.Manifests++; s.CRLs++ })
 	r.accepted(mftURI)
 	r.accepted(pp.crlURI)
 	for _, f := range files {
@@ -73,21 +68,21 @@ func (r *run) publicationPoint(ctx context.Context, ca *caNode) {
 			// the publication point's CRL, already checked
 		case ".cer":
 			if err := r.childCA(ctx, ca, pp, f); err != nil {
-				r.res.Stats.FailedCerts++
+				r.count(func(s *Stats) { s.FailedCerts++ })
 				r.rejectErr(f.uri, err)
 			}
 		case ".roa":
 			if err := r.roa(ca, pp, f); err != nil {
-				r.res.Stats.FailedROAs++
+				r.count(func(s *Stats) { s.FailedROAs++ })
 				r.rejectErr(f.uri, err)
 			}
 		case ".asa":
 			if err := r.aspa(ca, pp, f); err != nil {
-				r.res.Stats.FailedASPAs++
+				r.count(func(s *Stats) { s.FailedASPAs++ })
 				r.rejectErr(f.uri, err)
 			}
 		default:
-			r.res.Stats.Ignored++
+			r.count(func(s *Stats) { s.Ignored++ })
 		}
 	}
 }
@@ -154,7 +149,10 @@ func (r *run) loadPublicationPoint(ca *caNode, view cache) (*pubPoint, []listedF
 		return nil, nil, mftURI, err
 	}
 	if r.mstate != nil {
-		if err := r.mstate.check(mftURI, m, sha256.Sum256(data)); err != nil {
+		r.mu.Lock()
+		err := r.mstate.check(mftURI, m, sha256.Sum256(data))
+		r.mu.Unlock()
+		if err != nil {
 			return nil, nil, mftURI, err
 		}
 	}
@@ -218,7 +216,9 @@ func (r *run) loadPublicationPoint(ca *caNode, view cache) (*pubPoint, []listedF
 		return nil, nil, mftURI, reject(ReasonRevoked, "manifest EE certificate serial %s is on the CRL (RFC 9286 §6)", ee.SerialNumber)
 	}
 	if r.mstate != nil {
+		r.mu.Lock()
 		r.mstate.record(mftURI, m, sha256.Sum256(data))
+		r.mu.Unlock()
 	}
 	pp := &pubPoint{crl: crl, crlURI: crlURI, expires: minTime(ca.expires, m.NextUpdate, ee.NotAfter, crl.NextUpdate)}
 	return pp, files, "", nil

@@ -107,10 +107,12 @@ func (r *run) trustAnchor(ctx context.Context, t TAL) error {
 	if c.IP != nil {
 		node.ip = *c.IP
 	}
-	r.res.Stats.Certificates++
+	r.count(func(s *Stats) { s.Certificates++ })
+	r.mu.Lock()
 	r.cas++
+	r.mu.Unlock()
 	r.accepted(uri)
-	r.publicationPoint(ctx, node)
+	r.walk.push(func() { r.publicationPoint(ctx, node) })
 	return nil
 }
 

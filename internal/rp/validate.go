@@ -1,12 +1,16 @@
 package rp
 
 import (
+	"cmp"
 	"context"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/roadrpki/road/internal/rpki"
@@ -43,7 +47,12 @@ type Options struct {
 	// Observe, when set, is called once for every object decided: err nil
 	// for an accepted certificate, manifest, CRL or ROA, else the
 	// rejection (a *RejectError). Audits and tests use it.
+	// Observe is called under a lock, never concurrently.
 	Observe func(uri string, err error)
+
+	// Workers is the number of publication points validated in parallel
+	// (signature checks dominate); default: every CPU (GOMAXPROCS).
+	Workers int
 }
 
 func (o *Options) setDefaults() {
@@ -64,6 +73,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.MaxFileSize <= 0 {
 		o.MaxFileSize = 64 << 20
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
 	}
 }
 
@@ -148,18 +160,23 @@ func (r *Result) Set() vrp.Set {
 
 // run is the state of one Validate call.
 type run struct {
-	o      Options
-	c      cache
-	now    time.Time
-	log    *slog.Logger
+	o     Options
+	c     cache
+	now   time.Time
+	log   *slog.Logger
+	taIdx map[string]int
+	walk  *walker
+
+	mu     sync.Mutex // guards what follows; publication points run in parallel
 	res    *Result
 	cas    int
 	vrps   map[vrp.VRP]*VRP
 	aspas  map[uint32]*ASPA
-	seen   map[string]error // CA key + manifest URI already processed (per TA), with its failure
-	synced map[string]bool  // notification URIs fetched in this run
+	seen   map[string]bool          // CA key + manifest URI + resources already processed (per TA)
+	synced map[string]chan struct{} // notification URIs fetched in this run; closed when done
 	mstate *manifestState
-	taIdx  map[string]int
+
+	fetchMu sync.Mutex // one RRDP fetch at a time: the client is not safe for concurrent use
 }
 
 // caNode is a validated CA certificate with its resolved resources.
@@ -187,7 +204,9 @@ type pubPoint struct {
 func Validate(ctx context.Context, o Options, tals []TAL) (*Result, error) {
 	o.setDefaults()
 	r := &run{o: o, c: cache{root: o.Cache, maxSize: o.MaxFileSize}, now: o.Clock().UTC(), log: o.Logger,
-		res: &Result{}, vrps: map[vrp.VRP]*VRP{}, aspas: map[uint32]*ASPA{}, taIdx: map[string]int{}, synced: map[string]bool{}}
+		res: &Result{}, vrps: map[vrp.VRP]*VRP{}, aspas: map[uint32]*ASPA{}, taIdx: map[string]int{},
+		synced: map[string]chan struct{}{}, walk: newWalker(o.Workers)}
+	defer r.walk.stop()
 	r.res.Time = r.now
 	if o.ManifestState != "" {
 		r.mstate = loadManifestState(o.ManifestState, r.log)
@@ -197,8 +216,10 @@ func Validate(ctx context.Context, o Options, tals []TAL) (*Result, error) {
 		if _, dup := r.taIdx[t.Name]; !dup {
 			r.taIdx[t.Name] = i
 		}
-		r.seen = map[string]error{}
-		if err := r.trustAnchor(ctx, t); err != nil {
+		r.seen = map[string]bool{}
+		err := r.trustAnchor(ctx, t)
+		r.walk.wait()
+		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
@@ -225,7 +246,9 @@ func Validate(ctx context.Context, o Options, tals []TAL) (*Result, error) {
 		r.res.ASPAs = append(r.res.ASPAs, *a)
 	}
 	slices.SortFunc(r.res.ASPAs, func(a, b ASPA) int { return vrp.CompareASPA(a.ASPA, b.ASPA) })
-	slices.SortStableFunc(r.res.Rejected, func(a, b Rejection) int { return strings.Compare(a.URI, b.URI) })
+	slices.SortFunc(r.res.Rejected, func(a, b Rejection) int {
+		return cmp.Or(strings.Compare(a.URI, b.URI), strings.Compare(string(a.Reason), string(b.Reason)), strings.Compare(a.Detail, b.Detail))
+	})
 	return r.res, nil
 }
 
@@ -235,15 +258,29 @@ func (r *run) rejectErr(uri string, err error) {
 	if re.Err != nil {
 		detail = re.Err.Error()
 	}
-	r.res.Rejected = append(r.res.Rejected, Rejection{URI: uri, Reason: re.Reason, Detail: detail})
 	r.log.Warn("rejected", "uri", uri, "reason", re.Reason, "detail", detail)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.res.Rejected = append(r.res.Rejected, Rejection{URI: uri, Reason: re.Reason, Detail: detail})
 	if r.o.Observe != nil {
 		r.o.Observe(uri, re)
 	}
 }
 
+// count updates the statistics under the run's lock.
+func (r *run) count(f func(*Stats)) {
+	r.mu.Lock()
+	f(&r.res.Stats)
+	r.mu.Unlock()
+}
+
 // noteLenient counts the leniencies of an object that was accepted.
 func (r *run) noteLenient(ls []rpki.Leniency) {
+	if len(ls) == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for _, l := range ls {
 		if r.res.Lenient == nil {
 			r.res.Lenient = map[string]int{}
@@ -255,6 +292,55 @@ func (r *run) noteLenient(ls []rpki.Leniency) {
 func (r *run) accepted(uri string) {
 	r.log.Debug("accepted", "uri", uri)
 	if r.o.Observe != nil {
+		r.mu.Lock()
 		r.o.Observe(uri, nil)
+		r.mu.Unlock()
 	}
+}
+
+// syncRRDP fetches the repository of notification URI n once per run;
+// every publication point of that repository waits for that one fetch.
+func (r *run) syncRRDP(ctx context.Context, n string) {
+	r.mu.Lock()
+	done, started := r.synced[n]
+	if !started {
+		done = make(chan struct{})
+		r.synced[n] = done
+	}
+	r.mu.Unlock()
+	if started {
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
+		return
+	}
+	defer close(done)
+	r.fetchMu.Lock()
+	sr, err := r.o.RRDP.Sync(ctx, n)
+	r.fetchMu.Unlock()
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		r.count(func(s *Stats) { s.RRDPFailed++ })
+		r.rejectErr(n, asReject(ReasonRRDPFetch, err))
+		return
+	}
+	r.count(func(s *Stats) {
+		s.RRDPSynced++
+		if sr.Snapshot {
+			s.RRDPSnapshots++
+		}
+	})
+}
+
+// resourceKey identifies the resolved resources of a CA node.
+func (ca *caNode) resourceKey() string {
+	ip, _ := ca.ip.Encode()
+	var as []byte
+	if ca.as != nil {
+		as, _ = ca.as.Encode()
+	}
+	return hex.EncodeToString(ip) + "/" + hex.EncodeToString(as)
 }

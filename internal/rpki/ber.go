@@ -36,6 +36,11 @@ func derFromBER(in []byte) (out []byte, changed bool, err error) {
 	if len(in) > maxSignedObjectSize {
 		return nil, false, fmt.Errorf("%w: object of %d bytes", ErrTooLarge, len(in))
 	}
+	if isDER, err := scanBER(in, 0); err != nil {
+		return nil, false, err
+	} else if isDER {
+		return in, false, nil
+	}
 	el, rest, err := readBER(in, 0)
 	if err != nil {
 		return nil, false, err
@@ -237,4 +242,60 @@ func appendDERLength(out []byte, n int) []byte {
 	}
 	out = append(out, 0x80|byte(len(b)))
 	return append(out, b...)
+}
+
+// scanBER walks in without allocating and reports whether it is already
+// DER in the respects derFromBER rewrites (the common case, checked first).
+// in must be exactly one element.
+func scanBER(in []byte, depth int) (bool, error) {
+	rest, der, err := scanElement(in, depth)
+	if err != nil || !der {
+		return der, err
+	}
+	if len(rest) != 0 {
+		return false, malformed("trailing data after the BER element")
+	}
+	return true, nil
+}
+
+// scanElement checks one element; on the first non-DER encoding it stops
+// with der false (readBER then does the full work and the full checks).
+func scanElement(in []byte, depth int) (rest []byte, der bool, err error) {
+	if depth > maxBERDepth {
+		return nil, false, malformed("BER nesting too deep")
+	}
+	if len(in) < 2 {
+		return nil, false, malformed("BER element truncated")
+	}
+	constructed, number, n := in[0]&0x20 != 0, in[0]&0x1f, 1
+	if number == 0x1f {
+		return nil, false, nil // rare: let readBER decode the long tag form
+	}
+	lb := in[n]
+	n++
+	if lb == 0x80 {
+		return nil, false, nil
+	}
+	length, minimal, ln, err := readBERLength(lb, in[n:])
+	if err != nil {
+		return nil, false, err
+	}
+	n += ln
+	if !minimal || uint64(len(in)-n) < length {
+		return nil, false, nil
+	}
+	body, rest := in[n:n+int(length)], in[n+int(length):]
+	if !constructed {
+		return rest, true, nil
+	}
+	if in[0]&0xc0 == 0 && berStringTags[uint32(number)] {
+		return nil, false, nil
+	}
+	for len(body) > 0 {
+		var ok bool
+		if body, ok, err = scanElement(body, depth+1); err != nil || !ok {
+			return nil, ok, err
+		}
+	}
+	return rest, true, nil
 }

@@ -62,6 +62,10 @@ func FuzzDERFromBER(f *testing.F) {
 		if err != nil {
 			return
 		}
+		// The allocation-free scan and the full decoder agree on what is DER.
+		if el, rest, err := readBER(in, 0); err != nil || len(rest) != 0 || el.changed != changed {
+			t.Fatalf("scan says changed=%v, decoder says %+v, rest %x, %v", changed, el.changed, rest, err)
+		}
 		// DER is a fixed point: normalizing the output changes nothing.
 		again, changed2, err := derFromBER(out)
 		if err != nil || changed2 || !bytes.Equal(again, out) {

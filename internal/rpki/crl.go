@@ -6,6 +6,7 @@ import (
 	encasn1 "encoding/asn1"
 	"fmt"
 	"math/big"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/cryptobyte"
@@ -30,6 +31,9 @@ type CRL struct {
 	RawTBS                 []byte
 	// Lenient lists the departures from the profile that were accepted.
 	Lenient []Leniency
+
+	indexOnce sync.Once
+	index     map[string]struct{} // revoked serials (IsRevoked)
 }
 
 // CreateCRL signs a v2 CRL with only the AKI and CRLNumber extensions
@@ -228,12 +232,23 @@ func (c *CRL) CheckSignatureFrom(issuer *Certificate) error {
 	return verifyPKCS1(issuer.PublicKey, c.RawTBS, c.Signature)
 }
 
-// IsRevoked reports whether serial is listed.
+// IsRevoked reports whether serial is listed. The first call indexes the
+// list, so that checking every object of a publication point against a
+// long CRL stays linear; it is safe for concurrent use.
 func (c *CRL) IsRevoked(serial *big.Int) bool {
-	for _, r := range c.Revoked {
-		if r.Serial.Cmp(serial) == 0 {
-			return true
+	c.indexOnce.Do(func() {
+		c.index = make(map[string]struct{}, len(c.Revoked))
+		for _, r := range c.Revoked {
+			c.index[string(r.Serial.Bytes())+signByte(r.Serial)] = struct{}{}
 		}
+	})
+	_, ok := c.index[string(serial.Bytes())+signByte(serial)]
+	return ok
+}
+
+func signByte(n *big.Int) string {
+	if n.Sign() < 0 {
+		return "-"
 	}
-	return false
+	return ""
 }
