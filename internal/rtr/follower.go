@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/roadrpki/road/internal/vrp"
+	"github.com/roadrpki/road/internal/vrpjson"
 )
 
 // Reason codes of the follower.
@@ -75,7 +76,7 @@ type fileState struct {
 type loaded struct {
 	vrps  vrp.Set
 	aspas []vrp.ASPA
-	meta  JSONMeta
+	meta  vrpjson.Meta
 }
 
 // watchChanged reports whether any watched file changed since the last call
@@ -157,7 +158,7 @@ func (f *Follower) Poll(ctx context.Context) (bool, error) {
 	defer body.Close()
 	now := f.now()
 	t0 := time.Now() // wall time for the log only
-	vrps, aspas, meta, err := decodeVRPJSON(body, now, f.sizeHint)
+	vrps, aspas, meta, err := vrpjson.DecodeSized(body, now, f.sizeHint)
 	if err != nil {
 		f.forget()
 		f.expireServed()
@@ -181,7 +182,7 @@ func (f *Follower) Poll(ctx context.Context) (bool, error) {
 }
 
 // serve filters a decoded document and hands it to the target.
-func (f *Follower) serve(vrps vrp.Set, aspas []vrp.ASPA, meta JSONMeta, t0 time.Time) (bool, error) {
+func (f *Follower) serve(vrps vrp.Set, aspas []vrp.ASPA, meta vrpjson.Meta, t0 time.Time) (bool, error) {
 	if f.Filter != nil {
 		var err error
 		if vrps, aspas, err = f.Filter(vrps, aspas); err != nil {

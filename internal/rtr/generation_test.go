@@ -142,28 +142,6 @@ func TestSerialArithmetic(t *testing.T) {
 	}
 }
 
-func TestSortSetMatchesNewSet(t *testing.T) {
-	r := rand.New(rand.NewPCG(7, 7))
-	var vs []vrp.VRP
-	for range 40000 {
-		vs = append(vs, randVRP(r)) // many duplicates
-	}
-	// Edges of the packed sort key: both families' extremes, the low bit
-	// of an IPv6 address, IPv4-mapped IPv6, the largest ASN and lengths.
-	for _, e := range []string{"0.0.0.0/0", "255.255.255.255/32", "::/0", "::/128", "::1/128", "::2/127",
-		"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128", "8000::/1", "::ffff:0:0/96", "0:0:0:1::/64", "0:0:0:0:8000::/65"} {
-		p := mustPrefix(e)
-		for _, asn := range []uint32{0, 1, 4294967295} {
-			vs = append(vs, vrp.VRP{Prefix: p, MaxLen: uint8(p.Addr().BitLen()), ASN: asn}, vrp.VRP{Prefix: p, MaxLen: uint8(p.Bits()), ASN: asn})
-		}
-	}
-	r.Shuffle(len(vs), func(i, j int) { vs[i], vs[j] = vs[j], vs[i] })
-	want := vrp.NewSet(slices.Clone(vs))
-	if got := sortSet(vs); !reflect.DeepEqual(got, want) {
-		t.Fatalf("sortSet differs: %d vs %d", len(got), len(want))
-	}
-}
-
 func TestWindowMemoryBound(t *testing.T) {
 	var g *generation
 	mk := func(base int) vrp.Set {

@@ -1,15 +1,13 @@
-package rtr
+package vrp
 
 import (
 	"cmp"
 	"encoding/binary"
 	"slices"
 	"sync"
-
-	"github.com/roadrpki/road/internal/vrp"
 )
 
-// sortKey is a VRP packed into 192 bits whose unsigned order is vrp.Compare
+// sortKey is a VRP packed into 192 bits whose unsigned order is Compare
 // order: family (IPv4 first), address, prefix length, maxLength, ASN. i is
 // the VRP's index in the input.
 type sortKey struct {
@@ -17,7 +15,7 @@ type sortKey struct {
 	i          int32
 }
 
-func keyOf(v vrp.VRP, i int) sortKey {
+func sortKeyOf(v VRP, i int) sortKey {
 	tail := uint64(v.Prefix.Bits())<<40 | uint64(v.MaxLen)<<32 | uint64(v.ASN)
 	a := v.Prefix.Addr()
 	if a.Is4() {
@@ -41,17 +39,17 @@ func compareKeys(a, b sortKey) int {
 
 func sameKey(a, b sortKey) bool { return a.k0 == b.k0 && a.k1 == b.k1 && a.k2 == b.k2 }
 
-// sortSet is vrp.NewSet for large inputs: the sort runs on packed integer
+// sortSet is NewSet for large inputs: the sort runs on packed integer
 // keys (several times cheaper than comparing netip values), on two cores
 // (both halves sorted concurrently, then merged); the sort is most of a
 // 424k-VRP reload, which delays every change routers see.
-func sortSet(vs []vrp.VRP) vrp.Set {
+func NewLargeSet(vs []VRP) Set {
 	if len(vs) < 1<<14 {
-		return vrp.NewSet(vs)
+		return NewSet(vs)
 	}
 	keys := make([]sortKey, len(vs))
 	for i, v := range vs {
-		keys[i] = keyOf(v, i)
+		keys[i] = sortKeyOf(v, i)
 	}
 	h := len(keys) / 2
 	var wg sync.WaitGroup
@@ -59,7 +57,7 @@ func sortSet(vs []vrp.VRP) vrp.Set {
 	go func() { defer wg.Done(); slices.SortFunc(keys[:h], compareKeys) }()
 	slices.SortFunc(keys[h:], compareKeys)
 	wg.Wait()
-	out := make([]vrp.VRP, 0, len(vs))
+	out := make([]VRP, 0, len(vs))
 	var last sortKey
 	emit := func(k sortKey) {
 		if len(out) > 0 && sameKey(last, k) {
@@ -84,5 +82,5 @@ func sortSet(vs []vrp.VRP) vrp.Set {
 	for _, k := range b {
 		emit(k)
 	}
-	return vrp.Set(out)
+	return Set(out)
 }

@@ -1,4 +1,4 @@
-package rtr
+package vrpjson
 
 import (
 	"bytes"
@@ -31,18 +31,18 @@ const sampleJSON = `{"metadata":{"buildtime":"2026-11-22T09:36:58Z","roas":6},
    {"customer_asid":29,"expires":1000,"providers":[1]}],
    "ipv6":[{"customer_asid":28,"providers":["AS5"]}]}}`
 
-func TestDecodeVRPJSON(t *testing.T) {
+func TestDecode(t *testing.T) {
 	now := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
 	zw.Write([]byte(sampleJSON))
 	zw.Close()
 	for name, in := range map[string][]byte{"plain": []byte(sampleJSON), "gzip": gz.Bytes()} {
-		vrps, aspas, meta, err := DecodeVRPJSON(bytes.NewReader(in), now)
+		vrps, aspas, meta, err := Decode(bytes.NewReader(in), now)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		want := set(t, "192.0.2.0/24 => AS64496", "198.51.100.0/22-24 => AS64497", "203.0.113.0/24-32 => AS64498",
+		want := mustSet(t, "192.0.2.0/24 => AS64496", "198.51.100.0/22-24 => AS64497", "203.0.113.0/24-32 => AS64498",
 			"2001:db8:1000::/36 => AS4200000000")
 		if !reflect.DeepEqual(vrps, want) {
 			t.Fatalf("%s: vrps %v", name, vrps)
@@ -51,37 +51,37 @@ func TestDecodeVRPJSON(t *testing.T) {
 		if !reflect.DeepEqual(aspas, wantA) {
 			t.Fatalf("%s: aspas %v", name, aspas)
 		}
-		wantMeta := JSONMeta{BuildTime: time.Date(2026, 11, 22, 9, 36, 58, 0, time.UTC), ROAs: 10, Dropped: 4, Expired: 2, ASPAs: 1}
+		wantMeta := Meta{BuildTime: time.Date(2026, 11, 22, 9, 36, 58, 0, time.UTC), ROAs: 10, Dropped: 4, Expired: 2, ASPAs: 1}
 		if meta != wantMeta {
 			t.Fatalf("%s: meta %+v", name, meta)
 		}
 	}
 	// A non-string prefix drops the entry, not the document.
-	if vrps, _, meta, err := LoadVRPJSON(strings.NewReader(`{"roas":[{"prefix":1,"maxLength":8,"asn":1}]}`)); err != nil || len(vrps) != 0 || meta.Dropped != 1 {
+	if vrps, _, meta, err := Load(strings.NewReader(`{"roas":[{"prefix":1,"maxLength":8,"asn":1}]}`)); err != nil || len(vrps) != 0 || meta.Dropped != 1 {
 		t.Fatalf("dropped entry: %v %v %+v", vrps, err, meta)
 	}
 	// Without a clock nothing expires.
-	vrps, _, _, err := LoadVRPJSON(strings.NewReader(sampleJSON))
+	vrps, _, _, err := Load(strings.NewReader(sampleJSON))
 	if err != nil || len(vrps) != 5 {
-		t.Fatalf("LoadVRPJSON: %d %v", len(vrps), err)
+		t.Fatalf("Load: %d %v", len(vrps), err)
 	}
 }
 
-func TestDecodeVRPJSONRejects(t *testing.T) {
+func TestDecodeRejects(t *testing.T) {
 	for _, in := range []string{``, `[]`, `{"roas":{}}`, `{"roas":[1]}`, `{"roas":[`, "\x1f\x8bxx",
 		`{"roas":[{"prefix":"1.0.0.0/8",}]}`, `{"roas":[{"prefix":tru}]}`, `{"roas":[]} x`, `{"x":[1,}`, `{"roas":[{"prefix":"a
 "}]}`} {
-		if _, _, _, err := LoadVRPJSON(strings.NewReader(in)); !errors.Is(err, ErrJSON) {
+		if _, _, _, err := Load(strings.NewReader(in)); !errors.Is(err, ErrInvalid) {
 			t.Errorf("%q: %v", in, err)
 		}
 	}
 }
 
-func FuzzDecodeVRPJSON(f *testing.F) {
+func FuzzDecode(f *testing.F) {
 	f.Add([]byte(sampleJSON))
 	f.Add([]byte(`{"aspas":[{"customer_asid":1,"providers":[2]}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		vrps, aspas, _, err := LoadVRPJSON(bytes.NewReader(b))
+		vrps, aspas, _, err := Load(bytes.NewReader(b))
 		if err != nil {
 			return
 		}
@@ -118,7 +118,7 @@ func TestLoadCorpus(t *testing.T) {
 	}
 	defer f.Close()
 	start := time.Now()
-	vrps, aspas, meta, err := LoadVRPJSON(f)
+	vrps, aspas, meta, err := Load(f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,4 +133,13 @@ func TestLoadCorpus(t *testing.T) {
 	if want := vrp.NewSet(slices.Clone([]vrp.VRP(vrps))); !slices.Equal(want, vrps) {
 		t.Fatalf("sortSet differs from vrp.NewSet: %d vs %d VRPs", len(vrps), len(want))
 	}
+}
+
+func mustSet(t *testing.T, ss ...string) vrp.Set {
+	t.Helper()
+	s, err := vrp.ParseSet(ss...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -1,4 +1,4 @@
-package rtr
+package vrpjson
 
 import (
 	"bytes"
@@ -183,7 +183,7 @@ func (s *scanner) array(f func() error) error {
 }
 
 // decodeDocument parses a whole rpki-client JSON document.
-func decodeDocument(b []byte, now time.Time, meta *JSONMeta) ([]vrp.VRP, []vrp.ASPA, error) {
+func decodeDocument(b []byte, now time.Time, meta *Meta) ([]vrp.VRP, []vrp.ASPA, error) {
 	s := &scanner{b: b}
 	var vrps []vrp.VRP
 	var aspas []vrp.ASPA

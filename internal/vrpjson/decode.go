@@ -1,4 +1,4 @@
-package rtr
+package vrpjson
 
 import (
 	"bufio"
@@ -15,18 +15,18 @@ import (
 	"github.com/roadrpki/road/internal/vrp"
 )
 
-// MaxJSONBytes bounds a decompressed VRP JSON document (the whole RPKI is
+// MaxBytes bounds a decompressed VRP JSON document (the whole RPKI is
 // ~100 MB as rpki-client JSON in 2026).
-const MaxJSONBytes = 2 << 30
+const MaxBytes = 2 << 30
 
 // Reason codes of JSON source errors.
 var (
-	ErrJSON      = errors.New("vrp-json-invalid")
-	ErrJSONLarge = errors.New("vrp-json-too-large")
+	ErrInvalid  = errors.New("vrp-json-invalid")
+	ErrTooLarge = errors.New("vrp-json-too-large")
 )
 
-// JSONMeta describes one loaded document.
-type JSONMeta struct {
+// Meta describes one loaded document.
+type Meta struct {
 	BuildTime time.Time // metadata.buildtime, or metadata.generated (unix); zero if absent
 	ROAs      int       // entries read
 	Dropped   int       // entries refused (bad prefix, maxLength or ASN)
@@ -34,41 +34,41 @@ type JSONMeta struct {
 	ASPAs     int
 }
 
-// LoadVRPJSON reads rpki-client (or StayRTR/FORT) JSON, gzip auto-detected,
+// Load reads rpki-client (or StayRTR/FORT) JSON, gzip auto-detected,
 // without checking "expires".
-func LoadVRPJSON(r io.Reader) (vrp.Set, []vrp.ASPA, JSONMeta, error) {
-	return DecodeVRPJSON(r, time.Time{})
+func Load(r io.Reader) (vrp.Set, []vrp.ASPA, Meta, error) {
+	return Decode(r, time.Time{})
 }
 
-// DecodeVRPJSON is LoadVRPJSON that also drops entries whose "expires" (unix
+// Decode is Load that also drops entries whose "expires" (unix
 // seconds) is before now, unless now is zero. The document is read into
-// memory (bounded by MaxJSONBytes) and scanned once.
-func DecodeVRPJSON(r io.Reader, now time.Time) (vrp.Set, []vrp.ASPA, JSONMeta, error) {
+// memory (bounded by MaxBytes) and scanned once.
+func Decode(r io.Reader, now time.Time) (vrp.Set, []vrp.ASPA, Meta, error) {
 	var hint int64
 	if l, ok := r.(interface{ Len() int }); ok {
 		hint = int64(l.Len())
 	}
-	return decodeVRPJSON(r, now, hint)
+	return DecodeSized(r, now, hint)
 }
 
-// decodeVRPJSON takes the expected size to read the document without
+// DecodeSized takes the expected size to read the document without
 // repeated growing and copying (a large cost at 100 MB).
-func decodeVRPJSON(r io.Reader, now time.Time, sizeHint int64) (vrp.Set, []vrp.ASPA, JSONMeta, error) {
-	var meta JSONMeta
+func DecodeSized(r io.Reader, now time.Time, sizeHint int64) (vrp.Set, []vrp.ASPA, Meta, error) {
+	var meta Meta
 	br := bufio.NewReaderSize(r, 64<<10)
 	var src io.Reader = br
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, nil, meta, fmt.Errorf("%w: gzip: %v", ErrJSON, err)
+			return nil, nil, meta, fmt.Errorf("%w: gzip: %v", ErrInvalid, err)
 		}
 		defer zr.Close()
 		src = zr
 		sizeHint *= 8 // typical rpki-client JSON compression ratio
 	}
-	lim := &limitReader{r: src, left: MaxJSONBytes}
+	lim := &limitReader{r: src, left: MaxBytes}
 	var buf bytes.Buffer
-	buf.Grow(int(min(max(sizeHint, 0), MaxJSONBytes)) + bytes.MinRead)
+	buf.Grow(int(min(max(sizeHint, 0), MaxBytes)) + bytes.MinRead)
 	_, err := buf.ReadFrom(lim)
 	doc := buf.Bytes()
 	if err != nil {
@@ -80,7 +80,7 @@ func decodeVRPJSON(r io.Reader, now time.Time, sizeHint int64) (vrp.Set, []vrp.A
 	}
 	aspas = vrp.NormalizeASPAs(aspas)
 	meta.ASPAs = len(aspas)
-	return sortSet(vrps), aspas, meta, nil
+	return vrp.NewLargeSet(vrps), aspas, meta, nil
 }
 
 type roaJSON struct {
@@ -129,18 +129,18 @@ type aspaJSON struct {
 
 // parseASPAs reads "aspas": [...] (rpki-client 9+, StayRTR) or the older
 // "provider_authorizations": {"ipv4": [...], "ipv6": [...]} or [...].
-func parseASPAs(raw json.RawMessage, now time.Time, meta *JSONMeta) ([]vrp.ASPA, error) {
+func parseASPAs(raw json.RawMessage, now time.Time, meta *Meta) ([]vrp.ASPA, error) {
 	var list []aspaJSON
 	if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '{' {
 		var byAFI map[string][]aspaJSON
 		if err := json.Unmarshal(t, &byAFI); err != nil {
-			return nil, fmt.Errorf("%w: provider_authorizations: %v", ErrJSON, err)
+			return nil, fmt.Errorf("%w: provider_authorizations: %v", ErrInvalid, err)
 		}
 		for _, l := range byAFI {
 			list = append(list, l...)
 		}
 	} else if err := json.Unmarshal(t, &list); err != nil {
-		return nil, fmt.Errorf("%w: aspas: %v", ErrJSON, err)
+		return nil, fmt.Errorf("%w: aspas: %v", ErrInvalid, err)
 	}
 	var out []vrp.ASPA
 	for _, e := range list {
@@ -189,7 +189,7 @@ type limitReader struct {
 func (l *limitReader) Read(p []byte) (int, error) {
 	if l.left <= 0 {
 		l.hit = true
-		return 0, ErrJSONLarge
+		return 0, ErrTooLarge
 	}
 	if int64(len(p)) > l.left {
 		p = p[:l.left]
@@ -200,11 +200,11 @@ func (l *limitReader) Read(p []byte) (int, error) {
 }
 
 func (l *limitReader) wrap(err error) error {
-	if l.hit || errors.Is(err, ErrJSONLarge) {
-		return fmt.Errorf("%w: more than %d bytes", ErrJSONLarge, int64(MaxJSONBytes))
+	if l.hit || errors.Is(err, ErrTooLarge) {
+		return fmt.Errorf("%w: more than %d bytes", ErrTooLarge, int64(MaxBytes))
 	}
-	if errors.Is(err, ErrJSON) {
+	if errors.Is(err, ErrInvalid) {
 		return err
 	}
-	return fmt.Errorf("%w: %v", ErrJSON, err)
+	return fmt.Errorf("%w: %v", ErrInvalid, err)
 }
