@@ -2,7 +2,6 @@ package rp
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -10,69 +9,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/roadrpki/road/internal/vrpjson"
 )
-
-// jsonMetadata is the metadata object of rpki-client's JSON output, with
-// the counters this RP keeps (deterministic: no host name or timings).
-type jsonMetadata struct {
-	BuildTime       string   `json:"buildtime"`
-	ROAs            int      `json:"roas"`
-	FailedROAs      int      `json:"failedroas"`
-	ASPAs           int      `json:"aspas"`
-	FailedASPAs     int      `json:"failedaspas"`
-	Certificates    int      `json:"certificates"`
-	FailedCerts     int      `json:"invalidcertificates"`
-	TALs            int      `json:"tals"`
-	FailedTALs      int      `json:"invalidtals"`
-	TALFiles        []string `json:"talfiles"`
-	Manifests       int      `json:"manifests"`
-	FailedManifests int      `json:"failedmanifests"`
-	CRLs            int      `json:"crls"`
-	VRPs            int      `json:"vrps"`
-	UniqueVRPs      int      `json:"uniquevrps"`
-	VAPs            int      `json:"vaps"`
-	Rejected        int      `json:"rejected"`
-	// Lenient counts accepted objects by leniency code (an extension).
-	Lenient map[string]int `json:"leniencies,omitempty"`
-}
-
-// jsonROA is one entry of "roas", in rpki-client's member order.
-type jsonROA struct {
-	ASN       uint32 `json:"asn"`
-	Prefix    string `json:"prefix"`
-	MaxLength int    `json:"maxLength"`
-	TA        string `json:"ta"`
-	Expires   int64  `json:"expires"`
-}
-
-// jsonRejection is one entry of "rejected" (an extension: rpki-client
-// consumers ignore unknown members).
-type jsonRejection struct {
-	URI    string `json:"uri"`
-	Reason Reason `json:"reason"`
-	Detail string `json:"detail,omitempty"`
-}
-
-// jsonASPA is one entry of "aspas" (rpki-client's member names).
-type jsonASPA struct {
-	Customer  uint32   `json:"customer_asid"`
-	Expires   int64    `json:"expires"`
-	Providers []uint32 `json:"providers"`
-}
-
-type jsonDoc struct {
-	Metadata jsonMetadata    `json:"metadata"`
-	ROAs     []jsonROA       `json:"roas"`
-	ASPAs    []jsonASPA      `json:"aspas"`
-	Rejected []jsonRejection `json:"rejected"`
-}
 
 // WriteJSON writes the result in rpki-client's JSON format
 // ({"metadata":{...},"roas":[{"asn","prefix","maxLength","ta","expires"}]})
 // plus "aspas" ({"customer_asid","expires","providers"}) and a "rejected" list of {"uri","reason","detail"}, tab-indented.
 func (r *Result) WriteJSON(w io.Writer) error {
-	d := jsonDoc{
-		Metadata: jsonMetadata{
+	d := vrpjson.Document{
+		Metadata: vrpjson.Metadata{
 			BuildTime: r.Time.UTC().Format(time.RFC3339), ROAs: r.Stats.ROAs, FailedROAs: r.Stats.FailedROAs,
 			Certificates: r.Stats.Certificates, FailedCerts: r.Stats.FailedCerts, TALs: r.Stats.TALs,
 			FailedTALs: r.Stats.FailedTALs, TALFiles: r.TALs, Manifests: r.Stats.Manifests,
@@ -80,31 +26,20 @@ func (r *Result) WriteJSON(w io.Writer) error {
 			UniqueVRPs: len(r.VRPs), Rejected: len(r.Rejected), ASPAs: r.Stats.ASPAs, Lenient: r.Lenient,
 			FailedASPAs: r.Stats.FailedASPAs, VAPs: len(r.ASPAs),
 		},
-		ASPAs:    make([]jsonASPA, 0, len(r.ASPAs)),
-		ROAs:     make([]jsonROA, 0, len(r.VRPs)),
-		Rejected: make([]jsonRejection, 0, len(r.Rejected)),
-	}
-	if d.Metadata.TALFiles == nil {
-		d.Metadata.TALFiles = []string{}
+		ASPAs:    make([]vrpjson.ASPA, 0, len(r.ASPAs)),
+		ROAs:     make([]vrpjson.ROA, 0, len(r.VRPs)),
+		Rejected: make([]vrpjson.Rejection, 0, len(r.Rejected)),
 	}
 	for _, v := range r.VRPs {
-		d.ROAs = append(d.ROAs, jsonROA{ASN: v.ASN, Prefix: v.Prefix.String(), MaxLength: int(v.MaxLen), TA: v.TA, Expires: v.Expires.Unix()})
+		d.ROAs = append(d.ROAs, vrpjson.ROA{ASN: v.ASN, Prefix: v.Prefix.String(), MaxLength: int(v.MaxLen), TA: v.TA, Expires: v.Expires.Unix()})
 	}
 	for _, a := range r.ASPAs {
-		d.ASPAs = append(d.ASPAs, jsonASPA{Customer: a.Customer, Expires: a.Expires.Unix(), Providers: a.Providers})
+		d.ASPAs = append(d.ASPAs, vrpjson.ASPA{Customer: a.Customer, Expires: a.Expires.Unix(), Providers: a.Providers})
 	}
 	for _, x := range r.Rejected {
-		d.Rejected = append(d.Rejected, jsonRejection(x))
+		d.Rejected = append(d.Rejected, vrpjson.Rejection{URI: x.URI, Reason: string(x.Reason), Detail: x.Detail})
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "\t")
-	if err := enc.Encode(d); err != nil {
-		return err
-	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	return vrpjson.Encode(w, d)
 }
 
 // WriteCSV writes rpki-client's CSV: "ASN,IP Prefix,Max Length,Trust Anchor,Expires".
