@@ -3,12 +3,12 @@ package testpeers
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/roadrpki/road/internal/vrp"
+	"github.com/roadrpki/road/internal/vrpjson"
 )
 
 // Output formats of the peers, parsed strictly: a line that does not have the
@@ -130,57 +130,18 @@ func ParseFortCSV(b []byte) (vrp.Set, error) {
 	return vrp.NewSet(out), nil
 }
 
-// jsonROA is one entry of the "roas" array written by rpki-client -j, FORT
-// --output.format=json and rtrdump; asn is a number or "AS64496".
-type jsonROA struct {
-	Prefix    *string         `json:"prefix"`
-	MaxLength *int            `json:"maxLength"`
-	ASN       json.RawMessage `json:"asn"`
-}
-
 // ParseVRPJSON parses the {"roas":[{"prefix","maxLength","asn"}...]} files of
 // rpki-client, FORT and rtrdump. The "roas" key must be present (null or []
-// mean an empty table); every entry needs all three fields.
+// mean an empty table); every entry must be a valid VRP.
 func ParseVRPJSON(b []byte) (vrp.Set, error) {
 	if len(b) > maxOutput {
 		return nil, fmt.Errorf("%w: %d bytes of JSON", ErrParse, len(b))
 	}
-	var doc struct {
-		ROAs *[]jsonROA `json:"roas"`
+	vrps, _, err := vrpjson.Strict(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("%w: VRP JSON: %w", ErrParse, err)
 	}
-	raw := map[string]json.RawMessage{}
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return nil, fmt.Errorf("%w: VRP JSON: %v", ErrParse, err)
-	}
-	if _, ok := raw["roas"]; !ok {
-		return nil, fmt.Errorf("%w: VRP JSON has no \"roas\" key", ErrParse)
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		return nil, fmt.Errorf("%w: VRP JSON: %v", ErrParse, err)
-	}
-	if doc.ROAs == nil {
-		return vrp.Set{}, nil
-	}
-	out := make([]vrp.VRP, 0, len(*doc.ROAs))
-	for i, r := range *doc.ROAs {
-		if r.Prefix == nil || r.MaxLength == nil || len(r.ASN) == 0 {
-			return nil, fmt.Errorf("%w: VRP JSON roas[%d]: missing prefix, maxLength or asn", ErrParse, i)
-		}
-		asn := string(r.ASN)
-		if strings.HasPrefix(asn, `"`) {
-			if err := json.Unmarshal(r.ASN, &asn); err != nil {
-				return nil, fmt.Errorf("%w: VRP JSON roas[%d].asn: %v", ErrParse, i, err)
-			}
-		} else if strings.HasPrefix(asn, "-") {
-			return nil, fmt.Errorf("%w: VRP JSON roas[%d]: negative asn %s", ErrParse, i, asn)
-		}
-		v, err := newVRP(*r.Prefix, strconv.Itoa(*r.MaxLength), asn)
-		if err != nil {
-			return nil, fmt.Errorf("VRP JSON roas[%d]: %w", i, err)
-		}
-		out = append(out, v)
-	}
-	return vrp.NewSet(out), nil
+	return vrps, nil
 }
 
 // RTRClientChange is one line of `rtrclient tcp -p` output: "+ 192.0.2.0  24 -  24  64496".

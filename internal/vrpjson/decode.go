@@ -32,6 +32,7 @@ type Meta struct {
 	Dropped   int       // entries refused (bad prefix, maxLength or ASN)
 	Expired   int       // entries whose "expires" lies before now
 	ASPAs     int
+	HasROAs   bool // the document has a "roas" member (null counts)
 }
 
 // Load reads rpki-client (or StayRTR/FORT) JSON, gzip auto-detected,

@@ -51,7 +51,7 @@ func TestDecode(t *testing.T) {
 		if !reflect.DeepEqual(aspas, wantA) {
 			t.Fatalf("%s: aspas %v", name, aspas)
 		}
-		wantMeta := Meta{BuildTime: time.Date(2026, 11, 22, 9, 36, 58, 0, time.UTC), ROAs: 10, Dropped: 4, Expired: 2, ASPAs: 1}
+		wantMeta := Meta{BuildTime: time.Date(2026, 11, 22, 9, 36, 58, 0, time.UTC), ROAs: 10, Dropped: 4, Expired: 2, ASPAs: 1, HasROAs: true}
 		if meta != wantMeta {
 			t.Fatalf("%s: meta %+v", name, meta)
 		}

@@ -122,6 +122,15 @@ func (s *scanner) value() ([]byte, error) {
 	}
 }
 
+// null consumes a JSON null and reports whether there was one.
+func (s *scanner) null() bool {
+	if s.peek() == 'n' && bytes.HasPrefix(s.b[s.i:], []byte("null")) {
+		s.i += len("null")
+		return true
+	}
+	return false
+}
+
 // object calls f for each member of an object; f must consume the value.
 func (s *scanner) object(f func(key []byte) error) error {
 	if err := s.want('{'); err != nil {
@@ -190,6 +199,10 @@ func decodeDocument(b []byte, now time.Time, meta *Meta) ([]vrp.VRP, []vrp.ASPA,
 	err := s.object(func(key []byte) error {
 		switch string(key) {
 		case "roas":
+			meta.HasROAs = true
+			if s.null() {
+				return nil // FORT writes "roas": null for an empty table
+			}
 			return s.array(func() error {
 				v, ok, expired, err := s.roa(now)
 				if err != nil {
