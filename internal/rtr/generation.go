@@ -84,7 +84,7 @@ func (g *generation) diffFrom(from uint32) (added, removed []vrp.VRP, aspaAnn, a
 	ds := g.window[len(g.window)-int(dist):]
 	added, removed = ds[0].added, ds[0].removed
 	for _, d := range ds[1:] {
-		added, removed = compose(added, removed, d.added, d.removed)
+		added, removed = vrp.ComposeDiffs(added, removed, d.added, d.removed)
 	}
 	aspaAnn, aspaWd = vrp.DiffASPAs(ds[0].prevASPAs, g.aspas)
 	return added, removed, aspaAnn, aspaWd, true
