@@ -188,7 +188,7 @@ func parseAttrs(b []byte, asnLen int, ribDump bool) (updateAttrs, error) {
 	return a, nil
 }
 
-var errASPath = errors.New("bad as path")
+var errASPath = errors.New("bad-as-path")
 
 // walkNLRI calls fn for each prefix of an NLRI field (RFC 4271 §4.3), with a
 // 4-byte path identifier before each when addPath (RFC 7911 §3). Host bits
