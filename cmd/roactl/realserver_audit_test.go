@@ -9,6 +9,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/roadrpki/road/internal/api"
+	"github.com/roadrpki/road/internal/audit"
+	"github.com/roadrpki/road/internal/expiry"
 )
 
 var auditT0 = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
@@ -19,21 +21,21 @@ type auditBackend struct {
 	ran    []string
 }
 
-func (b *auditBackend) Expiry(_ context.Context, within time.Duration) (*api.ExpiryList, error) {
+func (b *auditBackend) Expiry(_ context.Context, within time.Duration) (*audit.ExpiryList, error) {
 	b.within = append(b.within, within)
-	return &api.ExpiryList{Now: auditT0, Within: api.FormatDuration(within), Items: []api.ExpiryItem{
-		{Kind: "mft", Name: "rsync://h/repo/ca/a.mft", Expires: auditT0.Add(24 * time.Hour), In: "24h0m0s"}}}, nil
+	return &audit.ExpiryList{Now: auditT0, Within: within, Items: []expiry.Item{
+		{Kind: "mft", Name: "rsync://h/repo/ca/a.mft", Expires: auditT0.Add(24 * time.Hour), In: 24 * time.Hour}}}, nil
 }
 
-func (b *auditBackend) RunAudit(_ context.Context, kind string) (*api.AuditResult, error) {
+func (b *auditBackend) RunAudit(_ context.Context, kind string) (*audit.Result, error) {
 	b.ran = append(b.ran, kind)
-	return &api.AuditResult{ID: 7, Kind: kind, StartedAt: auditT0, FinishedAt: auditT0, OK: true, Summary: "fine"}, nil
+	return &audit.Result{ID: 7, Kind: kind, StartedAt: auditT0, FinishedAt: auditT0, OK: true, Summary: "fine"}, nil
 }
 
-func (b *auditBackend) Audits(_ context.Context, kind string, limit int) (*api.AuditList, error) {
-	return &api.AuditList{Audits: []api.AuditResult{
+func (b *auditBackend) Audits(_ context.Context, kind string, limit int) ([]audit.Result, error) {
+	return []audit.Result{
 		{ID: 2, Kind: "expiry", StartedAt: auditT0, FinishedAt: auditT0, Summary: "s2", FindingCount: 1},
-		{ID: 1, Kind: "expiry", StartedAt: auditT0, FinishedAt: auditT0, OK: true, Summary: "s1"}}}, nil
+		{ID: 1, Kind: "expiry", StartedAt: auditT0, FinishedAt: auditT0, OK: true, Summary: "s1"}}, nil
 }
 
 // TestExpiryAuditAgainstRealServer: roactl expiry and audit agree with the

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/roadrpki/road/internal/audit"
 	"github.com/roadrpki/road/internal/fault"
 )
 
@@ -58,11 +59,11 @@ type Backend interface {
 
 	// Expiry lists published objects and validated VRPs by effective
 	// expiry, only those expiring within within when it is > 0.
-	Expiry(ctx context.Context, within time.Duration) (*ExpiryList, error)
+	Expiry(ctx context.Context, within time.Duration) (*audit.ExpiryList, error)
 	// RunAudit runs one audit now (kind is one of AuditKinds) and stores it.
-	RunAudit(ctx context.Context, kind string) (*AuditResult, error)
+	RunAudit(ctx context.Context, kind string) (*audit.Result, error)
 	// Audits lists stored results newest first, of kind ("" all), at most limit.
-	Audits(ctx context.Context, kind string, limit int) (*AuditList, error)
+	Audits(ctx context.Context, kind string, limit int) ([]audit.Result, error)
 }
 
 // Audit listing bounds (GET /audits).
@@ -249,7 +250,10 @@ func (s *Server) Routes(r chi.Router) {
 				within = d
 			}
 			l, err := s.backend.Expiry(r.Context(), within)
-			return l, http.StatusOK, err
+			if err != nil {
+				return nil, 0, err
+			}
+			return expiryList(l), http.StatusOK, nil
 		}))
 		r.Post("/audits/{kind}", s.handle(func(r *http.Request) (any, int, error) {
 			kind := chi.URLParam(r, "kind")
@@ -257,7 +261,10 @@ func (s *Server) Routes(r chi.Router) {
 				return nil, 0, BadRequest("audit kind %q: want one of %s", kind, strings.Join(AuditKinds, ", "))
 			}
 			res, err := s.backend.RunAudit(r.Context(), kind)
-			return res, http.StatusOK, err
+			if err != nil {
+				return nil, 0, err
+			}
+			return auditResult(*res), http.StatusOK, nil
 		}))
 		r.Get("/audits", s.handle(func(r *http.Request) (any, int, error) {
 			q := r.URL.Query()
@@ -274,7 +281,14 @@ func (s *Server) Routes(r chi.Router) {
 				limit = n
 			}
 			l, err := s.backend.Audits(r.Context(), kind, limit)
-			return l, http.StatusOK, err
+			if err != nil {
+				return nil, 0, err
+			}
+			out := &AuditList{Audits: []AuditResult{}}
+			for _, a := range l {
+				out.Audits = append(out.Audits, *auditResult(a))
+			}
+			return out, http.StatusOK, nil
 		}))
 		r.Get("/rp/status", s.handle(func(r *http.Request) (any, int, error) {
 			st, err := s.backend.RPStatus(r.Context())

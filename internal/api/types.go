@@ -3,7 +3,11 @@
 // user contract of DESIGN.md, so change them only compatibly.
 package api
 
-import "time"
+import (
+	"time"
+
+	"github.com/roadrpki/road/internal/audit"
+)
 
 // Error codes: stable reason codes callers may switch on.
 const (
@@ -269,15 +273,15 @@ type BGPPeerList struct {
 	Peers  []BGPPeer `json:"peers"`
 }
 
-// Audit kinds (POST /audits/{kind}).
+// Audit kinds (POST /audits/{kind}), internal/audit's.
 const (
-	AuditExpiry      = "expiry"      // effective expiry of objects and VRPs
-	AuditConsistency = "consistency" // bundled RP's VRPs == configured ROAs, and RP freshness
-	AuditBGP         = "bgp"         // ROA set vs the routes seen
+	AuditExpiry      = audit.Expiry      // effective expiry of objects and VRPs
+	AuditConsistency = audit.Consistency // bundled RP's VRPs == configured ROAs, and RP freshness
+	AuditBGP         = audit.BGP         // ROA set vs the routes seen
 )
 
 // AuditKinds lists every audit kind in a stable order.
-var AuditKinds = []string{AuditConsistency, AuditExpiry, AuditBGP}
+var AuditKinds = audit.Kinds
 
 // ExpiryItem is one object or VRP with its (effective) expiry.
 type ExpiryItem struct {

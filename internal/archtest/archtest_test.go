@@ -50,8 +50,7 @@ func table() Rules {
 			// audit go when that lands.
 			"internal/liveroutes": with("internal/bgp", "internal/store", "internal/api"),
 			"internal/proposal":   with("internal/conflict", "internal/store", "internal/ca", "internal/liveroutes", "internal/api"),
-			"internal/audit": with("internal/expiry", "internal/conflict", "internal/store", "internal/ca", "internal/rp",
-				"internal/api"),
+			"internal/audit":      with("internal/expiry", "internal/conflict", "internal/store", "internal/ca", "internal/rp"),
 			// api is the transport: it may know the domain, never the other way.
 			"internal/api": with("internal/proposal", "internal/audit", "internal/conflict", "internal/expiry",
 				"internal/liveroutes", "internal/vrpjson"),

@@ -127,15 +127,22 @@ func (c *CA) renew(ctx context.Context, tx *store.Tx) (bool, error) {
 	return mftDue || taDirty, nil
 }
 
-// effectiveROAReissue caps the reissue margin at half the validity so a
-// short validity does not mean "reissue on every tick".
-func (c *CA) effectiveROAReissue() time.Duration {
-	return min(c.cfg.Timing.ROAReissueBefore, c.cfg.Timing.ROAValidity/2)
+// ROAReissueMargin is how long before a ROA's notAfter the CA reissues it:
+// ROAReissueBefore, capped at half the validity so a short validity does not
+// mean "reissue on every tick".
+func (t Timing) ROAReissueMargin() time.Duration {
+	return min(t.ROAReissueBefore, t.ROAValidity/2)
 }
 
-func (c *CA) effectiveManifestReissue() time.Duration {
-	return min(c.cfg.Timing.ManifestReissueBefore, c.cfg.Timing.ManifestValidity/2)
+// ManifestReissueMargin is how long before a manifest's (and its CRL's)
+// nextUpdate the CA reissues them, capped the same way.
+func (t Timing) ManifestReissueMargin() time.Duration {
+	return min(t.ManifestReissueBefore, t.ManifestValidity/2)
 }
+
+func (c *CA) effectiveROAReissue() time.Duration { return c.cfg.Timing.ROAReissueMargin() }
+
+func (c *CA) effectiveManifestReissue() time.Duration { return c.cfg.Timing.ManifestReissueMargin() }
 
 // manifestDue reports whether the publication point needs a new manifest and
 // CRL: missing, or nextUpdate within the reissue margin.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/roadrpki/road/internal/api"
+	"github.com/roadrpki/road/internal/audit"
 	"github.com/roadrpki/road/internal/rp"
 	"github.com/roadrpki/road/internal/store"
 	"github.com/roadrpki/road/internal/vrp"
@@ -25,11 +26,11 @@ import (
 // movableClock is testNow plus an offset the test changes.
 type movableClock struct{ off atomic.Int64 }
 
-func (c *movableClock) now() time.Time       { return testNow.Add(time.Duration(c.off.Load())) }
-func (c *movableClock) set(d time.Duration)  { c.off.Store(int64(d)) }
-func auditCodes(r *api.AuditResult) []string { return codesOf(r.Findings) }
+func (c *movableClock) now() time.Time      { return testNow.Add(time.Duration(c.off.Load())) }
+func (c *movableClock) set(d time.Duration) { c.off.Store(int64(d)) }
+func auditCodes(r *audit.Result) []string   { return codesOf(r.Findings) }
 
-func codesOf(fs []api.AuditFinding) []string {
+func codesOf(fs []audit.Finding) []string {
 	out := []string{}
 	for _, f := range fs {
 		out = append(out, f.Code+" "+f.Subject)
@@ -118,7 +119,7 @@ func TestExpiryAudit(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ids []string
-	for _, a := range list.Audits {
+	for _, a := range list {
 		ids = append(ids, fmt.Sprintf("%d %s %v %d", a.ID, a.Kind, a.OK, a.FindingCount))
 		if a.Findings != nil {
 			t.Fatalf("the listing carries findings: %+v", a)
@@ -334,8 +335,8 @@ func TestScheduledAudits(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n = len(l.Audits)
-		for _, a := range l.Audits {
+		n = len(l)
+		for _, a := range l {
 			if a.Kind != "expiry" {
 				t.Fatalf("unscheduled audit ran: %+v", a)
 			}

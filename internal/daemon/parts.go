@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"time"
@@ -29,7 +30,7 @@ func (d *Daemon) wire() {
 	d.props = proposal.New(proposal.Config{Store: d.st, CA: d.ca, Routes: d.routes, Publish: d.publish,
 		Serial: func() uint64 { _, s := d.pub.State(); return s }, Clock: clock, Logger: d.log, Registry: d.reg})
 	d.audits = audit.New(audit.Config{Store: d.st, RP: rpView{d.rp}, BGP: d.props, Timing: d.opt.Timing,
-		RPInterval: d.opt.RPInterval, Schedule: d.opt.Schedule, Alerts: d.opt.Alerts, Clock: clock,
+		RPInterval: cmp.Or(d.opt.RPInterval, DefaultRPInterval), Schedule: d.opt.Schedule, Alerts: d.opt.Alerts, Clock: clock,
 		Logger: d.log, Errors: d.metrics.errors, Version: d.opt.Version})
 }
 
@@ -71,12 +72,12 @@ func (d *Daemon) BGPRemoveImport(ctx context.Context, actor, name string) error 
 func (d *Daemon) BGPPeers(ctx context.Context) (*api.BGPPeerList, error) { return d.routes.Peers(ctx) }
 func (d *Daemon) BGPAnalysis(ctx context.Context) (any, error)           { return d.props.Analysis(ctx) }
 func (d *Daemon) BGPSuggestions(ctx context.Context) (any, error)        { return d.props.Suggestions(ctx) }
-func (d *Daemon) RunAudit(ctx context.Context, kind string) (*api.AuditResult, error) {
+func (d *Daemon) RunAudit(ctx context.Context, kind string) (*audit.Result, error) {
 	return d.audits.RunAudit(ctx, kind)
 }
-func (d *Daemon) Audits(ctx context.Context, kind string, limit int) (*api.AuditList, error) {
+func (d *Daemon) Audits(ctx context.Context, kind string, limit int) ([]audit.Result, error) {
 	return d.audits.Audits(ctx, kind, limit)
 }
-func (d *Daemon) Expiry(ctx context.Context, within time.Duration) (*api.ExpiryList, error) {
+func (d *Daemon) Expiry(ctx context.Context, within time.Duration) (*audit.ExpiryList, error) {
 	return d.audits.Expiry(ctx, within)
 }

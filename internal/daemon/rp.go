@@ -148,16 +148,7 @@ func (d *Daemon) checkConsistency(ctx context.Context, got vrp.Set) error {
 	}
 	ws := vrp.NewSet(want)
 	var c consistency
-	for _, v := range ws {
-		if !got.Contains(v) {
-			c.Missing = append(c.Missing, v)
-		}
-	}
-	for _, v := range got {
-		if !ws.Contains(v) {
-			c.Extra = append(c.Extra, v)
-		}
-	}
+	c.Extra, c.Missing = got.Diff(ws)
 	d.rp.mu.Lock()
 	d.rp.diff = c
 	d.rp.mu.Unlock()

@@ -1,0 +1,95 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/roadrpki/road/internal/ca"
+	"github.com/roadrpki/road/internal/expiry"
+	"github.com/roadrpki/road/internal/store"
+)
+
+// expiryInputs reads the published objects and the bundled RP's last VRPs.
+func (d *Service) expiryInputs(ctx context.Context) ([]expiry.Object, []expiry.VRP, time.Time, error) {
+	var objs []expiry.Object
+	if err := d.st.View(ctx, func(tx *store.Tx) error {
+		stored, err := tx.Objects("")
+		for _, o := range stored {
+			objs = append(objs, expiry.Object{URI: o.URI, Kind: o.Kind, NotAfter: o.NotAfter})
+		}
+		return err
+	}); err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	last := d.opt.RP.Snapshot().Last
+	var vrps []expiry.VRP
+	var rpRun time.Time
+	if last != nil {
+		rpRun = last.Time
+		for _, v := range last.VRPs {
+			vrps = append(vrps, expiry.VRP{VRP: v.VRP, Expires: v.Expires})
+		}
+	}
+	return objs, vrps, rpRun, nil
+}
+
+func (d *Service) expiryWarning() time.Duration {
+	if w := d.opt.Alerts.ExpiryWarning; w > 0 {
+		return w
+	}
+	return DefaultExpiryWarning
+}
+
+// renewalOverdue is how close a manifest/CRL nextUpdate may come before its
+// renewal counts as overdue: half the margin at which the CA reissues them
+// (ca.Timing.ManifestReissueMargin).
+func (d *Service) renewalOverdue() time.Duration {
+	t := d.opt.Timing
+	if t.ManifestValidity <= 0 {
+		t = ca.DefaultTiming()
+	}
+	return t.ManifestReissueMargin() / 2
+}
+
+func (d *Service) auditExpiry(ctx context.Context, res *Result) error {
+	objs, vrps, _, err := d.expiryInputs(ctx)
+	if err != nil {
+		return err
+	}
+	warn := d.expiryWarning()
+	fs := expiry.Audit(d.clock(), expiry.Policy{Warning: warn, Renewal: d.renewalOverdue()}, objs, vrps)
+	res.Counts = map[string]int{"objects": len(objs), "vrps": len(vrps)}
+	for _, f := range fs {
+		res.Counts[f.Code]++
+		res.Findings = append(res.Findings, Finding{Code: f.Code, Severity: f.Severity,
+			Subject: f.Kind + " " + f.Name, Expires: f.Expires, Message: f.Message})
+	}
+	window := warn.String()
+	if r := d.renewalOverdue(); r < warn {
+		window += fmt.Sprintf(" (%s for manifests, CRLs and the VRPs they bound)", r)
+	}
+	res.Summary = fmt.Sprintf("%d objects, %d VRPs: %d expired, %d stale, %d expiring within %s",
+		len(objs), len(vrps), res.Counts[CodeExpired], res.Counts[CodeStale], res.Counts[CodeExpiring], window)
+	return nil
+}
+
+// Expiry lists the published objects and the bundled RP's VRPs by
+// effective expiry, soonest first.
+func (d *Service) Expiry(ctx context.Context, within time.Duration) (*ExpiryList, error) {
+	objs, vrps, rpRun, err := d.expiryInputs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := d.clock().UTC()
+	return &ExpiryList{Now: now, RPRun: rpRun.UTC(), Within: within, Items: expiry.List(now, objs, vrps, within)}, nil
+}
+
+// ExpiryList is what expires when: published objects and the bundled RP's
+// VRPs, soonest first.
+type ExpiryList struct {
+	Now    time.Time
+	RPRun  time.Time     // when the RP validated the VRPs listed (zero: no run yet)
+	Within time.Duration // 0: everything
+	Items  []expiry.Item
+}
