@@ -14,7 +14,7 @@ const maxFileSize = 1 << 20
 
 // loadFile applies the TOML file at path onto c, key by key through the
 // settings table; a key the table does not have is an error.
-func loadFile(c *Config, table []setting, path string) error {
+func loadFile(c *Config, table []setting[Config], path string) error {
 	data, err := readBounded(path)
 	if err != nil {
 		return usageErr("--config: %v", err)
@@ -49,7 +49,7 @@ func loadFile(c *Config, table []setting, path string) error {
 }
 
 // flatten maps the decoded document onto the table's dotted keys.
-func flatten(table []setting, doc map[string]any) (found map[string]any, unknown []string, err error) {
+func flatten(table []setting[Config], doc map[string]any) (found map[string]any, unknown []string, err error) {
 	keys := map[string]bool{}
 	sections := map[string]bool{}
 	aliases := map[string]string{}

@@ -15,21 +15,30 @@ type flagText []string
 func (f *flagText) String() string     { return strings.Join(*f, ",") }
 func (f *flagText) Set(s string) error { *f = append(*f, s); return nil }
 
+// boolText is a flagText that the flag package lets stand without a value.
+type boolText struct{ *flagText }
+
+func (boolText) IsBoolFlag() bool { return true }
+
 // givenFlag is one flag of the command line with its row.
-type givenFlag struct {
-	row  *setting
+type givenFlag[T any] struct {
+	row  *setting[T]
 	text []string
 }
 
 // parseFlags parses args against the table's flags and returns the given
 // ones in table order (the order they apply in).
-func parseFlags(table []setting, args []string) ([]givenFlag, error) {
+func parseFlags[T any](table []setting[T], args []string) ([]givenFlag[T], error) {
 	fs := flag.NewFlagSet("road", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	texts := make([]flagText, len(table))
 	for i := range table {
-		if table[i].flag != "" {
+		switch {
+		case table[i].flag == "":
+		case table[i].boolean:
+			fs.Var(boolText{&texts[i]}, table[i].flag, table[i].help)
+		default:
 			fs.Var(&texts[i], table[i].flag, table[i].help)
 		}
 	}
@@ -42,17 +51,17 @@ func parseFlags(table []setting, args []string) ([]givenFlag, error) {
 	if fs.NArg() > 0 {
 		return nil, usageErr("unexpected argument %q", fs.Arg(0))
 	}
-	var out []givenFlag
+	var out []givenFlag[T]
 	for i := range table {
 		if len(texts[i]) > 0 {
-			out = append(out, givenFlag{row: &table[i], text: texts[i]})
+			out = append(out, givenFlag[T]{row: &table[i], text: texts[i]})
 		}
 	}
 	return out, nil
 }
 
 // apply sets the flag's destination.
-func (g givenFlag) apply(c *Config) error {
+func (g givenFlag[T]) apply(c *T) error {
 	if err := g.row.set(c, g.row.split(g.text)); err != nil {
 		return usageErr("--%s: %v", g.row.flag, err)
 	}
@@ -61,12 +70,21 @@ func (g givenFlag) apply(c *Config) error {
 
 // Usage writes the flags of the daemon to w, from the settings table.
 func Usage(w io.Writer) {
+	writeUsage(w, settings())
+	io.WriteString(w, "\nSettings without a flag live in the config file; see docs/config.md.\n")
+}
+
+func writeUsage[T any](w io.Writer, table []setting[T]) {
 	var b strings.Builder
-	for _, s := range settings() {
+	for _, s := range table {
 		if s.flag == "" {
 			continue
 		}
-		fmt.Fprintf(&b, "  --%s %s\n    \t%s", s.flag, s.arg, s.help)
+		fmt.Fprintf(&b, "  --%s", s.flag)
+		if s.arg != "" {
+			b.WriteString(" " + s.arg)
+		}
+		fmt.Fprintf(&b, "\n    \t%s", s.help)
 		if s.env != "" {
 			fmt.Fprintf(&b, " (env %s)", s.env)
 		}
@@ -78,7 +96,6 @@ func Usage(w io.Writer) {
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("\nSettings without a flag live in the config file; see docs/config.md.\n")
 	io.WriteString(w, b.String())
 }
 

@@ -49,6 +49,14 @@ func ReferenceMarkdown() []byte {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", key, flagCol, def, strings.ReplaceAll(s.help, "|", `\|`))
 		}
 	}
+	b.WriteString("\n## `road rtr` (standalone RTR cache, flags only)\n\n| flag | default | meaning |\n|---|---|---|\n")
+	for _, s := range rtrCacheSettings() {
+		def := "none"
+		if s.def != "" {
+			def = "`" + s.def + "`"
+		}
+		fmt.Fprintf(&b, "| `--%s` | %s | %s |\n", strings.ReplaceAll(strings.TrimSpace(s.flag+" "+s.arg), "|", `\|`), def, strings.ReplaceAll(s.help, "|", `\|`))
+	}
 	return []byte(b.String())
 }
 
@@ -71,7 +79,7 @@ func ExampleTOML() []byte {
 	return []byte(b.String())
 }
 
-func writeExample(b *strings.Builder, s setting, key string) {
+func writeExample(b *strings.Builder, s setting[Config], key string) {
 	b.WriteString("\n# " + s.help)
 	if s.flag != "" {
 		b.WriteString(" (--" + s.flag + ")")
@@ -85,7 +93,7 @@ func writeExample(b *strings.Builder, s setting, key string) {
 }
 
 // tomlValue writes text (flag syntax) as the TOML value the key takes.
-func tomlValue(s setting, text string) string {
+func tomlValue(s setting[Config], text string) string {
 	switch s.toml {
 	case tomlSeconds:
 		return text
@@ -102,7 +110,7 @@ func tomlValue(s setting, text string) string {
 
 type sectionRows struct {
 	name string
-	rows []setting
+	rows []setting[Config]
 }
 
 // sections groups the table's keyed rows by TOML table, top-level first,

@@ -75,7 +75,7 @@ func TestTable(t *testing.T) {
 }
 
 // exampleValue decodes a row's example as the TOML file would hold it.
-func exampleValue(t *testing.T, s setting) any {
+func exampleValue(t *testing.T, s setting[Config]) any {
 	t.Helper()
 	switch s.toml {
 	case tomlStrings, tomlASNs:

@@ -10,7 +10,7 @@ import (
 // setting. The table drives the flags, the config file, --help, validation,
 // the defaults and the generated reference (docs/config.md and
 // road.example.toml), so adding a setting is adding a row.
-type setting struct {
+type setting[T any] struct {
 	flag    string   // command-line flag without dashes; "" = config file only
 	key     string   // TOML key, "section.name" inside a table; "" = flag only
 	alias   string   // top-level key also accepted for a plain string (rtr = "ADDR:PORT")
@@ -21,8 +21,9 @@ type setting struct {
 	example string   // value for the example file when def is ""
 	toml    tomlKind // the TOML value types the key takes
 	multi   multiMode
-	set     func(c *Config, vs []string) error // parses vs into the destination
-	check   func(c *Config) error              // validation of the destination alone; nil = none
+	boolean bool                          // a flag without an argument (-v)
+	set     func(c *T, vs []string) error // parses vs into the destination
+	check   func(c *T) error              // validation of the destination alone; nil = none
 }
 
 // multiMode says how one flag's text becomes the values set receives.
@@ -35,7 +36,7 @@ const (
 )
 
 // label names the setting in messages: the TOML key and the flag.
-func (s *setting) label() string {
+func (s *setting[T]) label() string {
 	key := s.key
 	if s.alias != "" {
 		key = s.alias
@@ -51,7 +52,7 @@ func (s *setting) label() string {
 }
 
 // split turns a flag's or default's text into set's values.
-func (s *setting) split(text []string) []string {
+func (s *setting[T]) split(text []string) []string {
 	switch s.multi {
 	case comma:
 		var out []string
@@ -69,8 +70,8 @@ func (s *setting) split(text []string) []string {
 // settings is the table. Its order is the order of application (resources
 // before asns: AS items in resources replace the ASNs), of validation, of
 // --help and of the reference; top-level keys precede every TOML table.
-func settings() []setting {
-	return []setting{
+func settings() []setting[Config] {
+	return []setting[Config]{
 		{flag: "config", arg: "file", help: "TOML configuration file (flags override it)",
 			set: str(func(c *Config) *string { return &c.ConfigFile })},
 		{flag: "data-dir", key: "data_dir", env: EnvDataDir, def: "./road-data", arg: "directory",
@@ -193,7 +194,7 @@ func section(key string) string {
 
 // mustDefault applies a row's default; the defaults are constants of the
 // table, so a failure is a bug that TestDefaults catches.
-func (s *setting) mustDefault(c *Config) {
+func (s *setting[T]) mustDefault(c *T) {
 	if s.def == "" || s.set == nil {
 		return
 	}

@@ -16,15 +16,15 @@ import (
 // values of one source (flag, file or default) and replaces the
 // destination; its error names the value, the caller names the setting.
 
-func str(dst func(*Config) *string) func(*Config, []string) error {
-	return func(c *Config, vs []string) error {
+func str[T any](dst func(*T) *string) func(*T, []string) error {
+	return func(c *T, vs []string) error {
 		*dst(c) = strings.TrimSpace(vs[0])
 		return nil
 	}
 }
 
-func duration(dst func(*Config) *time.Duration) func(*Config, []string) error {
-	return func(c *Config, vs []string) error {
+func duration[T any](dst func(*T) *time.Duration) func(*T, []string) error {
+	return func(c *T, vs []string) error {
 		d, err := parseDuration(vs[0])
 		if err != nil {
 			return err
@@ -34,8 +34,8 @@ func duration(dst func(*Config) *time.Duration) func(*Config, []string) error {
 	}
 }
 
-func seconds(dst func(*Config) *uint32) func(*Config, []string) error {
-	return func(c *Config, vs []string) error {
+func seconds[T any](dst func(*T) *uint32) func(*T, []string) error {
+	return func(c *T, vs []string) error {
 		n, err := strconv.ParseInt(strings.TrimSpace(vs[0]), 10, 64)
 		if err != nil {
 			return fmt.Errorf("%q is not a number of seconds", vs[0])
@@ -116,8 +116,8 @@ func setPeers(c *Config, vs []string) error {
 
 // Checks of one destination; the caller prefixes the setting's label.
 
-func notEmpty(get func(*Config) string) func(*Config) error {
-	return func(c *Config) error {
+func notEmpty[T any](get func(*T) string) func(*T) error {
+	return func(c *T) error {
 		if strings.TrimSpace(get(c)) == "" {
 			return errors.New("must not be empty")
 		}
@@ -125,8 +125,8 @@ func notEmpty(get func(*Config) string) func(*Config) error {
 	}
 }
 
-func listen(get func(*Config) string) func(*Config) error {
-	return func(c *Config) error {
+func listen[T any](get func(*T) string) func(*T) error {
+	return func(c *T) error {
 		if v := get(c); v != "" {
 			return checkListen(v)
 		}
@@ -138,8 +138,8 @@ func baseURL(get func(*Config) string, scheme string) func(*Config) error {
 	return func(c *Config) error { return checkBaseURL(get(c), scheme) }
 }
 
-func positive(get func(*Config) time.Duration) func(*Config) error {
-	return func(c *Config) error {
+func positive[T any](get func(*T) time.Duration) func(*T) error {
+	return func(c *T) error {
 		if d := get(c); d <= 0 {
 			return fmt.Errorf("must be positive, got %s", d)
 		}
@@ -147,8 +147,8 @@ func positive(get func(*Config) time.Duration) func(*Config) error {
 	}
 }
 
-func notNegative(get func(*Config) time.Duration) func(*Config) error {
-	return func(c *Config) error {
+func notNegative[T any](get func(*T) time.Duration) func(*T) error {
+	return func(c *T) error {
 		if get(c) < 0 {
 			return errors.New("must not be negative")
 		}
