@@ -16,7 +16,6 @@ const (
 	DefaultNotifyInterval = 60 * time.Second
 	DefaultWindow         = 100
 	DefaultWriteTimeout   = 5 * time.Minute
-	DefaultListen         = "127.0.0.1:8282"
 )
 
 // Config configures a Server. Zero values take the defaults.
