@@ -8,33 +8,34 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/roadrpki/road/internal/api"
+	"github.com/roadrpki/road/internal/proposal"
 )
 
 // stubBackend answers for the real api.Server; embedding the interface keeps
 // the test compiling as the Backend grows (unimplemented methods panic).
 type stubBackend struct {
 	api.Backend
-	proposals []api.ProposalRequest
-	intents   []api.Intent
+	proposals []proposal.Request
+	intents   []proposal.Intent
 	actors    []string
 }
 
-func (b *stubBackend) Propose(_ context.Context, actor string, req *api.ProposalRequest) (*api.ProposalResult, error) {
+func (b *stubBackend) Propose(_ context.Context, actor string, req *proposal.Request) (*proposal.Result, error) {
 	b.proposals = append(b.proposals, *req)
 	b.actors = append(b.actors, actor)
 	if len(req.Add) > 0 && req.Add[0].MaxLength > 24 && !req.Force {
-		return &api.ProposalResult{Blocked: true, Findings: []api.Finding{{Kind: "loose-maxlength", Severity: "block", Overridable: true,
+		return &proposal.Result{Blocked: true, Findings: []proposal.Finding{{Kind: "loose-maxlength", Severity: "block", Overridable: true,
 			Message: "maxLength 25 is loose"}}}, nil
 	}
-	return &api.ProposalResult{Applied: !req.DryRun, DryRun: req.DryRun, Findings: []api.Finding{}, Added: req.Add, Serial: 2}, nil
+	return &proposal.Result{Applied: !req.DryRun, DryRun: req.DryRun, Findings: []proposal.Finding{}, Added: req.Add, Serial: 2}, nil
 }
 
-func (b *stubBackend) AddIntent(_ context.Context, actor string, in *api.Intent) error {
+func (b *stubBackend) AddIntent(_ context.Context, actor string, in *proposal.Intent) error {
 	b.intents = append(b.intents, *in)
 	return nil
 }
 
-func (b *stubBackend) RemoveIntent(_ context.Context, actor string, in *api.Intent) error {
+func (b *stubBackend) RemoveIntent(_ context.Context, actor string, in *proposal.Intent) error {
 	return api.NotFound("no intent %s AS%d", in.Prefix, in.Origin)
 }
 
@@ -59,8 +60,8 @@ func TestAgainstRealServer(t *testing.T) {
 	if res.code != 2 || res.stderr != "roactl: server refused (404 not-found): no intent 2001:db8::/32 AS64497\n" {
 		t.Fatalf("remove: %+v", res)
 	}
-	if len(b.proposals) != 2 || b.proposals[1].Add[0] != (api.ROA{Prefix: "192.0.2.0/24", MaxLength: 25, ASN: 64496}) ||
-		len(b.intents) != 1 || b.intents[0] != (api.Intent{Prefix: "2001:db8::/32", Origin: 64497, Note: "v6"}) ||
+	if len(b.proposals) != 2 || b.proposals[1].Add[0] != (proposal.ROA{Prefix: "192.0.2.0/24", MaxLength: 25, ASN: 64496}) ||
+		len(b.intents) != 1 || b.intents[0] != (proposal.Intent{Prefix: "2001:db8::/32", Origin: 64497, Note: "v6"}) ||
 		b.actors[0] != "admin:alice" {
 		t.Fatalf("backend saw %+v %+v %v", b.proposals, b.intents, b.actors)
 	}

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/roadrpki/road/internal/audit"
+	"github.com/roadrpki/road/internal/proposal"
 )
 
 // The wire shapes of the domain results: the handlers answer with these.
@@ -26,6 +27,89 @@ func expiryList(l *audit.ExpiryList) *ExpiryList {
 	for _, it := range l.Items {
 		out.Items = append(out.Items, ExpiryItem{Kind: it.Kind, Name: it.Name, Expires: it.Expires,
 			In: it.In.Truncate(time.Second).String()})
+	}
+	return out
+}
+
+func proposalRequest(r *ProposalRequest) *proposal.Request {
+	return &proposal.Request{Add: proposalROAs(r.Add), Remove: proposalROAs(r.Remove), DryRun: r.DryRun, Force: r.Force,
+		Reason: r.Reason}
+}
+
+func proposalROAs(rs []ROA) []proposal.ROA {
+	var out []proposal.ROA
+	for _, r := range rs {
+		out = append(out, proposal.ROA(r))
+	}
+	return out
+}
+
+func wireROAs(rs []proposal.ROA) []ROA {
+	var out []ROA
+	for _, r := range rs {
+		out = append(out, ROA(r))
+	}
+	return out
+}
+
+func wireFindings(fs []proposal.Finding) []Finding {
+	var out []Finding
+	for _, f := range fs {
+		w := Finding{Kind: f.Kind, Severity: f.Severity, Overridable: f.Overridable, Message: f.Message}
+		if f.ROA != nil {
+			r := ROA(*f.ROA)
+			w.ROA = &r
+		}
+		if f.Route != nil {
+			r := RouteRef(*f.Route)
+			w.Route = &r
+		}
+		if f.Intent != nil {
+			i := IntentRef(*f.Intent)
+			w.Intent = &i
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+func proposalResult(r *proposal.Result) *ProposalResult {
+	out := &ProposalResult{Applied: r.Applied, DryRun: r.DryRun, Blocked: r.Blocked, Overridden: r.Overridden,
+		Findings: wireFindings(r.Findings), Added: wireROAs(r.Added), Removed: wireROAs(r.Removed), Serial: r.Serial}
+	if out.Findings == nil {
+		out.Findings = []Finding{}
+	}
+	return out
+}
+
+func roaList(l []proposal.ROAEntry) *ROAList {
+	out := &ROAList{ROAs: []ROAEntry{}}
+	for _, e := range l {
+		out.ROAs = append(out.ROAs, ROAEntry{ROA: ROA(e.ROA), Object: e.Object, NotAfter: e.NotAfter, State: e.State,
+			CreatedAt: e.CreatedAt})
+	}
+	return out
+}
+
+func intentOf(in *Intent) *proposal.Intent {
+	return &proposal.Intent{Prefix: in.Prefix, Origin: in.Origin, Note: in.Note, CreatedAt: in.CreatedAt}
+}
+
+func intentList(l []proposal.Intent) *IntentList {
+	out := &IntentList{Intents: []Intent{}}
+	for _, in := range l {
+		out.Intents = append(out.Intents, Intent(in))
+	}
+	return out
+}
+
+func historyList(l []proposal.HistoryEntry) *HistoryList {
+	out := &HistoryList{Entries: []HistoryEntry{}}
+	for _, h := range l {
+		c := h.Change
+		out.Entries = append(out.Entries, HistoryEntry{ID: h.ID, At: h.At, Actor: h.Actor, Action: h.Action,
+			Summary: h.Summary, Added: wireROAs(c.Added), Removed: wireROAs(c.Removed), Findings: wireFindings(c.Findings),
+			Forced: c.Forced, Reason: c.Reason, Serial: c.Serial})
 	}
 	return out
 }

@@ -15,7 +15,9 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/roadrpki/road/internal/audit"
+	"github.com/roadrpki/road/internal/conflict"
 	"github.com/roadrpki/road/internal/fault"
+	"github.com/roadrpki/road/internal/proposal"
 )
 
 // MaxBodyBytes bounds every JSON request body.
@@ -30,12 +32,12 @@ const MaxImportBytes = 1 << 30
 // error is a 500.
 type Backend interface {
 	Status(ctx context.Context) (*Status, error)
-	ROAs(ctx context.Context) (*ROAList, error)
-	Propose(ctx context.Context, actor string, req *ProposalRequest) (*ProposalResult, error)
-	Intents(ctx context.Context) (*IntentList, error)
-	AddIntent(ctx context.Context, actor string, in *Intent) error
-	RemoveIntent(ctx context.Context, actor string, in *Intent) error
-	History(ctx context.Context, limit int) (*HistoryList, error)
+	ROAs(ctx context.Context) ([]proposal.ROAEntry, error)
+	Propose(ctx context.Context, actor string, req *proposal.Request) (*proposal.Result, error)
+	Intents(ctx context.Context) ([]proposal.Intent, error)
+	AddIntent(ctx context.Context, actor string, in *proposal.Intent) error
+	RemoveIntent(ctx context.Context, actor string, in *proposal.Intent) error
+	History(ctx context.Context, limit int) ([]proposal.HistoryEntry, error)
 
 	// BGPRoutes lists the live route table, or the routes equal to or more
 	// specific than prefix (""), at most limit (0: the backend's default).
@@ -48,10 +50,10 @@ type Backend interface {
 	BGPRemoveImport(ctx context.Context, actor, name string) error
 	// BGPPeers lists the configured BGP neighbours and their sessions.
 	BGPPeers(ctx context.Context) (*BGPPeerList, error)
-	// BGPAnalysis and BGPSuggestions return values that marshal themselves
+	// BGPAnalysis and BGPSuggestions are the ROA set against the live routes
 	// (internal/conflict's Analysis and Suggestion).
-	BGPAnalysis(ctx context.Context) (any, error)
-	BGPSuggestions(ctx context.Context) (any, error)
+	BGPAnalysis(ctx context.Context) (conflict.Analysis, error)
+	BGPSuggestions(ctx context.Context) (conflict.Suggestion, error)
 
 	// RPVRPs is the bundled RP's last result as rpki-client JSON.
 	RPVRPs(ctx context.Context) ([]byte, error)
@@ -165,43 +167,43 @@ func (s *Server) Routes(r chi.Router) {
 		}))
 		r.Get("/roas", s.handle(func(r *http.Request) (any, int, error) {
 			l, err := s.backend.ROAs(r.Context())
-			return l, http.StatusOK, err
+			return roaList(l), http.StatusOK, err
 		}))
 		r.Post("/roas/proposals", s.handle(func(r *http.Request) (any, int, error) {
 			var req ProposalRequest
 			if err := decodeBody(r, &req); err != nil {
 				return nil, 0, err
 			}
-			res, err := s.backend.Propose(r.Context(), actor(r), &req)
+			res, err := s.backend.Propose(r.Context(), actor(r), proposalRequest(&req))
 			if err != nil {
 				return nil, 0, err
 			}
 			if res.Blocked {
-				return res, http.StatusConflict, nil
+				return proposalResult(res), http.StatusConflict, nil
 			}
-			return res, http.StatusOK, nil
+			return proposalResult(res), http.StatusOK, nil
 		}))
 		r.Get("/intents", s.handle(func(r *http.Request) (any, int, error) {
 			l, err := s.backend.Intents(r.Context())
-			return l, http.StatusOK, err
+			return intentList(l), http.StatusOK, err
 		}))
 		r.Post("/intents", s.handle(func(r *http.Request) (any, int, error) {
 			var in Intent
 			if err := decodeBody(r, &in); err != nil {
 				return nil, 0, err
 			}
-			return &in, http.StatusCreated, s.backend.AddIntent(r.Context(), actor(r), &in)
+			return &in, http.StatusCreated, s.backend.AddIntent(r.Context(), actor(r), intentOf(&in))
 		}))
 		r.Delete("/intents", s.handle(func(r *http.Request) (any, int, error) {
 			var in Intent
 			if err := decodeBody(r, &in); err != nil {
 				return nil, 0, err
 			}
-			return &in, http.StatusOK, s.backend.RemoveIntent(r.Context(), actor(r), &in)
+			return &in, http.StatusOK, s.backend.RemoveIntent(r.Context(), actor(r), intentOf(&in))
 		}))
 		r.Get("/history", s.handle(func(r *http.Request) (any, int, error) {
 			l, err := s.backend.History(r.Context(), 0)
-			return l, http.StatusOK, err
+			return historyList(l), http.StatusOK, err
 		}))
 		r.Get("/bgp/routes", s.handle(func(r *http.Request) (any, int, error) {
 			limit := 0

@@ -49,7 +49,7 @@ func table() Rules {
 			// domain code off them; the api edges of liveroutes, proposal and
 			// audit go when that lands.
 			"internal/liveroutes": with("internal/bgp", "internal/store", "internal/api"),
-			"internal/proposal":   with("internal/conflict", "internal/store", "internal/ca", "internal/liveroutes", "internal/api"),
+			"internal/proposal":   with("internal/conflict", "internal/store", "internal/ca"),
 			"internal/audit":      with("internal/expiry", "internal/conflict", "internal/store", "internal/ca", "internal/rp"),
 			// api is the transport: it may know the domain, never the other way.
 			"internal/api": with("internal/proposal", "internal/audit", "internal/conflict", "internal/expiry",

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/roadrpki/road/internal/api"
 	"github.com/roadrpki/road/internal/ca"
+	"github.com/roadrpki/road/internal/proposal"
 	"github.com/roadrpki/road/internal/rpki"
 )
 
@@ -37,7 +37,7 @@ func BenchmarkROAChangeToNewSerial(b *testing.B) {
 		for d.keys.Ready() < poolSize { // warm: the pool is full and its filler idle
 			time.Sleep(10 * time.Millisecond)
 		}
-		req := &api.ProposalRequest{Add: []api.ROA{{Prefix: fmt.Sprintf("2001:db8:%x::/48", i), ASN: 64496}}}
+		req := &proposal.Request{Add: []proposal.ROA{{Prefix: fmt.Sprintf("2001:db8:%x::/48", i), ASN: 64496}}}
 		_, before := d.pub.State()
 		b.StartTimer()
 		start := time.Now()

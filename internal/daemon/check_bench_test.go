@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/roadrpki/road/internal/api"
 	"github.com/roadrpki/road/internal/bgp"
+	"github.com/roadrpki/road/internal/proposal"
 	"github.com/roadrpki/road/internal/route"
 	"github.com/roadrpki/road/internal/store"
 	"github.com/roadrpki/road/internal/vrp"
@@ -108,9 +108,9 @@ func BenchmarkProposalCheck(b *testing.B) {
 	}
 	// Replace the origin of one announced /48: its route would become Invalid.
 	victim := ownPrefix(4242)
-	req := &api.ProposalRequest{DryRun: true,
-		Add:    []api.ROA{{Prefix: victim.String(), ASN: 64511}},
-		Remove: []api.ROA{{Prefix: victim.String(), MaxLength: 48, ASN: ownASN(4242)}}}
+	req := &proposal.Request{DryRun: true,
+		Add:    []proposal.ROA{{Prefix: victim.String(), ASN: 64511}},
+		Remove: []proposal.ROA{{Prefix: victim.String(), MaxLength: 48, ASN: ownASN(4242)}}}
 	res, err := d.Propose(context.Background(), "bench", req)
 	if err != nil || !res.Blocked || len(res.Findings) == 0 || res.Findings[0].Kind != "invalidates-route" {
 		b.Fatalf("%v %+v", err, res)

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/roadrpki/road/internal/api"
 	"github.com/roadrpki/road/internal/ca"
+	"github.com/roadrpki/road/internal/proposal"
 	"github.com/roadrpki/road/internal/rpki"
 )
 
@@ -31,9 +31,9 @@ func openTestDaemon(t *testing.T, dir string) *Daemon {
 func TestRestoredPublicationStartsNewSession(t *testing.T) {
 	dir := t.TempDir()
 	d := openTestDaemon(t, dir)
-	propose := func(d *Daemon, prefix string) *api.ProposalResult {
+	propose := func(d *Daemon, prefix string) *proposal.Result {
 		t.Helper()
-		res, err := d.Propose(context.Background(), "test", &api.ProposalRequest{Add: []api.ROA{{Prefix: prefix, ASN: 64496}}})
+		res, err := d.Propose(context.Background(), "test", &proposal.Request{Add: []proposal.ROA{{Prefix: prefix, ASN: 64496}}})
 		if err != nil || !res.Applied {
 			t.Fatalf("propose %s: %v %+v", prefix, err, res)
 		}

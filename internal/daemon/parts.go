@@ -8,6 +8,7 @@ import (
 
 	"github.com/roadrpki/road/internal/api"
 	"github.com/roadrpki/road/internal/audit"
+	"github.com/roadrpki/road/internal/conflict"
 	"github.com/roadrpki/road/internal/liveroutes"
 	"github.com/roadrpki/road/internal/proposal"
 )
@@ -46,19 +47,25 @@ func (v rpView) Snapshot() audit.RPSnapshot {
 
 // The REST backend (api.Backend): each call goes to the part that owns it.
 
-func (d *Daemon) ROAs(ctx context.Context) (*api.ROAList, error) { return d.props.ROAs(ctx) }
-func (d *Daemon) Propose(ctx context.Context, actor string, req *api.ProposalRequest) (*api.ProposalResult, error) {
-	return d.props.Propose(ctx, actor, req)
+func (d *Daemon) ROAs(ctx context.Context) ([]proposal.ROAEntry, error)  { return d.props.ROAs(ctx) }
+func (d *Daemon) Intents(ctx context.Context) ([]proposal.Intent, error) { return d.props.Intents(ctx) }
+func (d *Daemon) History(ctx context.Context, n int) ([]proposal.HistoryEntry, error) {
+	return d.props.History(ctx, n)
 }
-func (d *Daemon) Intents(ctx context.Context) (*api.IntentList, error) { return d.props.Intents(ctx) }
-func (d *Daemon) AddIntent(ctx context.Context, actor string, in *api.Intent) error {
+func (d *Daemon) Propose(ctx context.Context, actor string, r *proposal.Request) (*proposal.Result, error) {
+	return d.props.Propose(ctx, actor, r)
+}
+func (d *Daemon) AddIntent(ctx context.Context, actor string, in *proposal.Intent) error {
 	return d.props.AddIntent(ctx, actor, in)
 }
-func (d *Daemon) RemoveIntent(ctx context.Context, actor string, in *api.Intent) error {
+func (d *Daemon) RemoveIntent(ctx context.Context, actor string, in *proposal.Intent) error {
 	return d.props.RemoveIntent(ctx, actor, in)
 }
-func (d *Daemon) History(ctx context.Context, limit int) (*api.HistoryList, error) {
-	return d.props.History(ctx, limit)
+func (d *Daemon) BGPAnalysis(ctx context.Context) (conflict.Analysis, error) {
+	return d.props.Analysis(ctx)
+}
+func (d *Daemon) BGPSuggestions(ctx context.Context) (conflict.Suggestion, error) {
+	return d.props.Suggestions(ctx)
 }
 func (d *Daemon) BGPRoutes(ctx context.Context, prefix string, limit int) (*api.BGPRouteList, error) {
 	return d.routes.List(ctx, prefix, limit)
@@ -70,13 +77,11 @@ func (d *Daemon) BGPRemoveImport(ctx context.Context, actor, name string) error 
 	return d.routes.RemoveImport(ctx, actor, name)
 }
 func (d *Daemon) BGPPeers(ctx context.Context) (*api.BGPPeerList, error) { return d.routes.Peers(ctx) }
-func (d *Daemon) BGPAnalysis(ctx context.Context) (any, error)           { return d.props.Analysis(ctx) }
-func (d *Daemon) BGPSuggestions(ctx context.Context) (any, error)        { return d.props.Suggestions(ctx) }
 func (d *Daemon) RunAudit(ctx context.Context, kind string) (*audit.Result, error) {
 	return d.audits.RunAudit(ctx, kind)
 }
-func (d *Daemon) Audits(ctx context.Context, kind string, limit int) ([]audit.Result, error) {
-	return d.audits.Audits(ctx, kind, limit)
+func (d *Daemon) Audits(ctx context.Context, kind string, n int) ([]audit.Result, error) {
+	return d.audits.Audits(ctx, kind, n)
 }
 func (d *Daemon) Expiry(ctx context.Context, within time.Duration) (*audit.ExpiryList, error) {
 	return d.audits.Expiry(ctx, within)

@@ -4,14 +4,13 @@ import (
 	"context"
 	"encoding/json"
 
-	"github.com/roadrpki/road/internal/api"
 	"github.com/roadrpki/road/internal/ca"
 	"github.com/roadrpki/road/internal/store"
 )
 
 // ROAs lists the configured ROAs with their published objects.
-func (d *Service) ROAs(ctx context.Context) (*api.ROAList, error) {
-	out := &api.ROAList{ROAs: []api.ROAEntry{}}
+func (d *Service) ROAs(ctx context.Context) ([]ROAEntry, error) {
+	out := []ROAEntry{}
 	err := d.st.View(ctx, func(tx *store.Tx) error {
 		roas, err := tx.ROAs()
 		if err != nil {
@@ -28,12 +27,12 @@ func (d *Service) ROAs(ctx context.Context) (*api.ROAList, error) {
 			}
 		}
 		for _, r := range roas {
-			e := api.ROAEntry{ROA: apiROA(r.VRP), CreatedAt: r.CreatedAt, State: "pending"}
+			e := ROAEntry{ROA: roaOf(r.VRP), CreatedAt: r.CreatedAt, State: "pending"}
 			e.Comment, e.Exception = r.Comment, r.Exception
 			if o, ok := byROA[r.ID]; ok {
 				e.Object, e.NotAfter, e.State = o.URI, o.NotAfter, "published"
 			}
-			out.ROAs = append(out.ROAs, e)
+			out = append(out, e)
 		}
 		return nil
 	})
@@ -41,17 +40,17 @@ func (d *Service) ROAs(ctx context.Context) (*api.ROAList, error) {
 }
 
 // History lists the change log, newest first.
-func (d *Service) History(ctx context.Context, limit int) (*api.HistoryList, error) {
-	out := &api.HistoryList{Entries: []api.HistoryEntry{}}
+func (d *Service) History(ctx context.Context, limit int) ([]HistoryEntry, error) {
+	out := []HistoryEntry{}
 	err := d.st.View(ctx, func(tx *store.Tx) error {
 		hs, err := tx.History(limit)
 		for _, h := range hs {
-			e := api.HistoryEntry{ID: h.ID, At: h.At, Actor: h.Actor, Action: h.Action, Summary: h.Summary}
-			var det historyDetail
-			if json.Unmarshal(h.Detail, &det) == nil {
-				e.Added, e.Removed, e.Findings, e.Forced, e.Reason, e.Serial = det.Added, det.Removed, det.Findings, det.Forced, det.Reason, det.Serial
+			e := HistoryEntry{ID: h.ID, At: h.At, Actor: h.Actor, Action: h.Action, Summary: h.Summary}
+			var ch Change
+			if json.Unmarshal(h.Detail, &ch) == nil {
+				e.Change = ch
 			}
-			out.Entries = append(out.Entries, e)
+			out = append(out, e)
 		}
 		return err
 	})

@@ -6,26 +6,25 @@ import (
 	"fmt"
 	"net/netip"
 
-	"github.com/roadrpki/road/internal/api"
 	"github.com/roadrpki/road/internal/fault"
 	"github.com/roadrpki/road/internal/store"
 	"github.com/roadrpki/road/internal/vrp"
 )
 
 // Intents lists the intended announcements.
-func (d *Service) Intents(ctx context.Context) (*api.IntentList, error) {
-	out := &api.IntentList{Intents: []api.Intent{}}
+func (d *Service) Intents(ctx context.Context) ([]Intent, error) {
+	out := []Intent{}
 	err := d.st.View(ctx, func(tx *store.Tx) error {
 		ins, err := tx.Intents()
 		for _, in := range ins {
-			out.Intents = append(out.Intents, api.Intent{Prefix: in.Prefix.String(), Origin: in.Origin, Note: in.Note, CreatedAt: in.CreatedAt})
+			out = append(out, Intent{Prefix: in.Prefix.String(), Origin: in.Origin, Note: in.Note, CreatedAt: in.CreatedAt})
 		}
 		return err
 	})
 	return out, err
 }
 
-func parseIntent(in *api.Intent) (netip.Prefix, error) {
+func parseIntent(in *Intent) (netip.Prefix, error) {
 	p, err := vrp.ParsePrefix(in.Prefix)
 	if err != nil {
 		return p, fault.Invalidf("intent: %v", err)
@@ -36,7 +35,7 @@ func parseIntent(in *api.Intent) (netip.Prefix, error) {
 // AddIntent records an intended announcement. It must lie in the CA's
 // resources (road could never sign a ROA making it Valid otherwise) and have
 // a real origin (AS0 originates nothing, RFC 7607).
-func (d *Service) AddIntent(ctx context.Context, actor string, in *api.Intent) error {
+func (d *Service) AddIntent(ctx context.Context, actor string, in *Intent) error {
 	p, err := parseIntent(in)
 	if err != nil {
 		return err
@@ -66,7 +65,7 @@ func (d *Service) AddIntent(ctx context.Context, actor string, in *api.Intent) e
 }
 
 // RemoveIntent deletes an intended announcement.
-func (d *Service) RemoveIntent(ctx context.Context, actor string, in *api.Intent) error {
+func (d *Service) RemoveIntent(ctx context.Context, actor string, in *Intent) error {
 	p, err := parseIntent(in)
 	if err != nil {
 		return err

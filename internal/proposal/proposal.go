@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/roadrpki/road/internal/api"
 	"github.com/roadrpki/road/internal/ca"
 	"github.com/roadrpki/road/internal/conflict"
 	"github.com/roadrpki/road/internal/fault"
@@ -79,10 +78,10 @@ func New(c Config) *Service {
 	return s
 }
 
-// parseROA turns an API ROA into a VRP. Syntax errors are the caller's
-// mistake (400); a maxLength out of bounds is returned as a finding instead
-// so the answer lists it with every other problem (DESIGN.md bad-maxlength).
-func parseROA(r api.ROA, field string) (vrp.VRP, *api.Finding, error) {
+// parseROA turns a requested ROA into a VRP. Syntax errors are the caller's
+// mistake (fault.Invalid); a maxLength out of bounds is returned as a finding
+// instead so the answer lists it with every other problem (bad-maxlength).
+func parseROA(r ROA, field string) (vrp.VRP, *Finding, error) {
 	p, err := vrp.ParsePrefix(r.Prefix)
 	if err != nil {
 		return vrp.VRP{}, nil, fault.Invalidf("%s: %v", field, err)
@@ -96,44 +95,49 @@ func parseROA(r api.ROA, field string) (vrp.VRP, *api.Finding, error) {
 		v.MaxLen = uint8(min(max(ml, 0), 255))
 		ref := r
 		rule := conflict.RuleOf(conflict.KindBadMaxLength)
-		return v, &api.Finding{Kind: conflict.KindBadMaxLength, Severity: rule.Severity, Overridable: rule.Overridable, ROA: &ref,
+		return v, &Finding{Kind: conflict.KindBadMaxLength, Severity: rule.Severity, Overridable: rule.Overridable, ROA: &ref,
 			Message: fmt.Sprintf("%s: maxLength %d is outside %d..%d for %s", field, ml, p.Bits(), p.Addr().BitLen(), p)}, nil
 	}
 	v.MaxLen = uint8(ml)
 	return v, nil, nil
 }
 
-func apiROA(v vrp.VRP) api.ROA {
-	return api.ROA{Prefix: v.Prefix.String(), MaxLength: int(v.MaxLen), ASN: v.ASN}
+func roaOf(v vrp.VRP) ROA {
+	return ROA{Prefix: v.Prefix.String(), MaxLength: int(v.MaxLen), ASN: v.ASN}
 }
 
-// Propose runs a ROA change through the safety checks and, unless blocked or
-// a dry run, applies it: configure, sign, commit with its history record, then
-// publish.
-func (d *Service) Propose(ctx context.Context, actor string, req *api.ProposalRequest) (*api.ProposalResult, error) {
+// parsed is a request turned into VRPs, with the findings about ROAs that
+// do not make one.
+type parsed struct {
+	adds     []ca.NewROA
+	removes  []vrp.VRP
+	findings []Finding
+}
+
+// parse checks a request's form: something to do, a reason for force, ROAs
+// that parse.
+func parse(req *Request) (*parsed, error) {
 	if len(req.Add)+len(req.Remove) == 0 {
 		return nil, fault.Invalidf("empty proposal: nothing to add or remove")
 	}
 	if req.Force && strings.TrimSpace(req.Reason) == "" {
 		return nil, fault.Invalidf("force needs a reason (--reason): it is written to the history")
 	}
-	res := &api.ProposalResult{DryRun: req.DryRun, Findings: []api.Finding{}}
-	var adds []ca.NewROA
-	var removes []vrp.VRP
+	out := &parsed{findings: []Finding{}}
 	for i, r := range req.Add {
 		v, f, err := parseROA(r, fmt.Sprintf("add[%d] %q", i, r.Prefix))
 		if err != nil {
 			return nil, err
 		}
 		if f != nil {
-			res.Findings = append(res.Findings, *f)
+			out.findings = append(out.findings, *f)
 			continue
 		}
 		exc := strings.TrimSpace(r.Exception)
 		if len(exc) > maxReasonLen || strings.ContainsAny(exc, "\r\n") {
 			return nil, fault.Invalidf("add[%d] %q: exception reason must be one line of at most %d bytes", i, r.Prefix, maxReasonLen)
 		}
-		adds = append(adds, ca.NewROA{VRP: v, Comment: r.Comment, Exception: exc})
+		out.adds = append(out.adds, ca.NewROA{VRP: v, Comment: r.Comment, Exception: exc})
 	}
 	for i, r := range req.Remove {
 		v, f, err := parseROA(r, fmt.Sprintf("remove[%d] %q", i, r.Prefix))
@@ -141,80 +145,52 @@ func (d *Service) Propose(ctx context.Context, actor string, req *api.ProposalRe
 			return nil, err
 		}
 		if f != nil {
-			res.Findings = append(res.Findings, *f)
+			out.findings = append(out.findings, *f)
 			continue
 		}
-		removes = append(removes, v)
+		out.removes = append(out.removes, v)
 	}
+	return out, nil
+}
+
+// Propose runs a ROA change through the safety checks and, unless blocked or
+// a dry run, applies it: configure, sign, commit with its history record, then
+// publish.
+func (d *Service) Propose(ctx context.Context, actor string, req *Request) (*Result, error) {
+	in, err := parse(req)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{DryRun: req.DryRun, Findings: in.findings}
 	// Check and apply under one lock: no other proposal may change the ROAs
 	// between the analysis and the commit.
 	d.propose.Lock()
 	defer d.propose.Unlock()
-	checked, err := d.check(ctx, adds, removes)
+	checked, err := d.check(ctx, in.adds, in.removes)
 	if err != nil {
 		return nil, err
 	}
 	for _, f := range checked.Findings {
-		res.Findings = append(res.Findings, apiFinding(f))
+		res.Findings = append(res.Findings, findingOf(f))
 	}
-	blocked, overridable := false, true
-	for _, f := range res.Findings {
-		if f.Severity == "block" {
-			blocked = true
-			overridable = overridable && f.Overridable
-		}
-	}
-	if blocked && !(req.Force && overridable) {
-		res.Blocked = true
+	if !decide(req, res, checked.Findings, in.adds) {
 		d.proposals.WithLabelValues("blocked").Inc()
 		return res, nil
 	}
-	res.Overridden = blocked
-	if res.Overridden {
-		// A forced loose maxLength becomes the ROA's recorded exception
-		// (RFC 9319 §5.1), so later checks and audits do not flag it again.
-		for _, f := range checked.Findings {
-			if f.Kind != conflict.KindLooseMaxLength || f.ROA == nil {
-				continue
-			}
-			for i := range adds {
-				if adds[i].VRP == *f.ROA && adds[i].Exception == "" {
-					adds[i].Exception = strings.TrimSpace(req.Reason)
-				}
-			}
-		}
-	}
-	for _, a := range adds {
-		r := apiROA(a.VRP)
+	for _, a := range in.adds {
+		r := roaOf(a.VRP)
 		r.Comment, r.Exception = a.Comment, a.Exception
 		res.Added = append(res.Added, r)
 	}
-	for _, v := range removes {
-		res.Removed = append(res.Removed, apiROA(v))
+	for _, v := range in.removes {
+		res.Removed = append(res.Removed, roaOf(v))
 	}
 	if req.DryRun {
 		d.proposals.WithLabelValues("dry-run").Inc()
 		return res, nil
 	}
 	defer d.dropCheckCache() // after the commit, before the unlock (deferred: last in, first out)
-	err = d.st.Update(ctx, func(tx *store.Tx) error {
-		ch, err := d.ca.ApplyChange(ctx, tx, adds, removes)
-		if err != nil {
-			return err
-		}
-		summary := fmt.Sprintf("%d ROA(s) added, %d removed", len(ch.Issued), len(ch.Revoked))
-		if res.Overridden {
-			summary += " (safety checks overridden: " + req.Reason + ")"
-		}
-		_, err = tx.AppendHistory(d.clock(), actor, "roa-change", summary, historyDetail{
-			Added: res.Added, Removed: res.Removed, Findings: res.Findings, Forced: res.Overridden, Reason: req.Reason})
-		return err
-	})
-	if err != nil {
-		switch {
-		case errors.Is(err, ca.ErrNoROA), errors.Is(err, ca.ErrNotHeld), errors.Is(err, vrp.ErrMaxLength):
-			return nil, fault.Invalidf("%v", err)
-		}
+	if err := d.apply(ctx, actor, req, res, in); err != nil {
 		return nil, err
 	}
 	res.Applied = true
@@ -227,14 +203,61 @@ func (d *Service) Propose(ctx context.Context, actor string, req *api.ProposalRe
 	return res, nil
 }
 
-// historyDetail is the JSON detail of a roa-change history record.
-type historyDetail struct {
-	Added    []api.ROA     `json:"added,omitempty"`
-	Removed  []api.ROA     `json:"removed,omitempty"`
-	Findings []api.Finding `json:"findings,omitempty"`
-	Forced   bool          `json:"forced,omitempty"`
-	Reason   string        `json:"reason,omitempty"`
-	Serial   uint64        `json:"serial,omitempty"`
+// decide blocks the proposal or lets it through: a block stands unless the
+// request forces it and every blocking finding may be overridden. A forced
+// loose maxLength becomes the ROA's recorded exception (RFC 9319 §5.1), so
+// later checks and audits do not flag it again. It reports whether the
+// change goes ahead.
+func decide(req *Request, res *Result, checked []conflict.Finding, adds []ca.NewROA) bool {
+	blocked, overridable := false, true
+	for _, f := range res.Findings {
+		if f.Severity == conflict.SeverityBlock {
+			blocked = true
+			overridable = overridable && f.Overridable
+		}
+	}
+	if blocked && !(req.Force && overridable) {
+		res.Blocked = true
+		return false
+	}
+	res.Overridden = blocked
+	if !blocked {
+		return true
+	}
+	for _, f := range checked {
+		if f.Kind != conflict.KindLooseMaxLength || f.ROA == nil {
+			continue
+		}
+		for i := range adds {
+			if adds[i].VRP == *f.ROA && adds[i].Exception == "" {
+				adds[i].Exception = strings.TrimSpace(req.Reason)
+			}
+		}
+	}
+	return true
+}
+
+// apply signs and commits the change with its history record in one
+// transaction.
+func (d *Service) apply(ctx context.Context, actor string, req *Request, res *Result, in *parsed) error {
+	err := d.st.Update(ctx, func(tx *store.Tx) error {
+		ch, err := d.ca.ApplyChange(ctx, tx, in.adds, in.removes)
+		if err != nil {
+			return err
+		}
+		summary := fmt.Sprintf("%d ROA(s) added, %d removed", len(ch.Issued), len(ch.Revoked))
+		if res.Overridden {
+			summary += " (safety checks overridden: " + req.Reason + ")"
+		}
+		_, err = tx.AppendHistory(d.clock(), actor, "roa-change", summary, Change{
+			Added: res.Added, Removed: res.Removed, Findings: res.Findings, Forced: res.Overridden, Reason: req.Reason})
+		return err
+	})
+	switch {
+	case errors.Is(err, ca.ErrNoROA), errors.Is(err, ca.ErrNotHeld), errors.Is(err, vrp.ErrMaxLength):
+		return fault.Invalidf("%v", err)
+	}
+	return err
 }
 
 // check runs the safety checks of a proposal: conflict.Analyze over the
@@ -281,18 +304,18 @@ func (d *Service) intents(tx *store.Tx) ([]conflict.Intent, error) {
 	return out, err
 }
 
-// apiFinding is a finding in the REST API's shape.
-func apiFinding(f conflict.Finding) api.Finding {
-	out := api.Finding{Kind: f.Kind, Severity: f.Severity, Overridable: f.Overridable, Message: f.Message}
+// findingOf is a conflict finding as results and history carry it.
+func findingOf(f conflict.Finding) Finding {
+	out := Finding{Kind: f.Kind, Severity: f.Severity, Overridable: f.Overridable, Message: f.Message}
 	if f.ROA != nil {
-		r := apiROA(*f.ROA)
+		r := roaOf(*f.ROA)
 		out.ROA = &r
 	}
 	if f.Route != nil {
-		out.Route = &api.RouteRef{Prefix: f.Route.Prefix.String(), Origin: f.Route.Origin, NoOrigin: f.Route.NoOrigin}
+		out.Route = &RouteRef{Prefix: f.Route.Prefix.String(), Origin: f.Route.Origin, NoOrigin: f.Route.NoOrigin}
 	}
 	if f.Intent != nil {
-		out.Intent = &api.IntentRef{Prefix: f.Intent.Prefix.String(), Origin: f.Intent.Origin, Note: f.Intent.Note}
+		out.Intent = &IntentRef{Prefix: f.Intent.Prefix.String(), Origin: f.Intent.Origin, Note: f.Intent.Note}
 	}
 	return out
 }
