@@ -190,6 +190,30 @@ type RPStatus struct {
 	// RRDP repositories fetched in the last run, and failures.
 	RRDPSynced int `json:"rrdp_synced"`
 	RRDPFailed int `json:"rrdp_failed"`
+	// Degraded: the last run failed or lost too many VRPs (Reason, a
+	// kebab-case code; Error says more), so RTR keeps the last good view.
+	Degraded    bool      `json:"degraded"`
+	Reason      string    `json:"reason,omitempty"`
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	Heals       uint64    `json:"heals"`       // runs that dropped damaged RRDP state and validated again
+	Served      int       `json:"served_vrps"` // VRPs RTR got last (every TAL, after SLURM)
+	// Global is the configured TALs' feed ([rp] tals); absent without them.
+	Global *RPGlobalStatus `json:"global,omitempty"`
+}
+
+// RPGlobalStatus describes the relying party's run over the configured TALs.
+type RPGlobalStatus struct {
+	TALs        []string  `json:"tals"`
+	LastRun     time.Time `json:"last_run,omitzero"`
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	Runs        uint64    `json:"runs"`
+	Heals       uint64    `json:"heals"`
+	VRPs        int       `json:"vrps"`  // validated in the last run
+	ASPAs       int       `json:"aspas"` // validated in the last run
+	Rejected    int       `json:"rejected"`
+	Degraded    bool      `json:"degraded"`
+	Reason      string    `json:"reason,omitempty"`
+	Error       string    `json:"error,omitempty"`
 }
 
 // RPRejection is one object the bundled RP did not accept.

@@ -45,6 +45,8 @@ func table() Rules {
 			"internal/publish":  with("internal/rrdp"),
 			"internal/rp":       with("internal/rrdp", "internal/vrpjson"),
 			"internal/rtr":      with("internal/vrpjson"),
+			// The router-facing RP runner: rp's results, SLURM, to RTR's view.
+			"internal/rprun": with("internal/rp", "internal/slurm"),
 			// REST wire types still sit in api while issue 9 §6 moves the
 			// domain code off them; the api edges of liveroutes, proposal and
 			// audit go when that lands.
@@ -57,7 +59,7 @@ func table() Rules {
 			// daemon is the wiring: it builds every part.
 			"internal/daemon": with("internal/api", "internal/audit", "internal/bgp", "internal/ca", "internal/config",
 				"internal/conflict", "internal/expiry", "internal/liveroutes", "internal/proposal", "internal/publish",
-				"internal/rp", "internal/rrdp", "internal/rtr", "internal/slurm", "internal/store", "internal/tlsca",
+				"internal/rp", "internal/rprun", "internal/rrdp", "internal/rtr", "internal/slurm", "internal/store", "internal/tlsca",
 				"internal/vrpjson"),
 
 			// Test harness and checks: no production code imports them.

@@ -23,6 +23,14 @@ import (
 	"github.com/roadrpki/road/internal/vrp"
 )
 
+// fixedRP is a relying party state the audits read.
+type fixedRP audit.RPSnapshot
+
+func (f fixedRP) Snapshot() audit.RPSnapshot { return audit.RPSnapshot(f) }
+
+// setRP makes the audits read s as the relying party's state.
+func setRP(d *Daemon, s audit.RPSnapshot) { d.audits = audit.New(d.auditConfig(fixedRP(s))) }
+
 // movableClock is testNow plus an offset the test changes.
 type movableClock struct{ off atomic.Int64 }
 
@@ -103,9 +111,7 @@ func TestExpiryAudit(t *testing.T) {
 	}
 	// The VRPs of the bundled RP's last run count with their effective expiry.
 	v, _ := vrp.Parse("192.0.2.0/24 => AS64496")
-	d.rp.mu.Lock()
-	d.rp.last = &rp.Result{Time: clk.now(), VRPs: []rp.VRP{{VRP: v, TA: "road", Expires: clk.now().Add(30 * time.Minute)}}}
-	d.rp.mu.Unlock()
+	setRP(d, audit.RPSnapshot{Last: &rp.Result{Time: clk.now(), VRPs: []rp.VRP{{VRP: v, TA: "road", Expires: clk.now().Add(30 * time.Minute)}}}})
 	res, err = d.RunAudit(ctx, api.AuditExpiry)
 	if err != nil {
 		t.Fatal(err)
@@ -144,10 +150,9 @@ func TestConsistencyAudit(t *testing.T) {
 	}
 	miss, _ := vrp.Parse("192.0.2.0/24 => AS64496")
 	extra, _ := vrp.Parse("198.51.100.0/24-25 => AS64497")
-	d.rp.mu.Lock()
-	d.rp.last = &rp.Result{Time: clk.now(), VRPs: []rp.VRP{{VRP: extra}}}
-	d.rp.lastRun, d.rp.diff = clk.now(), consistency{Missing: []vrp.VRP{miss}, Extra: []vrp.VRP{extra}}
-	d.rp.mu.Unlock()
+	seen := audit.RPSnapshot{Last: &rp.Result{Time: clk.now(), VRPs: []rp.VRP{{VRP: extra}}}, LastRun: clk.now(),
+		Missing: []vrp.VRP{miss}, Extra: []vrp.VRP{extra}}
+	setRP(d, seen)
 	if res, err = d.RunAudit(ctx, api.AuditConsistency); err != nil {
 		t.Fatal(err)
 	}
@@ -157,9 +162,8 @@ func TestConsistencyAudit(t *testing.T) {
 		t.Fatalf("diff: %q %q", got, res.Summary)
 	}
 	// A run older than two periods and a minute is stale; an agreeing run is ok.
-	d.rp.mu.Lock()
-	d.rp.diff = consistency{}
-	d.rp.mu.Unlock()
+	seen.Missing, seen.Extra = nil, nil
+	setRP(d, seen)
 	clk.set(2*DefaultRPInterval + time.Minute)
 	if res, err = d.RunAudit(ctx, api.AuditConsistency); err != nil || !res.OK {
 		t.Fatalf("at the staleness bound: %v %+v", err, res)

@@ -32,8 +32,8 @@ import (
 	"github.com/roadrpki/road/internal/liveroutes"
 	"github.com/roadrpki/road/internal/proposal"
 	"github.com/roadrpki/road/internal/publish"
-	"github.com/roadrpki/road/internal/rp"
 	"github.com/roadrpki/road/internal/rpki"
+	"github.com/roadrpki/road/internal/rprun"
 	"github.com/roadrpki/road/internal/rtr"
 	"github.com/roadrpki/road/internal/store"
 	"github.com/roadrpki/road/internal/tlsca"
@@ -62,6 +62,14 @@ type Options struct {
 	// RPInterval is how often the bundled RP re-validates the publication
 	// when nothing changed (0: DefaultRPInterval).
 	RPInterval time.Duration
+	// RPTALs are extra TAL files (the operator's, e.g. the RIRs'); their
+	// VRPs and ASPAs reach RTR with road's own, validated every
+	// RPGlobalInterval (0: rprun.DefaultGlobalInterval). None by default.
+	RPTALs           []string
+	RPGlobalInterval time.Duration
+	// RPMaxLoss is the share of the last good VRPs a run may lose without
+	// an approved change before RTR keeps the last good view (0: rprun.DefaultMaxLoss).
+	RPMaxLoss float64
 	// SLURMFile, when set, is an RFC 8416 file applied to the bundled RP's
 	// VRPs before RTR serves them (re-read on every run).
 	SLURMFile string
@@ -93,7 +101,7 @@ type Daemon struct {
 	audits  *audit.Service
 	started time.Time
 
-	rp         *rpRunner
+	rp         *rprun.Runner
 	publishMu  sync.Mutex    // one publication at a time, in commit order
 	recorded   publish.State // the RRDP state last written to the database (under publishMu)
 	lastChange time.Time
@@ -118,7 +126,7 @@ func Open(ctx context.Context, opt Options) (*Daemon, error) {
 	if err := os.MkdirAll(opt.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	d := &Daemon{opt: opt, log: opt.Logger, clock: opt.Clock, started: opt.Clock(), rp: newRPRunner()}
+	d := &Daemon{opt: opt, log: opt.Logger, clock: opt.Clock, started: opt.Clock()}
 	d.reg = prometheus.NewRegistry()
 	d.metrics = newMetrics(d.reg)
 	var err error
@@ -165,6 +173,7 @@ func Open(ctx context.Context, opt Options) (*Daemon, error) {
 		opt.RTR.Clock = opt.Clock
 	}
 	d.rtr = rtr.NewServer(opt.RTR)
+	d.rp = d.newRPRunner()
 	d.wire()
 	if err := d.publish(ctx); err != nil {
 		d.Close()
@@ -289,19 +298,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 		start("rtr", func() error { return d.rtr.Serve(ctx, lr) })
 	}
 	start("renew", func() error { d.renewLoop(ctx); return nil })
-	// The bundled RP trusts the testbed TLS CA when road serves with it,
-	// else the system roots (a real certificate, or a CDN in front).
-	caFile := ""
-	if d.opt.TLSCert == "" {
-		if p := filepath.Join(d.opt.DataDir, "tls", "ca.pem"); fileExists(p) {
-			caFile = p
-		}
-	}
-	rpHTTP, err := rp.NewHTTPClient(caFile, time.Minute)
+	ownHTTP, globalHTTP, err := d.rpHTTPClients()
 	if err != nil {
-		return fmt.Errorf("bundled RP: %w", err)
+		return err
 	}
-	start("rp", func() error { d.rpLoop(ctx, rpHTTP); return nil })
+	d.rp.UseHTTP(ownHTTP, globalHTTP)
+	start("rp", func() error { d.rp.Run(ctx); return nil })
 	start("bgp", func() error { return d.routes.Run(ctx) })
 	start("audits", func() error { return d.audits.Run(ctx) })
 	d.log.Info("road running", "http", d.opt.HTTPAddr, "https", d.opt.HTTPSAddr, "rtr", d.opt.RTRAddr,
@@ -348,10 +350,7 @@ func (d *Daemon) mountPublic(r chi.Router) {
 // for local tools.
 func (d *Daemon) httpHandler() http.Handler {
 	r := chi.NewRouter()
-	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		w.Write([]byte("ok\n"))
-	})
+	r.Get("/healthz", d.healthz)
 	r.Handle("/metrics", promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{}))
 	d.mountPublic(r)
 	api.NewServer(d, d.token, d.log.With("pkg", "api")).Routes(r)

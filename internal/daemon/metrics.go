@@ -3,11 +3,9 @@ package daemon
 import "github.com/prometheus/client_golang/prometheus"
 
 type metrics struct {
-	serial     prometheus.Gauge
-	objects    prometheus.Gauge
-	errors     *prometheus.CounterVec
-	rpVRPs     prometheus.Gauge
-	rpRejected prometheus.Gauge
+	serial  prometheus.Gauge
+	objects prometheus.Gauge
+	errors  *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -18,12 +16,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Objects in the current publication."}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "road_errors_total",
 			Help: "Errors by component."}, []string{"component"}),
-		rpVRPs: prometheus.NewGauge(prometheus.GaugeOpts{Name: "road_rp_vrps",
-			Help: "VRPs the bundled relying party validated in its last run."}),
-		rpRejected: prometheus.NewGauge(prometheus.GaugeOpts{Name: "road_rp_rejected_objects",
-			Help: "Objects the bundled relying party rejected in its last run."}),
 	}
-	reg.MustRegister(m.serial, m.objects, m.errors, m.rpVRPs, m.rpRejected,
+	reg.MustRegister(m.serial, m.objects, m.errors,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

@@ -30,19 +30,15 @@ func (d *Daemon) wire() {
 		Logger: d.log, Clock: clock, Registry: d.reg})
 	d.props = proposal.New(proposal.Config{Store: d.st, CA: d.ca, Routes: d.routes, Publish: d.publish,
 		Serial: func() uint64 { _, s := d.pub.State(); return s }, Clock: clock, Logger: d.log, Registry: d.reg})
-	d.audits = audit.New(audit.Config{Store: d.st, RP: rpView{d.rp}, BGP: d.props, Timing: d.opt.Timing,
-		RPInterval: cmp.Or(d.opt.RPInterval, DefaultRPInterval), Schedule: d.opt.Schedule, Alerts: d.opt.Alerts, Clock: clock,
-		Logger: d.log, Errors: d.metrics.errors, Version: d.opt.Version})
+	d.audits = audit.New(d.auditConfig(rpView{d.rp}))
 }
 
-// rpView shows the bundled RP's state to the audits.
-type rpView struct{ r *rpRunner }
-
-func (v rpView) Snapshot() audit.RPSnapshot {
-	v.r.mu.Lock()
-	defer v.r.mu.Unlock()
-	return audit.RPSnapshot{Last: v.r.last, LastRun: v.r.lastRun, LastErr: v.r.lastErr,
-		Missing: v.r.diff.Missing, Extra: v.r.diff.Extra}
+// auditConfig is the audits' configuration, reading the RP through view.
+func (d *Daemon) auditConfig(view audit.RPView) audit.Config {
+	clock := func() time.Time { return d.clock() }
+	return audit.Config{Store: d.st, RP: view, BGP: d.props, Timing: d.opt.Timing,
+		RPInterval: cmp.Or(d.opt.RPInterval, DefaultRPInterval), Schedule: d.opt.Schedule, Alerts: d.opt.Alerts, Clock: clock,
+		Logger: d.log, Errors: d.metrics.errors, Version: d.opt.Version}
 }
 
 // The REST backend (api.Backend): each call goes to the part that owns it.

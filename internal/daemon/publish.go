@@ -38,7 +38,7 @@ func (d *Daemon) publish(ctx context.Context) error {
 	d.metrics.serial.Set(float64(res.Serial))
 	d.metrics.objects.Set(float64(len(pobjs)))
 	if res.Changed {
-		d.rp.kick() // the bundled RP re-validates what is now live
+		d.rp.Kick() // the bundled RP re-validates what is now live
 		d.lastChange = d.clock()
 		d.log.Info("published", "session", res.Session, "serial", res.Serial, "added", res.Added,
 			"replaced", res.Replaced, "withdrawn", res.Withdrawn)

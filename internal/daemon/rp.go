@@ -3,167 +3,97 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/roadrpki/road/internal/api"
+	"github.com/roadrpki/road/internal/audit"
 	"github.com/roadrpki/road/internal/fault"
 	"github.com/roadrpki/road/internal/rp"
-	"github.com/roadrpki/road/internal/slurm"
+	"github.com/roadrpki/road/internal/rprun"
 	"github.com/roadrpki/road/internal/store"
 	"github.com/roadrpki/road/internal/vrp"
 )
 
-// DefaultRPInterval is how often the bundled RP re-validates the publication
-// when nothing changed (expiry, a manifest reissued by the renewal loop). RFC
-// 8182 §3.4.4 asks RPs not to poll a repository more than once a minute; a
-// publication road made itself triggers a run at once.
-const DefaultRPInterval = 5 * time.Minute
+// DefaultRPInterval is how often road's own TAL is re-validated when nothing
+// was published (internal/rprun).
+const DefaultRPInterval = rprun.DefaultInterval
 
-// rpRunner is the bundled relying party: it fetches road's own publication
-// the way the world does (the TAL's HTTPS TA certificate, then RRDP from the
-// rpkiNotify URI), validates it strictly from the TAL, and hands the VRPs to
-// the RTR server, so routers get only what a relying party accepted.
-type rpRunner struct {
-	trigger chan struct{} // buffered 1: coalesces publications during a run
-
-	mu      sync.Mutex
-	last    *rp.Result
-	lastRun time.Time
-	lastErr error
-	runs    uint64
-	diff    consistency
+// newRPRunner builds the relying party that feeds RTR (internal/rprun):
+// road's own TAL from DataDir/rp-cache, the configured TALs from
+// DataDir/rp-cache-global.
+func (d *Daemon) newRPRunner() *rprun.Runner {
+	clock := func() time.Time { return d.clock() } // tests move d.clock after Open
+	return rprun.New(rprun.Config{
+		OwnTAL: filepath.Join(d.opt.DataDir, "road.tal"), OwnCache: filepath.Join(d.opt.DataDir, "rp-cache"),
+		GlobalTALs: d.opt.RPTALs, GlobalCache: filepath.Join(d.opt.DataDir, "rp-cache-global"),
+		UserAgent: "road/" + d.opt.Version, Interval: d.opt.RPInterval, GlobalInterval: d.opt.RPGlobalInterval,
+		MaxLoss: d.opt.RPMaxLoss, SLURMFile: d.opt.SLURMFile, Configured: d.configuredVRPs,
+		Serve: d.rtr.Update, OnDegraded: d.rpDegraded, Clock: clock, Logger: d.log, Registry: d.reg,
+	})
 }
 
-// consistency compares what the RP validated with the configured ROAs.
-type consistency struct {
-	Missing []vrp.VRP // configured, not validated
-	Extra   []vrp.VRP // validated, not configured
-}
-
-func newRPRunner() *rpRunner { return &rpRunner{trigger: make(chan struct{}, 1)} }
-
-// kick asks for a run soon; it never blocks.
-func (r *rpRunner) kick() {
-	select {
-	case r.trigger <- struct{}{}:
-	default:
-	}
-}
-
-// rpLoop runs the RP at start, after each publication and every interval.
-func (d *Daemon) rpLoop(ctx context.Context, client *http.Client) {
-	rrdp := &rp.RRDPClient{HTTP: client, Cache: filepath.Join(d.opt.DataDir, "rp-cache"),
-		Logger: d.log.With("pkg", "rp"), UserAgent: "road/" + d.opt.Version}
-	interval := d.opt.RPInterval
-	if interval <= 0 {
-		interval = DefaultRPInterval
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	d.rp.kick()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-d.rp.trigger:
-		case <-t.C:
-		}
-		if err := d.runRP(ctx, rrdp); err != nil && ctx.Err() == nil {
-			d.log.Error("bundled relying party", "err", err)
-			d.metrics.errors.WithLabelValues("rp").Inc()
-		}
-	}
-}
-
-// runRP validates once and feeds RTR.
-func (d *Daemon) runRP(ctx context.Context, rrdp *rp.RRDPClient) error {
-	start := d.clock()
-	res, err := d.validateOwn(ctx, rrdp)
-	d.rp.mu.Lock()
-	d.rp.lastRun, d.rp.lastErr = start, err
-	d.rp.runs++
-	if err == nil {
-		d.rp.last = res
-	}
-	d.rp.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	vrps := res.Set()
-	if err := d.checkConsistency(ctx, vrps); err != nil {
-		return err
-	}
-	if res.Stats.FailedTALs > 0 {
-		// No trust anchor: the run says nothing about the publication (a
-		// fetch failed before anything was cached). Routers keep what they
-		// have rather than an empty set.
-		return fmt.Errorf("trust anchor not validated (%d rejections, first: %s); RTR keeps the previous set",
-			len(res.Rejected), firstRejection(res))
-	}
-	if d.opt.SLURMFile != "" {
-		// RFC 8416 §4.1: the whole file applies or nothing changes.
-		f, err := slurm.LoadFile(d.opt.SLURMFile)
-		if err != nil {
-			return fmt.Errorf("slurm %s: %w (RTR keeps the previous set)", d.opt.SLURMFile, err)
-		}
-		vrps, _ = f.Apply(vrps, nil)
-	}
-	serial, changed := d.rtr.Update(vrps, nil)
-	d.metrics.rpVRPs.Set(float64(len(res.VRPs)))
-	d.metrics.rpRejected.Set(float64(len(res.Rejected)))
-	if changed {
-		d.log.Info("rtr updated from the bundled RP", "serial", serial, "vrps", len(vrps), "rejected", len(res.Rejected))
-	}
-	return nil
-}
-
-func (d *Daemon) validateOwn(ctx context.Context, rrdp *rp.RRDPClient) (*rp.Result, error) {
-	tal, err := rp.LoadTAL(filepath.Join(d.opt.DataDir, "road.tal"))
-	if err != nil {
-		return nil, err
-	}
-	// ManifestState: a manifest that is not newer than the last one seen
-	// fails its publication point (RFC 9286 §4.2.1), so a rolled-back
-	// database or repository shows up in rp status instead of reaching routers.
-	return rp.Validate(ctx, rp.Options{Cache: rrdp.Cache, Clock: d.clock, Logger: d.log.With("pkg", "rp"), RRDP: rrdp,
-		ManifestState: filepath.Join(rrdp.Cache, ".rp-manifests.json")}, []rp.TAL{tal})
-}
-
-// checkConsistency compares the validated VRPs with the configured ROAs: a
-// difference means the world does not see what the holder configured.
-func (d *Daemon) checkConsistency(ctx context.Context, got vrp.Set) error {
+// configuredVRPs are the VRPs of road's ROAs.
+func (d *Daemon) configuredVRPs(ctx context.Context) (vrp.Set, error) {
 	var want []vrp.VRP
-	if err := d.st.View(ctx, func(tx *store.Tx) error {
+	err := d.st.View(ctx, func(tx *store.Tx) error {
 		roas, err := tx.ROAs()
 		for _, r := range roas {
 			want = append(want, r.VRP)
 		}
 		return err
-	}); err != nil {
-		return err
-	}
-	ws := vrp.NewSet(want)
-	var c consistency
-	c.Extra, c.Missing = got.Diff(ws)
-	d.rp.mu.Lock()
-	d.rp.diff = c
-	d.rp.mu.Unlock()
-	if len(c.Missing)+len(c.Extra) > 0 {
-		d.log.Warn("the bundled RP does not validate exactly the configured ROAs",
-			"missing", len(c.Missing), "extra", len(c.Extra))
-	}
-	return nil
+	})
+	return vrp.NewSet(want), err
 }
 
-// RPVRPs writes the last validated VRPs as rpki-client JSON.
+// rpDegraded raises the alarm beyond the log: the consistency audit runs now,
+// reports the degradation (rp-error) and posts it to the webhook.
+func (d *Daemon) rpDegraded(ctx context.Context, e *rprun.DegradedError) {
+	d.metrics.errors.WithLabelValues("rp").Inc()
+	if d.audits == nil {
+		return
+	}
+	if _, err := d.audits.RunAudit(ctx, audit.Consistency); err != nil && ctx.Err() == nil {
+		d.log.Error("audit after the relying party degraded", "feed", e.Feed, "err", err)
+	}
+}
+
+// rpHTTPClients are the relying party's HTTPS clients: road's own
+// publication is fetched trusting the testbed TLS CA when road serves with
+// it (else the system roots); the configured TALs' repositories with the
+// system roots, plus the testbed CA when there is one.
+func (d *Daemon) rpHTTPClients() (own, global *http.Client, err error) {
+	caFile := ""
+	if d.opt.TLSCert == "" {
+		if p := filepath.Join(d.opt.DataDir, "tls", "ca.pem"); fileExists(p) {
+			caFile = p
+		}
+	}
+	if own, err = rp.NewHTTPClient(caFile, time.Minute); err != nil {
+		return nil, nil, fmt.Errorf("bundled RP: %w", err)
+	}
+	if global, err = rp.NewHTTPClient("", time.Minute); err != nil || caFile == "" {
+		return own, global, err
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil || !pool.AppendCertsFromPEM(pem) {
+		return nil, nil, fmt.Errorf("bundled RP: testbed TLS CA %s unusable: %v", caFile, err)
+	}
+	global.Transport.(*http.Transport).TLSClientConfig.RootCAs = pool
+	return own, global, nil
+}
+
+// RPVRPs writes the last good VRPs of road's own TAL as rpki-client JSON.
 func (d *Daemon) RPVRPs(ctx context.Context) ([]byte, error) {
-	d.rp.mu.Lock()
-	res := d.rp.last
-	d.rp.mu.Unlock()
+	res := d.rp.Own()
 	if res == nil {
 		return nil, errRPNotYet
 	}
@@ -177,36 +107,58 @@ func (d *Daemon) RPVRPs(ctx context.Context) ([]byte, error) {
 // errRPNotYet answers /rp/vrps before the first run finished.
 var errRPNotYet = fault.New(fault.Unavailable, "the bundled relying party has not validated the publication yet", nil)
 
-// RPStatus reports the bundled RP's last run and whether it validated
-// exactly the configured ROAs.
+// RPStatus reports road's own TAL's last run, whether it validated exactly
+// the configured ROAs, and the configured TALs' feed.
 func (d *Daemon) RPStatus(ctx context.Context) (*api.RPStatus, error) {
-	d.rp.mu.Lock()
-	defer d.rp.mu.Unlock()
-	st := &api.RPStatus{LastRun: d.rp.lastRun, Runs: d.rp.runs}
-	if d.rp.lastErr != nil {
-		st.Error = d.rp.lastErr.Error()
+	rs := d.rp.Status()
+	own := rs.Own
+	st := &api.RPStatus{LastRun: own.LastRun, Runs: own.Runs, Served: rs.Served, LastSuccess: own.LastSuccess,
+		Heals: own.Heals, Degraded: own.Degraded()}
+	if own.Err != nil {
+		st.Reason, st.Error = own.Err.Reason, own.Err.Error()
 	}
-	if res := d.rp.last; res != nil {
+	res := own.Last
+	if res == nil {
+		res = own.Good
+	}
+	if res != nil {
 		st.VRPs, st.Rejected = len(res.VRPs), len(res.Rejected)
 		st.RRDPSynced, st.RRDPFailed = res.Stats.RRDPSynced, res.Stats.RRDPFailed
 		for _, x := range res.Rejected {
 			st.Rejections = append(st.Rejections, api.RPRejection{URI: x.URI, Reason: string(x.Reason), Detail: x.Detail})
 		}
 	}
-	for _, v := range d.rp.diff.Missing {
+	for _, v := range rs.Missing {
 		st.Missing = append(st.Missing, v.String())
 	}
-	for _, v := range d.rp.diff.Extra {
+	for _, v := range rs.Extra {
 		st.Extra = append(st.Extra, v.String())
 	}
-	st.OK = d.rp.last != nil && d.rp.lastErr == nil && len(st.Missing)+len(st.Extra) == 0 && st.Rejected == 0
+	st.OK = own.Good != nil && !own.Degraded() && len(st.Missing)+len(st.Extra) == 0 && st.Rejected == 0
+	st.Global = globalStatus(rs.Global)
 	return st, nil
 }
 
-func firstRejection(res *rp.Result) string {
-	if len(res.Rejected) == 0 {
-		return "none"
+func globalStatus(g *rprun.FeedStatus) *api.RPGlobalStatus {
+	if g == nil {
+		return nil
 	}
-	x := res.Rejected[0]
-	return fmt.Sprintf("%s %s: %s", x.Reason, x.URI, x.Detail)
+	out := &api.RPGlobalStatus{TALs: g.TALs, LastRun: g.LastRun, LastSuccess: g.LastSuccess, Runs: g.Runs,
+		Heals: g.Heals, Degraded: g.Degraded()}
+	if g.Err != nil {
+		out.Reason, out.Error = g.Err.Reason, g.Err.Error()
+	}
+	if g.Last != nil {
+		out.VRPs, out.ASPAs, out.Rejected = len(g.Last.VRPs), len(g.Last.ASPAs), len(g.Last.Rejected)
+	}
+	return out
+}
+
+// rpView shows the relying party's own-TAL state to the audits.
+type rpView struct{ r *rprun.Runner }
+
+func (v rpView) Snapshot() audit.RPSnapshot {
+	st := v.r.Status()
+	return audit.RPSnapshot{Last: st.Own.Good, LastRun: st.Own.LastRun, LastErr: st.Own.Error(),
+		Missing: st.Missing, Extra: st.Extra}
 }

@@ -1,0 +1,56 @@
+package rprun
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/roadrpki/road/internal/rp"
+)
+
+// metrics of the relying party, by feed ("own", "global").
+type metrics struct {
+	vrps, rejected, degraded, success, duration *prometheus.GaugeVec
+	heals, runs                                 *prometheus.CounterVec
+	served                                      prometheus.Gauge
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	g := func(name, help string) *prometheus.GaugeVec {
+		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, []string{"feed"})
+	}
+	m := &metrics{
+		vrps:     g("road_rp_vrps", "VRPs the relying party validated in its last run, by feed."),
+		rejected: g("road_rp_rejected_objects", "Objects the relying party rejected in its last run, by feed."),
+		degraded: g("road_rp_degraded", "1 while a feed serves its last good view because its last run failed or lost too many VRPs."),
+		success: g("road_rp_last_run_success_timestamp_seconds",
+			"Unix time of the start of the feed's last run that became its good view."),
+		duration: g("road_rp_run_duration_seconds", "Wall time of the feed's last run (healing included)."),
+		heals: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "road_rp_heals_total",
+			Help: "Runs that dropped damaged RRDP state and validated again, by feed."}, []string{"feed"}),
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "road_rp_runs_total",
+			Help: "Relying party runs by feed and outcome (ok, or the degradation reason)."}, []string{"feed", "outcome"}),
+		served: prometheus.NewGauge(prometheus.GaugeOpts{Name: "road_rp_served_vrps",
+			Help: "VRPs the relying party last handed to RTR (all feeds, after SLURM)."}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.vrps, m.rejected, m.degraded, m.success, m.duration, m.heals, m.runs, m.served)
+	}
+	return m
+}
+
+func (m *metrics) observe(feed string, start, end time.Time, res *rp.Result, degr *DegradedError) {
+	m.duration.WithLabelValues(feed).Set(end.Sub(start).Seconds())
+	if res != nil {
+		m.vrps.WithLabelValues(feed).Set(float64(len(res.VRPs)))
+		m.rejected.WithLabelValues(feed).Set(float64(len(res.Rejected)))
+	}
+	if degr != nil {
+		m.degraded.WithLabelValues(feed).Set(1)
+		m.runs.WithLabelValues(feed, degr.Reason).Inc()
+		return
+	}
+	m.degraded.WithLabelValues(feed).Set(0)
+	m.success.WithLabelValues(feed).Set(float64(start.UnixNano()) / 1e9)
+	m.runs.WithLabelValues(feed, "ok").Inc()
+}
