@@ -136,8 +136,18 @@ func options(c *config.Config, log *slog.Logger) daemon.Options {
 		RTR: rtr.Config{Refresh: sec(c.RTRTimers.Refresh), Retry: sec(c.RTRTimers.Retry),
 			Expire: sec(c.RTRTimers.Expire), NotifyInterval: c.RTRTimers.NotifyInterval},
 		BGP: bgpOpt, SLURMFile: c.SLURMFile, Logger: log, Version: version(),
+		RPTALs: c.RP.TALs, RPGlobalInterval: c.RP.Interval, RPMaxLoss: rpMaxLoss(c.RP.MaxVRPLoss),
 		Schedule: daemon.ScheduleOptions{Expiry: c.Schedule.ExpiryAudit, Consistency: c.Schedule.ConsistencyAudit,
 			BGP: c.Schedule.BGPAudit},
 		Alerts: daemon.AlertOptions{ExpiryWarning: c.Alerts.ExpiryWarning, Webhook: c.Alerts.Webhook},
 	}
+}
+
+// rpMaxLoss maps rp.max_vrp_loss onto the daemon's option, where 0 means the
+// default: a configured 0 (no unexplained loss tolerated) stays that strict.
+func rpMaxLoss(l float64) float64 {
+	if l == 0 {
+		return 1e-12
+	}
+	return l
 }

@@ -26,3 +26,24 @@ func TestOptionsScheduleAlerts(t *testing.T) {
 		t.Fatalf("alerts %+v", o.Alerts)
 	}
 }
+
+// TestOptionsRP: [rp] and its flags reach the daemon; no TAL by default.
+func TestOptionsRP(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	cfg, err := config.Parse(nil, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := options(cfg, nil); o.RPTALs != nil || o.RPGlobalInterval != 10*time.Minute || o.RPMaxLoss != 0.1 {
+		t.Fatalf("defaults: tals %q interval %s max loss %v", o.RPTALs, o.RPGlobalInterval, o.RPMaxLoss)
+	}
+	tal := filepath.Join(t.TempDir(), "ripe.tal")
+	os.WriteFile(tal, []byte("x"), 0o644)
+	if cfg, err = config.Parse([]string{"--rp-tal", tal, "--rp-interval", "15m", "--rp-max-loss", "0"}, noEnv); err != nil {
+		t.Fatal(err)
+	}
+	o := options(cfg, nil)
+	if len(o.RPTALs) != 1 || o.RPTALs[0] != tal || o.RPGlobalInterval != 15*time.Minute || o.RPMaxLoss != 1e-12 {
+		t.Fatalf("flags: tals %q interval %s max loss %v", o.RPTALs, o.RPGlobalInterval, o.RPMaxLoss)
+	}
+}

@@ -48,6 +48,7 @@ type Config struct {
 
 	BGP       BGP
 	Timing    Timing
+	RP        RP
 	Schedule  Schedule
 	Alerts    Alerts
 	RTRTimers RTRTimers
@@ -95,6 +96,18 @@ type Timing struct {
 	ROAReissueBefore      time.Duration
 	ManifestValidity      time.Duration // manifests and CRLs
 	ManifestReissueBefore time.Duration
+}
+
+// RP configures the relying party whose VRPs and ASPAs RTR serves.
+type RP struct {
+	// TALs are extra trust anchor locator files (e.g. the RIRs' TALs that
+	// Debian's rpki-trust-anchors installs); none by default: only road's own.
+	TALs []string
+	// Interval is how often the TALs are validated.
+	Interval time.Duration
+	// MaxVRPLoss is the share (0..1) of the last good VRPs a run may lose
+	// without an approved change before RTR keeps the last good view.
+	MaxVRPLoss float64
 }
 
 // Schedule holds robfig/cron specs ("@every 10s" included).

@@ -39,6 +39,7 @@ func TestDefaults(t *testing.T) {
 		Timing:    Timing{8736 * time.Hour, 672 * time.Hour, 24 * time.Hour, 8 * time.Hour},
 		Schedule:  Schedule{"@every 1h", "@every 10m", "@every 1h"},
 		Alerts:    Alerts{ExpiryWarning: 72 * time.Hour},
+		RP:        RP{Interval: 10 * time.Minute, MaxVRPLoss: 0.1},
 		RTRTimers: RTRTimers{3600, 600, 7200, 60 * time.Second},
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -113,6 +114,7 @@ func TestFile(t *testing.T) {
 		Timing:    Timing{720 * time.Hour, 240 * time.Hour, time.Hour, 20 * time.Minute},
 		Schedule:  Schedule{"@every 10s", "*/5 * * * *", "@hourly"},
 		Alerts:    Alerts{48 * time.Hour, "https://hooks.example.net/road"},
+		RP:        RP{Interval: 10 * time.Minute, MaxVRPLoss: 0.1},
 		RTRTimers: RTRTimers{900, 300, 3600, 5 * time.Second},
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -294,6 +296,41 @@ func TestRTRTLS(t *testing.T) {
 	for _, args := range [][]string{{"--rtr-tls-cert", "c.pem"}, {"--rtr-tls-client-ca", "ca.pem"}} {
 		if _, err := Parse(args, env(nil)); !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "--rtr-tls") {
 			t.Errorf("%v: %v", args, err)
+		}
+	}
+}
+
+// TestRPSettings: [rp] tals, interval and max_vrp_loss, and the flags over them.
+func TestRPSettings(t *testing.T) {
+	dir := t.TempDir()
+	ripe, arin := filepath.Join(dir, "ripe.tal"), filepath.Join(dir, "arin.tal")
+	for _, p := range []string{ripe, arin} {
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file := writeFile(t, "[rp]\ntals = [\""+ripe+"\"]\ninterval = \"20m\"\nmax_vrp_loss = 0\n")
+	c, err := Parse([]string{"--config", file}, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (RP{TALs: []string{ripe}, Interval: 20 * time.Minute}); !reflect.DeepEqual(c.RP, want) {
+		t.Fatalf("file: %+v, want %+v", c.RP, want)
+	}
+	c, err = Parse([]string{"--config", file, "--rp-tal", ripe, "--rp-tal", arin, "--rp-max-loss", "0.25"}, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (RP{TALs: []string{ripe, arin}, Interval: 20 * time.Minute, MaxVRPLoss: 0.25}); !reflect.DeepEqual(c.RP, want) {
+		t.Fatalf("flags: %+v, want %+v", c.RP, want)
+	}
+	for _, args := range [][]string{
+		{"--rp-tal", filepath.Join(dir, "missing.tal")},
+		{"--rp-max-loss", "1.5"},
+		{"--rp-interval", "30s"},
+	} {
+		if _, err := Parse(args, env(nil)); !errors.Is(err, ErrUsage) {
+			t.Fatalf("%q: %v, want a usage error", args, err)
 		}
 	}
 }

@@ -167,6 +167,17 @@ func settings() []setting[Config] {
 			set:   duration(func(c *Config) *time.Duration { return &c.Timing.ManifestReissueBefore }),
 			check: positive(func(c *Config) time.Duration { return c.Timing.ManifestReissueBefore })},
 
+		{flag: "rp-tal", key: "rp.tals", arg: "file", example: "/usr/share/rpki/tals/ripe.tal",
+			help: "also validate this TAL and serve its VRPs and ASPAs over RTR with road's own (the flag repeats; none by default)",
+			toml: tomlStrings, multi: repeat, set: setRPTALs, check: checkRPTALs},
+		{flag: "rp-interval", key: "rp.interval", def: "10m", arg: "duration",
+			help: "how often the rp.tals TALs are validated (at least 1m, RFC 8182 §3.4.4)", toml: tomlString,
+			set:   duration(func(c *Config) *time.Duration { return &c.RP.Interval }),
+			check: atLeast(func(c *Config) time.Duration { return c.RP.Interval }, time.Minute)},
+		{flag: "rp-max-loss", key: "rp.max_vrp_loss", def: "0.1", arg: "share",
+			help: "share (0..1) of the last good VRPs a relying party run may lose without an approved change before RTR keeps the last good view",
+			toml: tomlNumber, set: setShare(func(c *Config) *float64 { return &c.RP.MaxVRPLoss })},
+
 		{key: "schedule.expiry_audit", def: "@every 1h", help: "when the expiry audit runs (robfig/cron spec)", toml: tomlString,
 			set: str(func(c *Config) *string { return &c.Schedule.ExpiryAudit }), check: cronSpec(func(c *Config) string { return c.Schedule.ExpiryAudit })},
 		{key: "schedule.consistency_audit", def: "@every 10m", help: "when the consistency audit runs", toml: tomlString,

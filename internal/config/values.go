@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -214,6 +215,7 @@ const (
 	tomlASN              // 64500 or "AS64500"
 	tomlStrings          // an array of strings
 	tomlASNs             // an array of integers or strings ("AS64496-AS64511")
+	tomlNumber           // an integer or a float
 )
 
 // values converts a decoded TOML value to setter input.
@@ -231,6 +233,14 @@ func (k tomlKind) values(v any) ([]string, error) {
 		return nil, fmt.Errorf("must be an integer number of seconds, not %v", v)
 	case tomlASN:
 		return asnItems([]any{v})
+	case tomlNumber:
+		switch n := v.(type) {
+		case int64:
+			return []string{strconv.FormatInt(n, 10)}, nil
+		case float64:
+			return []string{strconv.FormatFloat(n, 'g', -1, 64)}, nil
+		}
+		return nil, fmt.Errorf("must be a number, not %v", v)
 	}
 	list, ok := v.([]any)
 	if !ok {
@@ -264,4 +274,45 @@ func asnItems(vs []any) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// setShare parses a share between 0 and 1.
+func setShare(dst func(*Config) *float64) func(*Config, []string) error {
+	return func(c *Config, vs []string) error {
+		f, err := strconv.ParseFloat(strings.TrimSpace(vs[0]), 64)
+		if err != nil || !(f >= 0 && f <= 1) {
+			return fmt.Errorf("%q is not a share between 0 and 1", vs[0])
+		}
+		*dst(c) = f
+		return nil
+	}
+}
+
+func setRPTALs(c *Config, vs []string) error {
+	c.RP.TALs = nil
+	for _, v := range vs {
+		if v = strings.TrimSpace(v); v != "" {
+			c.RP.TALs = append(c.RP.TALs, v)
+		}
+	}
+	return nil
+}
+
+// checkRPTALs: every TAL file is there when road starts.
+func checkRPTALs(c *Config) error {
+	for _, t := range c.RP.TALs {
+		if st, err := os.Stat(t); err != nil || !st.Mode().IsRegular() {
+			return fmt.Errorf("%q is not a readable TAL file", t)
+		}
+	}
+	return nil
+}
+
+func atLeast(get func(*Config) time.Duration, lo time.Duration) func(*Config) error {
+	return func(c *Config) error {
+		if d := get(c); d < lo {
+			return fmt.Errorf("must be at least %s, got %s", lo, d)
+		}
+		return nil
+	}
 }

@@ -140,8 +140,7 @@ func (r *Runner) judge(f *feed, res *rp.Result, verr error, cfg vrp.Set) *Degrad
 func unexplainedLoss(good, cur, goodCfg, cfg vrp.Set) []vrp.VRP {
 	_, lost := cur.Diff(good)
 	_, removed := cfg.Diff(goodCfg)
-	unexplained, _ := vrp.NewSet(lost).Diff(vrp.NewSet(removed))
-	return unexplained
+	return vrp.Minus(lost, removed)
 }
 
 func firstRejection(res *rp.Result) string {

@@ -65,7 +65,7 @@ func (f *feed) view(cfg vrp.Set, now time.Time) (vrps []vrp.VRP, aspas []vrp.ASP
 		return vrps, liveASPAs(f.good.ASPAs, nil, live), true
 	}
 	_, removed := cfg.Diff(f.goodCfg)
-	kept, _ := vrp.NewSet(vrps).Diff(vrp.NewSet(removed))
+	kept := vrp.Minus(vrp.NewSet(vrps), removed)
 	for _, v := range f.last.VRPs {
 		kept = append(kept, v.VRP)
 	}
