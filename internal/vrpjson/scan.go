@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"time"
 
@@ -14,29 +15,87 @@ import (
 // The ROA array is scanned by hand: encoding/json's reflection costs ~1 s
 // for the 424k VRPs of a full RPKI, which would delay every change that
 // much. Everything else in the document goes through encoding/json.
+//
+// The scanner streams: it holds a window of the input, not the document,
+// so a 100 MB feed costs the VRPs it yields plus one window. Only a single
+// value handed to encoding/json (metadata, aspas) must fit in the window,
+// which then grows; the total read is bounded by the caller's reader.
 
 var errScan = errors.New("malformed JSON")
 
-// scanner walks a JSON document held in memory.
+// chunk is the read size and the smallest window.
+const chunk = 256 << 10
+
+// scanner walks a JSON document read from r. b[i:] is unread input;
+// b[mark:i] is the token being scanned, kept when the window moves.
+// Moving the window copies into a new array and never overwrites the
+// old one, so slices returned earlier stay valid.
 type scanner struct {
-	b []byte
-	i int
+	r    io.Reader
+	b    []byte
+	i    int
+	mark int
+	rerr error // the reader's error; io.EOF at the end
+}
+
+// fill reads more input; false when there is none (s.rerr says why).
+func (s *scanner) fill() bool {
+	if s.rerr != nil {
+		return false
+	}
+	if cap(s.b)-len(s.b) < chunk/4 {
+		keep := s.b[s.mark:]
+		nb := make([]byte, len(keep), max(chunk, 2*len(keep)))
+		copy(nb, keep)
+		s.i -= s.mark
+		s.mark = 0
+		s.b = nb
+	}
+	n, err := s.r.Read(s.b[len(s.b):cap(s.b)])
+	s.b = s.b[:len(s.b)+n]
+	if err != nil {
+		s.rerr = err
+	}
+	return n > 0 || s.rerr == nil
+}
+
+// more reports whether input remains at s.i, reading when needed.
+func (s *scanner) more() bool {
+	for s.i >= len(s.b) {
+		if !s.fill() {
+			return false
+		}
+	}
+	return true
+}
+
+// ensure makes n bytes available at s.i if the input has them.
+func (s *scanner) ensure(n int) bool {
+	for len(s.b)-s.i < n {
+		if !s.fill() {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *scanner) ws() {
-	for s.i < len(s.b) {
+	s.mark = s.i // nothing before a token needs keeping
+	for s.more() {
 		switch s.b[s.i] {
 		case ' ', '\t', '\n', '\r':
 			s.i++
 		default:
+			s.mark = s.i
 			return
 		}
 	}
+	s.mark = s.i
 }
 
 func (s *scanner) peek() byte {
 	s.ws()
-	if s.i >= len(s.b) {
+	if !s.more() {
 		return 0
 	}
 	return s.b[s.i]
@@ -44,7 +103,7 @@ func (s *scanner) peek() byte {
 
 func (s *scanner) want(c byte) error {
 	if s.peek() != c {
-		return fmt.Errorf("%w: want %q at offset %d", errScan, c, s.i)
+		return fmt.Errorf("%w: want %q near byte %d of the window", errScan, c, s.i)
 	}
 	s.i++
 	return nil
@@ -53,78 +112,89 @@ func (s *scanner) want(c byte) error {
 // str returns the raw contents of a string (escapes not decoded) and
 // whether it contained any backslash.
 func (s *scanner) str() ([]byte, bool, error) {
-	if err := s.want('"'); err != nil {
+	if s.peek() != '"' {
+		return nil, false, fmt.Errorf("%w: want a string", errScan)
+	}
+	esc, err := s.skipStr()
+	if err != nil {
 		return nil, false, err
 	}
-	start, esc := s.i, false
-	for s.i < len(s.b) {
+	return s.b[s.mark+1 : s.i-1], esc, nil
+}
+
+// skipStr passes the string starting at s.i, leaving s.mark alone.
+func (s *scanner) skipStr() (esc bool, err error) {
+	s.i++ // the opening quote
+	for s.more() {
 		switch c := s.b[s.i]; {
 		case c == '\\':
 			esc = true
 			s.i += 2
 		case c == '"':
 			s.i++
-			return s.b[start : s.i-1], esc, nil
+			return esc, nil
 		case c < 0x20:
-			return nil, false, fmt.Errorf("%w: control character in string at %d", errScan, s.i)
+			return false, fmt.Errorf("%w: control character in string", errScan)
 		default:
 			s.i++
 		}
 	}
-	return nil, false, fmt.Errorf("%w: unterminated string", errScan)
+	return false, fmt.Errorf("%w: unterminated string", errScan)
 }
 
 // value skips one JSON value and returns its raw bytes; json.Valid checks
 // what is handed to encoding/json later.
 func (s *scanner) value() ([]byte, error) {
-	c := s.peek()
-	start := s.i
-	switch c {
+	switch s.peek() {
 	case '"':
-		_, _, err := s.str()
-		return s.b[start:s.i], err
+		_, err := s.skipStr()
+		return s.b[s.mark:s.i], err
 	case '{', '[':
-		depth := 0
-		for s.i < len(s.b) {
-			switch s.b[s.i] {
-			case '"':
-				if _, _, err := s.str(); err != nil {
-					return nil, err
-				}
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					s.i++
-					return s.b[start:s.i], nil
-				}
-			}
-			s.i++
-		}
-		return nil, fmt.Errorf("%w: unterminated container", errScan)
+		return s.container()
 	case 0:
 		return nil, fmt.Errorf("%w: unexpected end", errScan)
-	default:
-		for s.i < len(s.b) {
-			switch s.b[s.i] {
-			case ',', '}', ']', ' ', '\t', '\n', '\r':
-				// A literal or number: short, so checking it is cheap.
-				if v := s.b[start:s.i]; len(v) > 0 && (isDigits(v) || json.Valid(v)) {
-					return v, nil
-				}
-				return nil, fmt.Errorf("%w: bad value at %d", errScan, start)
-			}
-			s.i++
-		}
-		return nil, fmt.Errorf("%w: unexpected end", errScan)
 	}
+	for s.more() {
+		switch s.b[s.i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			// A literal or number: short, so checking it is cheap.
+			if v := s.b[s.mark:s.i]; len(v) > 0 && (isDigits(v) || json.Valid(v)) {
+				return v, nil
+			}
+			return nil, fmt.Errorf("%w: bad value", errScan)
+		}
+		s.i++
+	}
+	return nil, fmt.Errorf("%w: unexpected end", errScan)
+}
+
+// container skips an object or array and returns its raw bytes.
+func (s *scanner) container() ([]byte, error) {
+	depth := 0
+	for s.more() {
+		switch s.b[s.i] {
+		case '"':
+			if _, err := s.skipStr(); err != nil {
+				return nil, err
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				s.i++
+				return s.b[s.mark:s.i], nil
+			}
+		}
+		s.i++
+	}
+	return nil, fmt.Errorf("%w: unterminated container", errScan)
 }
 
 // null consumes a JSON null and reports whether there was one.
 func (s *scanner) null() bool {
-	if s.peek() == 'n' && bytes.HasPrefix(s.b[s.i:], []byte("null")) {
+	if s.peek() == 'n' && s.ensure(4) && bytes.HasPrefix(s.b[s.i:], []byte("null")) {
 		s.i += len("null")
 		return true
 	}
@@ -161,7 +231,7 @@ func (s *scanner) object(f func(key []byte) error) error {
 			s.i++
 			return nil
 		default:
-			return fmt.Errorf("%w: want ',' or '}' at %d", errScan, s.i)
+			return fmt.Errorf("%w: want ',' or '}'", errScan)
 		}
 	}
 }
@@ -186,15 +256,24 @@ func (s *scanner) array(f func() error) error {
 			s.i++
 			return nil
 		default:
-			return fmt.Errorf("%w: want ',' or ']' at %d", errScan, s.i)
+			return fmt.Errorf("%w: want ',' or ']'", errScan)
 		}
 	}
 }
 
-// decodeDocument parses a whole rpki-client JSON document.
-func decodeDocument(b []byte, now time.Time, meta *Meta) ([]vrp.VRP, []vrp.ASPA, error) {
-	s := &scanner{b: b}
-	var vrps []vrp.VRP
+// decodeDocument parses a whole rpki-client JSON document from r. A read
+// error of r wins over the syntax error it causes.
+func decodeDocument(r io.Reader, now time.Time, meta *Meta, vrpHint int) ([]vrp.VRP, []vrp.ASPA, error) {
+	s := &scanner{r: r}
+	vrps, aspas, err := s.document(now, meta, vrpHint)
+	if s.rerr != nil && !errors.Is(s.rerr, io.EOF) {
+		return nil, nil, s.rerr
+	}
+	return vrps, aspas, err
+}
+
+func (s *scanner) document(now time.Time, meta *Meta, vrpHint int) ([]vrp.VRP, []vrp.ASPA, error) {
+	vrps := make([]vrp.VRP, 0, vrpHint)
 	var aspas []vrp.ASPA
 	err := s.object(func(key []byte) error {
 		switch string(key) {
@@ -255,7 +334,7 @@ func decodeDocument(b []byte, now time.Time, meta *Meta) ([]vrp.VRP, []vrp.ASPA,
 		return nil, nil, err
 	}
 	if s.peek() != 0 {
-		return nil, nil, fmt.Errorf("%w: trailing data at %d", errScan, s.i)
+		return nil, nil, fmt.Errorf("%w: trailing data", errScan)
 	}
 	return vrps, aspas, nil
 }
