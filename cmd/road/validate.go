@@ -19,7 +19,7 @@ type stringList []string
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
-const validateUsage = "usage: road validate --tal FILE... --cache DIR [--at RFC3339] [-o json|csv] [--fetch [--tls-ca PEM]]"
+const validateUsage = "usage: road validate --tal FILE... --cache DIR [--at RFC3339] [-o json|csv] [--fetch [--tls-ca PEM] [--no-rsync] [--rsync PATH] [--parallel N] [--repo-timeout D]]"
 
 // cmdValidate runs `road validate`: the bundled relying party over a local
 // repository cache (rsync://host/module/path is DIR/host/module/path). The
@@ -37,7 +37,11 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	quiet := fs.Bool("q", false, "no summary of rejected objects on stderr")
 	verbose := fs.Bool("v", false, "log every rejection as it happens")
 	maxDepth := fs.Int("max-depth", 32, "longest CA chain below the trust anchor")
-	fetch := fs.Bool("fetch", false, "first fetch into the cache: TA certificates from https TAL URIs, repositories over RRDP (each CA's rpkiNotify)")
+	fetch := fs.Bool("fetch", false, "first fetch into the cache: TA certificates from the TAL's https or rsync URIs, each CA's repository over RRDP (rpkiNotify) with rsync as the fallback; a publication point that fails keeps its last valid copy (RFC 9286 §6.6)")
+	noRsync := fs.Bool("no-rsync", false, "with --fetch: RRDP only, never rsync")
+	rsyncBin := fs.String("rsync", "rsync", "with --fetch: the rsync binary")
+	parallel := fs.Int("parallel", 8, "with --fetch: repositories fetched at once")
+	repoTimeout := fs.Duration("repo-timeout", 5*time.Minute, "with --fetch: deadline of each repository (retries included); one that hangs fails only its own publication points")
 	tlsCA := fs.String("tls-ca", "", "with --fetch: PEM file of the TLS trust anchors (default: the system's), e.g. road-data/tls/ca.pem")
 	timeout := fs.Duration("timeout", time.Minute, "with --fetch: bound on each HTTPS request")
 	state := fs.String("manifest-state", "", "file remembering the newest manifest of each publication point across runs, so a replayed older one fails (RFC 9286 §4.2.1); default with --fetch: CACHE/.rp-manifests.json")
@@ -45,7 +49,7 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return 2
 	}
 	if len(tals) == 0 || *cacheDir == "" || fs.NArg() > 0 || (*format != "json" && *format != "csv") || *maxDepth <= 0 ||
-		(*tlsCA != "" && !*fetch) || *timeout <= 0 {
+		(*tlsCA != "" && !*fetch) || *timeout <= 0 || *parallel <= 0 || *repoTimeout <= 0 {
 		fmt.Fprintln(stderr, validateUsage)
 		fs.PrintDefaults()
 		return 2
@@ -84,7 +88,12 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			fmt.Fprintf(stderr, "road validate: --tls-ca: %v\n", err)
 			return 1
 		}
-		opts.RRDP = &rp.RRDPClient{HTTP: hc, Cache: *cacheDir, Logger: log, UserAgent: "road/" + version()}
+		f := &rp.Fetcher{Concurrency: *parallel, Timeout: *repoTimeout,
+			RRDP: &rp.RRDPClient{HTTP: hc, Cache: *cacheDir, Logger: log, UserAgent: "road/" + version()}}
+		if !*noRsync {
+			f.Rsync = &rp.RsyncClient{Cache: *cacheDir, Binary: *rsyncBin, Logger: log, Timeout: *timeout}
+		}
+		opts.Fetch = f
 	}
 	res, err := rp.Validate(ctx, opts, loaded)
 	if err != nil {

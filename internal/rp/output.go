@@ -24,6 +24,7 @@ func (r *Result) WriteJSON(w io.Writer) error {
 			FailedTALs: r.Stats.FailedTALs, TALFiles: r.TALs, Manifests: r.Stats.Manifests,
 			FailedManifests: r.Stats.FailedManifests, CRLs: r.Stats.CRLs, VRPs: r.Stats.VRPs,
 			UniqueVRPs: len(r.VRPs), Rejected: len(r.Rejected), ASPAs: r.Stats.ASPAs, Lenient: r.Lenient,
+			Fetch: r.Fetch.counts(),
 			FailedASPAs: r.Stats.FailedASPAs, VAPs: len(r.ASPAs),
 		},
 		ASPAs:    make([]vrpjson.ASPA, 0, len(r.ASPAs)),
@@ -86,6 +87,10 @@ func (r *Result) WriteSummary(w io.Writer) error {
 			fmt.Fprintf(&buf, " %s=%d", k, r.Lenient[k])
 		}
 		buf.WriteString("\n")
+	}
+	if f := r.Fetch; f != (FetchStats{}) {
+		fmt.Fprintf(&buf, "fetched: rrdp %d ok (%d snapshots, %d snapshots again after a failed validation), %d failed; rsync %d ok (%d again comparing checksums), %d failed; %d retries; %d publication points from their last valid copy\n",
+			f.RRDPSynced, f.RRDPSnapshots, f.RRDPResyncs, f.RRDPFailed, f.RsyncSynced, f.RsyncRepairs, f.RsyncFailed, f.Retries, f.KeptPPs)
 	}
 	for _, x := range r.Rejected {
 		if x.Detail != "" {

@@ -44,13 +44,10 @@ func (r *run) publicationPoint(ctx context.Context, ca *caNode) {
 		r.rejectErr(mftURI, reject(ReasonDuplicate, "publication point already processed for this CA key and resources"))
 		return
 	}
-	if n := ca.cert.SIA.Notify; r.o.RRDP != nil && n != "" {
-		r.syncRRDP(ctx, n)
-		if ctx.Err() != nil {
-			return
-		}
+	pp, files, failedURI, err := r.fetchAndLoad(ctx, ca)
+	if ctx.Err() != nil {
+		return
 	}
-	pp, files, failedURI, err := r.loadPublicationPoint(ca, r.viewFor(ca))
 	if err != nil {
 		r.count(func(s *Stats) { s.FailedManifests++ })
 		r.rejectErr(failedURI, err)

@@ -50,11 +50,14 @@ const (
 	ReasonRRDPSession       Reason = "rrdp-session-mismatch"     // snapshot/delta session or serial is not the notification's
 	ReasonRRDPSerial        Reason = "rrdp-serial-regressed"     // notification serial below the last processed one
 	ReasonRRDPOutside       Reason = "rrdp-outside-repository"   // URI outside what the notification may publish
+	ReasonRsyncFetch        Reason = "rsync-fetch-failed"        // rsync exited non-zero or timed out
+	ReasonRsyncUnsafe       Reason = "rsync-unsafe-file"         // an rsync fetch produced a symlink, device or too many entries
+	ReasonFetchTimeout      Reason = "fetch-timeout"             // a repository did not finish within its deadline
 )
 
 // Reasons lists every reason code (e.g. to pre-register metric labels).
 func Reasons() []Reason {
-	return []Reason{ReasonBadTAL, ReasonTAMissing, ReasonTAKeyMismatch, ReasonBadURI, ReasonTooLarge, ReasonMalformed, ReasonProfile, ReasonBadSignature, ReasonNotYetValid, ReasonExpired, ReasonRevoked, ReasonResources, ReasonManifestMissing, ReasonManifestInvalid, ReasonManifestStale, ReasonManifestEarly, ReasonManifestOutsidePP, ReasonManifestNotNewer, ReasonCRLMissing, ReasonCRLInvalid, ReasonCRLStale, ReasonCRLEarly, ReasonFileMissing, ReasonHashMismatch, ReasonCRLDPMismatch, ReasonNotCA, ReasonTooDeep, ReasonTooMany, ReasonLoop, ReasonUnsupportedType, ReasonDuplicate, ReasonRRDPFetch, ReasonRRDPMalformed, ReasonRRDPHash, ReasonRRDPSession, ReasonRRDPSerial, ReasonRRDPOutside}
+	return []Reason{ReasonBadTAL, ReasonTAMissing, ReasonTAKeyMismatch, ReasonBadURI, ReasonTooLarge, ReasonMalformed, ReasonProfile, ReasonBadSignature, ReasonNotYetValid, ReasonExpired, ReasonRevoked, ReasonResources, ReasonManifestMissing, ReasonManifestInvalid, ReasonManifestStale, ReasonManifestEarly, ReasonManifestOutsidePP, ReasonManifestNotNewer, ReasonCRLMissing, ReasonCRLInvalid, ReasonCRLStale, ReasonCRLEarly, ReasonFileMissing, ReasonHashMismatch, ReasonCRLDPMismatch, ReasonNotCA, ReasonTooDeep, ReasonTooMany, ReasonLoop, ReasonUnsupportedType, ReasonDuplicate, ReasonRRDPFetch, ReasonRRDPMalformed, ReasonRRDPHash, ReasonRRDPSession, ReasonRRDPSerial, ReasonRRDPOutside, ReasonRsyncFetch, ReasonRsyncUnsafe, ReasonFetchTimeout}
 }
 
 // ErrRejected is wrapped by every rejection error of this package.

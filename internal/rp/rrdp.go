@@ -1,12 +1,9 @@
 package rp
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -20,12 +17,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/roadrpki/road/internal/atomicfile"
-	"github.com/roadrpki/road/internal/rpki"
 )
 
 // RRDPClient keeps a cache directory in step with RRDP repositories (RFC
@@ -40,7 +35,8 @@ import (
 // changes; a failed update leaves the cache as it was (RFC 9286 §6.6 then
 // uses what is cached). Sync calls are serialized.
 type RRDPClient struct {
-	mu sync.Mutex
+	mu    sync.Mutex
+	locks map[string]*sync.Mutex // one per notification URI: different repositories sync at once
 
 	HTTP      *http.Client // must verify TLS; see NewHTTPClient
 	Cache     string
@@ -70,31 +66,6 @@ type SyncResult struct {
 	Deltas    int  // deltas applied
 	Unchanged bool // nothing new (same serial, or 304 Not Modified)
 	Objects   int  // objects of this repository now in the cache
-}
-
-// NewHTTPClient returns an HTTPS client trusting the PEM certificates in
-// caFile (empty: the system roots), with an overall timeout per request.
-func NewHTTPClient(caFile string, timeout time.Duration) (*http.Client, error) {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if caFile != "" {
-		pem, err := readBounded(caFile, 1<<20)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", caFile, err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%s: no PEM certificate", caFile)
-		}
-		cfg.RootCAs = pool
-	}
-	tr := &http.Transport{TLSClientConfig: cfg, Proxy: nil, MaxIdleConnsPerHost: 4, ResponseHeaderTimeout: timeout}
-	return &http.Client{Transport: tr, Timeout: timeout,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if req.URL.Scheme != "https" || len(via) >= 3 {
-				return errors.New("redirect refused")
-			}
-			return nil
-		}}, nil
 }
 
 func (c *RRDPClient) defaults() {
@@ -195,9 +166,36 @@ func writeAtomic(path string, data []byte) error {
 
 // Sync brings the cache up to date with the repository at notifyURI.
 func (c *RRDPClient) Sync(ctx context.Context, notifyURI string) (SyncResult, error) {
+	return c.sync(ctx, notifyURI, false)
+}
+
+// Resync loads the snapshot whatever the cached state says (RFC 8182
+// §3.4.3 allows it at any time): the repair when the cached tree of a
+// repository fails validation, e.g. after deltas or a damaged file.
+func (c *RRDPClient) Resync(ctx context.Context, notifyURI string) (SyncResult, error) {
+	return c.sync(ctx, notifyURI, true)
+}
+
+// lock serializes syncs of one repository.
+func (c *RRDPClient) lock(notify string) *sync.Mutex {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.defaults()
+	if c.locks == nil {
+		c.locks = map[string]*sync.Mutex{}
+	}
+	l := c.locks[notify]
+	if l == nil {
+		l = &sync.Mutex{}
+		c.locks[notify] = l
+	}
+	return l
+}
+
+func (c *RRDPClient) sync(ctx context.Context, notifyURI string, force bool) (SyncResult, error) {
+	l := c.lock(notifyURI)
+	l.Lock()
+	defer l.Unlock()
 	var res SyncResult
 	nu, err := url.Parse(notifyURI)
 	if err != nil || nu.Scheme != "https" || nu.Host == "" || len(notifyURI) > maxURILength {
@@ -205,10 +203,14 @@ func (c *RRDPClient) Sync(ctx context.Context, notifyURI string) (SyncResult, er
 	}
 	st := c.loadState(notifyURI)
 	now := c.Clock()
-	if c.MinInterval > 0 && st.Session != "" && now.Sub(time.Unix(st.LastFetch, 0)) < c.MinInterval {
+	if !force && c.MinInterval > 0 && st.Session != "" && now.Sub(time.Unix(st.LastFetch, 0)) < c.MinInterval {
 		return SyncResult{Session: st.Session, Serial: st.Serial, Unchanged: true, Objects: len(st.Objects)}, nil
 	}
-	body, lastMod, notModified, err := c.get(ctx, notifyURI, c.MaxNotification, st.LastModified)
+	ims := st.LastModified
+	if force {
+		ims = ""
+	}
+	body, lastMod, notModified, err := c.get(ctx, notifyURI, c.MaxNotification, ims)
 	if err != nil {
 		return res, err
 	}
@@ -224,30 +226,17 @@ func (c *RRDPClient) Sync(ctx context.Context, notifyURI string) (SyncResult, er
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", notifyURI, err)
 	}
-	for _, ref := range append([]fileRef{n.Snapshot}, refsOf(n.Deltas)...) {
-		u, err := url.Parse(ref.URI)
-		if err != nil || u.Scheme != "https" || u.Host != nu.Host {
-			return res, reject(ReasonRRDPOutside, "%s: %q is not on the notification's server", notifyURI, ref.URI)
-		}
+	rewritten, err := c.checkNotification(n, nu, st)
+	if err != nil {
+		return res, err
 	}
 	res.Session, res.Serial = n.Session, n.Serial
-	rewritten := false
-	if st.Session == n.Session {
-		for _, d := range n.Deltas {
-			if h, ok := st.Deltas[d.Serial]; ok && h != hex.EncodeToString(d.Hash[:]) {
-				rewritten = true
-			}
-		}
-		if rewritten {
-			c.Logger.Warn("rrdp: a delta already seen changed its hash; loading the snapshot", "notify", notifyURI)
-		}
-	}
 	save := func() error {
 		st.Deltas = deltaHashes(n, st.Serial)
 		return c.saveState(st)
 	}
 	switch {
-	case rewritten:
+	case rewritten || force:
 		// fall through to the snapshot below
 	case st.Session == n.Session && n.Serial == st.Serial:
 		st.LastModified = lastMod
@@ -276,6 +265,28 @@ func (c *RRDPClient) Sync(ctx context.Context, notifyURI string) (SyncResult, er
 	st.LastModified = lastMod
 	res.Snapshot, res.Objects = true, len(st.Objects)
 	return res, save()
+}
+
+// checkNotification refuses files on another server (RFC 8182 §3.3) and
+// reports whether a delta already seen changed its hash.
+func (c *RRDPClient) checkNotification(n *notification, nu *url.URL, st *rrdpState) (rewritten bool, err error) {
+	for _, ref := range append([]fileRef{n.Snapshot}, refsOf(n.Deltas)...) {
+		u, err := url.Parse(ref.URI)
+		if err != nil || u.Scheme != "https" || u.Host != nu.Host {
+			return false, reject(ReasonRRDPOutside, "%s: %q is not on the notification's server", st.Notify, ref.URI)
+		}
+	}
+	if st.Session == n.Session {
+		for _, d := range n.Deltas {
+			if h, ok := st.Deltas[d.Serial]; ok && h != hex.EncodeToString(d.Hash[:]) {
+				rewritten = true
+			}
+		}
+		if rewritten {
+			c.Logger.Warn("rrdp: a delta already seen changed its hash; loading the snapshot", "notify", st.Notify)
+		}
+	}
+	return rewritten, nil
 }
 
 // deltaHashes keeps the hashes of the listed deltas up to serial.
@@ -317,66 +328,6 @@ func deltasContinue(n *notification, last uint64) bool {
 		return 0
 	})
 	return ok && uint64(len(n.Deltas)-i) == need // serials are unique and sorted, so contiguous
-}
-
-// boundedReader fails once more than max bytes are read.
-type boundedReader struct {
-	r    io.Reader
-	left int64
-	uri  string
-}
-
-func (b *boundedReader) Read(p []byte) (int, error) {
-	if b.left <= 0 {
-		var one [1]byte
-		if n, _ := b.r.Read(one[:]); n > 0 {
-			return 0, reject(ReasonTooLarge, "%s: above the size bound", b.uri)
-		}
-		return 0, io.EOF
-	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
-	n, err := b.r.Read(p)
-	b.left -= int64(n)
-	return n, err
-}
-
-type readCloser struct {
-	io.Reader
-	io.Closer
-}
-
-// get fetches uri (HTTP 200 only; 304 when ims is set and unchanged).
-func (c *RRDPClient) get(ctx context.Context, uri string, max int64, ims string) (io.ReadCloser, string, bool, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
-	if err != nil {
-		return nil, "", false, reject(ReasonBadURI, "%q: %v", uri, err)
-	}
-	req.Header.Set("User-Agent", c.UserAgent)
-	if ims != "" {
-		req.Header.Set("If-Modified-Since", ims) // RFC 8182 §3.4.4
-	}
-	resp, err := c.HTTP.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, "", false, ctx.Err()
-		}
-		return nil, "", false, &RejectError{Reason: ReasonRRDPFetch, Err: err}
-	}
-	if resp.StatusCode == http.StatusNotModified && ims != "" {
-		resp.Body.Close()
-		return nil, "", true, nil
-	}
-	if resp.StatusCode != http.StatusOK {
-		resp.Body.Close()
-		return nil, "", false, reject(ReasonRRDPFetch, "%s: HTTP %s", uri, resp.Status)
-	}
-	if resp.ContentLength > max {
-		resp.Body.Close()
-		return nil, "", false, reject(ReasonTooLarge, "%s: %d bytes, bound %d", uri, resp.ContentLength, max)
-	}
-	return readCloser{&boundedReader{r: resp.Body, left: max, uri: uri}, resp.Body}, resp.Header.Get("Last-Modified"), false, nil
 }
 
 // staging collects new file contents beside the cache before they replace
@@ -571,38 +522,4 @@ func (c *RRDPClient) applyDeltas(ctx context.Context, n *notification, st *rrdpS
 		}
 	}
 	return applied, nil
-}
-
-// FetchTA downloads a TA certificate named by an https TAL URI to where
-// Validate looks for it (CACHE/host/path), bounded by max bytes. The copy
-// in the cache is replaced only by a certificate that parses and carries
-// the TAL's key spki (RFC 8630 §3), so a bad answer cannot destroy a good
-// cached TA.
-func (c *RRDPClient) FetchTA(ctx context.Context, uri string, max int64, spki []byte) error {
-	c.defaults()
-	rest, ok := strings.CutPrefix(uri, "https://")
-	if !ok {
-		return reject(ReasonBadURI, "%q is not https", uri)
-	}
-	rel, err := splitRsyncURI("rsync://" + rest)
-	if err != nil {
-		return err
-	}
-	body, _, _, err := c.get(ctx, uri, max, "")
-	if err != nil {
-		return err
-	}
-	defer body.Close()
-	b, err := io.ReadAll(body)
-	if err != nil {
-		return asReject(ReasonRRDPFetch, err)
-	}
-	cert, err := rpki.ParseCertificate(b)
-	if err != nil {
-		return &RejectError{Reason: parseReason(err), Err: fmt.Errorf("%s: %w", uri, err)}
-	}
-	if !bytes.Equal(cert.RawSubjectPublicKeyInfo, spki) {
-		return reject(ReasonTAKeyMismatch, "%s: subjectPublicKeyInfo differs from the TAL's (RFC 8630 §3)", uri)
-	}
-	return writeAtomic(filepath.Join(c.Cache, filepath.FromSlash(rel)), b)
 }

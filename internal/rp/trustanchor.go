@@ -59,9 +59,7 @@ func (r *run) trustAnchor(ctx context.Context, t TAL) error {
 	if t.TAL == nil {
 		return reject(ReasonBadTAL, "no TAL")
 	}
-	if r.o.RRDP != nil {
-		r.fetchTA(ctx, t)
-	}
+	r.fetchTA(ctx, t)
 	var der []byte
 	var uri string
 	for _, u := range t.TAL.URIs {
@@ -114,19 +112,4 @@ func (r *run) trustAnchor(ctx context.Context, t TAL) error {
 	r.accepted(uri)
 	r.walk.push(func() { r.publicationPoint(ctx, node) })
 	return nil
-}
-
-// fetchTA downloads the TA certificate from the TAL's first https URI
-// that answers (RFC 8630 §2.2); on failure the cache's copy is used.
-func (r *run) fetchTA(ctx context.Context, t TAL) {
-	for _, u := range t.TAL.URIs {
-		if !strings.HasPrefix(u, "https://") {
-			continue
-		}
-		err := r.o.RRDP.FetchTA(ctx, u, r.o.MaxFileSize, t.TAL.SPKI)
-		if err == nil {
-			return
-		}
-		r.log.Warn("TA certificate fetch failed", "uri", u, "err", err)
-	}
 }

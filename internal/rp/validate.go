@@ -38,6 +38,13 @@ type Options struct {
 	// the cache holds (RFC 9286 §6.6).
 	RRDP *RRDPClient
 
+	// Fetch, when set, fetches before validating as a real relying party
+	// does: RRDP and rsync, many repositories at once, retries, the RRDP
+	// snapshot again when a synced repository fails validation, and the
+	// last valid copy of a failing publication point (RFC 9286 §6.6). It
+	// supersedes RRDP (which alone means Fetch{RRDP: RRDP}).
+	Fetch *Fetcher
+
 	// ManifestState, when set, is a file that remembers the newest valid
 	// manifest of each publication point across runs (number, thisUpdate,
 	// hash). A different manifest that is not newer in both fails its
@@ -147,6 +154,7 @@ type Result struct {
 	// of an RFC that every deployed relying party accepts (rpki.Leniency
 	// codes, plus this package's), so operators see sloppy issuers.
 	Lenient map[string]int
+	Fetch   FetchStats // with Options.Fetch or RRDP
 }
 
 // Set returns the VRPs without trust anchor and expiry.
@@ -172,11 +180,10 @@ type run struct {
 	cas    int
 	vrps   map[vrp.VRP]*VRP
 	aspas  map[uint32]*ASPA
-	seen   map[string]bool          // CA key + manifest URI + resources already processed (per TA)
-	synced map[string]chan struct{} // notification URIs fetched in this run; closed when done
+	seen   map[string]bool // CA key + manifest URI + resources already processed (per TA)
 	mstate *manifestState
 
-	fetchMu sync.Mutex // one RRDP fetch at a time: the client is not safe for concurrent use
+	fetch *fetchRun // nil: no fetching; set before the walk starts
 }
 
 // caNode is a validated CA certificate with its resolved resources.
@@ -205,12 +212,13 @@ func Validate(ctx context.Context, o Options, tals []TAL) (*Result, error) {
 	o.setDefaults()
 	r := &run{o: o, c: cache{root: o.Cache, maxSize: o.MaxFileSize}, now: o.Clock().UTC(), log: o.Logger,
 		res: &Result{}, vrps: map[vrp.VRP]*VRP{}, aspas: map[uint32]*ASPA{}, taIdx: map[string]int{},
-		synced: map[string]chan struct{}{}, walk: newWalker(o.Workers)}
+		walk: newWalker(o.Workers)}
 	defer r.walk.stop()
 	r.res.Time = r.now
 	if o.ManifestState != "" {
 		r.mstate = loadManifestState(o.ManifestState, r.log)
 	}
+	r.startFetch(ctx)
 	for i, t := range tals {
 		r.res.TALs = append(r.res.TALs, t.Name)
 		if _, dup := r.taIdx[t.Name]; !dup {
@@ -230,6 +238,7 @@ func Validate(ctx context.Context, o Options, tals []TAL) (*Result, error) {
 		}
 		r.res.Stats.TALs++
 	}
+	r.endFetch()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -298,42 +307,6 @@ func (r *run) accepted(uri string) {
 	}
 }
 
-// syncRRDP fetches the repository of notification URI n once per run;
-// every publication point of that repository waits for that one fetch.
-func (r *run) syncRRDP(ctx context.Context, n string) {
-	r.mu.Lock()
-	done, started := r.synced[n]
-	if !started {
-		done = make(chan struct{})
-		r.synced[n] = done
-	}
-	r.mu.Unlock()
-	if started {
-		select {
-		case <-done:
-		case <-ctx.Done():
-		}
-		return
-	}
-	defer close(done)
-	r.fetchMu.Lock()
-	sr, err := r.o.RRDP.Sync(ctx, n)
-	r.fetchMu.Unlock()
-	if err != nil {
-		if ctx.Err() != nil {
-			return
-		}
-		r.count(func(s *Stats) { s.RRDPFailed++ })
-		r.rejectErr(n, asReject(ReasonRRDPFetch, err))
-		return
-	}
-	r.count(func(s *Stats) {
-		s.RRDPSynced++
-		if sr.Snapshot {
-			s.RRDPSnapshots++
-		}
-	})
-}
 
 // resourceKey identifies the resolved resources of a CA node.
 func (ca *caNode) resourceKey() string {

@@ -28,6 +28,9 @@ type Metadata struct {
 	Rejected        int      `json:"rejected"`
 	// Lenient counts accepted objects by leniency code (an extension).
 	Lenient map[string]int `json:"leniencies,omitempty"`
+	// Fetch counts repository fetches by kind (an extension; absent
+	// when the run fetched nothing).
+	Fetch map[string]int `json:"fetch,omitempty"`
 }
 
 // ROA is one entry of "roas", in rpki-client's member order.
