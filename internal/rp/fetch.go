@@ -227,16 +227,20 @@ func (fr *fetchRun) rrdpTask(notify string, resync bool) *task {
 	})
 }
 
-// rsyncTask fetches the module of uri.
-func (fr *fetchRun) rsyncTask(uri string) *task {
+// rsyncTask fetches the module of uri (checksum: comparing contents).
+func (fr *fetchRun) rsyncTask(uri string, checksum bool) *task {
 	mod, _, err := rsyncModule(uri)
 	if err != nil {
 		mod = uri
 	}
-	return fr.start("rsync "+mod, func(ctx context.Context, _ *task) error {
+	key := "rsync " + mod
+	if checksum {
+		key = "rsync-checksum " + mod
+	}
+	return fr.start(key, func(ctx context.Context, _ *task) error {
 		if err != nil {
 			return err
 		}
-		return fr.f.Rsync.FetchModule(ctx, mod)
+		return fr.f.Rsync.FetchModule(ctx, mod, checksum)
 	})
 }

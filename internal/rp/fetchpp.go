@@ -54,7 +54,7 @@ func (r *run) prefetch(c *caNode) {
 	if n := c.cert.SIA.Notify; n != "" && r.fetch.f.RRDP != nil {
 		r.fetch.rrdpTask(n, false)
 	} else if r.fetch.f.Rsync != nil {
-		r.fetch.rsyncTask(c.cert.SIA.CARepository)
+		r.fetch.rsyncTask(c.cert.SIA.CARepository, false)
 	}
 }
 
@@ -86,16 +86,19 @@ func (r *run) awaitRRDP(ctx context.Context, notify string, resync bool) error {
 }
 
 // awaitRsync waits for the rsync fetch of uri's module.
-func (r *run) awaitRsync(ctx context.Context, uri string) error {
-	t := r.fetch.rsyncTask(uri)
+func (r *run) awaitRsync(ctx context.Context, uri string, checksum bool) error {
+	t := r.fetch.rsyncTask(uri, checksum)
 	err := r.fetch.wait(ctx, t)
 	if ctx.Err() != nil || !r.fetch.firstSeen(t) {
 		return err
 	}
 	r.fetch.count(func(s *FetchStats) {
-		if err != nil {
+		switch {
+		case err != nil:
 			s.RsyncFailed++
-		} else {
+		case checksum:
+			s.RsyncRepairs++
+		default:
 			s.RsyncSynced++
 		}
 	})
@@ -125,7 +128,7 @@ func (r *run) awaitFetch(ctx context.Context, ca *caNode) source {
 		}
 	}
 	if r.fetch.f.Rsync != nil && ctx.Err() == nil {
-		if r.awaitRsync(ctx, ca.cert.SIA.CARepository) == nil {
+		if r.awaitRsync(ctx, ca.cert.SIA.CARepository, false) == nil {
 			return srcRsync
 		}
 	}
@@ -169,7 +172,10 @@ func (r *run) fetchAndLoad(ctx context.Context, ca *caNode) (*pubPoint, []listed
 			}
 		}
 	}
-	if r.fetch.f.Rsync != nil && src != srcRsync && ctx.Err() == nil && r.awaitRsync(ctx, ca.cert.SIA.CARepository) == nil {
+	// rsync: the fallback when RRDP's copy fails; the same module again
+	// comparing contents when rsync's own copy fails (a file changed in
+	// place keeps its size and time).
+	if r.fetch.f.Rsync != nil && ctx.Err() == nil && r.awaitRsync(ctx, ca.cert.SIA.CARepository, src == srcRsync) == nil {
 		if pp, files, _, err2 := r.loadPublicationPoint(ca, r.c); err2 == nil {
 			r.keepValid(ca, r.c, files)
 			return pp, files, "", nil

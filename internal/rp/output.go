@@ -24,7 +24,7 @@ func (r *Result) WriteJSON(w io.Writer) error {
 			FailedTALs: r.Stats.FailedTALs, TALFiles: r.TALs, Manifests: r.Stats.Manifests,
 			FailedManifests: r.Stats.FailedManifests, CRLs: r.Stats.CRLs, VRPs: r.Stats.VRPs,
 			UniqueVRPs: len(r.VRPs), Rejected: len(r.Rejected), ASPAs: r.Stats.ASPAs, Lenient: r.Lenient,
-			Fetch: r.Fetch.counts(),
+			Fetch:       r.Fetch.counts(),
 			FailedASPAs: r.Stats.FailedASPAs, VAPs: len(r.ASPAs),
 		},
 		ASPAs:    make([]vrpjson.ASPA, 0, len(r.ASPAs)),

@@ -131,8 +131,10 @@ func (c *RsyncClient) stageDir() (string, error) {
 	return d, os.Mkdir(d, 0o755)
 }
 
-// FetchModule brings CACHE/host/module in step with the module of uri.
-func (c *RsyncClient) FetchModule(ctx context.Context, uri string) error {
+// FetchModule brings CACHE/host/module in step with the module of uri;
+// checksum compares every file's content, not only size and time (the
+// repair when the cached copy fails validation).
+func (c *RsyncClient) FetchModule(ctx context.Context, uri string, checksum bool) error {
 	mod, rel, err := rsyncModule(uri)
 	if err != nil {
 		return err
@@ -145,6 +147,9 @@ func (c *RsyncClient) FetchModule(ctx context.Context, uri string) error {
 	defer os.RemoveAll(stage)
 	dst := filepath.Join(c.Cache, filepath.FromSlash(rel))
 	args := c.args(timeout, maxFile)
+	if checksum {
+		args = append(args, "--checksum")
+	}
 	if st, err := os.Lstat(dst); err == nil && st.IsDir() {
 		args = append(args, "--link-dest="+dst)
 	}

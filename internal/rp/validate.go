@@ -307,7 +307,6 @@ func (r *run) accepted(uri string) {
 	}
 }
 
-
 // resourceKey identifies the resolved resources of a CA node.
 func (ca *caNode) resourceKey() string {
 	ip, _ := ca.ip.Encode()
