@@ -13,5 +13,8 @@
 // repositories whose objects were rejected (road's own: the whole RRDP
 // cache), so the next fetch loads their snapshots (RFC 8182 §3.4.3), and
 // validates again in the same cycle. Cached VRPs stop being served when they
-// expire (RFC 9286 §6.6).
+// expire (RFC 9286 §6.6). rp's Fetcher already loads a snapshot again when
+// a synced repository fails validation and keeps a failing publication
+// point's last valid copy; the heal here is the runner's fallback for
+// whatever still comes out short.
 package rprun

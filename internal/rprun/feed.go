@@ -18,6 +18,7 @@ type feed struct {
 	tals    []string
 	cache   string
 	rrdp    *rp.RRDPClient
+	fetch   *rp.Fetcher
 	trigger chan struct{} // buffered 1: coalesces kicks during a run
 	runMu   sync.Mutex    // one run of this feed at a time
 
@@ -32,10 +33,19 @@ type feed struct {
 	goodCfg     vrp.Set        // road's configured VRPs when good was accepted
 }
 
-func (r *Runner) newFeed(name string, tals []string, cache string, hc *http.Client, minPoll time.Duration) *feed {
-	return &feed{name: name, tals: tals, cache: cache, trigger: make(chan struct{}, 1),
-		rrdp: &rp.RRDPClient{HTTP: hc, Cache: cache, Logger: r.log.With("pkg", "rp", "feed", name),
-			UserAgent: r.cfg.UserAgent, MinInterval: minPoll, Clock: r.cfg.Clock}}
+// newFeed: road's own repository is fetched over RRDP only (road publishes
+// there first); the configured TALs' like a deployed RP does, RRDP with
+// rsync as the fallback, many repositories at once (rp.Fetcher).
+func (r *Runner) newFeed(name string, tals []string, cache string, hc *http.Client, minPoll time.Duration, rsync bool) *feed {
+	log := r.log.With("pkg", "rp", "feed", name)
+	f := &feed{name: name, tals: tals, cache: cache, trigger: make(chan struct{}, 1),
+		rrdp: &rp.RRDPClient{HTTP: hc, Cache: cache, Logger: log, UserAgent: r.cfg.UserAgent, MinInterval: minPoll,
+			Clock: r.cfg.Clock}}
+	f.fetch = &rp.Fetcher{RRDP: f.rrdp}
+	if rsync {
+		f.fetch.Rsync = &rp.RsyncClient{Cache: cache, Logger: log}
+	}
+	return f
 }
 
 func (f *feed) kick() {
@@ -59,7 +69,7 @@ func (r *Runner) validate(ctx context.Context, f *feed) (*rp.Result, error) {
 	// fails its publication point (RFC 9286 §4.2.1), so a rolled-back
 	// repository shows up in the status instead of reaching routers.
 	return r.cfg.Validate(ctx, rp.Options{Cache: f.cache, Clock: r.cfg.Clock, Logger: r.log.With("pkg", "rp", "feed", f.name),
-		RRDP: f.rrdp, ManifestState: filepath.Join(f.cache, ".rp-manifests.json")}, tals)
+		Fetch: f.fetch, ManifestState: filepath.Join(f.cache, ".rp-manifests.json")}, tals)
 }
 
 // runFeed validates, heals once when the run is not good enough, and

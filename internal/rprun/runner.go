@@ -141,9 +141,9 @@ func New(cfg Config) *Runner {
 		cfg.GlobalHTTP = cfg.OwnHTTP
 	}
 	r := &Runner{cfg: cfg, log: cfg.Logger, metrics: newMetrics(cfg.Registry)}
-	r.own = r.newFeed(FeedOwn, []string{cfg.OwnTAL}, cfg.OwnCache, cfg.OwnHTTP, 0)
+	r.own = r.newFeed(FeedOwn, []string{cfg.OwnTAL}, cfg.OwnCache, cfg.OwnHTTP, 0, false)
 	if len(cfg.GlobalTALs) > 0 {
-		r.global = r.newFeed(FeedGlobal, cfg.GlobalTALs, cfg.GlobalCache, cfg.GlobalHTTP, globalMinPoll)
+		r.global = r.newFeed(FeedGlobal, cfg.GlobalTALs, cfg.GlobalCache, cfg.GlobalHTTP, globalMinPoll, true)
 	}
 	return r
 }
