@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/roadrpki/road/internal/audit"
+	"github.com/roadrpki/road/internal/liveroutes"
 	"github.com/roadrpki/road/internal/proposal"
 )
 
@@ -110,6 +111,27 @@ func historyList(l []proposal.HistoryEntry) *HistoryList {
 		out.Entries = append(out.Entries, HistoryEntry{ID: h.ID, At: h.At, Actor: h.Actor, Action: h.Action,
 			Summary: h.Summary, Added: wireROAs(c.Added), Removed: wireROAs(c.Removed), Findings: wireFindings(c.Findings),
 			Forced: c.Forced, Reason: c.Reason, Serial: c.Serial})
+	}
+	return out
+}
+
+func routeList(l *liveroutes.RouteList) *BGPRouteList {
+	out := &BGPRouteList{Routes: []BGPRoute{}, Total: l.Total, Truncated: l.Truncated}
+	for _, e := range l.Routes {
+		out.Routes = append(out.Routes, BGPRoute{Prefix: e.Prefix.String(), Origin: e.Origin, NoOrigin: e.NoOrigin,
+			Peers: e.Peers, LastSeen: e.LastSeen})
+	}
+	return out
+}
+
+func peerList(l *liveroutes.PeerList) *BGPPeerList {
+	out := &BGPPeerList{Listen: l.Listen, ASN: l.ASN, Peers: []BGPPeer{}}
+	for _, p := range l.Peers {
+		bp := BGPPeer{Address: p.Address, ASN: p.ASN, State: p.State, Synced: p.Synced, Received: p.Received}
+		if p.Uptime > 0 {
+			bp.Uptime = p.Uptime.String()
+		}
+		out.Peers = append(out.Peers, bp)
 	}
 	return out
 }

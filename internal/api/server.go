@@ -17,6 +17,7 @@ import (
 	"github.com/roadrpki/road/internal/audit"
 	"github.com/roadrpki/road/internal/conflict"
 	"github.com/roadrpki/road/internal/fault"
+	"github.com/roadrpki/road/internal/liveroutes"
 	"github.com/roadrpki/road/internal/proposal"
 )
 
@@ -41,15 +42,15 @@ type Backend interface {
 
 	// BGPRoutes lists the live route table, or the routes equal to or more
 	// specific than prefix (""), at most limit (0: the backend's default).
-	BGPRoutes(ctx context.Context, prefix string, limit int) (*BGPRouteList, error)
+	BGPRoutes(ctx context.Context, prefix string, limit int) (*liveroutes.RouteList, error)
 	// BGPImport reads an MRT (TABLE_DUMP, TABLE_DUMP_V2, BGP4MP; gzip or
 	// bzip2) or text file from body as the import source name. Read errors
 	// of body that are *fault.Error (the size bound) must be returned as is.
-	BGPImport(ctx context.Context, actor, name string, body io.Reader) (*BGPImportResult, error)
+	BGPImport(ctx context.Context, actor, name string, body io.Reader) (*liveroutes.ImportResult, error)
 	// BGPRemoveImport forgets the routes of an import source.
 	BGPRemoveImport(ctx context.Context, actor, name string) error
 	// BGPPeers lists the configured BGP neighbours and their sessions.
-	BGPPeers(ctx context.Context) (*BGPPeerList, error)
+	BGPPeers(ctx context.Context) (*liveroutes.PeerList, error)
 	// BGPAnalysis and BGPSuggestions are the ROA set against the live routes
 	// (internal/conflict's Analysis and Suggestion).
 	BGPAnalysis(ctx context.Context) (conflict.Analysis, error)
@@ -215,7 +216,10 @@ func (s *Server) Routes(r chi.Router) {
 				limit = n
 			}
 			l, err := s.backend.BGPRoutes(r.Context(), r.URL.Query().Get("prefix"), limit)
-			return l, http.StatusOK, err
+			if err != nil {
+				return nil, 0, err
+			}
+			return routeList(l), http.StatusOK, nil
 		}))
 		r.Post("/bgp/import", s.handle(func(r *http.Request) (any, int, error) {
 			name := r.Header.Get("X-Import-Name")
@@ -224,7 +228,10 @@ func (s *Server) Routes(r chi.Router) {
 			}
 			body := &limitedBody{r: r.Body, left: MaxImportBytes}
 			res, err := s.backend.BGPImport(r.Context(), actor(r), name, body)
-			return res, http.StatusOK, err
+			if err != nil {
+				return nil, 0, err
+			}
+			return (*BGPImportResult)(res), http.StatusOK, nil
 		}))
 		r.Delete("/bgp/imports/{name}", s.handle(func(r *http.Request) (any, int, error) {
 			name := chi.URLParam(r, "name")
@@ -232,7 +239,10 @@ func (s *Server) Routes(r chi.Router) {
 		}))
 		r.Get("/bgp/peers", s.handle(func(r *http.Request) (any, int, error) {
 			l, err := s.backend.BGPPeers(r.Context())
-			return l, http.StatusOK, err
+			if err != nil {
+				return nil, 0, err
+			}
+			return peerList(l), http.StatusOK, nil
 		}))
 		r.Get("/bgp/analysis", s.handle(func(r *http.Request) (any, int, error) {
 			a, err := s.backend.BGPAnalysis(r.Context())

@@ -47,10 +47,8 @@ func table() Rules {
 			"internal/rtr":      with("internal/vrpjson"),
 			// The router-facing RP runner: rp's results, SLURM, to RTR's view.
 			"internal/rprun": with("internal/rp", "internal/slurm"),
-			// REST wire types still sit in api while issue 9 §6 moves the
-			// domain code off them; the api edges of liveroutes, proposal and
-			// audit go when that lands.
-			"internal/liveroutes": with("internal/bgp", "internal/store", "internal/api"),
+			// The domain rooms know nothing of REST: api converts their types.
+			"internal/liveroutes": with("internal/bgp", "internal/store"),
 			"internal/proposal":   with("internal/conflict", "internal/store", "internal/ca"),
 			"internal/audit":      with("internal/expiry", "internal/conflict", "internal/store", "internal/ca", "internal/rp"),
 			// api is the transport: it may know the domain, never the other way.

@@ -6,7 +6,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/roadrpki/road/internal/api"
 	"github.com/roadrpki/road/internal/audit"
 	"github.com/roadrpki/road/internal/conflict"
 	"github.com/roadrpki/road/internal/liveroutes"
@@ -63,16 +62,18 @@ func (d *Daemon) BGPAnalysis(ctx context.Context) (conflict.Analysis, error) {
 func (d *Daemon) BGPSuggestions(ctx context.Context) (conflict.Suggestion, error) {
 	return d.props.Suggestions(ctx)
 }
-func (d *Daemon) BGPRoutes(ctx context.Context, prefix string, limit int) (*api.BGPRouteList, error) {
+func (d *Daemon) BGPRoutes(ctx context.Context, prefix string, limit int) (*liveroutes.RouteList, error) {
 	return d.routes.List(ctx, prefix, limit)
 }
-func (d *Daemon) BGPImport(ctx context.Context, actor, name string, body io.Reader) (*api.BGPImportResult, error) {
+func (d *Daemon) BGPImport(ctx context.Context, actor, name string, body io.Reader) (*liveroutes.ImportResult, error) {
 	return d.routes.Import(ctx, actor, name, body)
 }
 func (d *Daemon) BGPRemoveImport(ctx context.Context, actor, name string) error {
 	return d.routes.RemoveImport(ctx, actor, name)
 }
-func (d *Daemon) BGPPeers(ctx context.Context) (*api.BGPPeerList, error) { return d.routes.Peers(ctx) }
+func (d *Daemon) BGPPeers(ctx context.Context) (*liveroutes.PeerList, error) {
+	return d.routes.Peers(ctx)
+}
 func (d *Daemon) RunAudit(ctx context.Context, kind string) (*audit.Result, error) {
 	return d.audits.RunAudit(ctx, kind)
 }

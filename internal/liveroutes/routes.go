@@ -7,8 +7,8 @@ import (
 	"io"
 	"net/netip"
 	"strings"
+	"time"
 
-	"github.com/roadrpki/road/internal/api"
 	"github.com/roadrpki/road/internal/bgp"
 	"github.com/roadrpki/road/internal/fault"
 	"github.com/roadrpki/road/internal/route"
@@ -29,7 +29,7 @@ const MaxImportPaths = 50_000_000
 
 // List lists the live table, or the routes equal to or more specific
 // than prefix.
-func (d *Routes) List(ctx context.Context, prefix string, limit int) (*api.BGPRouteList, error) {
+func (d *Routes) List(ctx context.Context, prefix string, limit int) (*RouteList, error) {
 	switch {
 	case limit == 0:
 		limit = DefaultRouteLimit
@@ -47,11 +47,7 @@ func (d *Routes) List(ctx context.Context, prefix string, limit int) (*api.BGPRo
 		}
 	}
 	t := d.table
-	out := &api.BGPRouteList{Routes: []api.BGPRoute{}}
-	for _, e := range t.Entries(p, false, limit) {
-		out.Routes = append(out.Routes, api.BGPRoute{Prefix: e.Prefix.String(), Origin: e.Origin, NoOrigin: e.NoOrigin,
-			Peers: e.Peers, LastSeen: e.LastSeen})
-	}
+	out := &RouteList{Routes: t.Entries(p, false, limit)}
 	if p.IsValid() {
 		t.Within(p, func(route.Route) bool { out.Total++; return true })
 	} else {
@@ -79,7 +75,7 @@ func (s *stickyReader) Read(b []byte) (int, error) {
 
 // Import decodes an MRT or text file and makes its routes the complete set
 // of the import source name (re-importing a name replaces its routes).
-func (d *Routes) Import(ctx context.Context, actor, name string, body io.Reader) (*api.BGPImportResult, error) {
+func (d *Routes) Import(ctx context.Context, actor, name string, body io.Reader) (*ImportResult, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		name = "upload"
@@ -132,7 +128,7 @@ func (d *Routes) Import(ctx context.Context, actor, name string, body io.Reader)
 		return nil, err
 	}
 	t.ReplacePeer(id, routes, d.clock())
-	res := &api.BGPImportResult{Name: name, Format: st.Format, Compression: st.Compression, Records: st.Records,
+	res := &ImportResult{Name: name, Format: st.Format, Compression: st.Compression, Records: st.Records,
 		Routes: st.Routes, Withdrawals: st.Withdrawals, Unique: st.Unique, Prefixes: st.Prefixes,
 		Skipped: st.Skipped, TableRoutes: t.Len()}
 	if res.Skipped == nil {
@@ -181,23 +177,61 @@ func findPeer(t *bgp.Table, name string) (bgp.PeerID, bool) {
 }
 
 // Peers lists the configured neighbours with their session state.
-func (d *Routes) Peers(context.Context) (*api.BGPPeerList, error) {
-	out := &api.BGPPeerList{Listen: d.opt.Listen, ASN: d.opt.ASN, Peers: []api.BGPPeer{}}
+func (d *Routes) Peers(context.Context) (*PeerList, error) {
+	out := &PeerList{Listen: d.opt.Listen, ASN: d.opt.ASN, Peers: []Peer{}}
 	sp := d.runningSpeaker()
 	for _, p := range d.peers() {
-		bp := api.BGPPeer{Address: p.Address, ASN: p.ASN, State: p.State, Received: p.Received}
+		bp := Peer{Address: p.Address, ASN: p.ASN, State: p.State, Received: p.Received, Uptime: p.Uptime}
 		if sp != nil {
 			_, bp.Synced = sp.Synced(p.Address, d.opt.syncTimeout())
-		}
-		if p.Uptime > 0 {
-			bp.Uptime = p.Uptime.String()
 		}
 		out.Peers = append(out.Peers, bp)
 	}
 	if len(out.Peers) == 0 {
 		for _, p := range d.opt.Peers { // configured, speaker not up (yet)
-			out.Peers = append(out.Peers, api.BGPPeer{Address: p.Address, ASN: p.ASN, State: "down"})
+			out.Peers = append(out.Peers, Peer{Address: p.Address, ASN: p.ASN, State: "down"})
 		}
 	}
 	return out, nil
+}
+
+// RouteList is a page of the live table.
+type RouteList struct {
+	Routes    []bgp.Entry
+	Total     int  // every matching route
+	Truncated bool // Routes stops at the limit
+}
+
+// ImportResult describes one import; its JSON is the bgp-import history
+// record's detail.
+type ImportResult struct {
+	Name        string         `json:"name"`         // the import source
+	Format      string         `json:"format"`       // "mrt" or "text"
+	Compression string         `json:"compression"`  // "", "gzip" or "bzip2"
+	Records     int            `json:"records"`      // MRT records or text lines
+	Routes      int            `json:"routes"`       // announcements decoded
+	Withdrawals int            `json:"withdrawals"`  // withdrawn prefixes decoded
+	Unique      int            `json:"unique"`       // distinct (prefix, origin) routes now held for Name
+	Prefixes    int            `json:"prefixes"`     // distinct prefixes among them
+	Skipped     map[string]int `json:"skipped"`      // malformed or unsupported parts, by reason
+	TableRoutes int            `json:"table_routes"` // routes in the whole table afterwards
+}
+
+// PeerList is the speaker's configuration and its neighbours.
+type PeerList struct {
+	Listen string // "" when no speaker is configured
+	ASN    uint32
+	Peers  []Peer
+}
+
+// Peer is one configured BGP neighbour and its session.
+type Peer struct {
+	Address string
+	ASN     uint32
+	State   string // "established", "active", "idle", "down", ...
+	// Synced: established and the initial table is in (End-of-RIB received,
+	// or the sync timeout passed); until then proposals carry routes-incomplete.
+	Synced   bool
+	Uptime   time.Duration
+	Received int
 }
