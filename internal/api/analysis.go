@@ -1,4 +1,4 @@
-package conflict
+package api
 
 import (
 	"encoding/json"
