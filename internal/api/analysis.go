@@ -1,175 +1,208 @@
 package api
 
 import (
-	"encoding/json"
-
+	"github.com/roadrpki/road/internal/conflict"
 	"github.com/roadrpki/road/internal/route"
 	"github.com/roadrpki/road/internal/vrp"
 )
 
-// The REST API returns these types as they are. vrp.VRP and route.Route carry
-// no JSON tags, so the snake_case wire shapes live here (matching api.ROA and
-// api.RouteRef field names).
+// The wire shapes of internal/conflict's analyses (GET /bgp/analysis, GET
+// /bgp/suggestions, and a check's full result). vrp.VRP and route.Route carry
+// no JSON tags; these snake_case shapes match ROA and RouteRef.
 
-type jsonROA struct {
+// ROARef names a ROA in an analysis: max_length is always present.
+type ROARef struct {
 	Prefix    string `json:"prefix"`
 	MaxLength int    `json:"max_length"`
 	ASN       uint32 `json:"asn"`
 }
 
-type jsonRoute struct {
-	Prefix   string `json:"prefix"`
-	Origin   uint32 `json:"origin"`
-	NoOrigin bool   `json:"no_origin,omitempty"`
+// BGPAnalysis is the body of GET /bgp/analysis: every configured ROA and
+// every seen route in the CA's space with its state.
+type BGPAnalysis struct {
+	ROAs        []ROAReport    `json:"roas"`
+	Routes      []RouteReport  `json:"routes"`
+	ROAStates   map[string]int `json:"roa_states"`
+	RouteStates map[string]int `json:"route_states"`
 }
 
-func wireROA(v vrp.VRP) jsonROA {
-	return jsonROA{Prefix: v.Prefix.String(), MaxLength: int(v.MaxLen), ASN: v.ASN}
+// ROAReport is one configured ROA against the routes.
+type ROAReport struct {
+	ROA               ROARef     `json:"roa"`
+	State             string     `json:"state"`
+	Authorizes        []RouteRef `json:"authorizes"`
+	Disallows         []RouteRef `json:"disallows"`
+	RedundantBy       []ROARef   `json:"redundant_by,omitempty"`
+	Missing           string     `json:"missing,omitempty"`
+	TightestMaxLength int        `json:"tightest_max_length"`
+	Exception         string     `json:"exception,omitempty"`
 }
 
-func wireROAPtr(v *vrp.VRP) *jsonROA {
+// RouteReport is one seen route against the ROAs (RFC 6811 state).
+type RouteReport struct {
+	Route     RouteRef `json:"route"`
+	State     string   `json:"state"`
+	Covering  []ROARef `json:"covering"`
+	AllowedBy []ROARef `json:"allowed_by"`
+}
+
+// BGPSuggestion is the body of GET /bgp/suggestions: the minimal ROA set
+// for the routes and intents, as changes to the current set.
+type BGPSuggestion struct {
+	Add        []SuggestedAdd    `json:"add"`
+	Remove     []SuggestedRemove `json:"remove"`
+	Keep       []ROARef          `json:"keep"`
+	Unresolved []Unresolved      `json:"unresolved"`
+	Resulting  []ROARef          `json:"resulting"`
+}
+
+// SuggestedAdd is a ROA to add and what it authorizes.
+type SuggestedAdd struct {
+	ROA        ROARef      `json:"roa"`
+	Reason     string      `json:"reason"`
+	Authorizes []RouteRef  `json:"authorizes"`
+	Intents    []IntentRef `json:"intents"`
+}
+
+// SuggestedRemove is a ROA to remove and what replaces it.
+type SuggestedRemove struct {
+	ROA        ROARef   `json:"roa"`
+	Reason     string   `json:"reason"`
+	ReplacedBy []ROARef `json:"replaced_by,omitempty"`
+}
+
+// Unresolved is a route, intent or ROA no suggestion can fix.
+type Unresolved struct {
+	Reason string     `json:"reason"`
+	Route  *RouteRef  `json:"route,omitempty"`
+	Intent *IntentRef `json:"intent,omitempty"`
+	ROA    *ROARef    `json:"roa,omitempty"`
+	State  string     `json:"state,omitempty"`
+}
+
+// CheckResult is conflict.Analyze's whole result: the findings (with their
+// blocking flag), the resulting ROA set and the net change.
+type CheckResult struct {
+	Findings  []CheckFinding `json:"findings"`
+	Blocked   bool           `json:"blocked"`
+	Resulting []ROARef       `json:"resulting"`
+	Added     []ROARef       `json:"added"`
+	Removed   []ROARef       `json:"removed"`
+}
+
+// CheckFinding is one finding of CheckResult.
+type CheckFinding struct {
+	Kind        string     `json:"kind"`
+	Severity    string     `json:"severity"`
+	Blocking    bool       `json:"blocking"`
+	Overridable bool       `json:"overridable"`
+	ROA         *ROARef    `json:"roa,omitempty"`
+	Route       *RouteRef  `json:"route,omitempty"`
+	Intent      *IntentRef `json:"intent,omitempty"`
+	Message     string     `json:"message"`
+}
+
+func roaRef(v vrp.VRP) ROARef {
+	return ROARef{Prefix: v.Prefix.String(), MaxLength: int(v.MaxLen), ASN: v.ASN}
+}
+
+func roaRefPtr(v *vrp.VRP) *ROARef {
 	if v == nil {
 		return nil
 	}
-	w := wireROA(*v)
+	w := roaRef(*v)
 	return &w
 }
 
-func wireROAs(vs []vrp.VRP) []jsonROA {
-	out := make([]jsonROA, len(vs))
+func roaRefs(vs []vrp.VRP) []ROARef {
+	out := make([]ROARef, len(vs))
 	for i, v := range vs {
-		out[i] = wireROA(v)
+		out[i] = roaRef(v)
 	}
 	return out
 }
 
-func wireRoute(r route.Route) jsonRoute {
-	return jsonRoute{Prefix: r.Prefix.String(), Origin: r.Origin, NoOrigin: r.NoOrigin}
+func routeRef(r route.Route) RouteRef {
+	return RouteRef{Prefix: r.Prefix.String(), Origin: r.Origin, NoOrigin: r.NoOrigin}
 }
 
-func wireRoutePtr(r *route.Route) *jsonRoute {
+func routeRefPtr(r *route.Route) *RouteRef {
 	if r == nil {
 		return nil
 	}
-	w := wireRoute(*r)
+	w := routeRef(*r)
 	return &w
 }
 
-func wireRoutes(rs []route.Route) []jsonRoute {
-	out := make([]jsonRoute, len(rs))
+func routeRefs(rs []route.Route) []RouteRef {
+	out := make([]RouteRef, len(rs))
 	for i, r := range rs {
-		out[i] = wireRoute(r)
+		out[i] = routeRef(r)
 	}
 	return out
 }
 
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
+func intentRef(in conflict.Intent) IntentRef {
+	return IntentRef{Prefix: in.Prefix.String(), Origin: in.Origin, Note: in.Note}
+}
+
+func intentRefPtr(in *conflict.Intent) *IntentRef {
+	if in == nil {
+		return nil
 	}
-	return s
+	w := intentRef(*in)
+	return &w
 }
 
-// MarshalJSON implements json.Marshaler.
-func (f Finding) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		Kind        string     `json:"kind"`
-		Severity    string     `json:"severity"`
-		Blocking    bool       `json:"blocking"`
-		Overridable bool       `json:"overridable"`
-		ROA         *jsonROA   `json:"roa,omitempty"`
-		Route       *jsonRoute `json:"route,omitempty"`
-		Intent      *Intent    `json:"intent,omitempty"`
-		Message     string     `json:"message"`
-	}{f.Kind, f.Severity, f.Blocking, f.Overridable, wireROAPtr(f.ROA), wireRoutePtr(f.Route), f.Intent, f.Message})
+func checkResult(r conflict.Result) CheckResult {
+	out := CheckResult{Findings: []CheckFinding{}, Blocked: r.Blocked, Resulting: roaRefs(r.Resulting),
+		Added: roaRefs(r.Added), Removed: roaRefs(r.Removed)}
+	for _, f := range r.Findings {
+		out.Findings = append(out.Findings, CheckFinding{Kind: f.Kind, Severity: f.Severity, Blocking: f.Blocking,
+			Overridable: f.Overridable, ROA: roaRefPtr(f.ROA), Route: routeRefPtr(f.Route), Intent: intentRefPtr(f.Intent),
+			Message: f.Message})
+	}
+	return out
 }
 
-// MarshalJSON implements json.Marshaler.
-func (r Result) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		Findings  []Finding `json:"findings"`
-		Blocked   bool      `json:"blocked"`
-		Resulting []jsonROA `json:"resulting"`
-		Added     []jsonROA `json:"added"`
-		Removed   []jsonROA `json:"removed"`
-	}{nonNil(r.Findings), r.Blocked, wireROAs(r.Resulting), wireROAs(r.Added), wireROAs(r.Removed)})
-}
-
-// MarshalJSON implements json.Marshaler.
-func (r ROAReport) MarshalJSON() ([]byte, error) {
+func roaReport(r conflict.ROAReport) ROAReport {
 	var missing string
 	if r.Missing.IsValid() {
 		missing = r.Missing.String()
 	}
-	return json.Marshal(struct {
-		ROA               jsonROA     `json:"roa"`
-		State             string      `json:"state"`
-		Authorizes        []jsonRoute `json:"authorizes"`
-		Disallows         []jsonRoute `json:"disallows"`
-		RedundantBy       []jsonROA   `json:"redundant_by,omitempty"`
-		Missing           string      `json:"missing,omitempty"`
-		TightestMaxLength int         `json:"tightest_max_length"`
-		Exception         string      `json:"exception,omitempty"`
-	}{wireROA(r.ROA), r.State, wireRoutes(r.Authorizes), wireRoutes(r.Disallows), wireROAs(r.RedundantBy), missing, r.TightestMaxLength, r.Exception})
+	return ROAReport{ROA: roaRef(r.ROA), State: r.State, Authorizes: routeRefs(r.Authorizes),
+		Disallows: routeRefs(r.Disallows), RedundantBy: roaRefs(r.RedundantBy), Missing: missing,
+		TightestMaxLength: r.TightestMaxLength, Exception: r.Exception}
 }
 
-// MarshalJSON implements json.Marshaler.
-func (r RouteReport) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		Route     jsonRoute  `json:"route"`
-		State     vrp.Reason `json:"state"`
-		Covering  []jsonROA  `json:"covering"`
-		AllowedBy []jsonROA  `json:"allowed_by"`
-	}{wireRoute(r.Route), r.State, wireROAs(r.Covering), wireROAs(r.AllowedBy)})
+func bgpAnalysis(a conflict.Analysis) *BGPAnalysis {
+	out := &BGPAnalysis{ROAs: []ROAReport{}, Routes: []RouteReport{}, ROAStates: a.ROAStates, RouteStates: a.RouteStates}
+	for _, r := range a.ROAs {
+		out.ROAs = append(out.ROAs, roaReport(r))
+	}
+	for _, r := range a.Routes {
+		out.Routes = append(out.Routes, RouteReport{Route: routeRef(r.Route), State: string(r.State),
+			Covering: roaRefs(r.Covering), AllowedBy: roaRefs(r.AllowedBy)})
+	}
+	return out
 }
 
-// MarshalJSON implements json.Marshaler.
-func (a Analysis) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		ROAs        []ROAReport    `json:"roas"`
-		Routes      []RouteReport  `json:"routes"`
-		ROAStates   map[string]int `json:"roa_states"`
-		RouteStates map[string]int `json:"route_states"`
-	}{nonNil(a.ROAs), nonNil(a.Routes), a.ROAStates, a.RouteStates})
-}
-
-// MarshalJSON implements json.Marshaler.
-func (s SuggestedAdd) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		ROA        jsonROA     `json:"roa"`
-		Reason     string      `json:"reason"`
-		Authorizes []jsonRoute `json:"authorizes"`
-		Intents    []Intent    `json:"intents"`
-	}{wireROA(s.ROA), s.Reason, wireRoutes(s.Authorizes), nonNil(s.Intents)})
-}
-
-// MarshalJSON implements json.Marshaler.
-func (s SuggestedRemove) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		ROA        jsonROA   `json:"roa"`
-		Reason     string    `json:"reason"`
-		ReplacedBy []jsonROA `json:"replaced_by,omitempty"`
-	}{wireROA(s.ROA), s.Reason, wireROAs(s.ReplacedBy)})
-}
-
-// MarshalJSON implements json.Marshaler.
-func (u Unresolved) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		Reason string     `json:"reason"`
-		Route  *jsonRoute `json:"route,omitempty"`
-		Intent *Intent    `json:"intent,omitempty"`
-		ROA    *jsonROA   `json:"roa,omitempty"`
-		State  vrp.Reason `json:"state,omitempty"`
-	}{u.Reason, wireRoutePtr(u.Route), u.Intent, wireROAPtr(u.ROA), u.State})
-}
-
-// MarshalJSON implements json.Marshaler.
-func (s Suggestion) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		Add        []SuggestedAdd    `json:"add"`
-		Remove     []SuggestedRemove `json:"remove"`
-		Keep       []jsonROA         `json:"keep"`
-		Unresolved []Unresolved      `json:"unresolved"`
-		Resulting  []jsonROA         `json:"resulting"`
-	}{nonNil(s.Add), nonNil(s.Remove), wireROAs(s.Keep), nonNil(s.Unresolved), wireROAs(s.Resulting)})
+func bgpSuggestion(s conflict.Suggestion) *BGPSuggestion {
+	out := &BGPSuggestion{Add: []SuggestedAdd{}, Remove: []SuggestedRemove{}, Keep: roaRefs(s.Keep),
+		Unresolved: []Unresolved{}, Resulting: roaRefs(s.Resulting)}
+	for _, a := range s.Add {
+		sa := SuggestedAdd{ROA: roaRef(a.ROA), Reason: a.Reason, Authorizes: routeRefs(a.Authorizes), Intents: []IntentRef{}}
+		for _, in := range a.Intents {
+			sa.Intents = append(sa.Intents, intentRef(in))
+		}
+		out.Add = append(out.Add, sa)
+	}
+	for _, r := range s.Remove {
+		out.Remove = append(out.Remove, SuggestedRemove{ROA: roaRef(r.ROA), Reason: r.Reason, ReplacedBy: roaRefs(r.ReplacedBy)})
+	}
+	for _, u := range s.Unresolved {
+		out.Unresolved = append(out.Unresolved, Unresolved{Reason: u.Reason, Route: routeRefPtr(u.Route),
+			Intent: intentRefPtr(u.Intent), ROA: roaRefPtr(u.ROA), State: string(u.State)})
+	}
+	return out
 }

@@ -2,16 +2,22 @@ package api
 
 import (
 	"encoding/json"
+	"net/netip"
+	"strings"
 	"testing"
+
+	"github.com/roadrpki/road/internal/conflict"
+	"github.com/roadrpki/road/internal/route"
+	"github.com/roadrpki/road/internal/vrp"
 )
 
 func TestJSONShapes(t *testing.T) {
-	res := Analyze(Input{
+	res := conflict.Analyze(conflict.Input{
 		Add:    roas(t, "10.0.0.0/16 => AS1"),
 		Routes: routes(t, "10.0.1.0/24 1", "10.0.2.0/24 {set}"),
 		Held:   pfx("10.0.0.0/8"),
 	})
-	b, err := json.Marshal(res)
+	b, err := json.Marshal(checkResult(res))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,8 +30,8 @@ func TestJSONShapes(t *testing.T) {
 		t.Errorf("Result JSON:\n got  %s\n want %s", b, want)
 	}
 
-	a := AnalyzeTable(vrp.NewSet(roas(t, "10.0.0.0/23-24 => AS1")), routes(t, "10.0.0.0/24 1"), nil)
-	b, err = json.Marshal(a)
+	a := conflict.AnalyzeTable(vrp.NewSet(roas(t, "10.0.0.0/23-24 => AS1")), routes(t, "10.0.0.0/24 1"), nil)
+	b, err = json.Marshal(bgpAnalysis(a))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,9 +42,9 @@ func TestJSONShapes(t *testing.T) {
 		t.Errorf("Analysis JSON:\n got  %s\n want %s", b, want)
 	}
 
-	s := Suggest(vrp.NewSet(roas(t, "10.0.0.0/23-24 => AS1")), routes(t, "10.0.0.0/24 1"),
-		[]Intent{{Prefix: netip.MustParsePrefix("10.1.0.0/24"), Origin: 2, Note: "lab"}}, nil)
-	b, err = json.Marshal(s)
+	s := conflict.Suggest(vrp.NewSet(roas(t, "10.0.0.0/23-24 => AS1")), routes(t, "10.0.0.0/24 1"),
+		[]conflict.Intent{{Prefix: netip.MustParsePrefix("10.1.0.0/24"), Origin: 2, Note: "lab"}}, nil)
+	b, err = json.Marshal(bgpSuggestion(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,11 +59,61 @@ func TestJSONShapes(t *testing.T) {
 
 // The JSON part of conflict's TestExceptionsInAnalysisAndSuggestions.
 func TestExceptionJSON(t *testing.T) {
-	b, err := json.Marshal(a.ROAs[0])
+	cur := vrp.NewSet(roas(t, "192.0.2.0/24-25 => AS64496", "198.51.100.0/24-25 => AS64497"))
+	rs := routes(t, "192.0.2.0/24 64496", "198.51.100.0/24 64497")
+	loose := roas(t, "192.0.2.0/24-25 => AS64496")[0]
+	exc := map[vrp.VRP]string{loose: "DDoS mitigation"}
+	held := func(p netip.Prefix) bool {
+		return netip.MustParsePrefix("192.0.2.0/24").Contains(p.Addr()) || netip.MustParsePrefix("198.51.100.0/24").Contains(p.Addr())
+	}
+	a := conflict.AnalyzeTableWith(cur, rs, held, exc)
+	b, err := json.Marshal(roaReport(a.ROAs[0]))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := `{"roa":{"prefix":"192.0.2.0/24","max_length":25,"asn":64496},"state":"too-permissive-excepted","authorizes":[{"prefix":"192.0.2.0/24","origin":64496}],"disallows":[],"missing":"192.0.2.0/25","tightest_max_length":24,"exception":"DDoS mitigation"}`; string(b) != want {
 		t.Errorf("JSON %s\nwant %s", b, want)
 	}
+}
+
+func roas(t testing.TB, lines ...string) []vrp.VRP {
+	t.Helper()
+	out := make([]vrp.VRP, 0, len(lines))
+	for _, l := range lines {
+		v, err := vrp.Parse(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// routes parses "PREFIX ASN" lines; ASN "{set}" means an AS_SET origin.
+func routes(t testing.TB, lines ...string) route.Slice {
+	t.Helper()
+	var out route.Slice
+	for _, l := range lines {
+		p, o, _ := strings.Cut(l, " ")
+		r := route.Route{Prefix: netip.MustParsePrefix(p)}
+		if o == "{set}" {
+			r.NoOrigin = true
+		} else {
+			asn, err := vrp.ParseASN(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Origin = asn
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func pfx(ss ...string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range ss {
+		out = append(out, netip.MustParsePrefix(s))
+	}
+	return out
 }

@@ -246,11 +246,17 @@ func (s *Server) Routes(r chi.Router) {
 		}))
 		r.Get("/bgp/analysis", s.handle(func(r *http.Request) (any, int, error) {
 			a, err := s.backend.BGPAnalysis(r.Context())
-			return a, http.StatusOK, err
+			if err != nil {
+				return nil, 0, err
+			}
+			return bgpAnalysis(a), http.StatusOK, nil
 		}))
 		r.Get("/bgp/suggestions", s.handle(func(r *http.Request) (any, int, error) {
 			a, err := s.backend.BGPSuggestions(r.Context())
-			return a, http.StatusOK, err
+			if err != nil {
+				return nil, 0, err
+			}
+			return bgpSuggestion(a), http.StatusOK, nil
 		}))
 		r.Get("/expiry", s.handle(func(r *http.Request) (any, int, error) {
 			var within time.Duration

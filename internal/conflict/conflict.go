@@ -15,9 +15,9 @@ import (
 
 // Intent is an announcement the holder means to make (possibly not yet in BGP).
 type Intent struct {
-	Prefix netip.Prefix `json:"prefix"`
-	Origin uint32       `json:"origin"`
-	Note   string       `json:"note,omitempty"`
+	Prefix netip.Prefix
+	Origin uint32
+	Note   string
 }
 
 // Input is a ROA change proposal and everything it is checked against.
@@ -43,27 +43,27 @@ type Input struct {
 // Finding is one result of the checks. Blocking findings refuse the proposal;
 // Overridable ones may be forced (--force --reason), the others never.
 type Finding struct {
-	Kind        string       `json:"kind"`
-	Severity    string       `json:"severity"`
-	Blocking    bool         `json:"blocking"`
-	Overridable bool         `json:"overridable"`
-	ROA         *vrp.VRP     `json:"roa,omitempty"`
-	Route       *route.Route `json:"route,omitempty"`
-	Intent      *Intent      `json:"intent,omitempty"`
-	Message     string       `json:"message"`
+	Kind        string
+	Severity    string
+	Blocking    bool
+	Overridable bool
+	ROA         *vrp.VRP
+	Route       *route.Route
+	Intent      *Intent
+	Message     string
 }
 
 // Result is the outcome of Analyze.
 type Result struct {
-	Findings []Finding `json:"findings"`
+	Findings []Finding
 	// Blocked is set when any finding blocks.
-	Blocked bool `json:"blocked"`
+	Blocked bool
 	// Resulting is the ROA set the proposal would produce (well-formed
 	// additions only; not-held ones are included so their effect is shown).
-	Resulting vrp.Set `json:"resulting"`
+	Resulting vrp.Set
 	// Added and Removed are the net change from Current to Resulting.
-	Added   []vrp.VRP `json:"added"`
-	Removed []vrp.VRP `json:"removed"`
+	Added   []vrp.VRP
+	Removed []vrp.VRP
 }
 
 // heldChecker turns the Input's resources into one predicate.
