@@ -64,47 +64,62 @@ var groups = map[string]map[string]*command{
 			maxArgs: 1, flags: noFlags, run: runBGPRoutes},
 		"import": {synopsis: "FILE [--name NAME]", help: "import MRT (TABLE_DUMP_V2, gzip/bzip2) or text \"PREFIX ORIGIN\" lines; - reads stdin; re-importing NAME replaces it",
 			minArgs: 1, maxArgs: 1, flags: importFlags, run: runBGPImport},
-		"peers": {help: "configured BGP neighbours and their sessions", flags: noFlags, run: getter(func(ctx context.Context, cl *api.Client, out any) error {
-			return cl.BGPPeers(ctx, out)
+		"peers": {help: "configured BGP neighbours and their sessions", flags: noFlags, run: getter(func(ctx context.Context, cl *api.Client) error {
+			_, err := cl.BGPPeers(ctx)
+			return err
 		})},
 		"unimport": {synopsis: "NAME", help: "forget the routes of an earlier import (NAME as bgp routes shows it after import:)",
 			minArgs: 1, maxArgs: 1, flags: noFlags, run: runBGPUnimport},
-		"analyze": {help: "ROA set vs routes", flags: noFlags, run: getter(func(ctx context.Context, cl *api.Client, out any) error {
-			return cl.BGPAnalysis(ctx, out)
+		"analyze": {help: "ROA set vs routes", flags: noFlags, run: getter(func(ctx context.Context, cl *api.Client) error {
+			_, err := cl.BGPAnalysis(ctx)
+			return err
 		})},
-		"suggest": {help: "minimal ROA suggestions for the routes", flags: noFlags, run: getter(func(ctx context.Context, cl *api.Client, out any) error {
-			return cl.BGPSuggestions(ctx, out)
+		"suggest": {help: "minimal ROA suggestions for the routes", flags: noFlags, run: getter(func(ctx context.Context, cl *api.Client) error {
+			_, err := cl.BGPSuggestions(ctx)
+			return err
 		})},
 	},
 	"audit": {
 		"run": {synopsis: "consistency|expiry|bgp", help: "run an audit now",
 			minArgs: 1, maxArgs: 1, flags: noFlags, run: runAudit},
-		"list": {help: "past audit results", flags: noFlags, run: getter(func(ctx context.Context, cl *api.Client, out any) error {
-			return cl.Audits(ctx, out)
+		"list": {help: "past audit results", flags: noFlags, run: getter(func(ctx context.Context, cl *api.Client) error {
+			_, err := cl.Audits(ctx)
+			return err
 		})},
 	},
 	"rp": {
-		"vrps": {help: "VRPs the bundled relying party validated", flags: noFlags, run: getter(func(ctx context.Context, cl *api.Client, out any) error {
-			return cl.RPVRPs(ctx, out)
+		"vrps": {help: "VRPs the bundled relying party validated", flags: noFlags, run: getter(func(ctx context.Context, cl *api.Client) error {
+			_, err := cl.RPVRPs(ctx)
+			return err
 		})},
-		"status": {help: "the bundled relying party's last run", flags: noFlags, run: getter(func(ctx context.Context, cl *api.Client, out any) error {
-			return cl.RPStatus(ctx, out)
+		"status": {help: "the bundled relying party's last run", flags: noFlags, run: getter(func(ctx context.Context, cl *api.Client) error {
+			_, err := cl.RPStatus(ctx)
+			return err
 		})},
 	},
 }
 
 // getter runs a GET whose answer is rendered generically (tables from JSON).
-func getter(fetch func(ctx context.Context, cl *api.Client, out any) error) func(context.Context, *cli, any, []string) error {
+func getter(fetch func(ctx context.Context, cl *api.Client) error) func(context.Context, *cli, any, []string) error {
 	return func(ctx context.Context, c *cli, _ any, _ []string) error {
 		cl, err := c.api()
 		if err != nil {
 			return err
 		}
-		if err := fetch(ctx, cl, nil); err != nil {
+		if err := shown(fetch(ctx, cl)); err != nil {
 			return err
 		}
 		return c.renderGeneric()
 	}
+}
+
+// shown is err, except that an answer which does not fit the client's type
+// is no error for commands that print the server's JSON as it came.
+func shown(err error) error {
+	if errors.Is(err, api.ErrUnexpectedJSON) {
+		return nil
+	}
+	return err
 }
 
 func runStatus(ctx context.Context, c *cli, _ any, _ []string) error {
@@ -353,7 +368,7 @@ func runBGPRoutes(ctx context.Context, c *cli, _ any, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := cl.BGPRoutes(ctx, prefix, nil); err != nil {
+	if _, err := cl.BGPRoutes(ctx, prefix); shown(err) != nil {
 		return err
 	}
 	return c.renderGeneric()
@@ -390,7 +405,7 @@ func runBGPImport(ctx context.Context, c *cli, opts any, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := cl.BGPImport(ctx, name, r, nil); err != nil {
+	if _, err := cl.BGPImport(ctx, name, r); shown(err) != nil {
 		return err
 	}
 	return c.renderGeneric()
@@ -401,7 +416,7 @@ func runBGPUnimport(ctx context.Context, c *cli, _ any, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := cl.BGPRemoveImport(ctx, args[0], nil); err != nil {
+	if _, err := cl.BGPRemoveImport(ctx, args[0]); shown(err) != nil {
 		return err
 	}
 	if c.jsonOut() {
@@ -432,7 +447,7 @@ func runExpiry(ctx context.Context, c *cli, opts any, _ []string) error {
 	if err != nil {
 		return err
 	}
-	if err := cl.Expiry(ctx, within, nil); err != nil {
+	if _, err := cl.Expiry(ctx, within); shown(err) != nil {
 		return err
 	}
 	return c.renderGeneric()
@@ -448,7 +463,7 @@ func runAudit(ctx context.Context, c *cli, _ any, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := cl.RunAudit(ctx, args[0], nil); err != nil {
+	if _, err := cl.RunAudit(ctx, args[0]); shown(err) != nil {
 		return err
 	}
 	return c.renderGeneric()

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/roadrpki/road/internal/vrpjson"
 )
 
 // MaxResponseBytes bounds every response body the client reads.
@@ -20,6 +22,11 @@ const MaxResponseBytes = 64 << 20
 // refused, timeout, unreadable or oversized answer), as opposed to an
 // *APIError the server sent.
 var ErrTransport = errors.New("transport")
+
+// ErrUnexpectedJSON marks a 2xx answer whose body does not decode into the
+// method's type (it also wraps ErrTransport). Callers that print the raw
+// answer (Client.Observe) may still show it.
+var ErrUnexpectedJSON = errors.New("unexpected-json")
 
 // ErrServerURL marks a base URL that is not http(s)://HOST[:PORT].
 var ErrServerURL = errors.New("bad-server-url")
@@ -36,9 +43,8 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("server said %d %s: %s", e.Status, e.Code, e.Message)
 }
 
-// Client talks to road's REST API. The zero HTTP uses http.DefaultClient.
-// Methods whose answer has no type in types.go yet (bgp, expiry, audits, rp)
-// decode into the caller's out (a struct, map or *json.RawMessage).
+// Client talks to road's REST API; every method answers with its wire type.
+// The zero HTTP uses http.DefaultClient.
 type Client struct {
 	BaseURL string // e.g. http://127.0.0.1:8080 (without /api/v1)
 	Token   string // bearer token
@@ -53,13 +59,13 @@ type Client struct {
 // Status is GET /api/v1/status.
 func (c *Client) Status(ctx context.Context) (*Status, error) {
 	var v Status
-	return &v, c.Get(ctx, "/status", nil, &v)
+	return &v, c.get(ctx, "/status", nil, &v)
 }
 
 // ROAs is GET /api/v1/roas.
 func (c *Client) ROAs(ctx context.Context) (*ROAList, error) {
 	var v ROAList
-	return &v, c.Get(ctx, "/roas", nil, &v)
+	return &v, c.get(ctx, "/roas", nil, &v)
 }
 
 // Propose is POST /api/v1/roas/proposals. A proposal refused by a safety
@@ -81,7 +87,7 @@ func (c *Client) Propose(ctx context.Context, req *ProposalRequest) (*ProposalRe
 		ProposalResult
 		Error *Error `json:"error"` // a 409 that is an error, not a blocked proposal
 	}
-	status, err := c.Do(ctx, http.MethodPost, "/roas/proposals", nil, bytes.NewReader(body), jsonHeader(), &v, http.StatusConflict)
+	status, err := c.do(ctx, http.MethodPost, "/roas/proposals", nil, bytes.NewReader(body), jsonHeader(), &v, http.StatusConflict)
 	if err != nil {
 		return nil, status, err
 	}
@@ -97,7 +103,7 @@ func (c *Client) Propose(ctx context.Context, req *ProposalRequest) (*ProposalRe
 // Intents is GET /api/v1/intents.
 func (c *Client) Intents(ctx context.Context) (*IntentList, error) {
 	var v IntentList
-	return &v, c.Get(ctx, "/intents", nil, &v)
+	return &v, c.get(ctx, "/intents", nil, &v)
 }
 
 // AddIntent is POST /api/v1/intents {prefix, origin, note}.
@@ -120,79 +126,90 @@ func intentBody(in Intent) Intent {
 // History is GET /api/v1/history.
 func (c *Client) History(ctx context.Context) (*HistoryList, error) {
 	var v HistoryList
-	return &v, c.Get(ctx, "/history", nil, &v)
+	return &v, c.get(ctx, "/history", nil, &v)
 }
 
 // BGPRoutes is GET /api/v1/bgp/routes, optionally ?prefix=P.
-func (c *Client) BGPRoutes(ctx context.Context, prefix string, out any) error {
+func (c *Client) BGPRoutes(ctx context.Context, prefix string) (*BGPRouteList, error) {
 	var q url.Values
 	if prefix != "" {
 		q = url.Values{"prefix": {prefix}}
 	}
-	return c.Get(ctx, "/bgp/routes", q, out)
+	var v BGPRouteList
+	return &v, c.get(ctx, "/bgp/routes", q, &v)
 }
 
 // BGPImport is POST /api/v1/bgp/import with the file (MRT, possibly gzip or
 // bzip2, or text "PREFIX ORIGIN" lines) as the body and its name in X-Import-Name.
-func (c *Client) BGPImport(ctx context.Context, name string, file io.Reader, out any) error {
+func (c *Client) BGPImport(ctx context.Context, name string, file io.Reader) (*BGPImportResult, error) {
 	h := http.Header{"Content-Type": {"application/octet-stream"}}
 	if name != "" {
 		h.Set("X-Import-Name", name)
 	}
-	_, err := c.Do(ctx, http.MethodPost, "/bgp/import", nil, file, h, out)
-	return err
+	var v BGPImportResult
+	_, err := c.do(ctx, http.MethodPost, "/bgp/import", nil, file, h, &v)
+	return &v, err
 }
 
 // BGPRemoveImport is DELETE /api/v1/bgp/imports/{name}.
-func (c *Client) BGPRemoveImport(ctx context.Context, name string, out any) error {
-	_, err := c.Do(ctx, http.MethodDelete, "/bgp/imports/"+url.PathEscape(name), nil, nil, nil, out)
-	return err
+func (c *Client) BGPRemoveImport(ctx context.Context, name string) (*BGPImportRemoved, error) {
+	var v BGPImportRemoved
+	_, err := c.do(ctx, http.MethodDelete, "/bgp/imports/"+url.PathEscape(name), nil, nil, nil, &v)
+	return &v, err
 }
 
 // BGPPeers is GET /api/v1/bgp/peers (configured neighbours, session state).
-func (c *Client) BGPPeers(ctx context.Context, out any) error {
-	return c.Get(ctx, "/bgp/peers", nil, out)
+func (c *Client) BGPPeers(ctx context.Context) (*BGPPeerList, error) {
+	var v BGPPeerList
+	return &v, c.get(ctx, "/bgp/peers", nil, &v)
 }
 
 // BGPAnalysis is GET /api/v1/bgp/analysis (ROA set vs routes).
-func (c *Client) BGPAnalysis(ctx context.Context, out any) error {
-	return c.Get(ctx, "/bgp/analysis", nil, out)
+func (c *Client) BGPAnalysis(ctx context.Context) (*BGPAnalysis, error) {
+	var v BGPAnalysis
+	return &v, c.get(ctx, "/bgp/analysis", nil, &v)
 }
 
 // BGPSuggestions is GET /api/v1/bgp/suggestions (minimal ROAs for the routes).
-func (c *Client) BGPSuggestions(ctx context.Context, out any) error {
-	return c.Get(ctx, "/bgp/suggestions", nil, out)
+func (c *Client) BGPSuggestions(ctx context.Context) (*BGPSuggestion, error) {
+	var v BGPSuggestion
+	return &v, c.get(ctx, "/bgp/suggestions", nil, &v)
 }
 
 // Expiry is GET /api/v1/expiry, with ?within=DURATION (Go syntax, e.g.
 // "720h") when within > 0.
-func (c *Client) Expiry(ctx context.Context, within time.Duration, out any) error {
+func (c *Client) Expiry(ctx context.Context, within time.Duration) (*ExpiryList, error) {
 	var q url.Values
 	if within > 0 {
 		q = url.Values{"within": {FormatDuration(within)}}
 	}
-	return c.Get(ctx, "/expiry", q, out)
+	var v ExpiryList
+	return &v, c.get(ctx, "/expiry", q, &v)
 }
 
 // RunAudit is POST /api/v1/audits/{kind} ("consistency", "expiry" or "bgp").
-func (c *Client) RunAudit(ctx context.Context, kind string, out any) error {
-	_, err := c.Do(ctx, http.MethodPost, "/audits/"+url.PathEscape(kind), nil, nil, nil, out)
-	return err
+func (c *Client) RunAudit(ctx context.Context, kind string) (*AuditResult, error) {
+	var v AuditResult
+	_, err := c.do(ctx, http.MethodPost, "/audits/"+url.PathEscape(kind), nil, nil, nil, &v)
+	return &v, err
 }
 
 // Audits is GET /api/v1/audits (past results).
-func (c *Client) Audits(ctx context.Context, out any) error {
-	return c.Get(ctx, "/audits", nil, out)
+func (c *Client) Audits(ctx context.Context) (*AuditList, error) {
+	var v AuditList
+	return &v, c.get(ctx, "/audits", nil, &v)
 }
 
 // RPVRPs is GET /api/v1/rp/vrps (rpki-client JSON).
-func (c *Client) RPVRPs(ctx context.Context, out any) error {
-	return c.Get(ctx, "/rp/vrps", nil, out)
+func (c *Client) RPVRPs(ctx context.Context) (*vrpjson.Document, error) {
+	var v vrpjson.Document
+	return &v, c.get(ctx, "/rp/vrps", nil, &v)
 }
 
 // RPStatus is GET /api/v1/rp/status.
-func (c *Client) RPStatus(ctx context.Context, out any) error {
-	return c.Get(ctx, "/rp/status", nil, out)
+func (c *Client) RPStatus(ctx context.Context) (*RPStatus, error) {
+	var v RPStatus
+	return &v, c.get(ctx, "/rp/status", nil, &v)
 }
 
 // FormatDuration writes d in Go syntax without zero minor units: 720h, 90m, 45s.
@@ -207,9 +224,9 @@ func FormatDuration(d time.Duration) string {
 	}
 }
 
-// Get is a GET of /api/v1 + path decoding a 200 answer into out.
-func (c *Client) Get(ctx context.Context, path string, query url.Values, out any) error {
-	_, err := c.Do(ctx, http.MethodGet, path, query, nil, nil, out)
+// get is a GET of /api/v1 + path decoding a 200 answer into out.
+func (c *Client) get(ctx context.Context, path string, query url.Values, out any) error {
+	_, err := c.do(ctx, http.MethodGet, path, query, nil, nil, out)
 	return err
 }
 
@@ -218,16 +235,17 @@ func (c *Client) sendJSON(ctx context.Context, method, path string, in, out any)
 	if err != nil {
 		return err
 	}
-	_, err = c.Do(ctx, method, path, nil, bytes.NewReader(body), jsonHeader(), out)
+	_, err = c.do(ctx, method, path, nil, bytes.NewReader(body), jsonHeader(), out)
 	return err
 }
 
 func jsonHeader() http.Header { return http.Header{"Content-Type": {"application/json"}} }
 
-// Do sends one request to /api/v1 + path and decodes a 2xx answer (or one of
+// do sends one request to /api/v1 + path and decodes a 2xx answer (or one of
 // the extra accepted statuses) into out, which may be nil. Other answers
-// become *APIError; failures to reach the server wrap ErrTransport.
-func (c *Client) Do(ctx context.Context, method, path string, query url.Values, body io.Reader, header http.Header, out any, accept ...int) (int, error) {
+// become *APIError; failures to reach the server wrap ErrTransport, answers
+// that do not decode into out also ErrUnexpectedJSON.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, body io.Reader, header http.Header, out any, accept ...int) (int, error) {
 	u, err := c.url(path, query)
 	if err != nil {
 		return 0, err
@@ -276,7 +294,8 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 		return resp.StatusCode, nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return resp.StatusCode, fmt.Errorf("%w: answer to %s %s is not the expected JSON: %w", ErrTransport, method, path, err)
+		return resp.StatusCode, fmt.Errorf("%w: answer to %s %s is not the expected JSON (%w): %w", ErrTransport, method, path,
+			ErrUnexpectedJSON, err)
 	}
 	return resp.StatusCode, nil
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -64,29 +63,30 @@ func TestClientRequests(t *testing.T) {
 			Body: `{"prefix":"2001:db8::/32","origin":64497}`}},
 		{"history", func(c *Client) error { _, err := c.History(ctx); return err },
 			seen{Method: "GET", Path: "/api/v1/history"}},
-		{"bgp routes", func(c *Client) error { return c.BGPRoutes(ctx, "", nil) },
+		{"bgp routes", func(c *Client) error { _, err := c.BGPRoutes(ctx, ""); return err },
 			seen{Method: "GET", Path: "/api/v1/bgp/routes"}},
-		{"bgp routes prefix", func(c *Client) error { return c.BGPRoutes(ctx, "2001:db8::/32", nil) },
+		{"bgp routes prefix", func(c *Client) error { _, err := c.BGPRoutes(ctx, "2001:db8::/32"); return err },
 			seen{Method: "GET", Path: "/api/v1/bgp/routes", Query: "prefix=2001%3Adb8%3A%3A%2F32"}},
 		{"bgp import", func(c *Client) error {
-			return c.BGPImport(ctx, "rib.txt", strings.NewReader("192.0.2.0/24 64496\n"), nil)
+			_, err := c.BGPImport(ctx, "rib.txt", strings.NewReader("192.0.2.0/24 64496\n"))
+			return err
 		}, seen{Method: "POST", Path: "/api/v1/bgp/import", ContentType: "application/octet-stream", Import: "rib.txt",
 			Body: "192.0.2.0/24 64496\n"}},
-		{"bgp analysis", func(c *Client) error { return c.BGPAnalysis(ctx, nil) },
+		{"bgp analysis", func(c *Client) error { _, err := c.BGPAnalysis(ctx); return err },
 			seen{Method: "GET", Path: "/api/v1/bgp/analysis"}},
-		{"bgp suggestions", func(c *Client) error { return c.BGPSuggestions(ctx, nil) },
+		{"bgp suggestions", func(c *Client) error { _, err := c.BGPSuggestions(ctx); return err },
 			seen{Method: "GET", Path: "/api/v1/bgp/suggestions"}},
-		{"expiry", func(c *Client) error { return c.Expiry(ctx, 0, nil) },
+		{"expiry", func(c *Client) error { _, err := c.Expiry(ctx, 0); return err },
 			seen{Method: "GET", Path: "/api/v1/expiry"}},
-		{"expiry within", func(c *Client) error { return c.Expiry(ctx, 30*24*time.Hour, nil) },
+		{"expiry within", func(c *Client) error { _, err := c.Expiry(ctx, 30*24*time.Hour); return err },
 			seen{Method: "GET", Path: "/api/v1/expiry", Query: "within=720h"}},
-		{"audit run", func(c *Client) error { return c.RunAudit(ctx, "consistency", nil) },
+		{"audit run", func(c *Client) error { _, err := c.RunAudit(ctx, "consistency"); return err },
 			seen{Method: "POST", Path: "/api/v1/audits/consistency"}},
-		{"audits", func(c *Client) error { return c.Audits(ctx, nil) },
+		{"audits", func(c *Client) error { _, err := c.Audits(ctx); return err },
 			seen{Method: "GET", Path: "/api/v1/audits"}},
-		{"rp vrps", func(c *Client) error { return c.RPVRPs(ctx, nil) },
+		{"rp vrps", func(c *Client) error { _, err := c.RPVRPs(ctx); return err },
 			seen{Method: "GET", Path: "/api/v1/rp/vrps"}},
-		{"rp status", func(c *Client) error { return c.RPStatus(ctx, nil) },
+		{"rp status", func(c *Client) error { _, err := c.RPStatus(ctx); return err },
 			seen{Method: "GET", Path: "/api/v1/rp/status"}},
 	}
 	for _, tc := range cases {
@@ -112,9 +112,11 @@ func TestClientDecodes(t *testing.T) {
 	if !reflect.DeepEqual(l.ROAs, want) {
 		t.Fatalf("got %+v", l.ROAs)
 	}
-	var raw json.RawMessage
-	if err := c.RPVRPs(context.Background(), &raw); err != nil || !strings.HasPrefix(string(raw), `{"roas":[`) {
-		t.Fatalf("raw %s %v", raw, err)
+	var raw []byte // what a caller printing the answer as-is sees
+	c.Observe = func(_, _ string, _ int, b []byte) { raw = b }
+	doc, err := c.RPVRPs(context.Background())
+	if err != nil || !strings.HasPrefix(string(raw), `{"roas":[`) || len(doc.ROAs) != 1 || doc.ROAs[0].ASN != 64496 {
+		t.Fatalf("raw %s %v %+v", raw, err, doc)
 	}
 }
 
@@ -161,7 +163,7 @@ func TestAPIError(t *testing.T) {
 	}
 	// A 409 that is an error body (not a proposal) on another endpoint stays an error.
 	c, _ = fakeServer(t, http.StatusBadGateway, "<html>bad gateway</html>")
-	err = c.Audits(context.Background(), nil)
+	_, err = c.Audits(context.Background())
 	if !errors.As(err, &ae) || ae.Status != 502 || ae.Code != "http-502" || ae.Message != "<html>bad gateway</html>" {
 		t.Fatalf("non-JSON error: %v", err)
 	}

@@ -235,7 +235,7 @@ func (s *Server) Routes(r chi.Router) {
 		}))
 		r.Delete("/bgp/imports/{name}", s.handle(func(r *http.Request) (any, int, error) {
 			name := chi.URLParam(r, "name")
-			return map[string]string{"removed": name}, http.StatusOK, s.backend.BGPRemoveImport(r.Context(), actor(r), name)
+			return &BGPImportRemoved{Removed: name}, http.StatusOK, s.backend.BGPRemoveImport(r.Context(), actor(r), name)
 		}))
 		r.Get("/bgp/peers", s.handle(func(r *http.Request) (any, int, error) {
 			l, err := s.backend.BGPPeers(r.Context())

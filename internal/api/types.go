@@ -278,6 +278,11 @@ type BGPImportResult struct {
 	TableRoutes int            `json:"table_routes"` // routes in the whole table afterwards
 }
 
+// BGPImportRemoved is the body of DELETE /bgp/imports/{name}.
+type BGPImportRemoved struct {
+	Removed string `json:"removed"`
+}
+
 // BGPPeer is one configured BGP neighbour (GET /bgp/peers).
 type BGPPeer struct {
 	Address string `json:"address"`
