@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -147,6 +148,18 @@ func TestRTRServesTheUnionOfTALs(t *testing.T) {
 	}
 	if rs := router.rtr.Status(); rs.VRPs != 3 || rs.ASPAs != 1 {
 		t.Fatalf("rtr status: %d VRPs, %d ASPAs", rs.VRPs, rs.ASPAs)
+	}
+	// BIRD 2.17 (Debian 13) receives both over RTR v2, the ASPA included.
+	_, port, _ := net.SplitHostPort(rtrAddr)
+	p, _ := strconv.Atoi(port)
+	bird := testpeers.StartBIRD217RTR(t, "127.0.0.1", p)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := bird.WaitFor(ctx, want); err != nil {
+		t.Fatalf("BIRD 2.17 VRPs: %v", err)
+	}
+	if err := bird.WaitForASPAs(ctx, []vrp.ASPA{vrp.NewASPA(64500, []uint32{64501, 64502})}); err != nil {
+		t.Fatalf("BIRD 2.17: %v", err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,8 +17,9 @@ import (
 // birdSession is BIRD 2 with one `protocol rpki` (RTR v1, falls back to v0),
 // queried through birdc on its own control socket.
 type birdSession struct {
-	p   *process
-	ctl string
+	p    *process
+	ctl  string
+	wrap []string // command prefix of birdc (the trixie chroot for BIRD 2.17)
 
 	mu     sync.Mutex
 	synced bool
@@ -60,7 +62,8 @@ func StartBIRDRTR(t testing.TB, host string, port int) RTRSession {
 
 // birdc runs one birdc command; birdc exits non-zero when it cannot connect.
 func (s *birdSession) birdc(ctx context.Context, args ...string) (string, error) {
-	res, err := runCommand(ctx, nil, "birdc", append([]string{"-s", s.ctl}, args...)...)
+	argv := append(append(slices.Clone(s.wrap), "birdc", "-s", s.ctl), args...)
+	res, err := runCommand(ctx, nil, argv[0], argv[1:]...)
 	if err != nil {
 		return "", err
 	}

@@ -249,3 +249,19 @@ func FuzzParseTextTables(f *testing.F) {
 		}
 	})
 }
+
+func TestParseBirdASPATable(t *testing.T) {
+	out := "BIRD 2.17.6 ready.\nTable at:\n64500                 [rtr1 10:53:17.433] * (100)\n\tType: RPKI univ\n\taspa_providers: 64502 64501\n" +
+		"4200000000            [rtr1 10:53:17.433] * (100)\n\tType: RPKI univ\n\taspa_providers: 0\n"
+	got, err := ParseBirdASPATable(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []vrp.ASPA{{Customer: 64500, Providers: []uint32{64501, 64502}}, {Customer: 4200000000, Providers: []uint32{0}}}
+	if len(got) != 2 || !got[0].Equal(want[0]) || !got[1].Equal(want[1]) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	if _, err := ParseBirdASPATable("\taspa_providers: 1\n"); !errors.Is(err, ErrParse) {
+		t.Fatalf("providers without a customer: %v", err)
+	}
+}
