@@ -14,7 +14,9 @@ import (
 
 // TestReasonCodesKebab: every exported sentinel error of an internal
 // package (var ErrX = errors.New("...")) is a reason code, optionally
-// after a "package: " prefix, spelled in kebab-case.
+// after a "package: " prefix, spelled in kebab-case; so is every exported
+// string constant named Reason*, Kind*, Code* or Finding* (finding kinds,
+// audit codes, RP rejection reasons: API and metric label values).
 func TestReasonCodesKebab(t *testing.T) {
 	// kebab is the one spelling of a reason code (DESIGN.md "Errors").
 	kebab := regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
@@ -39,7 +41,7 @@ func TestReasonCodesKebab(t *testing.T) {
 				c = code
 			}
 			if !kebab.MatchString(c) && !reasonExceptions[id] {
-				t.Errorf("%s: %s = errors.New(%q): the reason code is not kebab-case", p, name, code)
+				t.Errorf("%s: %s = %q: the reason code is not kebab-case", p, name, code)
 			}
 		}
 		return nil
@@ -49,7 +51,8 @@ func TestReasonCodesKebab(t *testing.T) {
 	}
 }
 
-// sentinels returns the package-level exported errors.New("...") of a file.
+// sentinels returns the package-level exported errors.New("...") and the
+// code constants of a file.
 func sentinels(t *testing.T, path string) map[string]string {
 	f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
 	if err != nil {
@@ -58,6 +61,10 @@ func sentinels(t *testing.T, path string) map[string]string {
 	out := map[string]string{}
 	for _, decl := range f.Decls {
 		gd, ok := decl.(*ast.GenDecl)
+		if ok && gd.Tok == token.CONST {
+			codeConsts(gd, out)
+			continue
+		}
 		if !ok || gd.Tok != token.VAR {
 			continue
 		}
@@ -74,6 +81,27 @@ func sentinels(t *testing.T, path string) map[string]string {
 		}
 	}
 	return out
+}
+
+// codeConsts adds the string constants of gd whose names mark a code.
+func codeConsts(gd *ast.GenDecl, out map[string]string) {
+	for _, spec := range gd.Specs {
+		vs := spec.(*ast.ValueSpec)
+		for i, n := range vs.Names {
+			isCode := false
+			for _, p := range []string{"Reason", "Kind", "Code", "Finding"} {
+				isCode = isCode || strings.HasPrefix(n.Name, p)
+			}
+			if !isCode || i >= len(vs.Values) {
+				continue
+			}
+			if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				if v, err := strconv.Unquote(lit.Value); err == nil {
+					out[n.Name] = v
+				}
+			}
+		}
+	}
 }
 
 func errorsNewArg(e ast.Expr) (string, bool) {
