@@ -3,6 +3,8 @@ package rp
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -46,16 +48,19 @@ func (r *run) endFetch() {
 }
 
 // prefetch starts fetching the repository of c, so repositories download
-// at once while the walk goes on.
-func (r *run) prefetch(c *caNode) {
-	if r.fetch == nil {
-		return
+// at once while the walk goes on; the channel is closed when that first
+// fetch ended (at once without fetching).
+func (r *run) prefetch(c *caNode) <-chan struct{} {
+	switch {
+	case r.fetch == nil:
+	case c.cert.SIA.Notify != "" && r.fetch.f.RRDP != nil:
+		return r.fetch.rrdpTask(c.cert.SIA.Notify, false).done
+	case r.fetch.f.Rsync != nil:
+		return r.fetch.rsyncTask(c.cert.SIA.CARepository, false).done
 	}
-	if n := c.cert.SIA.Notify; n != "" && r.fetch.f.RRDP != nil {
-		r.fetch.rrdpTask(n, false)
-	} else if r.fetch.f.Rsync != nil {
-		r.fetch.rsyncTask(c.cert.SIA.CARepository, false)
-	}
+	ready := make(chan struct{})
+	close(ready)
+	return ready
 }
 
 // awaitRRDP waits for the RRDP sync of notify and records its outcome
@@ -246,8 +251,9 @@ func keepFile(view, vc cache, uri string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
-	tmp := dst + ".tmp"
-	os.Remove(tmp)
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	tmp := dst + ".tmp-" + hex.EncodeToString(rnd[:]) // two CAs may share a publication point
 	if err := os.Link(src, tmp); err != nil {
 		if data == nil {
 			return err

@@ -112,8 +112,8 @@ func (r *run) childCA(ctx context.Context, ca *caNode, pp *pubPoint, f listedFil
 	r.accepted(f.uri)
 	child := &caNode{cert: c, uri: f.uri, ip: ip, as: as, expires: minTime(pp.expires, c.NotAfter),
 		depth: ca.depth + 1, keys: append(slices.Clip(ca.keys), ski), ta: ca.ta}
-	r.prefetch(child) // its repository downloads while the child waits in the queue
-	r.walk.push(func() { r.publicationPoint(ctx, child) })
+	// Queued once its repository is fetched: no worker waits on the network.
+	r.walk.pushWhen(r.prefetch(child), func() { r.publicationPoint(ctx, child) })
 	return nil
 }
 

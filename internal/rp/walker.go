@@ -32,6 +32,22 @@ func (w *walker) push(f func()) {
 	w.cond.Broadcast()
 }
 
+// pushWhen queues f once ready is closed. It is pending from now on, so
+// wait covers it, but it holds no worker while it waits (a publication
+// point whose repository is still downloading).
+func (w *walker) pushWhen(ready <-chan struct{}, f func()) {
+	w.mu.Lock()
+	w.pending++
+	w.mu.Unlock()
+	go func() {
+		<-ready
+		w.mu.Lock()
+		w.tasks = append(w.tasks, f)
+		w.mu.Unlock()
+		w.cond.Broadcast()
+	}()
+}
+
 func (w *walker) work() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
