@@ -80,7 +80,7 @@ func writeUsage[T any](w io.Writer, table []setting[T]) {
 		if s.flag == "" {
 			continue
 		}
-		fmt.Fprintf(&b, "  --%s", s.flag)
+		fmt.Fprintf(&b, "  %s", dashed(s.flag))
 		if s.arg != "" {
 			b.WriteString(" " + s.arg)
 		}
@@ -97,6 +97,14 @@ func writeUsage[T any](w io.Writer, table []setting[T]) {
 		b.WriteString("\n")
 	}
 	io.WriteString(w, b.String())
+}
+
+// dashed writes a flag as users type it: -v, --data-dir.
+func dashed(flag string) string {
+	if len(flag) == 1 {
+		return "-" + flag
+	}
+	return "--" + flag
 }
 
 func splitList(s string) []string {

@@ -55,7 +55,8 @@ func ReferenceMarkdown() []byte {
 		if s.def != "" {
 			def = "`" + s.def + "`"
 		}
-		fmt.Fprintf(&b, "| `--%s` | %s | %s |\n", strings.ReplaceAll(strings.TrimSpace(s.flag+" "+s.arg), "|", `\|`), def, strings.ReplaceAll(s.help, "|", `\|`))
+		flag := strings.ReplaceAll(strings.TrimSpace(dashed(s.flag)+" "+s.arg), "|", `\|`)
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", flag, def, strings.ReplaceAll(s.help, "|", `\|`))
 	}
 	return []byte(b.String())
 }
