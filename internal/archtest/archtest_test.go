@@ -53,7 +53,7 @@ func table() Rules {
 			"internal/audit":      with("internal/expiry", "internal/conflict", "internal/store", "internal/ca", "internal/rp"),
 			// api is the transport: it may know the domain, never the other way.
 			"internal/api": with("internal/proposal", "internal/audit", "internal/conflict", "internal/expiry",
-				"internal/liveroutes", "internal/vrpjson"),
+				"internal/liveroutes", "internal/vrpjson", "internal/rtr"),
 			// daemon is the wiring: it builds every part.
 			"internal/daemon": with("internal/api", "internal/audit", "internal/bgp", "internal/ca", "internal/config",
 				"internal/conflict", "internal/expiry", "internal/liveroutes", "internal/proposal", "internal/publish",

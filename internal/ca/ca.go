@@ -16,6 +16,7 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
@@ -343,4 +344,14 @@ func (c *CA) issueCACert(tx *store.Tx, ta *instance, row *store.CA, key *rsa.Pri
 	}
 	return tx.PutObject(&store.Object{URI: row.CertURI, CA: TAName, Kind: "cer", DER: der,
 		EESerial: tmpl.SerialNumber.String(), NotAfter: tmpl.NotAfter, SigningTime: now, UpdatedAt: now})
+}
+
+// HTTPSTAURIs derives the HTTPS URI of the TA certificate from the RRDP base:
+// the same host serves /ta/ta.cer (RFC 8630 §2.2 allows HTTPS TAL URIs).
+func HTTPSTAURIs(rrdpBase string) ([]string, error) {
+	u, err := url.Parse(rrdpBase)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("rrdp base %q: must be an https:// URL", rrdpBase)
+	}
+	return []string{"https://" + u.Host + "/ta/ta.cer"}, nil
 }

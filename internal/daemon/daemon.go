@@ -1,13 +1,14 @@
-// Package daemon wires road together: store → ca → publish → (rp) → rtr, the
-// HTTP/HTTPS servers and the background renewal. It also implements the REST
-// API's backend (proposals, ROA list, status, intents, history).
+// Package daemon wires road together: it builds the parts (store → ca →
+// publish → rprun → rtr; proposal, liveroutes, audit), starts and stops them
+// with the HTTP, HTTPS and RTR listeners and the renewal loop, and connects
+// their events (a publication wakes the relying party, a degraded relying
+// party runs the consistency audit). The REST API's calls go to the part
+// that owns them.
 package daemon
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,7 +18,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -130,7 +130,7 @@ func Open(ctx context.Context, opt Options) (*Daemon, error) {
 	d.reg = prometheus.NewRegistry()
 	d.metrics = newMetrics(d.reg)
 	var err error
-	if d.token, err = ensureToken(filepath.Join(opt.DataDir, "admin.token")); err != nil {
+	if d.token, err = api.EnsureToken(filepath.Join(opt.DataDir, "admin.token")); err != nil {
 		return nil, err
 	}
 	if d.st, err = store.Open(ctx, filepath.Join(opt.DataDir, "road.db")); err != nil {
@@ -138,7 +138,7 @@ func Open(ctx context.Context, opt Options) (*Daemon, error) {
 	}
 	d.keys = ca.NewKeyPool(opt.KeyPoolSize)
 	d.keys.Start()
-	taURIs, err := httpsTAURIs(opt.RRDPBase)
+	taURIs, err := ca.HTTPSTAURIs(opt.RRDPBase)
 	if err != nil {
 		d.Close()
 		return nil, err
@@ -198,35 +198,6 @@ func (d *Daemon) Token() string { return d.token }
 // CA exposes the CA (tests and one-shot commands).
 func (d *Daemon) CA() *ca.CA { return d.ca }
 
-// httpsTAURIs derives the HTTPS URI of the TA certificate from the RRDP base:
-// the same host serves /ta/ta.cer (RFC 8630 §2.2 allows HTTPS TAL URIs).
-func httpsTAURIs(rrdpBase string) ([]string, error) {
-	u, err := url.Parse(rrdpBase)
-	if err != nil || u.Scheme != "https" || u.Host == "" {
-		return nil, fmt.Errorf("rrdp base %q: must be an https:// URL", rrdpBase)
-	}
-	return []string{"https://" + u.Host + "/ta/ta.cer"}, nil
-}
-
-func ensureToken(path string) (string, error) {
-	if b, err := os.ReadFile(path); err == nil {
-		if t := strings.TrimSpace(string(b)); t != "" {
-			return t, nil
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("admin token: %w", err)
-	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return "", err
-	}
-	t := hex.EncodeToString(raw)
-	if err := atomicfile.WriteFile(path, []byte(t+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("admin token: %w", err)
-	}
-	return t, nil
-}
-
 func (d *Daemon) writeTAL(ctx context.Context) error {
 	tal, err := d.ca.TAL(ctx)
 	if err != nil {
@@ -255,47 +226,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	var httpSrv *http.Server
-	if d.opt.HTTPAddr != "" { // "" disables the REST/metrics listener
-		httpSrv = &http.Server{Handler: d.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
-		ln, err := net.Listen("tcp", d.opt.HTTPAddr)
-		if err != nil {
-			return fmt.Errorf("http listen %s: %w", d.opt.HTTPAddr, err)
-		}
-		start("http", func() error { return httpSrv.Serve(ln) })
-	}
-	var httpsSrv *http.Server
-	if d.opt.HTTPSAddr != "" {
-		var err error
-		certFile, keyFile := d.opt.TLSCert, d.opt.TLSKey
-		if certFile == "" {
-			if certFile, keyFile, _, err = tlsca.Ensure(filepath.Join(d.opt.DataDir, "tls"), d.clock, rrdpHosts(d.opt.RRDPBase)); err != nil {
-				return fmt.Errorf("testbed TLS: %w", err)
-			}
-		}
-		lns, err := net.Listen("tcp", d.opt.HTTPSAddr)
-		if err != nil {
-			return fmt.Errorf("https listen %s: %w", d.opt.HTTPSAddr, err)
-		}
-		httpsSrv = &http.Server{Handler: d.publicHandler(), ReadHeaderTimeout: 10 * time.Second}
-		start("https", func() error { return httpsSrv.ServeTLS(lns, certFile, keyFile) })
-	}
-	if d.opt.RTRAddr != "" {
-		var tlsCfg *tls.Config
-		if d.opt.RTRTLSCert != "" {
-			var err error
-			if tlsCfg, err = rtr.TLSConfig(d.opt.RTRTLSCert, d.opt.RTRTLSKey, d.opt.RTRTLSClientCA); err != nil {
-				return err
-			}
-		}
-		lr, err := net.Listen("tcp", d.opt.RTRAddr)
-		if err != nil {
-			return fmt.Errorf("rtr listen %s: %w", d.opt.RTRAddr, err)
-		}
-		if tlsCfg != nil {
-			lr = tls.NewListener(lr, tlsCfg) // RFC 8210 §9.2
-		}
-		start("rtr", func() error { return d.rtr.Serve(ctx, lr) })
+	servers, err := d.listen(ctx, start)
+	if err != nil {
+		return err
 	}
 	start("renew", func() error { d.renewLoop(ctx); return nil })
 	ownHTTP, globalHTTP, err := d.rpHTTPClients()
@@ -316,14 +249,60 @@ func (d *Daemon) Run(ctx context.Context) error {
 	cancel()
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer scancel()
-	if httpSrv != nil {
-		httpSrv.Shutdown(sctx)
-	}
-	if httpsSrv != nil {
-		httpsSrv.Shutdown(sctx)
+	for _, srv := range servers {
+		srv.Shutdown(sctx)
 	}
 	wg.Wait()
 	return runErr
+}
+
+// listen opens the HTTP, HTTPS and RTR listeners that are configured and
+// serves them through start; it returns the HTTP servers to shut down.
+func (d *Daemon) listen(ctx context.Context, start func(string, func() error)) ([]*http.Server, error) {
+	var servers []*http.Server
+	if d.opt.HTTPAddr != "" { // "" disables the REST/metrics listener
+		httpSrv := &http.Server{Handler: d.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
+		ln, err := net.Listen("tcp", d.opt.HTTPAddr)
+		if err != nil {
+			return nil, fmt.Errorf("http listen %s: %w", d.opt.HTTPAddr, err)
+		}
+		servers = append(servers, httpSrv)
+		start("http", func() error { return httpSrv.Serve(ln) })
+	}
+	if d.opt.HTTPSAddr != "" {
+		var err error
+		certFile, keyFile := d.opt.TLSCert, d.opt.TLSKey
+		if certFile == "" {
+			if certFile, keyFile, _, err = tlsca.Ensure(filepath.Join(d.opt.DataDir, "tls"), d.clock, rrdpHosts(d.opt.RRDPBase)); err != nil {
+				return nil, fmt.Errorf("testbed TLS: %w", err)
+			}
+		}
+		lns, err := net.Listen("tcp", d.opt.HTTPSAddr)
+		if err != nil {
+			return nil, fmt.Errorf("https listen %s: %w", d.opt.HTTPSAddr, err)
+		}
+		httpsSrv := &http.Server{Handler: d.publicHandler(), ReadHeaderTimeout: 10 * time.Second}
+		servers = append(servers, httpsSrv)
+		start("https", func() error { return httpsSrv.ServeTLS(lns, certFile, keyFile) })
+	}
+	if d.opt.RTRAddr != "" {
+		var tlsCfg *tls.Config
+		if d.opt.RTRTLSCert != "" {
+			var err error
+			if tlsCfg, err = rtr.TLSConfig(d.opt.RTRTLSCert, d.opt.RTRTLSKey, d.opt.RTRTLSClientCA); err != nil {
+				return nil, err
+			}
+		}
+		lr, err := net.Listen("tcp", d.opt.RTRAddr)
+		if err != nil {
+			return nil, fmt.Errorf("rtr listen %s: %w", d.opt.RTRAddr, err)
+		}
+		if tlsCfg != nil {
+			lr = tls.NewListener(lr, tlsCfg) // RFC 8210 §9.2
+		}
+		start("rtr", func() error { return d.rtr.Serve(ctx, lr) })
+	}
+	return servers, nil
 }
 
 func rrdpHosts(base string) []string {

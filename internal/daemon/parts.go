@@ -47,14 +47,14 @@ func (d *Daemon) Intents(ctx context.Context) ([]proposal.Intent, error) { retur
 func (d *Daemon) History(ctx context.Context, n int) ([]proposal.HistoryEntry, error) {
 	return d.props.History(ctx, n)
 }
-func (d *Daemon) Propose(ctx context.Context, actor string, r *proposal.Request) (*proposal.Result, error) {
-	return d.props.Propose(ctx, actor, r)
+func (d *Daemon) Propose(ctx context.Context, who string, r *proposal.Request) (*proposal.Result, error) {
+	return d.props.Propose(ctx, who, r)
 }
-func (d *Daemon) AddIntent(ctx context.Context, actor string, in *proposal.Intent) error {
-	return d.props.AddIntent(ctx, actor, in)
+func (d *Daemon) AddIntent(ctx context.Context, who string, in *proposal.Intent) error {
+	return d.props.AddIntent(ctx, who, in)
 }
-func (d *Daemon) RemoveIntent(ctx context.Context, actor string, in *proposal.Intent) error {
-	return d.props.RemoveIntent(ctx, actor, in)
+func (d *Daemon) RemoveIntent(ctx context.Context, who string, in *proposal.Intent) error {
+	return d.props.RemoveIntent(ctx, who, in)
 }
 func (d *Daemon) BGPAnalysis(ctx context.Context) (conflict.Analysis, error) {
 	return d.props.Analysis(ctx)
@@ -62,14 +62,14 @@ func (d *Daemon) BGPAnalysis(ctx context.Context) (conflict.Analysis, error) {
 func (d *Daemon) BGPSuggestions(ctx context.Context) (conflict.Suggestion, error) {
 	return d.props.Suggestions(ctx)
 }
-func (d *Daemon) BGPRoutes(ctx context.Context, prefix string, limit int) (*liveroutes.RouteList, error) {
-	return d.routes.List(ctx, prefix, limit)
+func (d *Daemon) BGPRoutes(ctx context.Context, p string, n int) (*liveroutes.RouteList, error) {
+	return d.routes.List(ctx, p, n)
 }
-func (d *Daemon) BGPImport(ctx context.Context, actor, name string, body io.Reader) (*liveroutes.ImportResult, error) {
-	return d.routes.Import(ctx, actor, name, body)
+func (d *Daemon) BGPImport(ctx context.Context, who, name string, body io.Reader) (*liveroutes.ImportResult, error) {
+	return d.routes.Import(ctx, who, name, body)
 }
-func (d *Daemon) BGPRemoveImport(ctx context.Context, actor, name string) error {
-	return d.routes.RemoveImport(ctx, actor, name)
+func (d *Daemon) BGPRemoveImport(ctx context.Context, who, name string) error {
+	return d.routes.RemoveImport(ctx, who, name)
 }
 func (d *Daemon) BGPPeers(ctx context.Context) (*liveroutes.PeerList, error) {
 	return d.routes.Peers(ctx)

@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/roadrpki/road/internal/publish"
 	"github.com/roadrpki/road/internal/store"
@@ -46,31 +45,14 @@ func (d *Daemon) publish(ctx context.Context) error {
 	return nil
 }
 
-// Keys of the meta table that record the live RRDP session and serial.
-const (
-	metaRRDPSession = "rrdp_session"
-	metaRRDPSerial  = "rrdp_serial"
-)
-
 // recordedPublication is the RRDP state the database last recorded; the
 // publisher refuses to continue a session whose files are behind it.
 func (d *Daemon) recordedPublication(ctx context.Context) (publish.State, error) {
 	var f publish.State
 	err := d.st.View(ctx, func(tx *store.Tx) error {
-		s, err := tx.Meta(metaRRDPSession)
-		if err != nil {
-			return err
-		}
-		n, err := tx.Meta(metaRRDPSerial)
-		if err != nil || s == "" || n == "" {
-			return err
-		}
-		serial, err := strconv.ParseUint(n, 10, 64)
-		if err != nil {
-			return fmt.Errorf("database: %s %q: %w", metaRRDPSerial, n, err)
-		}
-		f = publish.State{Session: s, Serial: serial}
-		return nil
+		var err error
+		f.Session, f.Serial, err = tx.Publication()
+		return err
 	})
 	return f, err
 }
@@ -82,12 +64,7 @@ func (d *Daemon) recordPublication(ctx context.Context, res publish.Result) erro
 	if res.Session == d.recorded.Session && res.Serial == d.recorded.Serial {
 		return nil
 	}
-	err := d.st.Update(ctx, func(tx *store.Tx) error {
-		if err := tx.SetMeta(metaRRDPSession, res.Session); err != nil {
-			return err
-		}
-		return tx.SetMeta(metaRRDPSerial, strconv.FormatUint(res.Serial, 10))
-	})
+	err := d.st.Update(ctx, func(tx *store.Tx) error { return tx.SetPublication(res.Session, res.Serial) })
 	if err != nil {
 		return fmt.Errorf("record publication: %w", err)
 	}
