@@ -162,165 +162,10 @@ func NewServer(b Backend, token string, log *slog.Logger) *Server {
 func (s *Server) Routes(r chi.Router) {
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(s.auth)
-		r.Get("/status", s.handle(func(r *http.Request) (any, int, error) {
-			st, err := s.backend.Status(r.Context())
-			return st, http.StatusOK, err
-		}))
-		r.Get("/roas", s.handle(func(r *http.Request) (any, int, error) {
-			l, err := s.backend.ROAs(r.Context())
-			return roaList(l), http.StatusOK, err
-		}))
-		r.Post("/roas/proposals", s.handle(func(r *http.Request) (any, int, error) {
-			var req ProposalRequest
-			if err := decodeBody(r, &req); err != nil {
-				return nil, 0, err
-			}
-			res, err := s.backend.Propose(r.Context(), actor(r), proposalRequest(&req))
-			if err != nil {
-				return nil, 0, err
-			}
-			if res.Blocked {
-				return proposalResult(res), http.StatusConflict, nil
-			}
-			return proposalResult(res), http.StatusOK, nil
-		}))
-		r.Get("/intents", s.handle(func(r *http.Request) (any, int, error) {
-			l, err := s.backend.Intents(r.Context())
-			return intentList(l), http.StatusOK, err
-		}))
-		r.Post("/intents", s.handle(func(r *http.Request) (any, int, error) {
-			var in Intent
-			if err := decodeBody(r, &in); err != nil {
-				return nil, 0, err
-			}
-			return &in, http.StatusCreated, s.backend.AddIntent(r.Context(), actor(r), intentOf(&in))
-		}))
-		r.Delete("/intents", s.handle(func(r *http.Request) (any, int, error) {
-			var in Intent
-			if err := decodeBody(r, &in); err != nil {
-				return nil, 0, err
-			}
-			return &in, http.StatusOK, s.backend.RemoveIntent(r.Context(), actor(r), intentOf(&in))
-		}))
-		r.Get("/history", s.handle(func(r *http.Request) (any, int, error) {
-			l, err := s.backend.History(r.Context(), 0)
-			return historyList(l), http.StatusOK, err
-		}))
-		r.Get("/bgp/routes", s.handle(func(r *http.Request) (any, int, error) {
-			limit := 0
-			if v := r.URL.Query().Get("limit"); v != "" {
-				n, err := strconv.Atoi(v)
-				if err != nil || n <= 0 {
-					return nil, 0, BadRequest("limit %q: want a positive number", v)
-				}
-				limit = n
-			}
-			l, err := s.backend.BGPRoutes(r.Context(), r.URL.Query().Get("prefix"), limit)
-			if err != nil {
-				return nil, 0, err
-			}
-			return routeList(l), http.StatusOK, nil
-		}))
-		r.Post("/bgp/import", s.handle(func(r *http.Request) (any, int, error) {
-			name := r.Header.Get("X-Import-Name")
-			if name == "" {
-				name = r.URL.Query().Get("name")
-			}
-			body := &limitedBody{r: r.Body, left: MaxImportBytes}
-			res, err := s.backend.BGPImport(r.Context(), actor(r), name, body)
-			if err != nil {
-				return nil, 0, err
-			}
-			return (*BGPImportResult)(res), http.StatusOK, nil
-		}))
-		r.Delete("/bgp/imports/{name}", s.handle(func(r *http.Request) (any, int, error) {
-			name := chi.URLParam(r, "name")
-			return &BGPImportRemoved{Removed: name}, http.StatusOK, s.backend.BGPRemoveImport(r.Context(), actor(r), name)
-		}))
-		r.Get("/bgp/peers", s.handle(func(r *http.Request) (any, int, error) {
-			l, err := s.backend.BGPPeers(r.Context())
-			if err != nil {
-				return nil, 0, err
-			}
-			return peerList(l), http.StatusOK, nil
-		}))
-		r.Get("/bgp/analysis", s.handle(func(r *http.Request) (any, int, error) {
-			a, err := s.backend.BGPAnalysis(r.Context())
-			if err != nil {
-				return nil, 0, err
-			}
-			return bgpAnalysis(a), http.StatusOK, nil
-		}))
-		r.Get("/bgp/suggestions", s.handle(func(r *http.Request) (any, int, error) {
-			a, err := s.backend.BGPSuggestions(r.Context())
-			if err != nil {
-				return nil, 0, err
-			}
-			return bgpSuggestion(a), http.StatusOK, nil
-		}))
-		r.Get("/expiry", s.handle(func(r *http.Request) (any, int, error) {
-			var within time.Duration
-			if v := r.URL.Query().Get("within"); v != "" {
-				d, err := ParseWithin(v)
-				if err != nil {
-					return nil, 0, BadRequest("within: %v", err)
-				}
-				within = d
-			}
-			l, err := s.backend.Expiry(r.Context(), within)
-			if err != nil {
-				return nil, 0, err
-			}
-			return expiryList(l), http.StatusOK, nil
-		}))
-		r.Post("/audits/{kind}", s.handle(func(r *http.Request) (any, int, error) {
-			kind := chi.URLParam(r, "kind")
-			if !validAuditKind(kind) {
-				return nil, 0, BadRequest("audit kind %q: want one of %s", kind, strings.Join(AuditKinds, ", "))
-			}
-			res, err := s.backend.RunAudit(r.Context(), kind)
-			if err != nil {
-				return nil, 0, err
-			}
-			return auditResult(*res), http.StatusOK, nil
-		}))
-		r.Get("/audits", s.handle(func(r *http.Request) (any, int, error) {
-			q := r.URL.Query()
-			kind := q.Get("kind")
-			if kind != "" && !validAuditKind(kind) {
-				return nil, 0, BadRequest("kind %q: want one of %s", kind, strings.Join(AuditKinds, ", "))
-			}
-			limit := DefaultAuditLimit
-			if v := q.Get("limit"); v != "" {
-				n, err := strconv.Atoi(v)
-				if err != nil || n <= 0 || n > MaxAuditLimit {
-					return nil, 0, BadRequest("limit %q: want 1..%d", v, MaxAuditLimit)
-				}
-				limit = n
-			}
-			l, err := s.backend.Audits(r.Context(), kind, limit)
-			if err != nil {
-				return nil, 0, err
-			}
-			out := &AuditList{Audits: []AuditResult{}}
-			for _, a := range l {
-				out.Audits = append(out.Audits, *auditResult(a))
-			}
-			return out, http.StatusOK, nil
-		}))
-		r.Get("/rp/status", s.handle(func(r *http.Request) (any, int, error) {
-			st, err := s.backend.RPStatus(r.Context())
-			return st, http.StatusOK, err
-		}))
-		r.Get("/rp/vrps", func(w http.ResponseWriter, r *http.Request) {
-			b, err := s.backend.RPVRPs(r.Context())
-			if err != nil {
-				s.handle(func(*http.Request) (any, int, error) { return nil, 0, err })(w, r)
-				return
-			}
-			w.Header().Set("Content-Type", "application/json")
-			w.Write(b)
-		})
+		s.changeRoutes(r)
+		s.bgpRoutes(r)
+		s.auditRoutes(r)
+		s.rpRoutes(r)
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, &StatusError{Status: http.StatusNotFound, Code: CodeNotFound,
 				Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
@@ -329,6 +174,181 @@ func (s *Server) Routes(r chi.Router) {
 			writeError(w, &StatusError{Status: http.StatusMethodNotAllowed, Code: CodeBadRequest,
 				Message: "method " + r.Method + " not allowed on " + r.URL.Path})
 		})
+	})
+}
+
+// changeRoutes: status, ROAs and proposals, intents, history.
+func (s *Server) changeRoutes(r chi.Router) {
+	r.Get("/status", s.handle(func(r *http.Request) (any, int, error) {
+		st, err := s.backend.Status(r.Context())
+		return st, http.StatusOK, err
+	}))
+	r.Get("/roas", s.handle(func(r *http.Request) (any, int, error) {
+		l, err := s.backend.ROAs(r.Context())
+		return roaList(l), http.StatusOK, err
+	}))
+	r.Post("/roas/proposals", s.handle(func(r *http.Request) (any, int, error) {
+		var req ProposalRequest
+		if err := decodeBody(r, &req); err != nil {
+			return nil, 0, err
+		}
+		res, err := s.backend.Propose(r.Context(), actor(r), proposalRequest(&req))
+		if err != nil {
+			return nil, 0, err
+		}
+		if res.Blocked {
+			return proposalResult(res), http.StatusConflict, nil
+		}
+		return proposalResult(res), http.StatusOK, nil
+	}))
+	r.Get("/intents", s.handle(func(r *http.Request) (any, int, error) {
+		l, err := s.backend.Intents(r.Context())
+		return intentList(l), http.StatusOK, err
+	}))
+	r.Post("/intents", s.handle(func(r *http.Request) (any, int, error) {
+		var in Intent
+		if err := decodeBody(r, &in); err != nil {
+			return nil, 0, err
+		}
+		return &in, http.StatusCreated, s.backend.AddIntent(r.Context(), actor(r), intentOf(&in))
+	}))
+	r.Delete("/intents", s.handle(func(r *http.Request) (any, int, error) {
+		var in Intent
+		if err := decodeBody(r, &in); err != nil {
+			return nil, 0, err
+		}
+		return &in, http.StatusOK, s.backend.RemoveIntent(r.Context(), actor(r), intentOf(&in))
+	}))
+	r.Get("/history", s.handle(func(r *http.Request) (any, int, error) {
+		l, err := s.backend.History(r.Context(), 0)
+		return historyList(l), http.StatusOK, err
+	}))
+}
+
+// bgpRoutes: the live routes, imports, peers, analysis and suggestions.
+func (s *Server) bgpRoutes(r chi.Router) {
+	r.Get("/bgp/routes", s.handle(func(r *http.Request) (any, int, error) {
+		limit := 0
+		if v := r.URL.Query().Get("limit"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n <= 0 {
+				return nil, 0, BadRequest("limit %q: want a positive number", v)
+			}
+			limit = n
+		}
+		l, err := s.backend.BGPRoutes(r.Context(), r.URL.Query().Get("prefix"), limit)
+		if err != nil {
+			return nil, 0, err
+		}
+		return routeList(l), http.StatusOK, nil
+	}))
+	r.Post("/bgp/import", s.handle(func(r *http.Request) (any, int, error) {
+		name := r.Header.Get("X-Import-Name")
+		if name == "" {
+			name = r.URL.Query().Get("name")
+		}
+		body := &limitedBody{r: r.Body, left: MaxImportBytes}
+		res, err := s.backend.BGPImport(r.Context(), actor(r), name, body)
+		if err != nil {
+			return nil, 0, err
+		}
+		return (*BGPImportResult)(res), http.StatusOK, nil
+	}))
+	r.Delete("/bgp/imports/{name}", s.handle(func(r *http.Request) (any, int, error) {
+		name := chi.URLParam(r, "name")
+		return &BGPImportRemoved{Removed: name}, http.StatusOK, s.backend.BGPRemoveImport(r.Context(), actor(r), name)
+	}))
+	r.Get("/bgp/peers", s.handle(func(r *http.Request) (any, int, error) {
+		l, err := s.backend.BGPPeers(r.Context())
+		if err != nil {
+			return nil, 0, err
+		}
+		return peerList(l), http.StatusOK, nil
+	}))
+	r.Get("/bgp/analysis", s.handle(func(r *http.Request) (any, int, error) {
+		a, err := s.backend.BGPAnalysis(r.Context())
+		if err != nil {
+			return nil, 0, err
+		}
+		return bgpAnalysis(a), http.StatusOK, nil
+	}))
+	r.Get("/bgp/suggestions", s.handle(func(r *http.Request) (any, int, error) {
+		a, err := s.backend.BGPSuggestions(r.Context())
+		if err != nil {
+			return nil, 0, err
+		}
+		return bgpSuggestion(a), http.StatusOK, nil
+	}))
+}
+
+// auditRoutes: expiry and the audits.
+func (s *Server) auditRoutes(r chi.Router) {
+	r.Get("/expiry", s.handle(func(r *http.Request) (any, int, error) {
+		var within time.Duration
+		if v := r.URL.Query().Get("within"); v != "" {
+			d, err := ParseWithin(v)
+			if err != nil {
+				return nil, 0, BadRequest("within: %v", err)
+			}
+			within = d
+		}
+		l, err := s.backend.Expiry(r.Context(), within)
+		if err != nil {
+			return nil, 0, err
+		}
+		return expiryList(l), http.StatusOK, nil
+	}))
+	r.Post("/audits/{kind}", s.handle(func(r *http.Request) (any, int, error) {
+		kind := chi.URLParam(r, "kind")
+		if !validAuditKind(kind) {
+			return nil, 0, BadRequest("audit kind %q: want one of %s", kind, strings.Join(AuditKinds, ", "))
+		}
+		res, err := s.backend.RunAudit(r.Context(), kind)
+		if err != nil {
+			return nil, 0, err
+		}
+		return auditResult(*res), http.StatusOK, nil
+	}))
+	r.Get("/audits", s.handle(func(r *http.Request) (any, int, error) {
+		q := r.URL.Query()
+		kind := q.Get("kind")
+		if kind != "" && !validAuditKind(kind) {
+			return nil, 0, BadRequest("kind %q: want one of %s", kind, strings.Join(AuditKinds, ", "))
+		}
+		limit := DefaultAuditLimit
+		if v := q.Get("limit"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n <= 0 || n > MaxAuditLimit {
+				return nil, 0, BadRequest("limit %q: want 1..%d", v, MaxAuditLimit)
+			}
+			limit = n
+		}
+		l, err := s.backend.Audits(r.Context(), kind, limit)
+		if err != nil {
+			return nil, 0, err
+		}
+		out := &AuditList{Audits: []AuditResult{}}
+		for _, a := range l {
+			out.Audits = append(out.Audits, *auditResult(a))
+		}
+		return out, http.StatusOK, nil
+	}))
+}
+
+// rpRoutes: the bundled relying party's status and VRPs.
+func (s *Server) rpRoutes(r chi.Router) {
+	r.Get("/rp/status", s.handle(func(r *http.Request) (any, int, error) {
+		st, err := s.backend.RPStatus(r.Context())
+		return st, http.StatusOK, err
+	}))
+	r.Get("/rp/vrps", func(w http.ResponseWriter, r *http.Request) {
+		b, err := s.backend.RPVRPs(r.Context())
+		if err != nil {
+			s.handle(func(*http.Request) (any, int, error) { return nil, 0, err })(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(b)
 	})
 }
 

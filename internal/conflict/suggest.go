@@ -85,18 +85,59 @@ func SuggestWith(roas vrp.Set, routes route.Source, intents []Intent, held func(
 	isHeld := func(p netip.Prefix) bool { return held == nil || held(p) }
 
 	var sug Suggestion
-	targets := map[uint32][]netip.Prefix{}
-	var asSets []netip.Prefix // NotFound AS_SET routes: any covering ROA would make them Invalid
+	t := suggestTargets(seen, intents, curIdx, isHeld, &sug)
+	kept, removeReason := keepOrRemove(cur, t.byASN, isHeld, exceptions, &sug)
+
+	// Tight ROAs for every target the kept ROAs do not make Valid.
+	keptIdx := vrp.NewIndex(vrp.NewSet(slices.Clone(kept)))
+	var added []vrp.VRP
+	for _, asn := range sortedKeys(t.byASN) {
+		added = append(added, tightROAs(asn, t.byASN[asn], keptIdx, t.asSets)...)
+	}
+
+	final := vrp.NewSet(append(kept, added...))
+	final = dropRedundant(final, removeReason)
+
+	final = restoreProtection(final, seen, curIdx, removeReason, &sug)
+	sug.Resulting = final
+	adds, removes := final.Diff(cur)
+	resIdx := vrp.NewIndex(final)
+	sug.Keep = keepList(cur, final)
+	for _, v := range removes {
+		rm := SuggestedRemove{ROA: v, Reason: removeReason[v]}
+		if rm.Reason != SuggestUnseen {
+			rm.ReplacedBy = replacements(v, cur, resIdx, t.byASN[v.ASN])
+		}
+		sug.Remove = append(sug.Remove, rm)
+	}
+	for _, v := range adds {
+		sug.Add = append(sug.Add, describeAdd(v, seen, t.intents, curIdx, removes))
+	}
+	unresolvedAfter(&sug, seen, t.intents, resIdx)
+	return sug
+}
+
+// targets are what a suggestion must make Valid: per origin, the prefixes of
+// the seen routes that are not Invalid now and of the held intents.
+type targets struct {
+	byASN   map[uint32][]netip.Prefix
+	asSets  []netip.Prefix // NotFound AS_SET routes: any covering ROA would make them Invalid
+	intents []Intent       // the held intents with an origin
+}
+
+// suggestTargets collects the targets; an intent outside held space is
+// unresolved.
+func suggestTargets(seen []route.Route, intents []Intent, curIdx *vrp.Index, isHeld func(netip.Prefix) bool, sug *Suggestion) targets {
+	t := targets{byASN: map[uint32][]netip.Prefix{}}
 	for _, r := range seen {
 		st := curIdx.Validate(r.Prefix, r.Origin, r.NoOrigin)
 		if r.NoOrigin && st == vrp.NotFound {
-			asSets = append(asSets, r.Prefix)
+			t.asSets = append(t.asSets, r.Prefix)
 		}
 		if !r.NoOrigin && r.Origin != 0 && st != vrp.Invalid {
-			targets[r.Origin] = append(targets[r.Origin], r.Prefix)
+			t.byASN[r.Origin] = append(t.byASN[r.Origin], r.Prefix)
 		}
 	}
-	var heldIntents []Intent
 	for _, it := range intents {
 		if !it.Prefix.IsValid() {
 			continue
@@ -108,18 +149,22 @@ func SuggestWith(roas vrp.Set, routes route.Source, intents []Intent, held func(
 			continue
 		}
 		if it.Origin != 0 {
-			targets[it.Origin] = append(targets[it.Origin], it.Prefix)
-			heldIntents = append(heldIntents, it)
+			t.byASN[it.Origin] = append(t.byASN[it.Origin], it.Prefix)
+			t.intents = append(t.intents, it)
 		}
 	}
-	for asn, ps := range targets {
+	for asn, ps := range t.byASN {
 		slices.SortFunc(ps, comparePrefix)
-		targets[asn] = slices.Compact(ps)
+		t.byASN[asn] = slices.Compact(ps)
 	}
+	return t
+}
 
-	// Keep what is tight and authorizes a target; AS0 and not-held ROAs stay.
-	removeReason := map[vrp.VRP]string{}
-	var kept []vrp.VRP
+// keepOrRemove keeps what is tight and authorizes a target; AS0 and
+// not-held ROAs stay. The others get their removal reason.
+func keepOrRemove(cur vrp.Set, targets map[uint32][]netip.Prefix, isHeld func(netip.Prefix) bool,
+	exceptions map[vrp.VRP]string, sug *Suggestion) (kept []vrp.VRP, removeReason map[vrp.VRP]string) {
+	removeReason = map[vrp.VRP]string{}
 	for _, v := range cur {
 		switch {
 		case !isHeld(v.Prefix):
@@ -135,32 +180,12 @@ func SuggestWith(roas vrp.Set, routes route.Source, intents []Intent, held func(
 			kept = append(kept, v)
 		}
 	}
+	return kept, removeReason
+}
 
-	// Tight ROAs for every target the kept ROAs do not make Valid.
-	keptIdx := vrp.NewIndex(vrp.NewSet(slices.Clone(kept)))
-	var added []vrp.VRP
-	for _, asn := range sortedKeys(targets) {
-		added = append(added, tightROAs(asn, targets[asn], keptIdx, asSets)...)
-	}
-
-	final := vrp.NewSet(append(kept, added...))
-	final = dropRedundant(final, removeReason)
-
-	final = restoreProtection(final, seen, curIdx, removeReason, &sug)
-	sug.Resulting = final
-	adds, removes := final.Diff(cur)
-	resIdx := vrp.NewIndex(final)
-	sug.Keep = keepList(cur, final)
-	for _, v := range removes {
-		rm := SuggestedRemove{ROA: v, Reason: removeReason[v]}
-		if rm.Reason != SuggestUnseen {
-			rm.ReplacedBy = replacements(v, cur, resIdx, targets[v.ASN])
-		}
-		sug.Remove = append(sug.Remove, rm)
-	}
-	for _, v := range adds {
-		sug.Add = append(sug.Add, describeAdd(v, seen, heldIntents, curIdx, removes))
-	}
+// unresolvedAfter lists the seen routes and held intents the suggested set
+// still does not make Valid, then orders every unresolved entry.
+func unresolvedAfter(sug *Suggestion, seen []route.Route, intents []Intent, resIdx *vrp.Index) {
 	for _, r := range seen {
 		st := resIdx.Classify(r.Prefix, r.Origin, r.NoOrigin)
 		switch {
@@ -172,7 +197,7 @@ func SuggestWith(roas vrp.Set, routes route.Source, intents []Intent, held func(
 			sug.Unresolved = append(sug.Unresolved, Unresolved{Reason: UnresolvedInvalid, Route: ptr(r), State: st})
 		}
 	}
-	for _, it := range heldIntents {
+	for _, it := range intents {
 		if st := resIdx.Classify(it.Prefix, it.Origin, false); st != vrp.ReasonValid {
 			sug.Unresolved = append(sug.Unresolved, Unresolved{Reason: UnresolvedASSetConflict, Intent: ptr(it), State: st})
 		}
@@ -189,7 +214,6 @@ func SuggestWith(roas vrp.Set, routes route.Source, intents []Intent, held func(
 		}
 		return comparePtr(a.Intent, b.Intent, compareIntent)
 	})
-	return sug
 }
 
 // authorizesAny reports whether v matches one of the prefixes (all of v's ASN).
