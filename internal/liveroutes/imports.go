@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,43 +12,14 @@ import (
 
 	"github.com/roadrpki/road/internal/atomicfile"
 	"github.com/roadrpki/road/internal/bgp"
+	"github.com/roadrpki/road/internal/fault"
+	"github.com/roadrpki/road/internal/store"
 )
 
 // Imported route files are kept under DataDir/bgp-imports/NAME exactly as
 // uploaded, so a restart does not leave the checks of a holder without a BGP
 // session blind: they are decoded again before any check runs.
 const ImportsDir = "bgp-imports"
-
-// validImportName keeps names usable as file names and URL path segments.
-func validImportName(name string) bool {
-	if name == "" || len(name) > 64 || name[0] == '.' {
-		return false
-	}
-	for _, c := range name {
-		ok := c == '.' || c == '_' || c == '-' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
-
-// Ready waits until the persisted imports are back in the table (the
-// first call starts loading them).
-func (s *Routes) Ready(ctx context.Context) error {
-	s.loadOnce.Do(func() {
-		go func() {
-			defer close(s.loaded)
-			s.loadImports()
-		}()
-	})
-	select {
-	case <-s.loaded:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("waiting for the imported routes to load: %w", ctx.Err())
-	}
-}
 
 func (d *Routes) loadImports() {
 	dir := filepath.Join(d.dir, ImportsDir)
@@ -129,40 +101,155 @@ func (d *Routes) removeImportFile(name string) error {
 	return nil
 }
 
-// Incomplete describes the configured BGP peers whose routes the table
-// does not have in full: no live session and no routes held after one
-// dropped, or a session still sending its initial table. A check without
-// them cannot see what they announce.
-func (d *Routes) Incomplete() []string {
-	if d.opt.Listen == "" {
-		return nil
+// validImportName keeps names usable as file names and URL path segments.
+func validImportName(name string) bool {
+	if name == "" || len(name) > 64 || name[0] == '.' {
+		return false
 	}
-	sp := d.runningSpeaker()
-	var names []string
+	for _, c := range name {
+		ok := c == '.' || c == '_' || c == '-' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// MaxImportPaths bounds the paths one import may hold while decoding: a full
+// table seen by a few dozen collector peers, far below what would exhaust
+// memory (a decompression bomb stops here).
+const MaxImportPaths = 50_000_000
+
+// stickyReader remembers the first read error other than EOF, which the MRT
+// decoder would otherwise count as a truncated file: an upload that was cut
+// off or too large must not replace a good import with a partial one.
+type stickyReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *stickyReader) Read(b []byte) (int, error) {
+	n, err := s.r.Read(b)
+	if err != nil && err != io.EOF && s.err == nil {
+		s.err = err
+	}
+	return n, err
+}
+
+// Import decodes an MRT or text file and makes its routes the complete set
+// of the import source name (re-importing a name replaces its routes).
+func (d *Routes) Import(ctx context.Context, actor, name string, body io.Reader) (*ImportResult, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		name = "upload"
+	}
+	if !validImportName(name) {
+		return nil, fault.Invalidf("import name %q: want 1..64 of A-Z a-z 0-9 . _ - (not starting with .)", name)
+	}
+	if err := d.Ready(ctx); err != nil {
+		return nil, err
+	}
+	kept, err := d.newImportFile(name)
+	if err != nil {
+		return nil, err
+	}
+	sr := &stickyReader{r: body}
+	st, routes, err := bgp.ImportMax(ctx, io.TeeReader(sr, kept), MaxImportPaths)
+	if sr.err != nil || err != nil {
+		kept.discard()
+	}
+	if sr.err != nil {
+		if e, ok := fault.As(sr.err); ok {
+			return nil, e
+		}
+		return nil, fault.Invalidf("import %s: reading the upload: %v", name, sr.err)
+	}
+	switch {
+	case errors.Is(err, bgp.ErrImportTooLarge):
+		return nil, fault.New(fault.TooLarge, fmt.Sprintf("import %s: %v", name, err), nil)
+	case errors.Is(err, bgp.ErrImport):
+		return nil, fault.Invalidf("import %s: %v", name, err)
+	case err != nil:
+		return nil, fmt.Errorf("import %s: %w", name, err)
+	}
+	if st.Routes == 0 && st.Withdrawals == 0 && st.Records > 0 {
+		kept.discard()
+		return nil, fault.New(fault.Invalid,
+			fmt.Sprintf("import %s: no routes found in %d %s record(s); nothing changed", name, st.Records, st.Format),
+			map[string]any{"skipped": st.Skipped})
+	}
+	t := d.table
+	id, err := t.Peer(bgp.ImportPeerName(name))
+	if err != nil {
+		kept.discard()
+		if errors.Is(err, bgp.ErrTooManyPeers) {
+			return nil, fault.New(fault.Conflict, err.Error(), nil)
+		}
+		return nil, err
+	}
+	if err := kept.keep(); err != nil {
+		return nil, err
+	}
+	t.ReplacePeer(id, routes, d.clock())
+	res := &ImportResult{Name: name, Format: st.Format, Compression: st.Compression, Records: st.Records,
+		Routes: st.Routes, Withdrawals: st.Withdrawals, Unique: st.Unique, Prefixes: st.Prefixes,
+		Skipped: st.Skipped, TableRoutes: t.Len()}
+	if res.Skipped == nil {
+		res.Skipped = map[string]int{}
+	}
+	d.log.Info("bgp import", "name", name, "format", st.Format, "routes", st.Unique, "table", res.TableRoutes)
+	err = d.st.Update(ctx, func(tx *store.Tx) error {
+		_, err := tx.AppendHistory(d.clock(), actor, "bgp-import",
+			fmt.Sprintf("imported %d routes (%d prefixes) as %s", st.Unique, st.Prefixes, bgp.ImportPeerName(name)), res)
+		return err
+	})
+	return res, err
+}
+
+// RemoveImport drops every route of an import source.
+func (d *Routes) RemoveImport(ctx context.Context, actor, name string) error {
+	if !validImportName(name) {
+		return fault.NotFoundf("no import named %q", name)
+	}
+	if err := d.Ready(ctx); err != nil {
+		return err
+	}
+	t := d.table
+	peer := bgp.ImportPeerName(name)
+	id, ok := findPeer(t, peer)
+	if !ok {
+		return fault.NotFoundf("no import named %q", name)
+	}
+	if err := d.removeImportFile(name); err != nil {
+		return err
+	}
+	t.DropPeer(id)
+	return d.st.Update(ctx, func(tx *store.Tx) error {
+		_, err := tx.AppendHistory(d.clock(), actor, "bgp-import-remove", "removed the routes of "+peer, nil)
+		return err
+	})
+}
+
+func findPeer(t *bgp.Table, name string) (bgp.PeerID, bool) {
 	for i := range bgp.MaxPeers {
-		if n := d.table.PeerName(bgp.PeerID(i)); strings.HasPrefix(n, "bgp:") {
-			names = append(names, n)
+		if t.PeerName(bgp.PeerID(i)) == name {
+			return bgp.PeerID(i), true
 		}
 	}
-	var missing []string
-	for _, p := range d.opt.Peers {
-		if sp != nil {
-			if up, synced := sp.Synced(p.Address, d.opt.syncTimeout()); up && !synced {
-				missing = append(missing, fmt.Sprintf("%d@%s (still sending its table: no End-of-RIB yet)", p.ASN, p.Address))
-				continue
-			}
-		}
-		live := "bgp:" + p.Address
-		seen := false
-		for _, n := range names {
-			if n == live || strings.HasPrefix(n, live+"#down") {
-				seen = true
-				break
-			}
-		}
-		if !seen {
-			missing = append(missing, fmt.Sprintf("%d@%s (session not established)", p.ASN, p.Address))
-		}
-	}
-	return missing
+	return 0, false
+}
+
+// ImportResult describes one import; its JSON is the bgp-import history
+// record's detail.
+type ImportResult struct {
+	Name        string         `json:"name"`         // the import source
+	Format      string         `json:"format"`       // "mrt" or "text"
+	Compression string         `json:"compression"`  // "", "gzip" or "bzip2"
+	Records     int            `json:"records"`      // MRT records or text lines
+	Routes      int            `json:"routes"`       // announcements decoded
+	Withdrawals int            `json:"withdrawals"`  // withdrawn prefixes decoded
+	Unique      int            `json:"unique"`       // distinct (prefix, origin) routes now held for Name
+	Prefixes    int            `json:"prefixes"`     // distinct prefixes among them
+	Skipped     map[string]int `json:"skipped"`      // malformed or unsupported parts, by reason
+	TableRoutes int            `json:"table_routes"` // routes in the whole table afterwards
 }

@@ -1,13 +1,18 @@
+// Package liveroutes is the live route table the safety checks read: the
+// embedded passive BGP speaker's sessions (RFC 4271, End-of-RIB RFC 4724 §2),
+// the kept MRT (RFC 6396) and text imports, and whether the table is complete.
 package liveroutes
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
+	"log/slog"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/roadrpki/road/internal/bgp"
 	"github.com/roadrpki/road/internal/fault"
@@ -16,16 +21,68 @@ import (
 	"github.com/roadrpki/road/internal/vrp"
 )
 
+// Config is what Routes needs: where kept imports live, the speaker's
+// options, and the history the imports are recorded in.
+type Config struct {
+	DataDir  string
+	BGP      Options
+	Store    *store.Store
+	Logger   *slog.Logger
+	Clock    func() time.Time
+	Registry prometheus.Registerer
+}
+
+// Routes is the live route table and what feeds it: the embedded speaker's
+// sessions and the kept imports.
+type Routes struct {
+	opt   Options
+	dir   string // DataDir
+	st    *store.Store
+	log   *slog.Logger
+	clock func() time.Time
+	table *bgp.Table
+
+	loadOnce sync.Once     // reload of the kept imports (imports.go)
+	loaded   chan struct{} // closed when done
+
+	mu      sync.Mutex
+	speaker *bgp.Speaker
+}
+
+// New returns the route table with its metrics registered; the kept imports
+// load on the first Ready, the speaker runs in Run.
+func New(c Config) *Routes {
+	s := &Routes{opt: c.BGP, dir: c.DataDir, st: c.Store, log: c.Logger, clock: c.Clock,
+		table: bgp.NewTable(), loaded: make(chan struct{})}
+	reg := c.Registry
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "road_bgp_routes", Help: "Distinct (prefix, origin) routes in the live table (sessions and imports).",
+	}, func() float64 { return float64(s.table.Len()) }))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "road_bgp_sessions_established", Help: "Configured BGP neighbours whose session is established.",
+	}, func() float64 {
+		n := 0
+		for _, p := range s.peers() {
+			if p.State == "established" {
+				n++
+			}
+		}
+		return float64(n)
+	}))
+	return s
+}
+
+// Table is the live table (tests feed it directly).
+func (s *Routes) Table() *bgp.Table { return s.table }
+
+// Snapshot is an immutable view of the routes now.
+func (s *Routes) Snapshot() route.Source { return s.table.Snapshot() }
+
 // Route listing bounds (GET /bgp/routes).
 const (
 	DefaultRouteLimit = 10_000
 	MaxRouteLimit     = 200_000
 )
-
-// MaxImportPaths bounds the paths one import may hold while decoding: a full
-// table seen by a few dozen collector peers, far below what would exhaust
-// memory (a decompression bomb stops here).
-const MaxImportPaths = 50_000_000
 
 // List lists the live table, or the routes equal to or more specific
 // than prefix.
@@ -57,144 +114,6 @@ func (d *Routes) List(ctx context.Context, prefix string, limit int) (*RouteList
 	return out, nil
 }
 
-// stickyReader remembers the first read error other than EOF, which the MRT
-// decoder would otherwise count as a truncated file: an upload that was cut
-// off or too large must not replace a good import with a partial one.
-type stickyReader struct {
-	r   io.Reader
-	err error
-}
-
-func (s *stickyReader) Read(b []byte) (int, error) {
-	n, err := s.r.Read(b)
-	if err != nil && err != io.EOF && s.err == nil {
-		s.err = err
-	}
-	return n, err
-}
-
-// Import decodes an MRT or text file and makes its routes the complete set
-// of the import source name (re-importing a name replaces its routes).
-func (d *Routes) Import(ctx context.Context, actor, name string, body io.Reader) (*ImportResult, error) {
-	name = strings.TrimSpace(name)
-	if name == "" {
-		name = "upload"
-	}
-	if !validImportName(name) {
-		return nil, fault.Invalidf("import name %q: want 1..64 of A-Z a-z 0-9 . _ - (not starting with .)", name)
-	}
-	if err := d.Ready(ctx); err != nil {
-		return nil, err
-	}
-	kept, err := d.newImportFile(name)
-	if err != nil {
-		return nil, err
-	}
-	sr := &stickyReader{r: body}
-	st, routes, err := bgp.ImportMax(ctx, io.TeeReader(sr, kept), MaxImportPaths)
-	if sr.err != nil || err != nil {
-		kept.discard()
-	}
-	if sr.err != nil {
-		if e, ok := fault.As(sr.err); ok {
-			return nil, e
-		}
-		return nil, fault.Invalidf("import %s: reading the upload: %v", name, sr.err)
-	}
-	switch {
-	case errors.Is(err, bgp.ErrImportTooLarge):
-		return nil, fault.New(fault.TooLarge, fmt.Sprintf("import %s: %v", name, err), nil)
-	case errors.Is(err, bgp.ErrImport):
-		return nil, fault.Invalidf("import %s: %v", name, err)
-	case err != nil:
-		return nil, fmt.Errorf("import %s: %w", name, err)
-	}
-	if st.Routes == 0 && st.Withdrawals == 0 && st.Records > 0 {
-		kept.discard()
-		return nil, fault.New(fault.Invalid,
-			fmt.Sprintf("import %s: no routes found in %d %s record(s); nothing changed", name, st.Records, st.Format),
-			map[string]any{"skipped": st.Skipped})
-	}
-	t := d.table
-	id, err := t.Peer(bgp.ImportPeerName(name))
-	if err != nil {
-		kept.discard()
-		if errors.Is(err, bgp.ErrTooManyPeers) {
-			return nil, fault.New(fault.Conflict, err.Error(), nil)
-		}
-		return nil, err
-	}
-	if err := kept.keep(); err != nil {
-		return nil, err
-	}
-	t.ReplacePeer(id, routes, d.clock())
-	res := &ImportResult{Name: name, Format: st.Format, Compression: st.Compression, Records: st.Records,
-		Routes: st.Routes, Withdrawals: st.Withdrawals, Unique: st.Unique, Prefixes: st.Prefixes,
-		Skipped: st.Skipped, TableRoutes: t.Len()}
-	if res.Skipped == nil {
-		res.Skipped = map[string]int{}
-	}
-	d.log.Info("bgp import", "name", name, "format", st.Format, "routes", st.Unique, "table", res.TableRoutes)
-	err = d.st.Update(ctx, func(tx *store.Tx) error {
-		_, err := tx.AppendHistory(d.clock(), actor, "bgp-import",
-			fmt.Sprintf("imported %d routes (%d prefixes) as %s", st.Unique, st.Prefixes, bgp.ImportPeerName(name)), res)
-		return err
-	})
-	return res, err
-}
-
-// RemoveImport drops every route of an import source.
-func (d *Routes) RemoveImport(ctx context.Context, actor, name string) error {
-	if !validImportName(name) {
-		return fault.NotFoundf("no import named %q", name)
-	}
-	if err := d.Ready(ctx); err != nil {
-		return err
-	}
-	t := d.table
-	peer := bgp.ImportPeerName(name)
-	id, ok := findPeer(t, peer)
-	if !ok {
-		return fault.NotFoundf("no import named %q", name)
-	}
-	if err := d.removeImportFile(name); err != nil {
-		return err
-	}
-	t.DropPeer(id)
-	return d.st.Update(ctx, func(tx *store.Tx) error {
-		_, err := tx.AppendHistory(d.clock(), actor, "bgp-import-remove", "removed the routes of "+peer, nil)
-		return err
-	})
-}
-
-func findPeer(t *bgp.Table, name string) (bgp.PeerID, bool) {
-	for i := range bgp.MaxPeers {
-		if t.PeerName(bgp.PeerID(i)) == name {
-			return bgp.PeerID(i), true
-		}
-	}
-	return 0, false
-}
-
-// Peers lists the configured neighbours with their session state.
-func (d *Routes) Peers(context.Context) (*PeerList, error) {
-	out := &PeerList{Listen: d.opt.Listen, ASN: d.opt.ASN, Peers: []Peer{}}
-	sp := d.runningSpeaker()
-	for _, p := range d.peers() {
-		bp := Peer{Address: p.Address, ASN: p.ASN, State: p.State, Received: p.Received, Uptime: p.Uptime}
-		if sp != nil {
-			_, bp.Synced = sp.Synced(p.Address, d.opt.syncTimeout())
-		}
-		out.Peers = append(out.Peers, bp)
-	}
-	if len(out.Peers) == 0 {
-		for _, p := range d.opt.Peers { // configured, speaker not up (yet)
-			out.Peers = append(out.Peers, Peer{Address: p.Address, ASN: p.ASN, State: "down"})
-		}
-	}
-	return out, nil
-}
-
 // RouteList is a page of the live table.
 type RouteList struct {
 	Routes    []bgp.Entry
@@ -202,36 +121,57 @@ type RouteList struct {
 	Truncated bool // Routes stops at the limit
 }
 
-// ImportResult describes one import; its JSON is the bgp-import history
-// record's detail.
-type ImportResult struct {
-	Name        string         `json:"name"`         // the import source
-	Format      string         `json:"format"`       // "mrt" or "text"
-	Compression string         `json:"compression"`  // "", "gzip" or "bzip2"
-	Records     int            `json:"records"`      // MRT records or text lines
-	Routes      int            `json:"routes"`       // announcements decoded
-	Withdrawals int            `json:"withdrawals"`  // withdrawn prefixes decoded
-	Unique      int            `json:"unique"`       // distinct (prefix, origin) routes now held for Name
-	Prefixes    int            `json:"prefixes"`     // distinct prefixes among them
-	Skipped     map[string]int `json:"skipped"`      // malformed or unsupported parts, by reason
-	TableRoutes int            `json:"table_routes"` // routes in the whole table afterwards
+// Ready waits until the persisted imports are back in the table (the
+// first call starts loading them).
+func (s *Routes) Ready(ctx context.Context) error {
+	s.loadOnce.Do(func() {
+		go func() {
+			defer close(s.loaded)
+			s.loadImports()
+		}()
+	})
+	select {
+	case <-s.loaded:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the imported routes to load: %w", ctx.Err())
+	}
 }
 
-// PeerList is the speaker's configuration and its neighbours.
-type PeerList struct {
-	Listen string // "" when no speaker is configured
-	ASN    uint32
-	Peers  []Peer
-}
-
-// Peer is one configured BGP neighbour and its session.
-type Peer struct {
-	Address string
-	ASN     uint32
-	State   string // "established", "active", "idle", "down", ...
-	// Synced: established and the initial table is in (End-of-RIB received,
-	// or the sync timeout passed); until then proposals carry routes-incomplete.
-	Synced   bool
-	Uptime   time.Duration
-	Received int
+// Incomplete describes the configured BGP peers whose routes the table
+// does not have in full: no live session and no routes held after one
+// dropped, or a session still sending its initial table. A check without
+// them cannot see what they announce.
+func (d *Routes) Incomplete() []string {
+	if d.opt.Listen == "" {
+		return nil
+	}
+	sp := d.runningSpeaker()
+	var names []string
+	for i := range bgp.MaxPeers {
+		if n := d.table.PeerName(bgp.PeerID(i)); strings.HasPrefix(n, "bgp:") {
+			names = append(names, n)
+		}
+	}
+	var missing []string
+	for _, p := range d.opt.Peers {
+		if sp != nil {
+			if up, synced := sp.Synced(p.Address, d.opt.syncTimeout()); up && !synced {
+				missing = append(missing, fmt.Sprintf("%d@%s (still sending its table: no End-of-RIB yet)", p.ASN, p.Address))
+				continue
+			}
+		}
+		live := "bgp:" + p.Address
+		seen := false
+		for _, n := range names {
+			if n == live || strings.HasPrefix(n, live+"#down") {
+				seen = true
+				break
+			}
+		}
+		if !seen {
+			missing = append(missing, fmt.Sprintf("%d@%s (session not established)", p.ASN, p.Address))
+		}
+	}
+	return missing
 }

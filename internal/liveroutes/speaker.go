@@ -1,20 +1,11 @@
-// Package liveroutes is the live route table the safety checks read: the
-// embedded passive BGP speaker's sessions (RFC 4271, End-of-RIB RFC 4724 §2),
-// the kept MRT (RFC 6396) and text imports, and whether the table is complete.
 package liveroutes
 
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/roadrpki/road/internal/bgp"
-	"github.com/roadrpki/road/internal/route"
-	"github.com/roadrpki/road/internal/store"
 )
 
 // Options configure the embedded passive BGP speaker (DESIGN.md
@@ -41,57 +32,6 @@ const (
 	DefaultSync = time.Minute
 )
 
-// Config is what Routes needs: where kept imports live, the speaker's
-// options, and the history the imports are recorded in.
-type Config struct {
-	DataDir  string
-	BGP      Options
-	Store    *store.Store
-	Logger   *slog.Logger
-	Clock    func() time.Time
-	Registry prometheus.Registerer
-}
-
-// Routes is the live route table and what feeds it: the embedded speaker's
-// sessions and the kept imports.
-type Routes struct {
-	opt   Options
-	dir   string // DataDir
-	st    *store.Store
-	log   *slog.Logger
-	clock func() time.Time
-	table *bgp.Table
-
-	loadOnce sync.Once     // reload of the kept imports (imports.go)
-	loaded   chan struct{} // closed when done
-
-	mu      sync.Mutex
-	speaker *bgp.Speaker
-}
-
-// New returns the route table with its metrics registered; the kept imports
-// load on the first Ready, the speaker runs in Run.
-func New(c Config) *Routes {
-	s := &Routes{opt: c.BGP, dir: c.DataDir, st: c.Store, log: c.Logger, clock: c.Clock,
-		table: bgp.NewTable(), loaded: make(chan struct{})}
-	reg := c.Registry
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "road_bgp_routes", Help: "Distinct (prefix, origin) routes in the live table (sessions and imports).",
-	}, func() float64 { return float64(s.table.Len()) }))
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "road_bgp_sessions_established", Help: "Configured BGP neighbours whose session is established.",
-	}, func() float64 {
-		n := 0
-		for _, p := range s.peers() {
-			if p.State == "established" {
-				n++
-			}
-		}
-		return float64(n)
-	}))
-	return s
-}
-
 func (s *Routes) peers() []bgp.PeerStatus {
 	sp := s.runningSpeaker()
 	if sp == nil {
@@ -112,12 +52,6 @@ func (o Options) syncTimeout() time.Duration {
 	}
 	return DefaultSync
 }
-
-// Table is the live table (tests feed it directly).
-func (s *Routes) Table() *bgp.Table { return s.table }
-
-// Snapshot is an immutable view of the routes now.
-func (s *Routes) Snapshot() route.Source { return s.table.Snapshot() }
 
 // Run runs the speaker until ctx ends (nothing when not configured).
 func (s *Routes) Run(ctx context.Context) error {
@@ -148,4 +82,42 @@ func (s *Routes) Run(ctx context.Context) error {
 	s.mu.Unlock()
 	sp.Stop()
 	return nil
+}
+
+// Peers lists the configured neighbours with their session state.
+func (d *Routes) Peers(context.Context) (*PeerList, error) {
+	out := &PeerList{Listen: d.opt.Listen, ASN: d.opt.ASN, Peers: []Peer{}}
+	sp := d.runningSpeaker()
+	for _, p := range d.peers() {
+		bp := Peer{Address: p.Address, ASN: p.ASN, State: p.State, Received: p.Received, Uptime: p.Uptime}
+		if sp != nil {
+			_, bp.Synced = sp.Synced(p.Address, d.opt.syncTimeout())
+		}
+		out.Peers = append(out.Peers, bp)
+	}
+	if len(out.Peers) == 0 {
+		for _, p := range d.opt.Peers { // configured, speaker not up (yet)
+			out.Peers = append(out.Peers, Peer{Address: p.Address, ASN: p.ASN, State: "down"})
+		}
+	}
+	return out, nil
+}
+
+// PeerList is the speaker's configuration and its neighbours.
+type PeerList struct {
+	Listen string // "" when no speaker is configured
+	ASN    uint32
+	Peers  []Peer
+}
+
+// Peer is one configured BGP neighbour and its session.
+type Peer struct {
+	Address string
+	ASN     uint32
+	State   string // "established", "active", "idle", "down", ...
+	// Synced: established and the initial table is in (End-of-RIB received,
+	// or the sync timeout passed); until then proposals carry routes-incomplete.
+	Synced   bool
+	Uptime   time.Duration
+	Received int
 }
