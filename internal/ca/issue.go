@@ -241,26 +241,8 @@ func (c *CA) refreshPublicationPoint(ctx context.Context, tx *store.Tx, in *inst
 		nextUpdate = nextUpdate.Add(c.cfg.Jitter(min(c.cfg.Timing.ManifestValidity/100, 5*time.Minute)).Truncate(time.Second))
 	}
 
-	revoked, err := tx.RevokedList(in.row.Name, now)
+	crlObj, err := c.issueCRL(tx, in, crlURI, thisUpdate, nextUpdate, now)
 	if err != nil {
-		return err
-	}
-	crl := &rpki.CRL{Issuer: in.cert.Subject, ThisUpdate: thisUpdate, NextUpdate: nextUpdate,
-		Number: big.NewInt(in.row.CRLNumber + 1)}
-	for _, r := range revoked {
-		s, ok := new(big.Int).SetString(r.Serial, 10)
-		if !ok {
-			return fmt.Errorf("ca: bad revoked serial %q", r.Serial)
-		}
-		crl.Revoked = append(crl.Revoked, rpki.RevokedCert{Serial: s, RevocationTime: r.RevokedAt})
-	}
-	crlDER, err := rpki.CreateCRL(crl, in.key)
-	if err != nil {
-		return fmt.Errorf("ca: CRL: %w", err)
-	}
-	crlObj := &store.Object{URI: crlURI, CA: in.row.Name, Kind: "crl", DER: crlDER, NotAfter: nextUpdate,
-		SigningTime: now, UpdatedAt: now}
-	if err := tx.PutObject(crlObj); err != nil {
 		return err
 	}
 	objs[crlURI] = crlObj
@@ -327,4 +309,29 @@ func inheritFor(issuer *rpki.Certificate) (*rpki.IPResources, *rpki.ASResources)
 		as = &rpki.ASResources{Inherit: true}
 	}
 	return ip, as
+}
+
+// issueCRL signs and stores the publication point's next CRL with every
+// certificate revoked and not yet expired.
+func (c *CA) issueCRL(tx *store.Tx, in *instance, crlURI string, thisUpdate, nextUpdate, now time.Time) (*store.Object, error) {
+	revoked, err := tx.RevokedList(in.row.Name, now)
+	if err != nil {
+		return nil, err
+	}
+	crl := &rpki.CRL{Issuer: in.cert.Subject, ThisUpdate: thisUpdate, NextUpdate: nextUpdate,
+		Number: big.NewInt(in.row.CRLNumber + 1)}
+	for _, r := range revoked {
+		s, ok := new(big.Int).SetString(r.Serial, 10)
+		if !ok {
+			return nil, fmt.Errorf("ca: bad revoked serial %q", r.Serial)
+		}
+		crl.Revoked = append(crl.Revoked, rpki.RevokedCert{Serial: s, RevocationTime: r.RevokedAt})
+	}
+	crlDER, err := rpki.CreateCRL(crl, in.key)
+	if err != nil {
+		return nil, fmt.Errorf("ca: CRL: %w", err)
+	}
+	crlObj := &store.Object{URI: crlURI, CA: in.row.Name, Kind: "crl", DER: crlDER, NotAfter: nextUpdate,
+		SigningTime: now, UpdatedAt: now}
+	return crlObj, tx.PutObject(crlObj)
 }

@@ -38,7 +38,7 @@ func (c *CA) renew(ctx context.Context, tx *store.Tx) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	taDirty, caDirty := false, false
+	taDirty := false
 	ip, as := c.Resources()
 
 	// Refuse resources that no longer hold a configured ROA: its ROA would
@@ -74,35 +74,9 @@ func (c *CA) renew(ctx context.Context, tx *store.Tx) (bool, error) {
 		taDirty = true
 	}
 
-	// ROAs: reissue near expiry, issue the missing, withdraw the orphaned.
-	objs, err := objectsByURI(tx, CAName)
+	caDirty, err := c.renewROAs(ctx, tx, caIn, roas, now)
 	if err != nil {
 		return false, err
-	}
-	want := make(map[string]bool, len(roas))
-	var jobs []roaJob
-	for _, r := range roas {
-		uri := caIn.row.RepoURI + ROAFileName(r.VRP)
-		want[uri] = true
-		o, ok := objs[uri]
-		if !ok || o.NotAfter.Sub(now) < c.effectiveROAReissue() {
-			jobs = append(jobs, roaJob{v: r.VRP, roaID: r.ID})
-		}
-	}
-	for uri, o := range objs {
-		if o.Kind == "roa" && !want[uri] {
-			if err := c.withdraw(tx, o, now); err != nil {
-				return false, err
-			}
-			delete(objs, uri)
-			caDirty = true
-		}
-	}
-	if len(jobs) > 0 {
-		if err := c.issueROAs(ctx, tx, caIn, jobs, objs, now); err != nil {
-			return false, err
-		}
-		caDirty = true
 	}
 
 	mftDue := false
@@ -187,4 +161,40 @@ func famKey(r *rpki.IPResources) string {
 		s += "6"
 	}
 	return s
+}
+
+// renewROAs reissues ROAs near expiry, issues the missing and withdraws the
+// orphaned; it reports whether the CA's publication point changed.
+func (c *CA) renewROAs(ctx context.Context, tx *store.Tx, caIn *instance, roas []store.ROA, now time.Time) (bool, error) {
+	dirty := false
+	objs, err := objectsByURI(tx, CAName)
+	if err != nil {
+		return false, err
+	}
+	want := make(map[string]bool, len(roas))
+	var jobs []roaJob
+	for _, r := range roas {
+		uri := caIn.row.RepoURI + ROAFileName(r.VRP)
+		want[uri] = true
+		o, ok := objs[uri]
+		if !ok || o.NotAfter.Sub(now) < c.effectiveROAReissue() {
+			jobs = append(jobs, roaJob{v: r.VRP, roaID: r.ID})
+		}
+	}
+	for uri, o := range objs {
+		if o.Kind == "roa" && !want[uri] {
+			if err := c.withdraw(tx, o, now); err != nil {
+				return false, err
+			}
+			delete(objs, uri)
+			dirty = true
+		}
+	}
+	if len(jobs) > 0 {
+		if err := c.issueROAs(ctx, tx, caIn, jobs, objs, now); err != nil {
+			return false, err
+		}
+		dirty = true
+	}
+	return dirty, nil
 }
