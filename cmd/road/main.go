@@ -14,14 +14,10 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
-	"time"
 
-	"github.com/roadrpki/road/internal/bgp"
 	"github.com/roadrpki/road/internal/ca"
 	"github.com/roadrpki/road/internal/config"
 	"github.com/roadrpki/road/internal/daemon"
-	"github.com/roadrpki/road/internal/rpki"
-	"github.com/roadrpki/road/internal/rtr"
 )
 
 func main() {
@@ -94,7 +90,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return 1
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.SlogLevel()}))
-	d, err := daemon.Open(ctx, options(cfg, log))
+	d, err := daemon.Open(ctx, cfg, daemon.Runtime{Logger: log, Version: version()})
 	if err != nil {
 		log.Error("start failed", "err", err)
 		if errors.Is(err, ca.ErrBadConfig) || errors.Is(err, ca.ErrNotHeld) {
@@ -108,46 +104,4 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return 1
 	}
 	return 0
-}
-
-// options maps the validated configuration onto the daemon's options.
-func options(c *config.Config, log *slog.Logger) daemon.Options {
-	t := ca.DefaultTiming()
-	t.ROAValidity, t.ROAReissueBefore = c.Timing.ROAValidity, c.Timing.ROAReissueBefore
-	t.ManifestValidity, t.ManifestReissueBefore = c.Timing.ManifestValidity, c.Timing.ManifestReissueBefore
-	var as []rpki.ASRange
-	for _, r := range c.ASNs {
-		as = append(as, rpki.ASRange{Min: r.Min, Max: r.Max})
-	}
-	sec := func(s uint32) time.Duration { return time.Duration(s) * time.Second }
-	bgpOpt := daemon.BGPOptions{Listen: c.BGP.Listen, ASN: c.BGP.ASN, HoldAfterDown: c.BGP.HoldAfterDown,
-		SyncTimeout: c.BGP.SyncTimeout}
-	if c.BGP.Enabled() {
-		bgpOpt.RouterID = c.BGP.RouterID.String()
-	}
-	for _, p := range c.BGP.Peers {
-		bgpOpt.Peers = append(bgpOpt.Peers, bgp.Peer{ASN: p.ASN, Address: p.Address.String()})
-	}
-	return daemon.Options{
-		DataDir: c.DataDir, HTTPAddr: c.HTTP, HTTPSAddr: c.HTTPS, RTRAddr: c.RTR,
-		RTRTLSCert: c.RTRTLSCert, RTRTLSKey: c.RTRTLSKey, RTRTLSClientCA: c.RTRTLSClientCA,
-		TLSCert: c.TLSCert, TLSKey: c.TLSKey, RsyncBase: c.RsyncBase, RRDPBase: c.RRDPBase,
-		IP: c.Resources, AS: as, Timing: t,
-		RTR: rtr.Config{Refresh: sec(c.RTRTimers.Refresh), Retry: sec(c.RTRTimers.Retry),
-			Expire: sec(c.RTRTimers.Expire), NotifyInterval: c.RTRTimers.NotifyInterval},
-		BGP: bgpOpt, SLURMFile: c.SLURMFile, Logger: log, Version: version(),
-		RPTALs: c.RP.TALs, RPGlobalInterval: c.RP.Interval, RPMaxLoss: rpMaxLoss(c.RP.MaxVRPLoss),
-		Schedule: daemon.ScheduleOptions{Expiry: c.Schedule.ExpiryAudit, Consistency: c.Schedule.ConsistencyAudit,
-			BGP: c.Schedule.BGPAudit},
-		Alerts: daemon.AlertOptions{ExpiryWarning: c.Alerts.ExpiryWarning, Webhook: c.Alerts.Webhook},
-	}
-}
-
-// rpMaxLoss maps rp.max_vrp_loss onto the daemon's option, where 0 means the
-// default: a configured 0 (no unexplained loss tolerated) stays that strict.
-func rpMaxLoss(l float64) float64 {
-	if l == 0 {
-		return 1e-12
-	}
-	return l
 }

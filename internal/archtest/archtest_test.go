@@ -68,10 +68,11 @@ func table() Rules {
 		TestAllowed: map[string][]string{
 			// The RP's tests validate what the real CA and publisher produce,
 			// and the running daemon's publication.
-			"internal/rp":  {"internal/ca", "internal/publish", "internal/store", "internal/api", "internal/daemon"},
+			"internal/rp": {"internal/ca", "internal/publish", "internal/store", "internal/api", "internal/daemon",
+				"internal/config"},
 			"internal/rtr": {"internal/slurm"},
 			"internal/e2e": {"internal/api", "internal/bgp", "internal/ca", "internal/daemon", "internal/tlsca",
-				"internal/liveroutes", "internal/proposal", "internal/audit"},
+				"internal/liveroutes", "internal/proposal", "internal/audit", "internal/config"},
 		},
 		Free: []string{"cmd/road", "cmd/roactl"},
 	}

@@ -17,10 +17,9 @@ import (
 
 	"github.com/roadrpki/road/internal/api"
 	"github.com/roadrpki/road/internal/bgp"
-	"github.com/roadrpki/road/internal/ca"
+	"github.com/roadrpki/road/internal/config"
 	"github.com/roadrpki/road/internal/liveroutes"
 	"github.com/roadrpki/road/internal/route"
-	"github.com/roadrpki/road/internal/rpki"
 )
 
 var testNow = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
@@ -32,22 +31,26 @@ func testDaemon(t testing.TB) (*Daemon, *httptest.Server) {
 	return testDaemonIn(t, t.TempDir(), nil)
 }
 
-// testDaemonIn opens a daemon on dir; opts, when set, adjusts the options.
-func testDaemonIn(t testing.TB, dir string, opts func(*Options)) (*Daemon, *httptest.Server) {
+// testConfig is the embedded default on dir with every listener and audit
+// schedule off.
+func testConfig(dir string) *config.Config {
+	c := config.Default()
+	c.DataDir, c.HTTP, c.HTTPS, c.RTR = dir, "", "", ""
+	c.Schedule = config.Schedule{}
+	return c
+}
+
+// testDaemonIn opens a daemon on dir; opts, when set, adjusts the
+// configuration and the runtime.
+func testDaemonIn(t testing.TB, dir string, opts func(*config.Config, *Runtime)) (*Daemon, *httptest.Server) {
 	t.Helper()
-	var ip []netip.Prefix
-	for _, s := range []string{"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"} {
-		ip = append(ip, netip.MustParsePrefix(s))
-	}
-	o := Options{
-		DataDir: dir, HTTPAddr: "127.0.0.1:0", RsyncBase: "rsync://127.0.0.1:8873/repo/",
-		RRDPBase: "https://127.0.0.1:8443/rrdp/", IP: ip, AS: []rpki.ASRange{{Min: 64496, Max: 64511}},
-		Timing: ca.DefaultTiming(), KeyPoolSize: 4, Clock: func() time.Time { return testNow },
-	}
+	c := testConfig(dir)
+	c.HTTP = "127.0.0.1:0"
+	rt := Runtime{KeyPoolSize: 4, Clock: func() time.Time { return testNow }}
 	if opts != nil {
-		opts(&o)
+		opts(c, &rt)
 	}
-	d, err := Open(context.Background(), o)
+	d, err := Open(context.Background(), c, rt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,8 +302,9 @@ func TestImportsSurviveRestart(t *testing.T) {
 // TestRoutesIncomplete: with BGP configured and a peer whose routes the
 // table lacks, every proposal carries an overridable block.
 func TestRoutesIncomplete(t *testing.T) {
-	d, srv := testDaemonIn(t, t.TempDir(), func(o *Options) {
-		o.BGP = BGPOptions{Listen: "127.0.0.1:1", ASN: 64500, RouterID: "192.0.2.1", Peers: []bgp.Peer{{ASN: 64501, Address: "127.0.0.1"}}}
+	d, srv := testDaemonIn(t, t.TempDir(), func(c *config.Config, _ *Runtime) {
+		c.BGP = config.BGP{Listen: "127.0.0.1:1", ASN: 64500, RouterID: netip.MustParseAddr("192.0.2.1"),
+			Peers: []config.BGPPeer{{ASN: 64501, Address: netip.MustParseAddr("127.0.0.1")}}}
 	})
 	prop := `{"add":[{"prefix":"192.0.2.0/24","asn":64496}],"dry_run":true}`
 	expectJSON(t, d, srv, "POST", "/roas/proposals", prop, 409,

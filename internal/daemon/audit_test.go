@@ -18,6 +18,7 @@ import (
 
 	"github.com/roadrpki/road/internal/api"
 	"github.com/roadrpki/road/internal/audit"
+	"github.com/roadrpki/road/internal/config"
 	"github.com/roadrpki/road/internal/rp"
 	"github.com/roadrpki/road/internal/store"
 	"github.com/roadrpki/road/internal/vrp"
@@ -68,9 +69,9 @@ func publishedObjects(t *testing.T, d *Daemon, kinds ...string) ([]string, []sto
 
 func TestExpiryAudit(t *testing.T) {
 	clk := &movableClock{}
-	d, _ := testDaemonIn(t, t.TempDir(), func(o *Options) {
-		o.Clock = clk.now
-		o.Alerts.ExpiryWarning = time.Hour
+	d, _ := testDaemonIn(t, t.TempDir(), func(c *config.Config, rt *Runtime) {
+		rt.Clock = clk.now
+		c.Alerts.ExpiryWarning = time.Hour
 	})
 	ctx := context.Background()
 	res, err := d.RunAudit(ctx, api.AuditExpiry)
@@ -138,7 +139,7 @@ func TestExpiryAudit(t *testing.T) {
 
 func TestConsistencyAudit(t *testing.T) {
 	clk := &movableClock{}
-	d, _ := testDaemonIn(t, t.TempDir(), func(o *Options) { o.Clock = clk.now })
+	d, _ := testDaemonIn(t, t.TempDir(), func(_ *config.Config, rt *Runtime) { rt.Clock = clk.now })
 	ctx := context.Background()
 	res, err := d.RunAudit(ctx, api.AuditConsistency)
 	if err != nil {
@@ -228,9 +229,10 @@ func TestAuditWebhook(t *testing.T) {
 		t.Fatalf("webhook not on loopback: %s", hook.URL)
 	}
 	clk := &movableClock{}
-	d, _ := testDaemonIn(t, t.TempDir(), func(o *Options) {
-		o.Clock = clk.now
-		o.Alerts = AlertOptions{ExpiryWarning: time.Hour, Webhook: hook.URL, WebhookTimeout: 5 * time.Second}
+	d, _ := testDaemonIn(t, t.TempDir(), func(c *config.Config, rt *Runtime) {
+		rt.Clock = clk.now
+		c.Alerts = config.Alerts{ExpiryWarning: time.Hour, Webhook: hook.URL}
+		rt.WebhookTimeout = 5 * time.Second
 	})
 	ctx := context.Background()
 	if _, err := d.RunAudit(ctx, api.AuditExpiry); err != nil { // no findings: nothing sent
@@ -255,7 +257,7 @@ func TestAuditWebhookFailureKeepsResult(t *testing.T) {
 	defer hook.Close()
 	clk := &movableClock{}
 	clk.set(25 * time.Hour)
-	d, _ := testDaemonIn(t, t.TempDir(), func(o *Options) { o.Alerts = AlertOptions{Webhook: hook.URL} })
+	d, _ := testDaemonIn(t, t.TempDir(), func(c *config.Config, _ *Runtime) { c.Alerts.Webhook = hook.URL })
 	d.clock = clk.now
 	res, err := d.RunAudit(context.Background(), api.AuditExpiry)
 	if err != nil || res.OK || res.ID != 1 {
@@ -323,11 +325,11 @@ func TestAuditREST(t *testing.T) {
 // TestScheduledAudits: Run starts the cron scheduler; "@every 1s" records an
 // expiry audit every second.
 func TestScheduledAudits(t *testing.T) {
-	d, _ := testDaemonIn(t, t.TempDir(), func(o *Options) {
-		o.HTTPAddr = ""
-		o.RRDPBase = "https://127.0.0.1:1/rrdp/" // the bundled RP fails fast on loopback
-		o.RPInterval = time.Hour
-		o.Schedule = ScheduleOptions{Expiry: "@every 1s"}
+	d, _ := testDaemonIn(t, t.TempDir(), func(c *config.Config, rt *Runtime) {
+		c.HTTP = ""
+		c.RRDPBase = "https://127.0.0.1:1/rrdp/" // the bundled RP fails fast on loopback
+		rt.RPInterval = time.Hour
+		c.Schedule = config.Schedule{ExpiryAudit: "@every 1s"}
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -360,10 +362,10 @@ func TestScheduledAudits(t *testing.T) {
 }
 
 func TestBadScheduleStopsRun(t *testing.T) {
-	d, _ := testDaemonIn(t, t.TempDir(), func(o *Options) {
-		o.HTTPAddr = ""
-		o.RRDPBase = "https://127.0.0.1:1/rrdp/"
-		o.Schedule = ScheduleOptions{Consistency: "every so often"}
+	d, _ := testDaemonIn(t, t.TempDir(), func(c *config.Config, rt *Runtime) {
+		c.HTTP = ""
+		c.RRDPBase = "https://127.0.0.1:1/rrdp/"
+		c.Schedule = config.Schedule{ConsistencyAudit: "every so often"}
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

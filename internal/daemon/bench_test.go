@@ -8,9 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/roadrpki/road/internal/ca"
 	"github.com/roadrpki/road/internal/proposal"
-	"github.com/roadrpki/road/internal/rpki"
 )
 
 // BenchmarkROAChangeToNewSerial is one ROA added through Propose (checks,
@@ -20,12 +18,9 @@ import (
 func BenchmarkROAChangeToNewSerial(b *testing.B) {
 	const poolSize = 4
 	dir := b.TempDir()
-	d, err := Open(context.Background(), Options{
-		DataDir: dir, HTTPAddr: "127.0.0.1:0", RsyncBase: "rsync://127.0.0.1:8873/repo/",
-		RRDPBase: "https://127.0.0.1:8443/rrdp/",
-		IP:       []netip.Prefix{netip.MustParsePrefix("2001:db8::/32")},
-		AS:       []rpki.ASRange{{Min: 64496, Max: 64511}}, Timing: ca.DefaultTiming(), KeyPoolSize: poolSize,
-	})
+	c := testConfig(dir)
+	c.HTTP, c.Resources = "127.0.0.1:0", []netip.Prefix{netip.MustParsePrefix("2001:db8::/32")}
+	d, err := Open(context.Background(), c, Runtime{KeyPoolSize: poolSize})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -7,6 +7,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -14,7 +15,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -29,63 +29,20 @@ import (
 	"github.com/roadrpki/road/internal/atomicfile"
 	"github.com/roadrpki/road/internal/audit"
 	"github.com/roadrpki/road/internal/ca"
+	"github.com/roadrpki/road/internal/config"
 	"github.com/roadrpki/road/internal/liveroutes"
 	"github.com/roadrpki/road/internal/proposal"
 	"github.com/roadrpki/road/internal/publish"
-	"github.com/roadrpki/road/internal/rpki"
 	"github.com/roadrpki/road/internal/rprun"
 	"github.com/roadrpki/road/internal/rtr"
 	"github.com/roadrpki/road/internal/store"
 	"github.com/roadrpki/road/internal/tlsca"
 )
 
-// Options configure the daemon (cmd/road maps its config onto them).
-type Options struct {
-	DataDir   string
-	HTTPAddr  string // REST, /metrics, /healthz, /rrdp/ (plain HTTP, loopback by default)
-	HTTPSAddr string // RRDP and the TA certificate over TLS ("" = off)
-	RTRAddr   string // "" = off
-	// RTR over TLS (RFC 8210 §9.2) when RTRTLSCert is set; RTRTLSClientCA
-	// additionally requires router certificates from that CA.
-	RTRTLSCert, RTRTLSKey, RTRTLSClientCA string
-	TLSCert                               string // when empty, the testbed TLS CA under DataDir/tls is used
-	TLSKey                                string
-	RsyncBase                             string
-	RRDPBase                              string
-	IP                                    []netip.Prefix
-	AS                                    []rpki.ASRange
-	Timing                                ca.Timing
-	RTR                                   rtr.Config
-	BGP                                   BGPOptions // embedded BGP speaker (off unless BGP.Listen is set)
-	// RenewInterval is how often the renewal loop checks what is due.
-	RenewInterval time.Duration
-	// RPInterval is how often the bundled RP re-validates the publication
-	// when nothing changed (0: DefaultRPInterval).
-	RPInterval time.Duration
-	// RPTALs are extra TAL files (the operator's, e.g. the RIRs'); their
-	// VRPs and ASPAs reach RTR with road's own, validated every
-	// RPGlobalInterval (0: rprun.DefaultGlobalInterval). None by default.
-	RPTALs           []string
-	RPGlobalInterval time.Duration
-	// RPMaxLoss is the share of the last good VRPs a run may lose without
-	// an approved change before RTR keeps the last good view (0: rprun.DefaultMaxLoss).
-	RPMaxLoss float64
-	// SLURMFile, when set, is an RFC 8416 file applied to the bundled RP's
-	// VRPs before RTR serves them (re-read on every run).
-	SLURMFile string
-	// Schedule runs the audits on cron specs; Alerts sets the expiry
-	// warning window and the webhook (internal/audit).
-	Schedule    ScheduleOptions
-	Alerts      AlertOptions
-	KeyPoolSize int
-	Logger      *slog.Logger
-	Clock       func() time.Time
-	Version     string
-}
-
 // Daemon is a running road.
 type Daemon struct {
-	opt     Options
+	cfg     *config.Config // validated by config.Parse
+	rt      Runtime
 	log     *slog.Logger
 	clock   func() time.Time
 	st      *store.Store
@@ -110,41 +67,34 @@ type Daemon struct {
 // Open prepares the data directory, the database, the CA and the
 // publication, and republishes whatever the database holds (the crash
 // recovery path: the database is the truth, the publication is rebuilt from it).
-func Open(ctx context.Context, opt Options) (*Daemon, error) {
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
+func Open(ctx context.Context, cfg *config.Config, rt Runtime) (*Daemon, error) {
+	rt.Logger = cmp.Or(rt.Logger, slog.New(slog.DiscardHandler))
+	if rt.Clock == nil {
+		rt.Clock = time.Now
 	}
-	if opt.Clock == nil {
-		opt.Clock = time.Now
-	}
-	if opt.RenewInterval <= 0 {
-		opt.RenewInterval = 10 * time.Second
-	}
-	if opt.KeyPoolSize == 0 {
-		opt.KeyPoolSize = 16
-	}
-	if err := os.MkdirAll(opt.DataDir, 0o750); err != nil {
+	rt.KeyPoolSize, rt.RenewInterval = cmp.Or(rt.KeyPoolSize, 16), cmp.Or(max(rt.RenewInterval, 0), 10*time.Second)
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	d := &Daemon{opt: opt, log: opt.Logger, clock: opt.Clock, started: opt.Clock()}
+	d := &Daemon{cfg: cfg, rt: rt, log: rt.Logger, clock: rt.Clock, started: rt.Clock()}
 	d.reg = prometheus.NewRegistry()
 	d.metrics = newMetrics(d.reg)
 	var err error
-	if d.token, err = api.EnsureToken(filepath.Join(opt.DataDir, "admin.token")); err != nil {
+	if d.token, err = api.EnsureToken(filepath.Join(cfg.DataDir, "admin.token")); err != nil {
 		return nil, err
 	}
-	if d.st, err = store.Open(ctx, filepath.Join(opt.DataDir, "road.db")); err != nil {
+	if d.st, err = store.Open(ctx, filepath.Join(cfg.DataDir, "road.db")); err != nil {
 		return nil, err
 	}
-	d.keys = ca.NewKeyPool(opt.KeyPoolSize)
+	d.keys = ca.NewKeyPool(rt.KeyPoolSize)
 	d.keys.Start()
-	taURIs, err := ca.HTTPSTAURIs(opt.RRDPBase)
+	taURIs, err := ca.HTTPSTAURIs(cfg.RRDPBase)
 	if err != nil {
 		d.Close()
 		return nil, err
 	}
-	d.ca, err = ca.New(ca.Config{RsyncBase: opt.RsyncBase, RRDPBase: opt.RRDPBase, TAURIs: taURIs, IP: opt.IP,
-		AS: opt.AS, Timing: opt.Timing, Clock: opt.Clock, Logger: opt.Logger.With("pkg", "ca"), Keys: d.keys, Jitter: ca.RandomJitter}, d.st)
+	d.ca, err = ca.New(ca.Config{RsyncBase: cfg.RsyncBase, RRDPBase: cfg.RRDPBase, TAURIs: taURIs, IP: cfg.Resources,
+		AS: asRanges(cfg), Timing: caTiming(cfg), Clock: rt.Clock, Logger: rt.Logger.With("pkg", "ca"), Keys: d.keys, Jitter: ca.RandomJitter}, d.st)
 	if err != nil {
 		d.Close()
 		return nil, err
@@ -162,17 +112,15 @@ func Open(ctx context.Context, opt Options) (*Daemon, error) {
 		d.Close()
 		return nil, err
 	}
-	d.pub, err = publish.Open(publish.Options{Dir: opt.DataDir, RRDPBase: opt.RRDPBase, RsyncBase: opt.RsyncBase,
-		Clock: opt.Clock, Logger: opt.Logger.With("pkg", "publish"), Floor: floor})
+	d.pub, err = publish.Open(publish.Options{Dir: cfg.DataDir, RRDPBase: cfg.RRDPBase, RsyncBase: cfg.RsyncBase,
+		Clock: rt.Clock, Logger: rt.Logger.With("pkg", "publish"), Floor: floor})
 	if err != nil {
 		d.Close()
 		return nil, fmt.Errorf("publish: %w", err)
 	}
-	opt.RTR.Logger = opt.Logger.With("pkg", "rtr")
-	if opt.RTR.Clock == nil {
-		opt.RTR.Clock = opt.Clock
-	}
-	d.rtr = rtr.NewServer(opt.RTR)
+	rc := rtrConfig(cfg)
+	rc.Logger, rc.Clock = rt.Logger.With("pkg", "rtr"), rt.Clock
+	d.rtr = rtr.NewServer(rc)
 	d.rp = d.newRPRunner()
 	d.wire()
 	if err := d.publish(ctx); err != nil {
@@ -203,7 +151,7 @@ func (d *Daemon) writeTAL(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(d.opt.DataDir, "road.tal")
+	path := filepath.Join(d.cfg.DataDir, "road.tal")
 	data := tal.Encode()
 	if old, err := os.ReadFile(path); err == nil && string(old) == string(data) {
 		return nil
@@ -239,8 +187,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	start("rp", func() error { d.rp.Run(ctx); return nil })
 	start("bgp", func() error { return d.routes.Run(ctx) })
 	start("audits", func() error { return d.audits.Run(ctx) })
-	d.log.Info("road running", "http", d.opt.HTTPAddr, "https", d.opt.HTTPSAddr, "rtr", d.opt.RTRAddr,
-		"rrdp", d.opt.RRDPBase, "rsync", d.opt.RsyncBase, "data", d.opt.DataDir)
+	d.log.Info("road running", "http", d.cfg.HTTP, "https", d.cfg.HTTPS, "rtr", d.cfg.RTR,
+		"rrdp", d.cfg.RRDPBase, "rsync", d.cfg.RsyncBase, "data", d.cfg.DataDir)
 	var runErr error
 	select {
 	case <-ctx.Done():
@@ -260,42 +208,42 @@ func (d *Daemon) Run(ctx context.Context) error {
 // serves them through start; it returns the HTTP servers to shut down.
 func (d *Daemon) listen(ctx context.Context, start func(string, func() error)) ([]*http.Server, error) {
 	var servers []*http.Server
-	if d.opt.HTTPAddr != "" { // "" disables the REST/metrics listener
+	if d.cfg.HTTP != "" { // "" disables the REST/metrics listener
 		httpSrv := &http.Server{Handler: d.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
-		ln, err := net.Listen("tcp", d.opt.HTTPAddr)
+		ln, err := net.Listen("tcp", d.cfg.HTTP)
 		if err != nil {
-			return nil, fmt.Errorf("http listen %s: %w", d.opt.HTTPAddr, err)
+			return nil, fmt.Errorf("http listen %s: %w", d.cfg.HTTP, err)
 		}
 		servers = append(servers, httpSrv)
 		start("http", func() error { return httpSrv.Serve(ln) })
 	}
-	if d.opt.HTTPSAddr != "" {
+	if d.cfg.HTTPS != "" {
 		var err error
-		certFile, keyFile := d.opt.TLSCert, d.opt.TLSKey
+		certFile, keyFile := d.cfg.TLSCert, d.cfg.TLSKey
 		if certFile == "" {
-			if certFile, keyFile, _, err = tlsca.Ensure(filepath.Join(d.opt.DataDir, "tls"), d.clock, rrdpHosts(d.opt.RRDPBase)); err != nil {
+			if certFile, keyFile, _, err = tlsca.Ensure(filepath.Join(d.cfg.DataDir, "tls"), d.clock, rrdpHosts(d.cfg.RRDPBase)); err != nil {
 				return nil, fmt.Errorf("testbed TLS: %w", err)
 			}
 		}
-		lns, err := net.Listen("tcp", d.opt.HTTPSAddr)
+		lns, err := net.Listen("tcp", d.cfg.HTTPS)
 		if err != nil {
-			return nil, fmt.Errorf("https listen %s: %w", d.opt.HTTPSAddr, err)
+			return nil, fmt.Errorf("https listen %s: %w", d.cfg.HTTPS, err)
 		}
 		httpsSrv := &http.Server{Handler: d.publicHandler(), ReadHeaderTimeout: 10 * time.Second}
 		servers = append(servers, httpsSrv)
 		start("https", func() error { return httpsSrv.ServeTLS(lns, certFile, keyFile) })
 	}
-	if d.opt.RTRAddr != "" {
+	if d.cfg.RTR != "" {
 		var tlsCfg *tls.Config
-		if d.opt.RTRTLSCert != "" {
+		if d.cfg.RTRTLSCert != "" {
 			var err error
-			if tlsCfg, err = rtr.TLSConfig(d.opt.RTRTLSCert, d.opt.RTRTLSKey, d.opt.RTRTLSClientCA); err != nil {
+			if tlsCfg, err = rtr.TLSConfig(d.cfg.RTRTLSCert, d.cfg.RTRTLSKey, d.cfg.RTRTLSClientCA); err != nil {
 				return nil, err
 			}
 		}
-		lr, err := net.Listen("tcp", d.opt.RTRAddr)
+		lr, err := net.Listen("tcp", d.cfg.RTR)
 		if err != nil {
-			return nil, fmt.Errorf("rtr listen %s: %w", d.opt.RTRAddr, err)
+			return nil, fmt.Errorf("rtr listen %s: %w", d.cfg.RTR, err)
 		}
 		if tlsCfg != nil {
 			lr = tls.NewListener(lr, tlsCfg) // RFC 8210 §9.2
@@ -337,7 +285,7 @@ func (d *Daemon) httpHandler() http.Handler {
 }
 
 func (d *Daemon) renewLoop(ctx context.Context) {
-	t := time.NewTicker(d.opt.RenewInterval)
+	t := time.NewTicker(d.rt.RenewInterval)
 	defer t.Stop()
 	for {
 		select {

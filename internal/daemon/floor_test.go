@@ -7,18 +7,14 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/roadrpki/road/internal/ca"
 	"github.com/roadrpki/road/internal/proposal"
-	"github.com/roadrpki/road/internal/rpki"
 )
 
 func openTestDaemon(t *testing.T, dir string) *Daemon {
 	t.Helper()
-	d, err := Open(context.Background(), Options{
-		DataDir: dir, RsyncBase: "rsync://127.0.0.1:8873/repo/", RRDPBase: "https://127.0.0.1:8443/rrdp/",
-		IP: []netip.Prefix{netip.MustParsePrefix("2001:db8::/32")}, AS: []rpki.ASRange{{Min: 64496, Max: 64511}},
-		Timing: ca.DefaultTiming(), KeyPoolSize: -1,
-	})
+	c := testConfig(dir)
+	c.Resources = []netip.Prefix{netip.MustParsePrefix("2001:db8::/32")}
+	d, err := Open(context.Background(), c, Runtime{KeyPoolSize: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

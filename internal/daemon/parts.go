@@ -12,20 +12,11 @@ import (
 	"github.com/roadrpki/road/internal/proposal"
 )
 
-// BGPOptions configure the embedded BGP speaker (internal/liveroutes).
-type BGPOptions = liveroutes.Options
-
-// ScheduleOptions and AlertOptions configure the audits (internal/audit).
-type (
-	ScheduleOptions = audit.ScheduleOptions
-	AlertOptions    = audit.AlertOptions
-)
-
 // wire builds the parts that need the store, the CA and the publication:
 // the proposal path and the audits.
 func (d *Daemon) wire() {
 	clock := func() time.Time { return d.clock() } // tests move d.clock after Open
-	d.routes = liveroutes.New(liveroutes.Config{DataDir: d.opt.DataDir, BGP: d.opt.BGP, Store: d.st,
+	d.routes = liveroutes.New(liveroutes.Config{DataDir: d.cfg.DataDir, BGP: bgpOptions(d.cfg), Store: d.st,
 		Logger: d.log, Clock: clock, Registry: d.reg})
 	d.props = proposal.New(proposal.Config{Store: d.st, CA: d.ca, Routes: d.routes, Publish: d.publish,
 		Serial: func() uint64 { _, s := d.pub.State(); return s }, Clock: clock, Logger: d.log, Registry: d.reg})
@@ -35,9 +26,10 @@ func (d *Daemon) wire() {
 // auditConfig is the audits' configuration, reading the RP through view.
 func (d *Daemon) auditConfig(view audit.RPView) audit.Config {
 	clock := func() time.Time { return d.clock() }
-	return audit.Config{Store: d.st, RP: view, BGP: d.props, Timing: d.opt.Timing,
-		RPInterval: cmp.Or(d.opt.RPInterval, DefaultRPInterval), Schedule: d.opt.Schedule, Alerts: d.opt.Alerts, Clock: clock,
-		Logger: d.log, Errors: d.metrics.errors, Version: d.opt.Version}
+	schedule, alerts := auditOptions(d.cfg, d.rt)
+	return audit.Config{Store: d.st, RP: view, BGP: d.props, Timing: caTiming(d.cfg),
+		RPInterval: cmp.Or(d.rt.RPInterval, DefaultRPInterval), Schedule: schedule, Alerts: alerts,
+		Clock: clock, Logger: d.log, Errors: d.metrics.errors, Version: d.rt.Version}
 }
 
 // The REST backend (api.Backend): each call goes to the part that owns it.

@@ -29,10 +29,10 @@ const DefaultRPInterval = rprun.DefaultInterval
 func (d *Daemon) newRPRunner() *rprun.Runner {
 	clock := func() time.Time { return d.clock() } // tests move d.clock after Open
 	return rprun.New(rprun.Config{
-		OwnTAL: filepath.Join(d.opt.DataDir, "road.tal"), OwnCache: filepath.Join(d.opt.DataDir, "rp-cache"),
-		GlobalTALs: d.opt.RPTALs, GlobalCache: filepath.Join(d.opt.DataDir, "rp-cache-global"),
-		UserAgent: "road/" + d.opt.Version, Interval: d.opt.RPInterval, GlobalInterval: d.opt.RPGlobalInterval,
-		MaxLoss: d.opt.RPMaxLoss, SLURMFile: d.opt.SLURMFile, Configured: d.configuredVRPs,
+		OwnTAL: filepath.Join(d.cfg.DataDir, "road.tal"), OwnCache: filepath.Join(d.cfg.DataDir, "rp-cache"),
+		GlobalTALs: d.cfg.RP.TALs, GlobalCache: filepath.Join(d.cfg.DataDir, "rp-cache-global"),
+		UserAgent: "road/" + d.rt.Version, Interval: d.rt.RPInterval, GlobalInterval: d.cfg.RP.Interval,
+		MaxLoss: rpMaxLoss(d.cfg), SLURMFile: d.cfg.SLURMFile, Configured: d.configuredVRPs,
 		Serve: d.rtr.Update, OnDegraded: d.rpDegraded, Clock: clock, Logger: d.log, Registry: d.reg,
 	})
 }
@@ -68,8 +68,8 @@ func (d *Daemon) rpDegraded(ctx context.Context, e *rprun.DegradedError) {
 // system roots, plus the testbed CA when there is one.
 func (d *Daemon) rpHTTPClients() (own, global *http.Client, err error) {
 	caFile := ""
-	if d.opt.TLSCert == "" {
-		if p := filepath.Join(d.opt.DataDir, "tls", "ca.pem"); fileExists(p) {
+	if d.cfg.TLSCert == "" {
+		if p := filepath.Join(d.cfg.DataDir, "tls", "ca.pem"); fileExists(p) {
 			caFile = p
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/roadrpki/road/internal/ca"
+	"github.com/roadrpki/road/internal/config"
 	"github.com/roadrpki/road/internal/proposal"
 	"github.com/roadrpki/road/internal/rpki"
 	"github.com/roadrpki/road/internal/store"
@@ -27,19 +28,16 @@ import (
 )
 
 // runDaemon opens and runs a daemon with real time until the test ends.
-func runDaemon(t *testing.T, o Options) *Daemon {
+func runDaemon(t *testing.T, c *config.Config) *Daemon {
 	t.Helper()
-	o.IP = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("198.51.100.0/24"),
+	c.Resources = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("198.51.100.0/24"),
 		netip.MustParsePrefix("203.0.113.0/24")}
-	o.AS, o.Timing, o.KeyPoolSize = []rpki.ASRange{{Min: 64496, Max: 64511}}, ca.DefaultTiming(), 4
-	o.RsyncBase = "rsync://127.0.0.1:8873/repo/"
 	logf, err := os.Create(filepath.Join(t.TempDir(), "road.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { logf.Close() })
-	o.Logger = slog.New(slog.NewTextHandler(logf, nil))
-	d, err := Open(context.Background(), o)
+	d, err := Open(context.Background(), c, Runtime{KeyPoolSize: 4, Logger: slog.New(slog.NewTextHandler(logf, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +47,7 @@ func runDaemon(t *testing.T, o Options) *Daemon {
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("%s: %v", o.DataDir, err)
+			t.Errorf("%s: %v", c.DataDir, err)
 		}
 	})
 	return d
@@ -108,8 +106,9 @@ func TestRTRServesTheUnionOfTALs(t *testing.T) {
 	}
 	free := func() string { return fmt.Sprintf("127.0.0.1:%d", testpeers.FreePort(t)) }
 	worldHTTPS := free()
-	world := runDaemon(t, Options{DataDir: worldDir, HTTPSAddr: worldHTTPS, RRDPBase: "https://" + worldHTTPS + "/rrdp/",
-		TLSCert: cert, TLSKey: key})
+	wc := testConfig(worldDir)
+	wc.HTTPS, wc.RRDPBase, wc.TLSCert, wc.TLSKey = worldHTTPS, "https://"+worldHTTPS+"/rrdp/", cert, key
+	world := runDaemon(t, wc)
 	waitListening(t, worldHTTPS)
 	worldROAs := []string{"198.51.100.0/24 => AS64500", "203.0.113.0/24-25 => AS64501"}
 	putASPA(t, world, 64500, []uint32{64502, 64501})
@@ -120,8 +119,10 @@ func TestRTRServesTheUnionOfTALs(t *testing.T) {
 	}
 
 	routerHTTPS, rtrAddr := free(), free()
-	router := runDaemon(t, Options{DataDir: routerDir, HTTPSAddr: routerHTTPS, RRDPBase: "https://" + routerHTTPS + "/rrdp/",
-		RTRAddr: rtrAddr, RPTALs: []string{worldTAL}, RPGlobalInterval: time.Hour})
+	rc := testConfig(routerDir)
+	rc.HTTPS, rc.RRDPBase, rc.RTR = routerHTTPS, "https://"+routerHTTPS+"/rrdp/", rtrAddr
+	rc.RP.TALs, rc.RP.Interval = []string{worldTAL}, time.Hour
+	router := runDaemon(t, rc)
 	waitListening(t, rtrAddr)
 	ownROAs := []string{"192.0.2.0/24 => AS64496"}
 	addROAs(t, router, ownROAs...)

@@ -17,8 +17,7 @@ import (
 	"time"
 
 	"github.com/roadrpki/road/internal/api"
-	"github.com/roadrpki/road/internal/bgp"
-	"github.com/roadrpki/road/internal/ca"
+	"github.com/roadrpki/road/internal/config"
 	"github.com/roadrpki/road/internal/daemon"
 	"github.com/roadrpki/road/internal/testpeers"
 )
@@ -44,7 +43,6 @@ func cfStartRoadSync(t *testing.T, bgpPort int, sync time.Duration) *cfRoad {
 func cfStartRoadWith(t *testing.T, bgpPort int, hold, sync time.Duration) *cfRoad {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "road-data")
-	ip, as := docResources()
 	r := &cfRoad{http: freeAddr(t), roactl: filepath.Join(t.TempDir(), "roactl")}
 	build := exec.Command("go", "build", "-o", r.roactl, "github.com/roadrpki/road/cmd/roactl")
 	if out, err := build.CombinedOutput(); err != nil {
@@ -62,18 +60,12 @@ func cfStartRoadWith(t *testing.T, bgpPort int, hold, sync time.Duration) *cfRoa
 		}
 		logf.Close()
 	})
-	d, err := daemon.Open(context.Background(), daemon.Options{
-		DataDir:   dir,
-		HTTPAddr:  r.http,
-		RsyncBase: "rsync://127.0.0.1:8873/repo/",
-		RRDPBase:  "https://127.0.0.1:8443/rrdp/",
-		IP:        ip,
-		AS:        as,
-		Timing:    ca.DefaultTiming(),
-		BGP: daemon.BGPOptions{Listen: fmt.Sprintf("127.0.0.1:%d", bgpPort), ASN: 64500, RouterID: "192.0.2.100",
-			Peers: []bgp.Peer{{ASN: 64501, Address: "127.0.0.1"}}, HoldAfterDown: hold, SyncTimeout: sync},
-		Logger: slog.New(slog.NewTextHandler(logf, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
+	c := testConfig(dir)
+	c.HTTP = r.http
+	c.BGP = config.BGP{Listen: fmt.Sprintf("127.0.0.1:%d", bgpPort), ASN: 64500, RouterID: netip.MustParseAddr("192.0.2.100"),
+		Peers: []config.BGPPeer{{ASN: 64501, Address: netip.MustParseAddr("127.0.0.1")}}, HoldAfterDown: hold, SyncTimeout: sync}
+	d, err := daemon.Open(context.Background(), c,
+		daemon.Runtime{Logger: slog.New(slog.NewTextHandler(logf, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,9 +16,8 @@ import (
 	"time"
 
 	"github.com/roadrpki/road/internal/api"
-	"github.com/roadrpki/road/internal/ca"
+	"github.com/roadrpki/road/internal/config"
 	"github.com/roadrpki/road/internal/daemon"
-	"github.com/roadrpki/road/internal/rpki"
 	"github.com/roadrpki/road/internal/testpeers"
 	"github.com/roadrpki/road/internal/vrp"
 )
@@ -36,12 +34,13 @@ type road struct {
 	done      chan error
 }
 
-func docResources() ([]netip.Prefix, []rpki.ASRange) {
-	var ps []netip.Prefix
-	for _, s := range []string{"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"} {
-		ps = append(ps, netip.MustParsePrefix(s))
-	}
-	return ps, []rpki.ASRange{{Min: 64496, Max: 64511}}
+// testConfig is road's embedded default (the documentation resources) on
+// dir with every listener and audit schedule off.
+func testConfig(dir string) *config.Config {
+	c := config.Default()
+	c.DataDir, c.HTTP, c.HTTPS, c.RTR = dir, "", "", ""
+	c.Schedule = config.Schedule{}
+	return c
 }
 
 // worldReadableDir makes a directory rpki-client (which drops privileges to
@@ -57,8 +56,8 @@ func worldReadableDir(t *testing.T) string {
 	return d
 }
 
-// startRoad runs road; each opt may adjust the daemon's options.
-func startRoad(t *testing.T, opts ...func(*daemon.Options)) *road {
+// startRoad runs road; each opt may adjust its configuration.
+func startRoad(t *testing.T, opts ...func(*config.Config)) *road {
 	t.Helper()
 	r := &road{dir: filepath.Join(worldReadableDir(t), "road-data")}
 	if err := os.MkdirAll(r.dir, 0o755); err != nil {
@@ -70,26 +69,17 @@ func startRoad(t *testing.T, opts ...func(*daemon.Options)) *road {
 	r.http = fmt.Sprintf("127.0.0.1:%d", testpeers.FreePort(t))
 	r.rtr = fmt.Sprintf("127.0.0.1:%d", testpeers.FreePort(t))
 	r.https = fmt.Sprintf("127.0.0.1:%d", testpeers.FreePort(t))
-	ip, as := docResources()
 	logf, _ := os.Create(filepath.Join(r.dir, "road.log"))
 	t.Cleanup(func() { logf.Close() })
-	o := daemon.Options{
-		DataDir:       r.dir,
-		HTTPAddr:      r.http,
-		HTTPSAddr:     r.https,
-		RTRAddr:       r.rtr,
-		RsyncBase:     fmt.Sprintf("rsync://127.0.0.1:%d/repo/", r.rsyncPort),
-		RRDPBase:      fmt.Sprintf("https://%s/rrdp/", r.https),
-		IP:            ip,
-		AS:            as,
-		Timing:        ca.DefaultTiming(),
-		RenewInterval: time.Second,
-		Logger:        slog.New(slog.NewTextHandler(logf, nil)),
-	}
+	c := testConfig(r.dir)
+	c.HTTP, c.HTTPS, c.RTR = r.http, r.https, r.rtr
+	c.RsyncBase = fmt.Sprintf("rsync://127.0.0.1:%d/repo/", r.rsyncPort)
+	c.RRDPBase = fmt.Sprintf("https://%s/rrdp/", r.https)
 	for _, f := range opts {
-		f(&o)
+		f(c)
 	}
-	d, err := daemon.Open(context.Background(), o)
+	d, err := daemon.Open(context.Background(), c,
+		daemon.Runtime{RenewInterval: time.Second, Logger: slog.New(slog.NewTextHandler(logf, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

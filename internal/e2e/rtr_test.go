@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/roadrpki/road/internal/api"
-	"github.com/roadrpki/road/internal/daemon"
+	"github.com/roadrpki/road/internal/config"
 	"github.com/roadrpki/road/internal/testpeers"
 	"github.com/roadrpki/road/internal/vrp"
 )
@@ -69,7 +69,7 @@ func TestRTRAppliesSLURM(t *testing.T) {
  "locallyAddedAssertions":{"prefixAssertions":[{"asn":64510,"prefix":"198.51.100.0/24","maxPrefixLength":24}],"bgpsecAssertions":[]}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := startRoad(t, func(o *daemon.Options) { o.SLURMFile = slurmFile })
+	r := startRoad(t, func(c *config.Config) { c.SLURMFile = slurmFile })
 	add := []string{"192.0.2.0/24 => AS64496", "2001:db8::/32 => AS64497"}
 	var res api.ProposalResult
 	req := api.ProposalRequest{Add: roas(t, add...), Force: true, Reason: "e2e: no BGP here"}

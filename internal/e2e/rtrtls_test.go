@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/roadrpki/road/internal/api"
-	"github.com/roadrpki/road/internal/daemon"
+	"github.com/roadrpki/road/internal/config"
 	"github.com/roadrpki/road/internal/tlsca"
 	"github.com/roadrpki/road/internal/vrp"
 )
@@ -26,7 +26,7 @@ func TestRTROverTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := startRoad(t, func(o *daemon.Options) { o.RTRTLSCert, o.RTRTLSKey = certFile, keyFile })
+	r := startRoad(t, func(c *config.Config) { c.RTRTLSCert, c.RTRTLSKey = certFile, keyFile })
 	add := []string{"192.0.2.0/24 => AS64496", "2001:db8::/32-48 => AS64497"}
 	var res api.ProposalResult
 	req := api.ProposalRequest{Add: roas(t, add...), Force: true, Reason: "e2e: no BGP here"}

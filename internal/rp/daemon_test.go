@@ -14,10 +14,9 @@ import (
 	"time"
 
 	"github.com/roadrpki/road/internal/api"
-	"github.com/roadrpki/road/internal/ca"
+	"github.com/roadrpki/road/internal/config"
 	"github.com/roadrpki/road/internal/daemon"
 	"github.com/roadrpki/road/internal/rp"
-	"github.com/roadrpki/road/internal/rpki"
 	"github.com/roadrpki/road/internal/testpeers"
 	"github.com/roadrpki/road/internal/vrp"
 )
@@ -74,12 +73,11 @@ func TestDaemonOverRRDP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer logf.Close()
-	d, err := daemon.Open(context.Background(), daemon.Options{
-		DataDir: dir, HTTPAddr: httpAddr, HTTPSAddr: httpsAddr,
-		RsyncBase: "rsync://127.0.0.1:8873/repo/", RRDPBase: "https://" + httpsAddr + "/rrdp/",
-		IP: daemonResources, AS: []rpki.ASRange{{Min: 64496, Max: 64511}}, Timing: ca.DefaultTiming(),
-		RenewInterval: time.Second, Logger: slog.New(slog.NewTextHandler(logf, nil)),
-	})
+	c := config.Default()
+	c.DataDir, c.HTTP, c.HTTPS, c.RTR, c.Schedule = dir, httpAddr, httpsAddr, "", config.Schedule{}
+	c.RRDPBase, c.Resources = "https://"+httpsAddr+"/rrdp/", daemonResources
+	d, err := daemon.Open(context.Background(), c,
+		daemon.Runtime{RenewInterval: time.Second, Logger: slog.New(slog.NewTextHandler(logf, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
