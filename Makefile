@@ -10,7 +10,7 @@ unit:
 	$(GO) test -count=1 -timeout 19m ./...
 
 deps:
-	bash scripts/install-test-deps.sh
+	bash scripts/install-test-packages.sh
 
 build:
 	$(GO) build ./...
