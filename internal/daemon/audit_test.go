@@ -74,7 +74,7 @@ func TestExpiryAudit(t *testing.T) {
 		c.Alerts.ExpiryWarning = time.Hour
 	})
 	ctx := context.Background()
-	res, err := d.RunAudit(ctx, api.AuditExpiry)
+	res, err := d.audits.RunAudit(ctx, api.AuditExpiry)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestExpiryAudit(t *testing.T) {
 	}
 	// 25 hours on, the 24 h manifest and CRL (plus at most 5 min jitter) are stale.
 	clk.set(25 * time.Hour)
-	res, err = d.RunAudit(ctx, api.AuditExpiry)
+	res, err = d.audits.RunAudit(ctx, api.AuditExpiry)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestExpiryAudit(t *testing.T) {
 	// The VRPs of the bundled RP's last run count with their effective expiry.
 	v, _ := vrp.Parse("192.0.2.0/24 => AS64496")
 	setRP(d, audit.RPSnapshot{Last: &rp.Result{Time: clk.now(), VRPs: []rp.VRP{{VRP: v, TA: "road", Expires: clk.now().Add(30 * time.Minute)}}}})
-	res, err = d.RunAudit(ctx, api.AuditExpiry)
+	res, err = d.audits.RunAudit(ctx, api.AuditExpiry)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestExpiryAudit(t *testing.T) {
 		res.Findings[4].Message != "vrp 192.0.2.0/24 => AS64496 expires at 2026-03-05T06:36:07Z, in 30m0s (warning window 1h0m0s)" {
 		t.Fatalf("with a VRP: %q %+v", got, res.Findings)
 	}
-	list, err := d.Audits(ctx, "", 0)
+	list, err := d.audits.Audits(ctx, "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestConsistencyAudit(t *testing.T) {
 	clk := &movableClock{}
 	d, _ := testDaemonIn(t, t.TempDir(), func(_ *config.Config, rt *Runtime) { rt.Clock = clk.now })
 	ctx := context.Background()
-	res, err := d.RunAudit(ctx, api.AuditConsistency)
+	res, err := d.audits.RunAudit(ctx, api.AuditConsistency)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestConsistencyAudit(t *testing.T) {
 	seen := audit.RPSnapshot{Last: &rp.Result{Time: clk.now(), VRPs: []rp.VRP{{VRP: extra}}}, LastRun: clk.now(),
 		Missing: []vrp.VRP{miss}, Extra: []vrp.VRP{extra}}
 	setRP(d, seen)
-	if res, err = d.RunAudit(ctx, api.AuditConsistency); err != nil {
+	if res, err = d.audits.RunAudit(ctx, api.AuditConsistency); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"missing 192.0.2.0/24 => AS64496", "extra 198.51.100.0/24-25 => AS64497"}
@@ -166,11 +166,11 @@ func TestConsistencyAudit(t *testing.T) {
 	seen.Missing, seen.Extra = nil, nil
 	setRP(d, seen)
 	clk.set(2*DefaultRPInterval + time.Minute)
-	if res, err = d.RunAudit(ctx, api.AuditConsistency); err != nil || !res.OK {
+	if res, err = d.audits.RunAudit(ctx, api.AuditConsistency); err != nil || !res.OK {
 		t.Fatalf("at the staleness bound: %v %+v", err, res)
 	}
 	clk.set(2*DefaultRPInterval + time.Minute + time.Second)
-	if res, err = d.RunAudit(ctx, api.AuditConsistency); err != nil {
+	if res, err = d.audits.RunAudit(ctx, api.AuditConsistency); err != nil {
 		t.Fatal(err)
 	}
 	if got := auditCodes(res); !slices.Equal(got, []string{"rp-stale "}) ||
@@ -188,7 +188,7 @@ func TestBGPAudit(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("proposal %d %s", code, body)
 	}
-	res, err := d.RunAudit(context.Background(), api.AuditBGP)
+	res, err := d.audits.RunAudit(context.Background(), api.AuditBGP)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestBGPAudit(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("proposal %d %s", code, body)
 	}
-	if res, err = d.RunAudit(context.Background(), api.AuditBGP); err != nil {
+	if res, err = d.audits.RunAudit(context.Background(), api.AuditBGP); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"disallowing 203.0.113.0/24 => AS64500", "invalid-route 203.0.113.0/24 AS64499"}
@@ -235,11 +235,11 @@ func TestAuditWebhook(t *testing.T) {
 		rt.WebhookTimeout = 5 * time.Second
 	})
 	ctx := context.Background()
-	if _, err := d.RunAudit(ctx, api.AuditExpiry); err != nil { // no findings: nothing sent
+	if _, err := d.audits.RunAudit(ctx, api.AuditExpiry); err != nil { // no findings: nothing sent
 		t.Fatal(err)
 	}
 	clk.set(25 * time.Hour)
-	if _, err := d.RunAudit(ctx, api.AuditExpiry); err != nil {
+	if _, err := d.audits.RunAudit(ctx, api.AuditExpiry); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()
@@ -259,7 +259,7 @@ func TestAuditWebhookFailureKeepsResult(t *testing.T) {
 	clk.set(25 * time.Hour)
 	d, _ := testDaemonIn(t, t.TempDir(), func(c *config.Config, _ *Runtime) { c.Alerts.Webhook = hook.URL })
 	d.clock = clk.now
-	res, err := d.RunAudit(context.Background(), api.AuditExpiry)
+	res, err := d.audits.RunAudit(context.Background(), api.AuditExpiry)
 	if err != nil || res.OK || res.ID != 1 {
 		t.Fatalf("a failing webhook must not fail the audit: %v %+v", err, res)
 	}
@@ -337,7 +337,7 @@ func TestScheduledAudits(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	var n int
 	for time.Now().Before(deadline) {
-		l, err := d.Audits(context.Background(), "", 0)
+		l, err := d.audits.Audits(context.Background(), "", 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -36,7 +36,7 @@ func BenchmarkROAChangeToNewSerial(b *testing.B) {
 		_, before := d.pub.State()
 		b.StartTimer()
 		start := time.Now()
-		res, err := d.Propose(context.Background(), "bench", req)
+		res, err := d.props.Propose(context.Background(), "bench", req)
 		el := time.Since(start)
 		b.StopTimer()
 		if err != nil || !res.Applied || res.Serial != before+1 {

@@ -111,14 +111,14 @@ func BenchmarkProposalCheck(b *testing.B) {
 	req := &proposal.Request{DryRun: true,
 		Add:    []proposal.ROA{{Prefix: victim.String(), ASN: 64511}},
 		Remove: []proposal.ROA{{Prefix: victim.String(), MaxLength: 48, ASN: ownASN(4242)}}}
-	res, err := d.Propose(context.Background(), "bench", req)
+	res, err := d.props.Propose(context.Background(), "bench", req)
 	if err != nil || !res.Blocked || len(res.Findings) == 0 || res.Findings[0].Kind != "invalidates-route" {
 		b.Fatalf("%v %+v", err, res)
 	}
 	var lat []time.Duration
 	for b.Loop() {
 		t0 := time.Now()
-		if _, err := d.Propose(context.Background(), "bench", req); err != nil {
+		if _, err := d.props.Propose(context.Background(), "bench", req); err != nil {
 			b.Fatal(err)
 		}
 		lat = append(lat, time.Since(t0))
@@ -148,7 +148,7 @@ func BenchmarkBGPAnalysis10k(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if _, err := d.BGPAnalysis(context.Background()); err != nil {
+		if _, err := d.props.Analysis(context.Background()); err != nil {
 			b.Fatal(err)
 		}
 	}

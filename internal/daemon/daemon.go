@@ -280,7 +280,8 @@ func (d *Daemon) httpHandler() http.Handler {
 	r.Get("/healthz", d.healthz)
 	r.Handle("/metrics", promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{}))
 	d.mountPublic(r)
-	api.NewServer(d, d.token, d.log.With("pkg", "api")).Routes(r)
+	parts := api.Parts{Proposals: d.props, Routes: d.routes, Auditor: d.audits, Node: d}
+	api.NewServer(parts, d.token, d.log.With("pkg", "api")).Routes(r)
 	return r
 }
 

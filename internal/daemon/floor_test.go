@@ -29,7 +29,7 @@ func TestRestoredPublicationStartsNewSession(t *testing.T) {
 	d := openTestDaemon(t, dir)
 	propose := func(d *Daemon, prefix string) *proposal.Result {
 		t.Helper()
-		res, err := d.Propose(context.Background(), "test", &proposal.Request{Add: []proposal.ROA{{Prefix: prefix, ASN: 64496}}})
+		res, err := d.props.Propose(context.Background(), "test", &proposal.Request{Add: []proposal.ROA{{Prefix: prefix, ASN: 64496}}})
 		if err != nil || !res.Applied {
 			t.Fatalf("propose %s: %v %+v", prefix, err, res)
 		}

@@ -2,12 +2,9 @@ package daemon
 
 import (
 	"cmp"
-	"context"
-	"io"
 	"time"
 
 	"github.com/roadrpki/road/internal/audit"
-	"github.com/roadrpki/road/internal/conflict"
 	"github.com/roadrpki/road/internal/liveroutes"
 	"github.com/roadrpki/road/internal/proposal"
 )
@@ -30,48 +27,4 @@ func (d *Daemon) auditConfig(view audit.RPView) audit.Config {
 	return audit.Config{Store: d.st, RP: view, BGP: d.props, Timing: caTiming(d.cfg),
 		RPInterval: cmp.Or(d.rt.RPInterval, DefaultRPInterval), Schedule: schedule, Alerts: alerts,
 		Clock: clock, Logger: d.log, Errors: d.metrics.errors, Version: d.rt.Version}
-}
-
-// The REST backend (api.Backend): each call goes to the part that owns it.
-
-func (d *Daemon) ROAs(ctx context.Context) ([]proposal.ROAEntry, error)  { return d.props.ROAs(ctx) }
-func (d *Daemon) Intents(ctx context.Context) ([]proposal.Intent, error) { return d.props.Intents(ctx) }
-func (d *Daemon) History(ctx context.Context, n int) ([]proposal.HistoryEntry, error) {
-	return d.props.History(ctx, n)
-}
-func (d *Daemon) Propose(ctx context.Context, who string, r *proposal.Request) (*proposal.Result, error) {
-	return d.props.Propose(ctx, who, r)
-}
-func (d *Daemon) AddIntent(ctx context.Context, who string, in *proposal.Intent) error {
-	return d.props.AddIntent(ctx, who, in)
-}
-func (d *Daemon) RemoveIntent(ctx context.Context, who string, in *proposal.Intent) error {
-	return d.props.RemoveIntent(ctx, who, in)
-}
-func (d *Daemon) BGPAnalysis(ctx context.Context) (conflict.Analysis, error) {
-	return d.props.Analysis(ctx)
-}
-func (d *Daemon) BGPSuggestions(ctx context.Context) (conflict.Suggestion, error) {
-	return d.props.Suggestions(ctx)
-}
-func (d *Daemon) BGPRoutes(ctx context.Context, p string, n int) (*liveroutes.RouteList, error) {
-	return d.routes.List(ctx, p, n)
-}
-func (d *Daemon) BGPImport(ctx context.Context, who, name string, body io.Reader) (*liveroutes.ImportResult, error) {
-	return d.routes.Import(ctx, who, name, body)
-}
-func (d *Daemon) BGPRemoveImport(ctx context.Context, who, name string) error {
-	return d.routes.RemoveImport(ctx, who, name)
-}
-func (d *Daemon) BGPPeers(ctx context.Context) (*liveroutes.PeerList, error) {
-	return d.routes.Peers(ctx)
-}
-func (d *Daemon) RunAudit(ctx context.Context, kind string) (*audit.Result, error) {
-	return d.audits.RunAudit(ctx, kind)
-}
-func (d *Daemon) Audits(ctx context.Context, kind string, n int) ([]audit.Result, error) {
-	return d.audits.Audits(ctx, kind, n)
-}
-func (d *Daemon) Expiry(ctx context.Context, within time.Duration) (*audit.ExpiryList, error) {
-	return d.audits.Expiry(ctx, within)
 }

@@ -59,7 +59,7 @@ func addROAs(t *testing.T, d *Daemon, ss ...string) {
 	for _, v := range mustSet(t, ss...) {
 		req.Add = append(req.Add, proposal.ROA{Prefix: v.Prefix.String(), MaxLength: int(v.MaxLen), ASN: v.ASN})
 	}
-	if res, err := d.Propose(context.Background(), "test", req); err != nil || !res.Applied {
+	if res, err := d.props.Propose(context.Background(), "test", req); err != nil || !res.Applied {
 		t.Fatalf("proposal: %v %+v", err, res)
 	}
 }
