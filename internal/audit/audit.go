@@ -179,20 +179,20 @@ func New(c Config) *Service {
 	return s
 }
 
-func (d *Service) clock() time.Time { return d.opt.Clock() }
+func (s *Service) clock() time.Time { return s.opt.Clock() }
 
 // RunAudit runs one audit now, stores the result and, when it has findings
 // and a webhook is configured, posts it there.
-func (d *Service) RunAudit(ctx context.Context, kind string) (*Result, error) {
-	res := &Result{Kind: kind, StartedAt: d.clock().UTC()}
+func (s *Service) RunAudit(ctx context.Context, kind string) (*Result, error) {
+	res := &Result{Kind: kind, StartedAt: s.clock().UTC()}
 	var err error
 	switch kind {
 	case Expiry:
-		err = d.auditExpiry(ctx, res)
+		err = s.auditExpiry(ctx, res)
 	case Consistency:
-		d.auditConsistency(res)
+		s.auditConsistency(res)
 	case BGP:
-		err = d.auditBGP(ctx, res)
+		err = s.auditBGP(ctx, res)
 	default:
 		return nil, fault.Invalidf("audit kind %q: want one of consistency, expiry, bgp", kind)
 	}
@@ -204,8 +204,8 @@ func (d *Service) RunAudit(ctx context.Context, kind string) (*Result, error) {
 		res.Findings, res.Truncated = res.Findings[:MaxAuditFindings], true
 	}
 	res.OK = res.FindingCount == 0
-	res.FinishedAt = d.clock().UTC()
-	err = d.st.Update(ctx, func(tx *store.Tx) error {
+	res.FinishedAt = s.clock().UTC()
+	err = s.st.Update(ctx, func(tx *store.Tx) error {
 		var err error
 		res.ID, err = tx.AppendAudit(&store.Audit{Kind: kind, StartedAt: res.StartedAt, FinishedAt: res.FinishedAt,
 			OK: res.OK, Summary: res.Summary}, auditDetail{FindingCount: res.FindingCount, Counts: res.Counts,
@@ -216,11 +216,11 @@ func (d *Service) RunAudit(ctx context.Context, kind string) (*Result, error) {
 		return nil, fmt.Errorf("audit %s: %w", kind, err)
 	}
 	if !res.OK {
-		d.log.Warn("audit findings", "kind", kind, "id", res.ID, "findings", res.FindingCount, "summary", res.Summary)
-		if d.hook != nil {
-			if err := d.hook.Send(ctx, res); err != nil {
-				d.log.Error("audit webhook", "kind", kind, "id", res.ID, "err", err)
-				d.opt.Errors.WithLabelValues("webhook").Inc()
+		s.log.Warn("audit findings", "kind", kind, "id", res.ID, "findings", res.FindingCount, "summary", res.Summary)
+		if s.hook != nil {
+			if err := s.hook.Send(ctx, res); err != nil {
+				s.log.Error("audit webhook", "kind", kind, "id", res.ID, "err", err)
+				s.opt.Errors.WithLabelValues("webhook").Inc()
 			}
 		}
 	}
@@ -236,9 +236,9 @@ type auditDetail struct {
 }
 
 // Audits lists stored audit results newest first (without their findings).
-func (d *Service) Audits(ctx context.Context, kind string, limit int) ([]Result, error) {
+func (s *Service) Audits(ctx context.Context, kind string, limit int) ([]Result, error) {
 	out := []Result{}
-	err := d.st.View(ctx, func(tx *store.Tx) error {
+	err := s.st.View(ctx, func(tx *store.Tx) error {
 		as, err := tx.Audits(kind, limit)
 		for _, a := range as {
 			r := Result{ID: a.ID, Kind: a.Kind, StartedAt: a.StartedAt, FinishedAt: a.FinishedAt, OK: a.OK, Summary: a.Summary}

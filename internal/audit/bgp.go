@@ -10,8 +10,8 @@ import (
 
 // auditBGP counts the ROA and route states of the BGP analysis and reports
 // the ROAs and routes that need attention.
-func (d *Service) auditBGP(ctx context.Context, res *Result) error {
-	an, err := d.opt.BGP.Analysis(ctx)
+func (s *Service) auditBGP(ctx context.Context, res *Result) error {
+	an, err := s.opt.BGP.Analysis(ctx)
 	if err != nil {
 		return err
 	}

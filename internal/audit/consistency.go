@@ -7,16 +7,16 @@ import (
 
 // rpStaleAfter is how old the bundled RP's last run may be before the
 // consistency audit reports it: two missed periodic runs and a minute.
-func (d *Service) rpStaleAfter() time.Duration {
-	return 2*d.opt.RPInterval + time.Minute
+func (s *Service) rpStaleAfter() time.Duration {
+	return 2*s.opt.RPInterval + time.Minute
 }
 
 // auditConsistency reports what the bundled RP's last run found (the diff
 // checkConsistency computed against the configured ROAs) and whether that
 // run is fresh.
-func (d *Service) auditConsistency(res *Result) {
-	now := d.clock()
-	rs := d.opt.RP.Snapshot()
+func (s *Service) auditConsistency(res *Result) {
+	now := s.clock()
+	rs := s.opt.RP.Snapshot()
 	last, lastRun, lastErr, diff := rs.Last, rs.LastRun, rs.LastErr, rs
 	add := res.add
 	res.Counts = map[string]int{CodeMissing: len(diff.Missing), CodeExtra: len(diff.Extra)}
@@ -28,9 +28,9 @@ func (d *Service) auditConsistency(res *Result) {
 			lastRun.UTC().Format(time.RFC3339), lastErr))
 	}
 	if !lastRun.IsZero() {
-		if age := now.Sub(lastRun); age > d.rpStaleAfter() {
+		if age := now.Sub(lastRun); age > s.rpStaleAfter() {
 			add(CodeRPStale, SeverityError, "", fmt.Sprintf("the bundled relying party last ran %s ago (at %s), more than %s",
-				age.Truncate(time.Second), lastRun.UTC().Format(time.RFC3339), d.rpStaleAfter()))
+				age.Truncate(time.Second), lastRun.UTC().Format(time.RFC3339), s.rpStaleAfter()))
 		}
 	}
 	for _, v := range diff.Missing {

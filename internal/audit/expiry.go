@@ -11,9 +11,9 @@ import (
 )
 
 // expiryInputs reads the published objects and the bundled RP's last VRPs.
-func (d *Service) expiryInputs(ctx context.Context) ([]expiry.Object, []expiry.VRP, time.Time, error) {
+func (s *Service) expiryInputs(ctx context.Context) ([]expiry.Object, []expiry.VRP, time.Time, error) {
 	var objs []expiry.Object
-	if err := d.st.View(ctx, func(tx *store.Tx) error {
+	if err := s.st.View(ctx, func(tx *store.Tx) error {
 		stored, err := tx.Objects("")
 		for _, o := range stored {
 			objs = append(objs, expiry.Object{URI: o.URI, Kind: o.Kind, NotAfter: o.NotAfter})
@@ -22,7 +22,7 @@ func (d *Service) expiryInputs(ctx context.Context) ([]expiry.Object, []expiry.V
 	}); err != nil {
 		return nil, nil, time.Time{}, err
 	}
-	last := d.opt.RP.Snapshot().Last
+	last := s.opt.RP.Snapshot().Last
 	var vrps []expiry.VRP
 	var rpRun time.Time
 	if last != nil {
@@ -34,8 +34,8 @@ func (d *Service) expiryInputs(ctx context.Context) ([]expiry.Object, []expiry.V
 	return objs, vrps, rpRun, nil
 }
 
-func (d *Service) expiryWarning() time.Duration {
-	if w := d.opt.Alerts.ExpiryWarning; w > 0 {
+func (s *Service) expiryWarning() time.Duration {
+	if w := s.opt.Alerts.ExpiryWarning; w > 0 {
 		return w
 	}
 	return DefaultExpiryWarning
@@ -44,21 +44,21 @@ func (d *Service) expiryWarning() time.Duration {
 // renewalOverdue is how close a manifest/CRL nextUpdate may come before its
 // renewal counts as overdue: half the margin at which the CA reissues them
 // (ca.Timing.ManifestReissueMargin).
-func (d *Service) renewalOverdue() time.Duration {
-	t := d.opt.Timing
+func (s *Service) renewalOverdue() time.Duration {
+	t := s.opt.Timing
 	if t.ManifestValidity <= 0 {
 		t = ca.DefaultTiming()
 	}
 	return t.ManifestReissueMargin() / 2
 }
 
-func (d *Service) auditExpiry(ctx context.Context, res *Result) error {
-	objs, vrps, _, err := d.expiryInputs(ctx)
+func (s *Service) auditExpiry(ctx context.Context, res *Result) error {
+	objs, vrps, _, err := s.expiryInputs(ctx)
 	if err != nil {
 		return err
 	}
-	warn := d.expiryWarning()
-	fs := expiry.Audit(d.clock(), expiry.Policy{Warning: warn, Renewal: d.renewalOverdue()}, objs, vrps)
+	warn := s.expiryWarning()
+	fs := expiry.Audit(s.clock(), expiry.Policy{Warning: warn, Renewal: s.renewalOverdue()}, objs, vrps)
 	res.Counts = map[string]int{"objects": len(objs), "vrps": len(vrps)}
 	for _, f := range fs {
 		res.Counts[f.Code]++
@@ -66,7 +66,7 @@ func (d *Service) auditExpiry(ctx context.Context, res *Result) error {
 			Subject: f.Kind + " " + f.Name, Expires: f.Expires, Message: f.Message})
 	}
 	window := warn.String()
-	if r := d.renewalOverdue(); r < warn {
+	if r := s.renewalOverdue(); r < warn {
 		window += fmt.Sprintf(" (%s for manifests, CRLs and the VRPs they bound)", r)
 	}
 	res.Summary = fmt.Sprintf("%d objects, %d VRPs: %d expired, %d stale, %d expiring within %s",
@@ -76,12 +76,12 @@ func (d *Service) auditExpiry(ctx context.Context, res *Result) error {
 
 // Expiry lists the published objects and the bundled RP's VRPs by
 // effective expiry, soonest first.
-func (d *Service) Expiry(ctx context.Context, within time.Duration) (*ExpiryList, error) {
-	objs, vrps, rpRun, err := d.expiryInputs(ctx)
+func (s *Service) Expiry(ctx context.Context, within time.Duration) (*ExpiryList, error) {
+	objs, vrps, rpRun, err := s.expiryInputs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	now := d.clock().UTC()
+	now := s.clock().UTC()
 	return &ExpiryList{Now: now, RPRun: rpRun.UTC(), Within: within, Items: expiry.List(now, objs, vrps, within)}, nil
 }
 

@@ -10,22 +10,22 @@ import (
 
 // Run runs the scheduled audits until ctx ends. Cron fires on the
 // wall clock; the audits themselves read the daemon's clock.
-func (d *Service) Run(ctx context.Context) error {
+func (s *Service) Run(ctx context.Context) error {
 	c := cron.New(cron.WithLocation(time.UTC), cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
 	n := 0
 	for _, j := range []struct{ kind, spec string }{
-		{Expiry, d.opt.Schedule.Expiry},
-		{Consistency, d.opt.Schedule.Consistency},
-		{BGP, d.opt.Schedule.BGP},
+		{Expiry, s.opt.Schedule.Expiry},
+		{Consistency, s.opt.Schedule.Consistency},
+		{BGP, s.opt.Schedule.BGP},
 	} {
 		if j.spec == "" {
 			continue
 		}
 		kind := j.kind
 		if _, err := c.AddFunc(j.spec, func() {
-			if _, err := d.RunAudit(ctx, kind); err != nil && ctx.Err() == nil {
-				d.log.Error("scheduled audit", "kind", kind, "err", err)
-				d.opt.Errors.WithLabelValues("audit").Inc()
+			if _, err := s.RunAudit(ctx, kind); err != nil && ctx.Err() == nil {
+				s.log.Error("scheduled audit", "kind", kind, "err", err)
+				s.opt.Errors.WithLabelValues("audit").Inc()
 			}
 		}); err != nil {
 			return fmt.Errorf("schedule of the %s audit %q: %w", kind, j.spec, err)

@@ -12,19 +12,19 @@ import (
 // analysisInput is the current state the BGP analysis looks at: a snapshot
 // of the routes (so a long analysis does not hold up the speaker), the
 // configured ROAs and the intents.
-func (d *Service) analysisInput(ctx context.Context) (*analysisState, error) {
-	if err := d.routes.Ready(ctx); err != nil {
+func (s *Service) analysisInput(ctx context.Context) (*analysisState, error) {
+	if err := s.routes.Ready(ctx); err != nil {
 		return nil, err
 	}
 	// The same (cached, read-only) store state the safety checks read.
-	c, err := d.checkInputs(ctx)
+	c, err := s.checkInputs(ctx)
 	if err != nil {
 		return nil, err
 	}
 	a := &analysisState{roas: c.current, exceptions: c.exceptions, intents: c.intents}
-	ip, _ := d.ca.Resources()
+	ip, _ := s.ca.Resources()
 	a.held = ip.ContainsPrefix
-	a.routes = heldScope{src: d.routes.Snapshot(), held: ip.Prefixes()}
+	a.routes = heldScope{src: s.routes.Snapshot(), held: ip.Prefixes()}
 	return a, nil
 }
 
@@ -58,8 +58,8 @@ func (h heldScope) All(yield func(route.Route) bool) {
 
 // Analysis reports every configured ROA and every seen route in the CA's
 // space with its state (conflict.AnalyzeTable; its JSON is the answer).
-func (d *Service) Analysis(ctx context.Context) (conflict.Analysis, error) {
-	a, err := d.analysisInput(ctx)
+func (s *Service) Analysis(ctx context.Context) (conflict.Analysis, error) {
+	a, err := s.analysisInput(ctx)
 	if err != nil {
 		return conflict.Analysis{}, err
 	}
@@ -68,8 +68,8 @@ func (d *Service) Analysis(ctx context.Context) (conflict.Analysis, error) {
 
 // Suggestions is the minimal ROA set that makes every intent and seen own
 // route Valid with no loose maxLength, as changes to the current set.
-func (d *Service) Suggestions(ctx context.Context) (conflict.Suggestion, error) {
-	a, err := d.analysisInput(ctx)
+func (s *Service) Suggestions(ctx context.Context) (conflict.Suggestion, error) {
+	a, err := s.analysisInput(ctx)
 	if err != nil {
 		return conflict.Suggestion{}, err
 	}

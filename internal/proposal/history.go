@@ -8,9 +8,9 @@ import (
 )
 
 // History lists the change log, newest first.
-func (d *Service) History(ctx context.Context, limit int) ([]HistoryEntry, error) {
+func (s *Service) History(ctx context.Context, limit int) ([]HistoryEntry, error) {
 	out := []HistoryEntry{}
-	err := d.st.View(ctx, func(tx *store.Tx) error {
+	err := s.st.View(ctx, func(tx *store.Tx) error {
 		hs, err := tx.History(limit)
 		for _, h := range hs {
 			e := HistoryEntry{ID: h.ID, At: h.At, Actor: h.Actor, Action: h.Action, Summary: h.Summary}

@@ -22,8 +22,7 @@ type checkState struct {
 // the budget of a whole one-prefix check. The roas and intents tables are
 // written only by Propose (through ca.ApplyChange), AddIntent and
 // RemoveIntent, and each drops the cache after its commit.
-func (d *Service) checkInputs(ctx context.Context) (*checkState, error) {
-	s := d
+func (s *Service) checkInputs(ctx context.Context) (*checkState, error) {
 	s.cacheMu.Lock()
 	c, gen := s.cache, s.cacheGen
 	s.cacheMu.Unlock()
@@ -32,7 +31,7 @@ func (d *Service) checkInputs(ctx context.Context) (*checkState, error) {
 	}
 	c = &checkState{exceptions: map[vrp.VRP]string{}}
 	var roas []vrp.VRP
-	err := d.st.View(ctx, func(tx *store.Tx) error {
+	err := s.st.View(ctx, func(tx *store.Tx) error {
 		rs, err := tx.ROAs()
 		if err != nil {
 			return err
@@ -43,7 +42,7 @@ func (d *Service) checkInputs(ctx context.Context) (*checkState, error) {
 				c.exceptions[r.VRP] = r.Exception
 			}
 		}
-		c.intents, err = d.intents(tx)
+		c.intents, err = s.intents(tx)
 		return err
 	})
 	if err != nil {

@@ -12,9 +12,9 @@ import (
 )
 
 // Intents lists the intended announcements.
-func (d *Service) Intents(ctx context.Context) ([]Intent, error) {
+func (s *Service) Intents(ctx context.Context) ([]Intent, error) {
 	out := []Intent{}
-	err := d.st.View(ctx, func(tx *store.Tx) error {
+	err := s.st.View(ctx, func(tx *store.Tx) error {
 		ins, err := tx.Intents()
 		for _, in := range ins {
 			out = append(out, Intent{Prefix: in.Prefix.String(), Origin: in.Origin, Note: in.Note, CreatedAt: in.CreatedAt})
@@ -35,7 +35,7 @@ func parseIntent(in *Intent) (netip.Prefix, error) {
 // AddIntent records an intended announcement. It must lie in the CA's
 // resources (road could never sign a ROA making it Valid otherwise) and have
 // a real origin (AS0 originates nothing, RFC 7607).
-func (d *Service) AddIntent(ctx context.Context, actor string, in *Intent) error {
+func (s *Service) AddIntent(ctx context.Context, actor string, in *Intent) error {
 	p, err := parseIntent(in)
 	if err != nil {
 		return err
@@ -46,39 +46,39 @@ func (d *Service) AddIntent(ctx context.Context, actor string, in *Intent) error
 	if len(in.Note) > maxReasonLen {
 		return fault.Invalidf("intent %s: note longer than %d bytes", p, maxReasonLen)
 	}
-	if !d.ca.Holds(p) {
-		ip, _ := d.ca.Resources()
+	if !s.ca.Holds(p) {
+		ip, _ := s.ca.Resources()
 		held := []string{}
 		for _, h := range ip.Prefixes() {
 			held = append(held, h.String())
 		}
 		return fault.New(fault.Invalid, fmt.Sprintf("intent %s is outside the CA's IP resources", p), map[string]any{"held": held})
 	}
-	defer d.dropCheckCache()
-	return d.st.Update(ctx, func(tx *store.Tx) error {
-		if err := tx.AddIntent(p, in.Origin, in.Note, d.clock()); err != nil {
+	defer s.dropCheckCache()
+	return s.st.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.AddIntent(p, in.Origin, in.Note, s.clock()); err != nil {
 			return err
 		}
-		_, err := tx.AppendHistory(d.clock(), actor, "intent-add", fmt.Sprintf("intent %s AS%d", p, in.Origin), in)
+		_, err := tx.AppendHistory(s.clock(), actor, "intent-add", fmt.Sprintf("intent %s AS%d", p, in.Origin), in)
 		return err
 	})
 }
 
 // RemoveIntent deletes an intended announcement.
-func (d *Service) RemoveIntent(ctx context.Context, actor string, in *Intent) error {
+func (s *Service) RemoveIntent(ctx context.Context, actor string, in *Intent) error {
 	p, err := parseIntent(in)
 	if err != nil {
 		return err
 	}
-	defer d.dropCheckCache()
-	return d.st.Update(ctx, func(tx *store.Tx) error {
+	defer s.dropCheckCache()
+	return s.st.Update(ctx, func(tx *store.Tx) error {
 		if err := tx.RemoveIntent(p, in.Origin); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return fault.NotFoundf("no intent %s AS%d", p, in.Origin)
 			}
 			return err
 		}
-		_, err := tx.AppendHistory(d.clock(), actor, "intent-remove", fmt.Sprintf("intent %s AS%d", p, in.Origin), in)
+		_, err := tx.AppendHistory(s.clock(), actor, "intent-remove", fmt.Sprintf("intent %s AS%d", p, in.Origin), in)
 		return err
 	})
 }

@@ -156,7 +156,7 @@ func parse(req *Request) (*parsed, error) {
 // Propose runs a ROA change through the safety checks and, unless blocked or
 // a dry run, applies it: configure, sign, commit with its history record, then
 // publish.
-func (d *Service) Propose(ctx context.Context, actor string, req *Request) (*Result, error) {
+func (s *Service) Propose(ctx context.Context, actor string, req *Request) (*Result, error) {
 	in, err := parse(req)
 	if err != nil {
 		return nil, err
@@ -164,9 +164,9 @@ func (d *Service) Propose(ctx context.Context, actor string, req *Request) (*Res
 	res := &Result{DryRun: req.DryRun, Findings: in.findings}
 	// Check and apply under one lock: no other proposal may change the ROAs
 	// between the analysis and the commit.
-	d.propose.Lock()
-	defer d.propose.Unlock()
-	checked, err := d.check(ctx, in.adds, in.removes)
+	s.propose.Lock()
+	defer s.propose.Unlock()
+	checked, err := s.check(ctx, in.adds, in.removes)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +174,7 @@ func (d *Service) Propose(ctx context.Context, actor string, req *Request) (*Res
 		res.Findings = append(res.Findings, findingOf(f))
 	}
 	if !decide(req, res, checked.Findings, in.adds) {
-		d.proposals.WithLabelValues("blocked").Inc()
+		s.proposals.WithLabelValues("blocked").Inc()
 		return res, nil
 	}
 	for _, a := range in.adds {
@@ -186,20 +186,20 @@ func (d *Service) Propose(ctx context.Context, actor string, req *Request) (*Res
 		res.Removed = append(res.Removed, roaOf(v))
 	}
 	if req.DryRun {
-		d.proposals.WithLabelValues("dry-run").Inc()
+		s.proposals.WithLabelValues("dry-run").Inc()
 		return res, nil
 	}
-	defer d.dropCheckCache() // after the commit, before the unlock (deferred: last in, first out)
-	if err := d.apply(ctx, actor, req, res, in); err != nil {
+	defer s.dropCheckCache() // after the commit, before the unlock (deferred: last in, first out)
+	if err := s.apply(ctx, actor, req, res, in); err != nil {
 		return nil, err
 	}
 	res.Applied = true
-	d.proposals.WithLabelValues("applied").Inc()
-	if err := d.publish(ctx); err != nil {
+	s.proposals.WithLabelValues("applied").Inc()
+	if err := s.publish(ctx); err != nil {
 		// The change is committed; the renewal loop republishes it.
-		d.log.Error("publish after change", "err", err)
+		s.log.Error("publish after change", "err", err)
 	}
-	res.Serial = d.serial()
+	res.Serial = s.serial()
 	return res, nil
 }
 
@@ -239,9 +239,9 @@ func decide(req *Request, res *Result, checked []conflict.Finding, adds []ca.New
 
 // apply signs and commits the change with its history record in one
 // transaction.
-func (d *Service) apply(ctx context.Context, actor string, req *Request, res *Result, in *parsed) error {
-	err := d.st.Update(ctx, func(tx *store.Tx) error {
-		ch, err := d.ca.ApplyChange(ctx, tx, in.adds, in.removes)
+func (s *Service) apply(ctx context.Context, actor string, req *Request, res *Result, in *parsed) error {
+	err := s.st.Update(ctx, func(tx *store.Tx) error {
+		ch, err := s.ca.ApplyChange(ctx, tx, in.adds, in.removes)
 		if err != nil {
 			return err
 		}
@@ -249,7 +249,7 @@ func (d *Service) apply(ctx context.Context, actor string, req *Request, res *Re
 		if res.Overridden {
 			summary += " (safety checks overridden: " + req.Reason + ")"
 		}
-		_, err = tx.AppendHistory(d.clock(), actor, "roa-change", summary, Change{
+		_, err = tx.AppendHistory(s.clock(), actor, "roa-change", summary, Change{
 			Added: res.Added, Removed: res.Removed, Findings: res.Findings, Forced: res.Overridden, Reason: req.Reason})
 		return err
 	})
@@ -263,16 +263,16 @@ func (d *Service) apply(ctx context.Context, actor string, req *Request, res *Re
 // check runs the safety checks of a proposal: conflict.Analyze over the
 // configured ROAs and their exceptions, the live routes, the intents and the
 // CA's resources.
-func (d *Service) check(ctx context.Context, adds []ca.NewROA, removes []vrp.VRP) (conflict.Result, error) {
-	if err := d.routes.Ready(ctx); err != nil {
+func (s *Service) check(ctx context.Context, adds []ca.NewROA, removes []vrp.VRP) (conflict.Result, error) {
+	if err := s.routes.Ready(ctx); err != nil {
 		return conflict.Result{}, err
 	}
-	cs, err := d.checkInputs(ctx)
+	cs, err := s.checkInputs(ctx)
 	if err != nil {
 		return conflict.Result{}, err
 	}
-	in := conflict.Input{Current: cs.current, Remove: removes, Routes: d.routes.Snapshot(), Intents: cs.intents,
-		HeldFunc: d.ca.Holds, Exceptions: cs.exceptions}
+	in := conflict.Input{Current: cs.current, Remove: removes, Routes: s.routes.Snapshot(), Intents: cs.intents,
+		HeldFunc: s.ca.Holds, Exceptions: cs.exceptions}
 	cloned := false
 	for _, a := range adds {
 		in.Add = append(in.Add, a.VRP)
@@ -284,7 +284,7 @@ func (d *Service) check(ctx context.Context, adds []ca.NewROA, removes []vrp.VRP
 		}
 	}
 	res := conflict.Analyze(in)
-	if missing := d.routes.Incomplete(); len(missing) > 0 {
+	if missing := s.routes.Incomplete(); len(missing) > 0 {
 		// The checks are only as good as the routes they see.
 		f := conflict.NewFinding(conflict.KindRoutesIncomplete,
 			fmt.Sprintf("routes missing from BGP peer(s) %s: the checks cannot see what they announce", strings.Join(missing, ", ")))
@@ -295,7 +295,7 @@ func (d *Service) check(ctx context.Context, adds []ca.NewROA, removes []vrp.VRP
 }
 
 // intents reads the intents as the analysis takes them.
-func (d *Service) intents(tx *store.Tx) ([]conflict.Intent, error) {
+func (s *Service) intents(tx *store.Tx) ([]conflict.Intent, error) {
 	ins, err := tx.Intents()
 	out := make([]conflict.Intent, 0, len(ins))
 	for _, in := range ins {

@@ -8,9 +8,9 @@ import (
 )
 
 // ROAs lists the configured ROAs with their published objects.
-func (d *Service) ROAs(ctx context.Context) ([]ROAEntry, error) {
+func (s *Service) ROAs(ctx context.Context) ([]ROAEntry, error) {
 	out := []ROAEntry{}
-	err := d.st.View(ctx, func(tx *store.Tx) error {
+	err := s.st.View(ctx, func(tx *store.Tx) error {
 		roas, err := tx.ROAs()
 		if err != nil {
 			return err
