@@ -21,12 +21,12 @@ import (
 // session blind: they are decoded again before any check runs.
 const ImportsDir = "bgp-imports"
 
-func (d *Routes) loadImports() {
-	dir := filepath.Join(d.dir, ImportsDir)
+func (rt *Routes) loadImports() {
+	dir := filepath.Join(rt.dir, ImportsDir)
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
-			d.log.Error("bgp imports", "err", err)
+			rt.log.Error("bgp imports", "err", err)
 		}
 		return
 	}
@@ -36,15 +36,15 @@ func (d *Routes) loadImports() {
 			continue
 		}
 		start := time.Now()
-		if err := d.loadImport(filepath.Join(dir, name), name); err != nil {
-			d.log.Error("bgp import reload", "name", name, "err", err)
+		if err := rt.loadImport(filepath.Join(dir, name), name); err != nil {
+			rt.log.Error("bgp import reload", "name", name, "err", err)
 			continue
 		}
-		d.log.Info("bgp import reloaded", "name", name, "took", time.Since(start).Round(time.Millisecond))
+		rt.log.Info("bgp import reloaded", "name", name, "took", time.Since(start).Round(time.Millisecond))
 	}
 }
 
-func (d *Routes) loadImport(path, name string) error {
+func (rt *Routes) loadImport(path, name string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -58,11 +58,11 @@ func (d *Routes) loadImport(path, name string) error {
 	if err != nil {
 		return err
 	}
-	id, err := d.table.Peer(bgp.ImportPeerName(name))
+	id, err := rt.table.Peer(bgp.ImportPeerName(name))
 	if err != nil {
 		return err
 	}
-	d.table.ReplacePeer(id, routes, st.ModTime())
+	rt.table.ReplacePeer(id, routes, st.ModTime())
 	return nil
 }
 
@@ -70,8 +70,8 @@ func (d *Routes) loadImport(path, name string) error {
 // makes it durable under its name, discard drops it.
 type importFile struct{ *atomicfile.File }
 
-func (d *Routes) newImportFile(name string) (*importFile, error) {
-	dir := filepath.Join(d.dir, ImportsDir)
+func (rt *Routes) newImportFile(name string) (*importFile, error) {
+	dir := filepath.Join(rt.dir, ImportsDir)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("bgp imports: %w", err)
 	}
@@ -93,8 +93,8 @@ func (i *importFile) keep() error {
 func (i *importFile) discard() { i.Abort() }
 
 // removeImportFile forgets a kept import; a missing file is not an error.
-func (d *Routes) removeImportFile(name string) error {
-	err := os.Remove(filepath.Join(d.dir, ImportsDir, name))
+func (rt *Routes) removeImportFile(name string) error {
+	err := os.Remove(filepath.Join(rt.dir, ImportsDir, name))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("bgp imports: %w", err)
 	}
@@ -138,7 +138,7 @@ func (s *stickyReader) Read(b []byte) (int, error) {
 
 // Import decodes an MRT or text file and makes its routes the complete set
 // of the import source name (re-importing a name replaces its routes).
-func (d *Routes) Import(ctx context.Context, actor, name string, body io.Reader) (*ImportResult, error) {
+func (rt *Routes) Import(ctx context.Context, actor, name string, body io.Reader) (*ImportResult, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		name = "upload"
@@ -146,10 +146,10 @@ func (d *Routes) Import(ctx context.Context, actor, name string, body io.Reader)
 	if !validImportName(name) {
 		return nil, fault.Invalidf("import name %q: want 1..64 of A-Z a-z 0-9 . _ - (not starting with .)", name)
 	}
-	if err := d.Ready(ctx); err != nil {
+	if err := rt.Ready(ctx); err != nil {
 		return nil, err
 	}
-	kept, err := d.newImportFile(name)
+	kept, err := rt.newImportFile(name)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +178,7 @@ func (d *Routes) Import(ctx context.Context, actor, name string, body io.Reader)
 			fmt.Sprintf("import %s: no routes found in %d %s record(s); nothing changed", name, st.Records, st.Format),
 			map[string]any{"skipped": st.Skipped})
 	}
-	t := d.table
+	t := rt.table
 	id, err := t.Peer(bgp.ImportPeerName(name))
 	if err != nil {
 		kept.discard()
@@ -190,16 +190,16 @@ func (d *Routes) Import(ctx context.Context, actor, name string, body io.Reader)
 	if err := kept.keep(); err != nil {
 		return nil, err
 	}
-	t.ReplacePeer(id, routes, d.clock())
+	t.ReplacePeer(id, routes, rt.clock())
 	res := &ImportResult{Name: name, Format: st.Format, Compression: st.Compression, Records: st.Records,
 		Routes: st.Routes, Withdrawals: st.Withdrawals, Unique: st.Unique, Prefixes: st.Prefixes,
 		Skipped: st.Skipped, TableRoutes: t.Len()}
 	if res.Skipped == nil {
 		res.Skipped = map[string]int{}
 	}
-	d.log.Info("bgp import", "name", name, "format", st.Format, "routes", st.Unique, "table", res.TableRoutes)
-	err = d.st.Update(ctx, func(tx *store.Tx) error {
-		_, err := tx.AppendHistory(d.clock(), actor, "bgp-import",
+	rt.log.Info("bgp import", "name", name, "format", st.Format, "routes", st.Unique, "table", res.TableRoutes)
+	err = rt.st.Update(ctx, func(tx *store.Tx) error {
+		_, err := tx.AppendHistory(rt.clock(), actor, "bgp-import",
 			fmt.Sprintf("imported %d routes (%d prefixes) as %s", st.Unique, st.Prefixes, bgp.ImportPeerName(name)), res)
 		return err
 	})
@@ -207,25 +207,25 @@ func (d *Routes) Import(ctx context.Context, actor, name string, body io.Reader)
 }
 
 // RemoveImport drops every route of an import source.
-func (d *Routes) RemoveImport(ctx context.Context, actor, name string) error {
+func (rt *Routes) RemoveImport(ctx context.Context, actor, name string) error {
 	if !validImportName(name) {
 		return fault.NotFoundf("no import named %q", name)
 	}
-	if err := d.Ready(ctx); err != nil {
+	if err := rt.Ready(ctx); err != nil {
 		return err
 	}
-	t := d.table
+	t := rt.table
 	peer := bgp.ImportPeerName(name)
 	id, ok := findPeer(t, peer)
 	if !ok {
 		return fault.NotFoundf("no import named %q", name)
 	}
-	if err := d.removeImportFile(name); err != nil {
+	if err := rt.removeImportFile(name); err != nil {
 		return err
 	}
 	t.DropPeer(id)
-	return d.st.Update(ctx, func(tx *store.Tx) error {
-		_, err := tx.AppendHistory(d.clock(), actor, "bgp-import-remove", "removed the routes of "+peer, nil)
+	return rt.st.Update(ctx, func(tx *store.Tx) error {
+		_, err := tx.AppendHistory(rt.clock(), actor, "bgp-import-remove", "removed the routes of "+peer, nil)
 		return err
 	})
 }

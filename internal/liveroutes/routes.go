@@ -73,10 +73,10 @@ func New(c Config) *Routes {
 }
 
 // Table is the live table (tests feed it directly).
-func (s *Routes) Table() *bgp.Table { return s.table }
+func (rt *Routes) Table() *bgp.Table { return rt.table }
 
 // Snapshot is an immutable view of the routes now.
-func (s *Routes) Snapshot() route.Source { return s.table.Snapshot() }
+func (rt *Routes) Snapshot() route.Source { return rt.table.Snapshot() }
 
 // Route listing bounds (GET /bgp/routes).
 const (
@@ -86,14 +86,14 @@ const (
 
 // List lists the live table, or the routes equal to or more specific
 // than prefix.
-func (d *Routes) List(ctx context.Context, prefix string, limit int) (*RouteList, error) {
+func (rt *Routes) List(ctx context.Context, prefix string, limit int) (*RouteList, error) {
 	switch {
 	case limit == 0:
 		limit = DefaultRouteLimit
 	case limit < 0 || limit > MaxRouteLimit:
 		return nil, fault.Invalidf("limit %d: want 1..%d", limit, MaxRouteLimit)
 	}
-	if err := d.Ready(ctx); err != nil {
+	if err := rt.Ready(ctx); err != nil {
 		return nil, err
 	}
 	var p netip.Prefix
@@ -103,7 +103,7 @@ func (d *Routes) List(ctx context.Context, prefix string, limit int) (*RouteList
 			return nil, fault.Invalidf("prefix: %v", err)
 		}
 	}
-	t := d.table
+	t := rt.table
 	out := &RouteList{Routes: t.Entries(p, false, limit)}
 	if p.IsValid() {
 		t.Within(p, func(route.Route) bool { out.Total++; return true })
@@ -123,15 +123,15 @@ type RouteList struct {
 
 // Ready waits until the persisted imports are back in the table (the
 // first call starts loading them).
-func (s *Routes) Ready(ctx context.Context) error {
-	s.loadOnce.Do(func() {
+func (rt *Routes) Ready(ctx context.Context) error {
+	rt.loadOnce.Do(func() {
 		go func() {
-			defer close(s.loaded)
-			s.loadImports()
+			defer close(rt.loaded)
+			rt.loadImports()
 		}()
 	})
 	select {
-	case <-s.loaded:
+	case <-rt.loaded:
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("waiting for the imported routes to load: %w", ctx.Err())
@@ -142,21 +142,21 @@ func (s *Routes) Ready(ctx context.Context) error {
 // does not have in full: no live session and no routes held after one
 // dropped, or a session still sending its initial table. A check without
 // them cannot see what they announce.
-func (d *Routes) Incomplete() []string {
-	if d.opt.Listen == "" {
+func (rt *Routes) Incomplete() []string {
+	if rt.opt.Listen == "" {
 		return nil
 	}
-	sp := d.runningSpeaker()
+	sp := rt.runningSpeaker()
 	var names []string
 	for i := range bgp.MaxPeers {
-		if n := d.table.PeerName(bgp.PeerID(i)); strings.HasPrefix(n, "bgp:") {
+		if n := rt.table.PeerName(bgp.PeerID(i)); strings.HasPrefix(n, "bgp:") {
 			names = append(names, n)
 		}
 	}
 	var missing []string
-	for _, p := range d.opt.Peers {
+	for _, p := range rt.opt.Peers {
 		if sp != nil {
-			if up, synced := sp.Synced(p.Address, d.opt.syncTimeout()); up && !synced {
+			if up, synced := sp.Synced(p.Address, rt.opt.syncTimeout()); up && !synced {
 				missing = append(missing, fmt.Sprintf("%d@%s (still sending its table: no End-of-RIB yet)", p.ASN, p.Address))
 				continue
 			}

@@ -32,18 +32,18 @@ const (
 	DefaultSync = time.Minute
 )
 
-func (s *Routes) peers() []bgp.PeerStatus {
-	sp := s.runningSpeaker()
+func (rt *Routes) peers() []bgp.PeerStatus {
+	sp := rt.runningSpeaker()
 	if sp == nil {
 		return nil
 	}
 	return sp.Peers()
 }
 
-func (s *Routes) runningSpeaker() *bgp.Speaker {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.speaker
+func (rt *Routes) runningSpeaker() *bgp.Speaker {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return rt.speaker
 }
 
 func (o Options) syncTimeout() time.Duration {
@@ -54,11 +54,11 @@ func (o Options) syncTimeout() time.Duration {
 }
 
 // Run runs the speaker until ctx ends (nothing when not configured).
-func (s *Routes) Run(ctx context.Context) error {
-	if err := s.Ready(ctx); err != nil {
+func (rt *Routes) Run(ctx context.Context) error {
+	if err := rt.Ready(ctx); err != nil {
 		return nil // stopped while loading
 	}
-	o := s.opt
+	o := rt.opt
 	if o.Listen == "" {
 		return nil
 	}
@@ -68,35 +68,35 @@ func (s *Routes) Run(ctx context.Context) error {
 	}
 	sp, err := bgp.StartSpeaker(ctx, bgp.SpeakerConfig{
 		ListenAddr: o.Listen, ASN: o.ASN, RouterID: o.RouterID, Peers: o.Peers,
-		HoldAfterDown: hold, Logger: s.log.With("pkg", "bgp"), Now: s.clock,
-	}, s.table)
+		HoldAfterDown: hold, Logger: rt.log.With("pkg", "bgp"), Now: rt.clock,
+	}, rt.table)
 	if err != nil {
 		return fmt.Errorf("bgp speaker: %w", err)
 	}
-	s.mu.Lock()
-	s.speaker = sp
-	s.mu.Unlock()
+	rt.mu.Lock()
+	rt.speaker = sp
+	rt.mu.Unlock()
 	<-ctx.Done()
-	s.mu.Lock()
-	s.speaker = nil
-	s.mu.Unlock()
+	rt.mu.Lock()
+	rt.speaker = nil
+	rt.mu.Unlock()
 	sp.Stop()
 	return nil
 }
 
 // Peers lists the configured neighbours with their session state.
-func (d *Routes) Peers(context.Context) (*PeerList, error) {
-	out := &PeerList{Listen: d.opt.Listen, ASN: d.opt.ASN, Peers: []Peer{}}
-	sp := d.runningSpeaker()
-	for _, p := range d.peers() {
+func (rt *Routes) Peers(context.Context) (*PeerList, error) {
+	out := &PeerList{Listen: rt.opt.Listen, ASN: rt.opt.ASN, Peers: []Peer{}}
+	sp := rt.runningSpeaker()
+	for _, p := range rt.peers() {
 		bp := Peer{Address: p.Address, ASN: p.ASN, State: p.State, Received: p.Received, Uptime: p.Uptime}
 		if sp != nil {
-			_, bp.Synced = sp.Synced(p.Address, d.opt.syncTimeout())
+			_, bp.Synced = sp.Synced(p.Address, rt.opt.syncTimeout())
 		}
 		out.Peers = append(out.Peers, bp)
 	}
 	if len(out.Peers) == 0 {
-		for _, p := range d.opt.Peers { // configured, speaker not up (yet)
+		for _, p := range rt.opt.Peers { // configured, speaker not up (yet)
 			out.Peers = append(out.Peers, Peer{Address: p.Address, ASN: p.ASN, State: "down"})
 		}
 	}
