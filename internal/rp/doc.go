@@ -21,12 +21,18 @@
 //   - with Options.ManifestState, a manifest older than one validated in an
 //     earlier run fails its publication point (RFC 9286 §4.2.1).
 //
-// RRDPClient fetches repositories over RRDP (RFC 8182) into the same cache,
-// one tree per notification URI (CACHE/.rrdp/ID/host/module/path), with the
-// strict streaming decoder of internal/rrdp (no DTD, bounded sizes), hash,
-// session and serial checks, deltas or the snapshot, and staged commits. Validate uses
-// it when Options.RRDP is set: TA certificates from https TAL URIs, then
-// each CA's rpkiNotify repository, whose tree it then reads.
+// Fetching (Options.Fetch, a Fetcher) works as deployed relying parties
+// do: each CA's rpkiNotify repository over RRDP (RRDPClient, RFC 8182;
+// one tree per notification URI, CACHE/.rrdp/ID/host/module/path, decoded
+// by internal/rrdp), the module of its caRepository with the rsync binary
+// (RsyncClient: CACHE/host/module/path, staged and checked to be plain
+// files before it replaces the cached module) when there is no rpkiNotify
+// or RRDP fails, TA certificates from the TAL's https or rsync URIs.
+// Repositories download at once (bounded, each with its own deadline and
+// retries) while the walk validates what has arrived. A publication point
+// whose fresh copy fails is repaired within the run (the RRDP snapshot
+// again, or rsync comparing checksums) and otherwise validated from its
+// last valid copy (CACHE/.valid, RFC 9286 §6.6) until that expires.
 //
 // The effective expiry of a VRP is the earliest of the notAfter of its ROA's
 // EE certificate and of every CA certificate above it, and the nextUpdate of
