@@ -31,6 +31,7 @@ type RsyncClient struct {
 	Timeout    time.Duration // rsync --timeout and --contimeout [60s]
 	MaxFile    int64         // rsync --max-size, bytes of one file [64 MiB]
 	MaxEntries int           // files and directories of one module [1000000]
+	MaxModule  int64         // bytes of one module's files [8 GiB]
 	Port       int           // for tests: a port for URIs that name none (0: as the URI says)
 }
 
@@ -157,7 +158,7 @@ func (c *RsyncClient) FetchModule(ctx context.Context, uri string, checksum bool
 	if err := c.run(ctx, args...); err != nil {
 		return err
 	}
-	if err := checkTree(stage, maxEntries); err != nil {
+	if err := checkTree(stage, maxEntries, cmpOrInt(c.MaxModule, 8<<30)); err != nil {
 		return &RejectError{Reason: ReasonRsyncUnsafe, Err: fmt.Errorf("%s: %w", mod, err)}
 	}
 	if err := swapDir(stage, dst); err != nil {
@@ -184,7 +185,7 @@ func (c *RsyncClient) FetchFile(ctx context.Context, uri string, max int64) ([]b
 	if err := c.run(ctx, append(c.args(timeout, max), "--", c.remote(uri), p)...); err != nil {
 		return nil, err
 	}
-	if err := checkTree(stage, 2); err != nil {
+	if err := checkTree(stage, 2, max); err != nil {
 		return nil, &RejectError{Reason: ReasonRsyncUnsafe, Err: fmt.Errorf("%s: %w", uri, err)}
 	}
 	b, err := readCacheFile(p, max)
@@ -197,11 +198,20 @@ func (c *RsyncClient) FetchFile(ctx context.Context, uri string, max int64) ([]b
 // errUnsafeEntry marks a staged entry that is no plain file or directory.
 var errUnsafeEntry = errors.New("not a regular file or directory")
 
+func cmpOrInt(a, b int64) int64 {
+	if a > 0 {
+		return a
+	}
+	return b
+}
+
 // checkTree accepts a staged tree only of directories and regular files
 // (no symlinks, devices, FIFOs or sockets), each confined below root by a
-// local relative path, at most maxEntries of them.
-func checkTree(root string, maxEntries int) error {
-	n := 0
+// local relative path, at most maxEntries of them and maxBytes in all.
+// (rsync bounds each file with --max-size; the total is checked here,
+// before anything reaches the cache.)
+func checkTree(root string, maxEntries int, maxBytes int64) error {
+	n, size := 0, int64(0)
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -216,6 +226,15 @@ func checkTree(root string, maxEntries int) error {
 		}
 		if t := d.Type(); !t.IsDir() && !t.IsRegular() {
 			return fmt.Errorf("%s: %w (%v)", rel, errUnsafeEntry, t)
+		}
+		if d.Type().IsRegular() {
+			fi, err := d.Info()
+			if err != nil {
+				return err
+			}
+			if size += fi.Size(); size > maxBytes {
+				return fmt.Errorf("more than %d bytes", maxBytes)
+			}
 		}
 		return nil
 	})

@@ -55,18 +55,21 @@ func TestCheckTreeRefusesUnsafeEntries(t *testing.T) {
 		if err := make(dir); err != nil {
 			t.Fatal(err)
 		}
-		if err := checkTree(dir, 100); !errors.Is(err, errUnsafeEntry) {
+		if err := checkTree(dir, 100, 1<<20); !errors.Is(err, errUnsafeEntry) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "a", "b"), 0o755)
-	os.WriteFile(filepath.Join(dir, "a", "b", "c.roa"), nil, 0o644)
-	if err := checkTree(dir, 4); err != nil {
+	os.WriteFile(filepath.Join(dir, "a", "b", "c.roa"), []byte("0123456789"), 0o644)
+	if err := checkTree(dir, 4, 10); err != nil {
 		t.Errorf("plain tree: %v", err)
 	}
-	if err := checkTree(dir, 3); err == nil || !strings.Contains(err.Error(), "more than 3 entries") {
+	if err := checkTree(dir, 3, 10); err == nil || !strings.Contains(err.Error(), "more than 3 entries") {
 		t.Errorf("entry bound: %v", err)
+	}
+	if err := checkTree(dir, 4, 9); err == nil || !strings.Contains(err.Error(), "more than 9 bytes") {
+		t.Errorf("size bound: %v", err)
 	}
 }
 
