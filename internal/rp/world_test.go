@@ -3,11 +3,13 @@ package rp
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/pem"
 	"fmt"
 	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,6 +20,7 @@ import (
 	"github.com/roadrpki/road/internal/rpki"
 	"github.com/roadrpki/road/internal/rrdp"
 	"github.com/roadrpki/road/internal/testpeers"
+	"github.com/roadrpki/road/internal/vrp"
 )
 
 // worldRRDP serves several RRDP repositories (/NAME/...) over TLS; each
@@ -104,7 +107,10 @@ func worldCA(t *testing.T, b *treeBuilder, parent *tnode, name, repo, notify str
 	n := &tnode{key: k, uri: parent.repo + name + ".cer", repo: repo, files: map[string][]byte{}, serial: 1}
 	tmpl := &rpki.Certificate{SerialNumber: parent.nextSerial(), Subject: keyName(k), NotBefore: b.now.Add(-time.Hour),
 		NotAfter: b.now.Add(24 * time.Hour * 100), PublicKey: &k.PublicKey, IsCA: true, CRLDP: parent.crlURI(), AIA: parent.uri,
-		SIA: rpki.SIA{CARepository: repo, Manifest: repo + "ca.mft", Notify: notify}, IP: ip}
+		SIA: rpki.SIA{CARepository: repo, Manifest: repo + "ca.mft", Notify: notify}, IP: ip,
+		// AS resources too: rpki-client wants both RFC 3779 extensions on
+		// the manifest EE, inheriting.
+		AS: &rpki.ASResources{Ranges: []rpki.ASRange{{Min: 65000, Max: 65100}}}}
 	der, err := rpki.CreateCertificate(tmpl, parent.cert.Subject, parent.key)
 	if err != nil {
 		t.Fatal(err)
@@ -157,6 +163,7 @@ func TestLoopbackWorld(t *testing.T) {
 
 	tal := &rpki.TAL{URIs: []string{w.srv.URL + "/ta/ta.cer", ta.uri}, SPKI: ta.cert.RawSubjectPublicKeyInfo}
 	cache := filepath.Join(base, "cache")
+	peer := worldRPKIClient(t, w, tal, base, w.srv.Listener.Addr().String(), p1, p2, p3)
 	run := func(at time.Time) *Result {
 		t.Helper()
 		f := &Fetcher{Concurrency: 4, Timeout: 3 * time.Second, Retries: 1, Backoff: -1,
@@ -190,7 +197,9 @@ func TestLoopbackWorld(t *testing.T) {
 	all := []string{"10.1.0.0/16 => AS65001", "10.2.0.0/16 => AS65002", "10.3.0.0/16 => AS65003", "10.2.128.0/17 => AS65004"}
 
 	// 1: everything answers.
-	check("first run", run(t0), all, nil, FetchStats{RRDPSynced: 3, RRDPSnapshots: 3, RsyncSynced: 2})
+	res := run(t0)
+	check("first run", res, all, nil, FetchStats{RRDPSynced: 3, RRDPSnapshots: 3, RsyncSynced: 2})
+	peer("first run", res, nil)
 
 	// 2: C publishes c2 but its RRDP snapshot breaks halfway: rsync takes
 	// over. A file of A's cache is damaged: the snapshot heals it.
@@ -205,8 +214,14 @@ func TestLoopbackWorld(t *testing.T) {
 	}
 	withC2 := append(slices.Clone(all), "10.3.128.0/17-24 => AS65033")
 	cBroken := "rrdp-malformed " + c.cert.SIA.Notify
-	check("C breaks, A damaged", run(t0), withC2, []string{cBroken},
+	res = run(t0)
+	check("C breaks, A damaged", res, withC2, []string{cBroken},
 		FetchStats{RRDPSynced: 2, RRDPFailed: 1, RRDPResyncs: 1, RsyncSynced: 3, Retries: 1})
+	// rpki-client 8.2 falls back to rsync for C too, but validates C from
+	// its last RRDP state and drops the rsync copy as superfluous: c2 is
+	// road's alone (RFC 8182 §3.4.5 leaves the fallback to the RP).
+	c2 := mustVRPs(t, "10.3.128.0/17-24 => AS65033")
+	peer("C breaks", res, c2)
 
 	// 3: D never answers: its cached tree still validates.
 	w.setMode("d", "hang")
@@ -217,15 +232,47 @@ func TestLoopbackWorld(t *testing.T) {
 	// 4: D answers with a state missing d1.roa: the last valid copy keeps d1.
 	w.setMode("d", "")
 	w.publish("d", objectsOf(d, "d1.roa"))
-	res := run(t0)
+	res = run(t0)
 	check("D broken", res, withC2, []string{cBroken, "file-missing " + d.repo + "d1.roa", "rsync-fetch-failed " + bD.base},
 		FetchStats{RRDPSynced: 2, RRDPSnapshots: 1, RRDPFailed: 1, RRDPResyncs: 1, RsyncSynced: 3, RsyncFailed: 1, Retries: 2, KeptPPs: 1})
 	if res.Lenient[LenientLastValid] != 1 {
 		t.Errorf("leniencies %v", res.Lenient)
 	}
+	peer("D broken", res, c2)
 
 	// 5: 13 h later D's last valid manifest has expired, and d1 with it.
 	check("D expired", run(t0.Add(13*time.Hour)), slices.DeleteFunc(slices.Clone(withC2), func(s string) bool { return strings.Contains(s, "AS65004") }),
 		[]string{cBroken, "manifest-stale " + d.cert.SIA.Manifest, "rsync-fetch-failed " + bD.base},
 		FetchStats{RRDPSynced: 2, RRDPFailed: 1, RRDPResyncs: 1, RsyncSynced: 3, RsyncFailed: 1, Retries: 2})
+}
+
+// worldRPKIClient returns a check that runs rpki-client over the same world
+// (its own persistent cache) and compares its VRPs with road's result
+// less roadOnly. Without rpki-client the check is skipped, unless CI=true.
+func worldRPKIClient(t *testing.T, w *worldRRDP, tal *rpki.TAL, base, httpsHost string, ports ...int) func(string, *Result, vrp.Set) {
+	if _, err := exec.LookPath("rpki-client"); err != nil && os.Getenv("CI") != "true" {
+		t.Log("no rpki-client: road's VRPs are not compared with it")
+		return func(string, *Result, vrp.Set) {}
+	}
+	talPath := filepath.Join(base, "world.tal")
+	caPath := filepath.Join(base, "tls-ca.pem")
+	if err := os.WriteFile(talPath, tal.Encode(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(caPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: w.srv.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hosts := []string{httpsHost}
+	for _, p := range ports {
+		hosts = append(hosts, fmt.Sprintf("127.0.0.1:%d", p))
+	}
+	cacheDir := testpeers.RPKIClientDir(t)
+	return func(step string, res *Result, roadOnly vrp.Set) {
+		t.Helper()
+		rc := testpeers.RunRPKIClient(t, testpeers.RPKIClientOptions{TAL: talPath, TLSCAFile: caPath, CacheDir: cacheDir, Hosts: hosts})
+		want := slices.DeleteFunc(res.Set(), func(v vrp.VRP) bool { return slices.Contains(roadOnly, v) })
+		if got := vrp.Set(rc.VRPs); !slices.Equal(got, want) {
+			t.Errorf("%s: rpki-client %v\nwant %v\n%s", step, got, want, rc.Log)
+		}
+	}
 }
