@@ -29,6 +29,7 @@ type tnode struct {
 	files   map[string][]byte
 	revoked []rpki.RevokedCert
 	serial  int64
+	mftNum  int64 // the last manifest number finish signed
 }
 
 type treeBuilder struct {
@@ -138,7 +139,8 @@ func (b *treeBuilder) finish(n *tnode, dir string) {
 	}
 	n.files["ca.crl"] = crl
 	mftName := strings.TrimPrefix(n.cert.SIA.Manifest, n.repo)
-	m := &rpki.Manifest{Number: big.NewInt(1), ThisUpdate: b.now.Add(-time.Hour), NextUpdate: b.now.Add(24 * time.Hour)}
+	n.mftNum++
+	m := &rpki.Manifest{Number: big.NewInt(n.mftNum), ThisUpdate: b.now.Add(-time.Hour), NextUpdate: b.now.Add(24 * time.Hour)}
 	names := slices.Sorted(func(yield func(string) bool) {
 		for k := range n.files {
 			if !strings.HasPrefix(k, "../") && !yield(k) {

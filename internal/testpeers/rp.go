@@ -36,6 +36,10 @@ type RPKIClientOptions struct {
 	RsyncOnly bool     // -R
 	Extra     []string // more flags, before the fixed ones
 	Hosts     []string // -H shortlist entries, "127.0.0.1:PORT" as written in the URIs
+	// Trixie runs rpki-client 9.5 from the Debian 13 chroot (TrixieScript)
+	// instead of the host's 8.2; its _rpki-client has another uid, so the
+	// cache and output directories are made world-writable.
+	Trixie bool
 }
 
 // RunRPKIClient runs rpki-client once (-j -c -vv) and returns the VRPs of its
@@ -43,7 +47,12 @@ type RPKIClientOptions struct {
 // exists but does not parse or the two files disagree.
 func RunRPKIClient(t testing.TB, o RPKIClientOptions) RPResult {
 	t.Helper()
-	Require(t, "rpki-client", "rsync")
+	var wrap []string
+	if o.Trixie {
+		wrap = []string{TrixieScript(t), "run", "env"}
+	} else {
+		Require(t, "rpki-client", "rsync")
+	}
 	base := traversableDir(t, "testpeers-rpki-client-")
 	tal := stageTAL(t, o.TAL, base)
 	cache := o.CacheDir
@@ -55,6 +64,13 @@ func RunRPKIClient(t testing.TB, o RPKIClientOptions) RPResult {
 	out := filepath.Join(base, "out")
 	mkdir(t, out)
 	chownToRPKIClient(t, out)
+	if o.Trixie {
+		for _, d := range []string{cache, out} {
+			if err := os.Chmod(d, 0o777); err != nil {
+				t.Fatalf("testpeers: %v", err)
+			}
+		}
+	}
 	var env []string
 	if o.TLSCAFile != "" {
 		ca := filepath.Join(base, "tls-ca.pem")
@@ -73,7 +89,14 @@ func RunRPKIClient(t testing.TB, o RPKIClientOptions) RPResult {
 
 	ctx, cancel := context.WithTimeout(context.Background(), rpTimeout)
 	defer cancel()
-	res, err := runCommand(ctx, env, "rpki-client", args...)
+	name := "rpki-client"
+	if wrap != nil {
+		// The chroot's env(1) carries SSL_CERT_FILE inside.
+		args = append(append(append(wrap[1:], env...), name), args...)
+		name, env = "bash", nil
+		args = append([]string{wrap[0]}, args...)
+	}
+	res, err := runCommand(ctx, env, name, args...)
 	r := RPResult{Log: string(res.output), Duration: res.duration, ExitCode: res.exitCode}
 	if err != nil {
 		t.Fatalf("testpeers: rpki-client: %v\n%s", err, tailString(r.Log, 4000))
