@@ -168,7 +168,7 @@ func (r *run) fetchAndLoad(ctx context.Context, ca *caNode) (*pubPoint, []listed
 		}
 		return pp, files, uri, err
 	}
-	if n := ca.cert.SIA.Notify; n != "" && r.fetch.f.RRDP != nil && view.root == repoDir(r.o.Cache, n) {
+	if n := ca.cert.SIA.Notify; src == srcRRDP && ctx.Err() == nil {
 		r.log.Warn("publication point failed; fetching the RRDP snapshot again", "manifest", ca.cert.SIA.Manifest, "uri", uri, "err", err)
 		if r.awaitRRDP(ctx, n, true) == nil {
 			if pp, files, _, err2 := r.loadPublicationPoint(ca, view); err2 == nil {
