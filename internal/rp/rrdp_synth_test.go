@@ -249,3 +249,39 @@ func TestRRDPRewrittenDeltaAndPollInterval(t *testing.T) {
 		t.Fatalf("after the interval: %+v %v", res, err)
 	}
 }
+
+// TestRRDPResync: a delta that is consistent RRDP but leaves content the
+// snapshot does not have (the state then fails validation), and a file
+// damaged on disk, are both repaired by Resync, which loads the snapshot
+// whatever the state says; the next Sync finds nothing new.
+func TestRRDPResync(t *testing.T) {
+	ctx := context.Background()
+	r := newSynthRepo(t)
+	c := &RRDPClient{HTTP: r.srv.Client(), Cache: t.TempDir()}
+	notify := r.srv.URL + "/notification.xml"
+	r.publishState(sessA, 1, map[string]string{uA: "A1", uB: "B1"}, nil)
+	if _, err := c.Sync(ctx, notify); err != nil {
+		t.Fatal(err)
+	}
+	r.publishState(sessA, 2, map[string]string{uA: "A2", uB: "B1"}, map[int]string{2: delta(sessA, 2, pubEl(uA, "A2-wrong", "A1"))})
+	if res, err := c.Sync(ctx, notify); err != nil || res.Deltas != 1 {
+		t.Fatalf("delta: %+v %v", res, err)
+	}
+	p, _ := (&cache{root: repoDir(c.Cache, notify)}).path(uB)
+	if err := os.WriteFile(p, []byte("damaged"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := repoFiles(t, c.Cache, notify); !slices.Equal(got, []string{uA + "=A2-wrong", uB + "=damaged"}) {
+		t.Fatalf("before: %q", got)
+	}
+	res, err := c.Resync(ctx, notify)
+	if err != nil || !res.Snapshot || res.Serial != 2 {
+		t.Fatalf("resync: %+v %v", res, err)
+	}
+	if got := repoFiles(t, c.Cache, notify); !slices.Equal(got, []string{uA + "=A2", uB + "=B1"}) {
+		t.Fatalf("after: %q", got)
+	}
+	if res, err := c.Sync(ctx, notify); err != nil || !res.Unchanged {
+		t.Fatalf("next sync: %+v %v", res, err)
+	}
+}
