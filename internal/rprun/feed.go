@@ -119,19 +119,26 @@ func whyHeal(res *rp.Result, degr *DegradedError) string {
 	return fmt.Sprintf("%d rejected (first: %s %s)", len(res.Rejected), x.Reason, x.URI)
 }
 
-// judge decides whether res may replace the feed's last good result.
+// judge decides whether res may replace the feed's last good result. A
+// configured TAL set's first run is taken even when some of its trust
+// anchors failed, as long as one validated: there is no good view to hold
+// back, and part of the Internet's VRPs is more than none. Road's own TAL
+// keeps RTR at "No Data" until its trust anchor validates.
 func (r *Runner) judge(f *feed, res *rp.Result, verr error, cfg vrp.Set) *DegradedError {
 	if verr != nil {
 		return &DegradedError{Feed: f.name, Reason: ReasonRunFailed, Err: verr}
 	}
-	if res.Stats.FailedTALs > 0 {
-		return &DegradedError{Feed: f.name, Reason: ReasonTAFailed,
-			Err: fmt.Errorf("%d of %d trust anchors did not validate (first rejection: %s)",
-				res.Stats.FailedTALs, res.Stats.FailedTALs+res.Stats.TALs, firstRejection(res))}
-	}
 	r.mu.Lock()
 	good, goodCfg := f.good, f.goodCfg
 	r.mu.Unlock()
+	if n := res.Stats.FailedTALs; n > 0 {
+		err := fmt.Errorf("%d of %d trust anchors did not validate (first rejection: %s)",
+			n, n+res.Stats.TALs, firstRejection(res))
+		if f == r.own || good != nil || res.Stats.TALs == 0 {
+			return &DegradedError{Feed: f.name, Reason: ReasonTAFailed, Err: err}
+		}
+		r.log.Warn("relying party: first view taken without every trust anchor", "feed", f.name, "err", err)
+	}
 	if good == nil {
 		return nil
 	}

@@ -54,7 +54,8 @@ type step struct {
 	vrps     []string
 	aspas    []vrp.ASPA
 	rejected int
-	failTA   bool
+	failTA   bool // the (only) trust anchor failed
+	failOne  bool // one of several trust anchors failed
 	err      error
 }
 
@@ -93,8 +94,9 @@ func (w *world) validate(ctx context.Context, o rp.Options, tals []rp.TAL) (*rp.
 	for i := range s.rejected {
 		res.Rejected = append(res.Rejected, rp.Rejection{URI: "rsync://h/m/x" + string(rune('a'+i)) + ".roa", Reason: "bad-hash"})
 	}
-	if s.failTA {
-		res.Stats.FailedTALs = 1
+	res.Stats.TALs = len(tals)
+	if s.failTA || s.failOne {
+		res.Stats.TALs, res.Stats.FailedTALs = len(tals)-1, 1
 		res.Rejected = append(res.Rejected, rp.Rejection{URI: name + ".tal", Reason: "ta-unreachable", Detail: "timeout"})
 	}
 	return res, nil
@@ -348,5 +350,28 @@ func TestAffectedRepos(t *testing.T) {
 		{URI: "rsync://h1/../../etc"}, {URI: "rsync://h3/m/x.roa"}})
 	if !slices.Equal(got, []string{idB}) {
 		t.Fatalf("affected %q, want [%s]", got, idB)
+	}
+}
+
+// A configured TAL set's first view is taken without a failing trust anchor
+// (part of the VRPs beats none); later, a failing trust anchor degrades.
+func TestGlobalFirstViewWithoutOneTA(t *testing.T) {
+	h := newHarness(t, []string{vA}, true, map[string][]step{
+		"road":  {{vrps: []string{vA}}},
+		"world": {{vrps: []string{vB}, failOne: true}, {vrps: []string{vB, vC}}, {vrps: []string{vC}, failOne: true}},
+	})
+	h.r.global.tals = append(h.r.global.tals, writeTAL(t, t.TempDir(), "rir2"))
+	for i, c := range []struct {
+		feed, reason string
+		served       []string
+	}{
+		{FeedOwn, "", []string{vA}},
+		{FeedGlobal, "", []string{vA, vB}},
+		{FeedGlobal, "", []string{vA, vB, vC}},
+		{FeedGlobal, ReasonTAFailed, []string{vA, vB, vC}},
+	} {
+		if got := reasonOf(h.run(t, c.feed)); got != c.reason || !slices.Equal(h.served, c.served) {
+			t.Fatalf("run %d: %q %q, want %q %q", i+1, got, h.served, c.reason, c.served)
+		}
 	}
 }
