@@ -17,3 +17,11 @@ fi
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
   systemctl disable --now rpki-client.timer fort.service exabgp.service >/dev/null 2>&1 || true
 fi
+# The newer peers (rpki-client 9.5, FORT 1.6.8, BIRD 2.17, StayRTR 0.6.2) run from a
+# Debian 13 chroot built by shared/peers/trixie.sh beside the checkout (idempotent).
+shared="$(cd "$(dirname "$0")/.." && pwd)/../shared"
+if [ -f "$shared/peers/trixie.sh" ]; then
+  bash "$shared/peers/trixie.sh" setup
+elif [ "${CI:-}" = true ]; then
+  echo "install-test-packages: $shared/peers/trixie.sh not found (CI=true)" >&2; exit 1
+fi
