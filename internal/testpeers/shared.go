@@ -65,7 +65,7 @@ const trixieReady = "/var/lib/road-peers/trixie/.road-peers-ready"
 // (scripts/install-test-deps.sh sets it up).
 func Trixie(t testing.TB) func(args ...string) *exec.Cmd {
 	t.Helper()
-	script := filepath.Join(SharedDir(t), "peers", "trixie.sh")
+	script := TrixieScript(t)
 	if _, err := os.Stat(trixieReady); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("testpeers: the Debian 13 peers are not set up (CI=true; run %s setup)", script)
