@@ -44,5 +44,5 @@ run() {
 mkdir -p "$W/lacnic"; tar -xzf "$SHARED/corpus/real-lacnic-2023/cache.tar.gz" -C "$W/lacnic"
 run lacnic "$SHARED/corpus/real-lacnic-2023/lacnic.tal" "$W/lacnic" 2023-11-07T23:00:00Z
 rm -rf "$W/lacnic" "$W/lacnic-rc"
-go run ./scripts/gentree -out "$W/gen" -vrps "$VRPS" -cas $(( VRPS / 200 )) -per 10 >/dev/null
+go run ./scripts/gentree -out "$W/gen" -vrps "$VRPS" -cas $(( VRPS / 2000 )) -per 10 >/dev/null
 run generated "$W/gen/tree.tal" "$W/gen"
