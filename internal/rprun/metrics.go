@@ -6,11 +6,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/roadrpki/road/internal/rp"
+	"github.com/roadrpki/road/internal/rpki"
 )
 
 // metrics of the relying party, by feed ("own", "global").
 type metrics struct {
 	vrps, rejected, degraded, success, duration *prometheus.GaugeVec
+	lenient                                     *prometheus.GaugeVec // by feed and leniency code
 	heals, runs                                 *prometheus.CounterVec
 	served                                      prometheus.Gauge
 }
@@ -30,11 +32,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Runs that dropped damaged RRDP state and validated again, by feed."}, []string{"feed"}),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "road_rp_runs_total",
 			Help: "Relying party runs by feed and outcome (ok, or the degradation reason)."}, []string{"feed", "outcome"}),
+		lenient: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "road_rp_lenient_objects",
+			Help: "Objects the relying party accepted in its last run despite a departure from an RFC that deployed relying parties accept, by feed and leniency code (docs/rp-strictness.md)."},
+			[]string{"feed", "code"}),
 		served: prometheus.NewGauge(prometheus.GaugeOpts{Name: "road_rp_served_vrps",
 			Help: "VRPs the relying party last handed to RTR (all feeds, after SLURM)."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.vrps, m.rejected, m.degraded, m.success, m.duration, m.heals, m.runs, m.served)
+		reg.MustRegister(m.vrps, m.rejected, m.degraded, m.success, m.duration, m.heals, m.runs, m.served, m.lenient)
 	}
 	return m
 }
@@ -44,6 +49,9 @@ func (m *metrics) observe(feed string, start, end time.Time, res *rp.Result, deg
 	if res != nil {
 		m.vrps.WithLabelValues(feed).Set(float64(len(res.VRPs)))
 		m.rejected.WithLabelValues(feed).Set(float64(len(res.Rejected)))
+		for _, code := range lenientCodes() {
+			m.lenient.WithLabelValues(feed, code).Set(float64(res.Lenient[code]))
+		}
 	}
 	if degr != nil {
 		m.degraded.WithLabelValues(feed).Set(1)
@@ -53,4 +61,14 @@ func (m *metrics) observe(feed string, start, end time.Time, res *rp.Result, deg
 	m.degraded.WithLabelValues(feed).Set(0)
 	m.success.WithLabelValues(feed).Set(float64(start.UnixNano()) / 1e9)
 	m.runs.WithLabelValues(feed, "ok").Inc()
+}
+
+// lenientCodes are every leniency code, so each series exists from the
+// first run on, at 0 when nothing needed it.
+func lenientCodes() []string {
+	out := []string{rp.LenientLastValid}
+	for _, l := range rpki.Leniencies() {
+		out = append(out, string(l))
+	}
+	return out
 }
