@@ -13,13 +13,13 @@ SHARED=$(cd .. && pwd)/shared
 T=$SHARED/peers/trixie.sh
 bash "$T" setup >/dev/null
 W=$(mktemp -d /tmp/bench-rp.XXXXXX); chmod 755 "$W"
-trap 'rm -rf "$W"' EXIT
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$W"' EXIT
 go build -o "$W/road" ./cmd/road
 
 # run NAME TAL CACHE [AT]: one road run and one rpki-client run on copies of CACHE
 run() {
   local name=$1 tal=$2 cache=$3 at=${4:-}
-  mkdir -p "$W/$name-rc" "$W/$name-out"; cp -a "$cache/." "$W/$name-rc/"; cp "$tal" "$W/$name-out/t.tal"
+  mkdir -p "$W/$name-rc" "$W/$name-out"; cp -a "$cache/." "$W/$name-rc/"; local tb; tb=$(basename "$tal"); cp "$tal" "$W/$name-out/$tb"  # its name picks ta/NAME/ in the cache
   bash "$T" run chown -R _rpki-client "$W/$name-rc" "$W/$name-out"
   local atflag=() fake=()
   if [ -n "$at" ]; then
@@ -30,7 +30,8 @@ run() {
     >"$W/$name-road.json" 2>"$W/$name-road.err"
   local s e
   s=$(date +%s.%N)
-  bash "$T" run "${fake[@]}" rpki-client -n -j -d "$W/$name-rc" -t "$W/$name-out/t.tal" "$W/$name-out" >"$W/$name-rc.log" 2>&1
+  bash "$T" run "${fake[@]}" rpki-client -n -j -d "$W/$name-rc" -t "$W/$name-out/$tb" "$W/$name-out" >"$W/$name-rc.log" 2>&1 \
+    || { echo "rpki-client failed:"; tail -3 "$W/$name-rc.log"; exit 1; }
   e=$(date +%s.%N)
   read -r rw ru rs rm <"$W/$name-road.time"
   local rcw; rcw=$(echo "$e - $s" | bc)
