@@ -28,7 +28,7 @@ import (
 type worldRRDP struct {
 	mu     sync.Mutex
 	files  map[string][]byte
-	mode   map[string]string // repository name -> "", "truncate", "hang"
+	mode   map[string]string // repository name -> "", "truncate", "hang", "drop"
 	serial map[string]uint64
 	srv    *httptest.Server
 }
@@ -49,6 +49,11 @@ func (w *worldRRDP) serve(rw http.ResponseWriter, req *http.Request) {
 	switch {
 	case mode == "hang":
 		<-req.Context().Done() // never answers; the client's deadline ends it
+		return
+	case mode == "drop":
+		if c, _, err := http.NewResponseController(rw).Hijack(); err == nil {
+			c.Close() // closes every connection without an answer
+		}
 		return
 	case !ok:
 		http.NotFound(rw, req)
@@ -226,6 +231,14 @@ func TestLoopbackWorld(t *testing.T) {
 	dFailed := []string{cBroken, "fetch-timeout " + d.cert.SIA.Notify, "rsync-fetch-failed " + bD.base}
 	check("D hangs", run(t0), withC2, dFailed,
 		FetchStats{RRDPSynced: 1, RRDPFailed: 2, RsyncSynced: 3, RsyncFailed: 1, Retries: 2})
+
+	// 3b: D drops every connection: the same, and rpki-client 9.5 (which
+	// would wait out its own timeout on the hanging server) agrees.
+	w.setMode("d", "drop")
+	res = run(t0)
+	check("D drops", res, withC2, []string{cBroken, "rrdp-fetch-failed " + d.cert.SIA.Notify, "rsync-fetch-failed " + bD.base},
+		FetchStats{RRDPSynced: 1, RRDPFailed: 2, RsyncSynced: 3, RsyncFailed: 1, Retries: 3}) // no deadline cuts D's retries short
+	peer("D drops", res, t0)
 
 	// 4: D answers with a state missing d1.roa: the last valid copy keeps d1.
 	w.setMode("d", "")
