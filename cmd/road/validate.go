@@ -100,7 +100,14 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "road validate: %v\n", err)
 		return 1
 	}
-	if *format == "csv" {
+	return writeValidateResult(res, *format, *quiet, stdout, stderr)
+}
+
+// writeValidateResult prints the VRPs and the summary; exit 1 when a
+// trust anchor failed.
+func writeValidateResult(res *rp.Result, format string, quiet bool, stdout, stderr io.Writer) int {
+	var err error
+	if format == "csv" {
 		err = res.WriteCSV(stdout)
 	} else {
 		err = res.WriteJSON(stdout)
@@ -109,7 +116,7 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "road validate: %v\n", err)
 		return 1
 	}
-	if !*quiet {
+	if !quiet {
 		res.WriteSummary(stderr)
 	}
 	if res.Stats.FailedTALs > 0 {

@@ -101,92 +101,20 @@ func (r *run) viewFor(ca *caNode) cache {
 // failure it returns the URI the failure is about (the manifest, the CRL
 // or the missing or altered file) and the error.
 func (r *run) loadPublicationPoint(ca *caNode, view cache) (*pubPoint, []listedFile, string, error) {
-	mftURI, repo := ca.cert.SIA.Manifest, ca.cert.SIA.CARepository
-	// RFC 6487 §4.8.8.1 names a directory but no trailing slash; NIC.br
-	// writes none, and every relying party reads it as the directory.
-	if !isDirURI(repo) {
-		repo += "/"
-	}
-	if _, err := splitRsyncURI(repo); err != nil {
-		return nil, nil, mftURI, reject(ReasonBadURI, "caRepository %q is not an rsync directory URI", repo)
-	}
-	// RFC 9286 §6.1: the manifest resides in the publication point.
-	if name, ok := strings.CutPrefix(mftURI, repo); !ok || name == "" || strings.Contains(name, "/") {
-		return nil, nil, mftURI, reject(ReasonManifestOutsidePP, "manifest %q is not in caRepository %q (RFC 9286 §6.1)", mftURI, repo)
-	}
-	data, err := view.read(mftURI)
+	repo, data, so, m, err := r.loadManifest(ca, view)
+	mftURI := ca.cert.SIA.Manifest
 	if err != nil {
-		if errors.Is(err, errNotFound) {
-			return nil, nil, mftURI, reject(ReasonManifestMissing, "no manifest in the cache (RFC 9286 §6.2)")
-		}
-		return nil, nil, mftURI, asReject(ReasonManifestMissing, err)
-	}
-	so, m, err := rpki.ParseManifestObject(data)
-	if err != nil {
-		return nil, nil, mftURI, &RejectError{Reason: ReasonManifestInvalid, Err: err}
-	}
-	r.noteLenient(so.Lenient)
-	ee := so.EE
-	if err := ee.CheckSignatureFrom(ca.cert); err != nil {
-		return nil, nil, mftURI, &RejectError{Reason: ReasonManifestInvalid, Err: fmt.Errorf("EE certificate: %w", err)}
-	}
-	if ee.SIA.SignedObject != mftURI {
-		return nil, nil, mftURI, reject(ReasonManifestInvalid, "EE signedObject %q is not the manifest URI (RFC 6487 §4.8.8.2)", ee.SIA.SignedObject)
-	}
-	// RFC 9286 §6.3.
-	if r.now.Before(m.ThisUpdate) {
-		return nil, nil, mftURI, reject(ReasonManifestEarly, "thisUpdate %s is after %s (RFC 9286 §6.3)",
-			m.ThisUpdate.Format(time.RFC3339), r.now.Format(time.RFC3339))
-	}
-	if r.now.After(m.NextUpdate) {
-		return nil, nil, mftURI, reject(ReasonManifestStale, "nextUpdate %s is before %s (RFC 9286 §6.3)",
-			m.NextUpdate.Format(time.RFC3339), r.now.Format(time.RFC3339))
-	}
-	if err := r.checkTime(ee); err != nil {
 		return nil, nil, mftURI, err
 	}
-	if r.mstate != nil {
-		r.mu.Lock()
-		err := r.mstate.check(mftURI, m, sha256.Sum256(data))
-		r.mu.Unlock()
-		if err != nil {
-			return nil, nil, mftURI, err
-		}
-	}
-	if len(m.Files) > r.o.MaxFilesPerManifest {
-		return nil, nil, mftURI, reject(ReasonTooMany, "manifest lists %d files, bound %d", len(m.Files), r.o.MaxFilesPerManifest)
-	}
-	crlName := ""
-	for _, f := range m.Files {
-		if strings.HasSuffix(f.Name, ".crl") {
-			if crlName != "" {
-				return nil, nil, mftURI, reject(ReasonManifestInvalid, "manifest lists two CRLs, %s and %s (RFC 6481 §2)", crlName, f.Name)
-			}
-			crlName = f.Name
-		}
-	}
-	if crlName == "" {
-		return nil, nil, mftURI, reject(ReasonCRLMissing, "manifest lists no CRL (RFC 9286 §6)")
+	ee := so.EE
+	crlName, err := manifestCRL(m, ee, repo)
+	if err != nil {
+		return nil, nil, mftURI, err
 	}
 	crlURI := repo + crlName
-	if ee.CRLDP != crlURI {
-		return nil, nil, mftURI, reject(ReasonCRLDPMismatch, "manifest EE CRLDP %q is not the listed CRL %q", ee.CRLDP, crlURI)
-	}
-	// RFC 9286 §6.4, §6.5: every listed file present with its hash.
-	files := make([]listedFile, 0, len(m.Files))
-	for _, f := range m.Files {
-		uri := repo + f.Name
-		b, err := view.read(uri)
-		if err != nil {
-			if errors.Is(err, errNotFound) {
-				return nil, nil, uri, reject(ReasonFileMissing, "listed on %s but not in the cache: publication point failed (RFC 9286 §6.4)", mftURI)
-			}
-			return nil, nil, uri, asReject(ReasonFileMissing, err)
-		}
-		if sha256.Sum256(b) != f.Hash {
-			return nil, nil, uri, reject(ReasonHashMismatch, "SHA-256 differs from %s: publication point failed (RFC 9286 §6.5)", mftURI)
-		}
-		files = append(files, listedFile{name: f.Name, uri: uri, data: b})
+	files, failedURI, err := readListed(view, m, repo, mftURI)
+	if err != nil {
+		return nil, nil, failedURI, err
 	}
 	var crlData []byte
 	for _, f := range files {
@@ -194,23 +122,9 @@ func (r *run) loadPublicationPoint(ca *caNode, view cache) (*pubPoint, []listedF
 			crlData = f.data
 		}
 	}
-	crl, err := rpki.ParseCRL(crlData)
+	crl, failedURI, err := r.checkCRL(ca, crlData, crlURI, ee, mftURI)
 	if err != nil {
-		return nil, nil, crlURI, &RejectError{Reason: ReasonCRLInvalid, Err: err}
-	}
-	r.noteLenient(crl.Lenient)
-	if err := crl.CheckSignatureFrom(ca.cert); err != nil {
-		return nil, nil, crlURI, &RejectError{Reason: ReasonCRLInvalid, Err: err}
-	}
-	if r.now.Before(crl.ThisUpdate) {
-		return nil, nil, crlURI, reject(ReasonCRLEarly, "thisUpdate %s is after %s", crl.ThisUpdate.Format(time.RFC3339), r.now.Format(time.RFC3339))
-	}
-	if r.now.After(crl.NextUpdate) {
-		return nil, nil, crlURI, reject(ReasonCRLStale, "nextUpdate %s is before %s", crl.NextUpdate.Format(time.RFC3339), r.now.Format(time.RFC3339))
-	}
-	// RFC 9286 §6: a revoked manifest EE fails the fetch.
-	if crl.IsRevoked(ee.SerialNumber) {
-		return nil, nil, mftURI, reject(ReasonRevoked, "manifest EE certificate serial %s is on the CRL (RFC 9286 §6)", ee.SerialNumber)
+		return nil, nil, failedURI, err
 	}
 	if r.mstate != nil {
 		r.mu.Lock()
@@ -219,4 +133,139 @@ func (r *run) loadPublicationPoint(ca *caNode, view cache) (*pubPoint, []listedF
 	}
 	pp := &pubPoint{crl: crl, crlURI: crlURI, expires: minTime(ca.expires, m.NextUpdate, ee.NotAfter, crl.NextUpdate)}
 	return pp, files, "", nil
+}
+
+// loadManifest reads and checks ca's manifest (RFC 9286 §6.1-§6.3) and
+// returns the caRepository as a directory URI and the manifest's bytes.
+// Its errors are about the manifest URI.
+func (r *run) loadManifest(ca *caNode, view cache) (string, []byte, *rpki.SignedObject, *rpki.Manifest, error) {
+	mftURI, repo := ca.cert.SIA.Manifest, ca.cert.SIA.CARepository
+	// RFC 6487 §4.8.8.1 names a directory but no trailing slash; NIC.br
+	// writes none, and every relying party reads it as the directory.
+	if !isDirURI(repo) {
+		repo += "/"
+	}
+	if _, err := splitRsyncURI(repo); err != nil {
+		return "", nil, nil, nil, reject(ReasonBadURI, "caRepository %q is not an rsync directory URI", repo)
+	}
+	// RFC 9286 §6.1: the manifest resides in the publication point.
+	if name, ok := strings.CutPrefix(mftURI, repo); !ok || name == "" || strings.Contains(name, "/") {
+		return "", nil, nil, nil, reject(ReasonManifestOutsidePP, "manifest %q is not in caRepository %q (RFC 9286 §6.1)", mftURI, repo)
+	}
+	data, err := view.read(mftURI)
+	if err != nil {
+		if errors.Is(err, errNotFound) {
+			return "", nil, nil, nil, reject(ReasonManifestMissing, "no manifest in the cache (RFC 9286 §6.2)")
+		}
+		return "", nil, nil, nil, asReject(ReasonManifestMissing, err)
+	}
+	so, m, err := rpki.ParseManifestObject(data)
+	if err != nil {
+		return "", nil, nil, nil, &RejectError{Reason: ReasonManifestInvalid, Err: err}
+	}
+	r.noteLenient(so.Lenient)
+	if err := r.checkManifest(ca, so, m, mftURI, data); err != nil {
+		return "", nil, nil, nil, err
+	}
+	return repo, data, so, m, nil
+}
+
+// checkManifest applies the checks that need the issuer and the clock.
+func (r *run) checkManifest(ca *caNode, so *rpki.SignedObject, m *rpki.Manifest, mftURI string, data []byte) error {
+	ee := so.EE
+	if err := ee.CheckSignatureFrom(ca.cert); err != nil {
+		return &RejectError{Reason: ReasonManifestInvalid, Err: fmt.Errorf("EE certificate: %w", err)}
+	}
+	if ee.SIA.SignedObject != mftURI {
+		return reject(ReasonManifestInvalid, "EE signedObject %q is not the manifest URI (RFC 6487 §4.8.8.2)", ee.SIA.SignedObject)
+	}
+	// RFC 9286 §6.3.
+	if r.now.Before(m.ThisUpdate) {
+		return reject(ReasonManifestEarly, "thisUpdate %s is after %s (RFC 9286 §6.3)",
+			m.ThisUpdate.Format(time.RFC3339), r.now.Format(time.RFC3339))
+	}
+	if r.now.After(m.NextUpdate) {
+		return reject(ReasonManifestStale, "nextUpdate %s is before %s (RFC 9286 §6.3)",
+			m.NextUpdate.Format(time.RFC3339), r.now.Format(time.RFC3339))
+	}
+	if err := r.checkTime(ee); err != nil {
+		return err
+	}
+	if r.mstate != nil {
+		r.mu.Lock()
+		err := r.mstate.check(mftURI, m, sha256.Sum256(data))
+		r.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	if len(m.Files) > r.o.MaxFilesPerManifest {
+		return reject(ReasonTooMany, "manifest lists %d files, bound %d", len(m.Files), r.o.MaxFilesPerManifest)
+	}
+	return nil
+}
+
+// manifestCRL finds the one CRL the manifest lists, which must be the one
+// its EE certificate names (RFC 6481 §2, RFC 9286 §6).
+func manifestCRL(m *rpki.Manifest, ee *rpki.Certificate, repo string) (string, error) {
+	crlName := ""
+	for _, f := range m.Files {
+		if strings.HasSuffix(f.Name, ".crl") {
+			if crlName != "" {
+				return "", reject(ReasonManifestInvalid, "manifest lists two CRLs, %s and %s (RFC 6481 §2)", crlName, f.Name)
+			}
+			crlName = f.Name
+		}
+	}
+	if crlName == "" {
+		return "", reject(ReasonCRLMissing, "manifest lists no CRL (RFC 9286 §6)")
+	}
+	if ee.CRLDP != repo+crlName {
+		return "", reject(ReasonCRLDPMismatch, "manifest EE CRLDP %q is not the listed CRL %q", ee.CRLDP, repo+crlName)
+	}
+	return crlName, nil
+}
+
+// readListed reads every file the manifest lists, each present with its
+// hash (RFC 9286 §6.4, §6.5); on failure it names the file.
+func readListed(view cache, m *rpki.Manifest, repo, mftURI string) ([]listedFile, string, error) {
+	files := make([]listedFile, 0, len(m.Files))
+	for _, f := range m.Files {
+		uri := repo + f.Name
+		b, err := view.read(uri)
+		if err != nil {
+			if errors.Is(err, errNotFound) {
+				return nil, uri, reject(ReasonFileMissing, "listed on %s but not in the cache: publication point failed (RFC 9286 §6.4)", mftURI)
+			}
+			return nil, uri, asReject(ReasonFileMissing, err)
+		}
+		if sha256.Sum256(b) != f.Hash {
+			return nil, uri, reject(ReasonHashMismatch, "SHA-256 differs from %s: publication point failed (RFC 9286 §6.5)", mftURI)
+		}
+		files = append(files, listedFile{name: f.Name, uri: uri, data: b})
+	}
+	return files, "", nil
+}
+
+// checkCRL parses and checks the publication point's CRL, and that it does
+// not revoke the manifest's EE certificate (RFC 9286 §6).
+func (r *run) checkCRL(ca *caNode, data []byte, crlURI string, ee *rpki.Certificate, mftURI string) (*rpki.CRL, string, error) {
+	crl, err := rpki.ParseCRL(data)
+	if err != nil {
+		return nil, crlURI, &RejectError{Reason: ReasonCRLInvalid, Err: err}
+	}
+	r.noteLenient(crl.Lenient)
+	if err := crl.CheckSignatureFrom(ca.cert); err != nil {
+		return nil, crlURI, &RejectError{Reason: ReasonCRLInvalid, Err: err}
+	}
+	if r.now.Before(crl.ThisUpdate) {
+		return nil, crlURI, reject(ReasonCRLEarly, "thisUpdate %s is after %s", crl.ThisUpdate.Format(time.RFC3339), r.now.Format(time.RFC3339))
+	}
+	if r.now.After(crl.NextUpdate) {
+		return nil, crlURI, reject(ReasonCRLStale, "nextUpdate %s is before %s", crl.NextUpdate.Format(time.RFC3339), r.now.Format(time.RFC3339))
+	}
+	if crl.IsRevoked(ee.SerialNumber) {
+		return nil, mftURI, reject(ReasonRevoked, "manifest EE certificate serial %s is on the CRL (RFC 9286 §6)", ee.SerialNumber)
+	}
+	return crl, "", nil
 }

@@ -80,25 +80,30 @@ func wantCritical(oid encasn1.ObjectIdentifier, critical, want bool) error {
 	return nil
 }
 
+// parseBasicConstraints: cA TRUE, no pathLenConstraint, critical (RFC 6487 §4.8.1).
+func parseBasicConstraints(c *Certificate, st *certExtensions, critical bool, v cryptobyte.String) error {
+	var seq cryptobyte.String
+	if !v.ReadASN1(&seq, asn1.SEQUENCE) || !v.Empty() {
+		return malformed("basicConstraints")
+	}
+	ca := false
+	if seq.PeekASN1Tag(asn1.BOOLEAN) && !seq.ReadASN1Boolean(&ca) {
+		return malformed("basicConstraints cA")
+	}
+	if !seq.Empty() {
+		return profilef("pathLenConstraint present (RFC 6487 §4.8.1)")
+	}
+	if !ca {
+		return profilef("basicConstraints without cA (must be absent on EE, RFC 6487 §4.8.1)")
+	}
+	st.basicConstraints, c.IsCA = true, true
+	return wantCritical(oidExtBasicConstraints, critical, true)
+}
+
 func parseCertExtension(c *Certificate, st *certExtensions, oid encasn1.ObjectIdentifier, critical bool, v cryptobyte.String) error {
 	switch {
 	case oid.Equal(oidExtBasicConstraints):
-		var seq cryptobyte.String
-		if !v.ReadASN1(&seq, asn1.SEQUENCE) || !v.Empty() {
-			return malformed("basicConstraints")
-		}
-		ca := false
-		if seq.PeekASN1Tag(asn1.BOOLEAN) && !seq.ReadASN1Boolean(&ca) {
-			return malformed("basicConstraints cA")
-		}
-		if !seq.Empty() {
-			return profilef("pathLenConstraint present (RFC 6487 §4.8.1)")
-		}
-		if !ca {
-			return profilef("basicConstraints without cA (must be absent on EE, RFC 6487 §4.8.1)")
-		}
-		st.basicConstraints, c.IsCA = true, true
-		return wantCritical(oid, critical, true)
+		return parseBasicConstraints(c, st, critical, v)
 	case oid.Equal(oidExtSKI):
 		if !v.ReadASN1Bytes(&c.SKI, asn1.OCTET_STRING) || !v.Empty() {
 			return malformed("subjectKeyIdentifier")

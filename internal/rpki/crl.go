@@ -141,29 +141,8 @@ func ParseCRL(der []byte) (*CRL, error) {
 		return nil, profilef("CRL nextUpdate not after thisUpdate")
 	}
 	if tbs.PeekASN1Tag(asn1.SEQUENCE) {
-		var list cryptobyte.String
-		if !tbs.ReadASN1(&list, asn1.SEQUENCE) {
-			return nil, malformed("revokedCertificates")
-		}
-		if list.Empty() {
-			c.Lenient = append(c.Lenient, LenientCRLEmptyList)
-		}
-		for !list.Empty() {
-			var e cryptobyte.String
-			if !list.ReadASN1(&e, asn1.SEQUENCE) {
-				return nil, malformed("CRL entry")
-			}
-			var r RevokedCert
-			if r.Serial, err = readSerial(&e, "revoked serial", false); err != nil {
-				return nil, err
-			}
-			if r.RevocationTime, err = readTime(&e); err != nil {
-				return nil, err
-			}
-			if !e.Empty() {
-				return nil, profilef("CRL entry extensions (RFC 6487 §5)")
-			}
-			c.Revoked = append(c.Revoked, r)
+		if err := parseRevoked(c, &tbs); err != nil {
+			return nil, err
 		}
 	}
 	var exts cryptobyte.String
@@ -251,4 +230,35 @@ func signByte(n *big.Int) string {
 		return "-"
 	}
 	return ""
+}
+
+// parseRevoked reads revokedCertificates: entries without extensions
+// (RFC 6487 §5); an empty list is accepted as a leniency.
+func parseRevoked(c *CRL, tbs *cryptobyte.String) error {
+	var list cryptobyte.String
+	if !tbs.ReadASN1(&list, asn1.SEQUENCE) {
+		return malformed("revokedCertificates")
+	}
+	if list.Empty() {
+		c.Lenient = append(c.Lenient, LenientCRLEmptyList)
+	}
+	for !list.Empty() {
+		var e cryptobyte.String
+		if !list.ReadASN1(&e, asn1.SEQUENCE) {
+			return malformed("CRL entry")
+		}
+		var r RevokedCert
+		var err error
+		if r.Serial, err = readSerial(&e, "revoked serial", false); err != nil {
+			return err
+		}
+		if r.RevocationTime, err = readTime(&e); err != nil {
+			return err
+		}
+		if !e.Empty() {
+			return profilef("CRL entry extensions (RFC 6487 §5)")
+		}
+		c.Revoked = append(c.Revoked, r)
+	}
+	return nil
 }

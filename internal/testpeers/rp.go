@@ -101,13 +101,21 @@ func RunRPKIClient(t testing.TB, o RPKIClientOptions) RPResult {
 	if err != nil {
 		t.Fatalf("testpeers: rpki-client: %v\n%s", err, tailString(r.Log, 4000))
 	}
+	readRPKIClientOutput(t, out, &r)
+	return r
+}
+
+// readRPKIClientOutput fills r.VRPs from rpki-client's csv and json
+// output, which must agree; no output at all is fine only on failure.
+func readRPKIClientOutput(t testing.TB, out string, r *RPResult) {
+	t.Helper()
 	csvBytes, csvErr := os.ReadFile(filepath.Join(out, "csv"))
 	jsonBytes, jsonErr := os.ReadFile(filepath.Join(out, "json"))
 	if errors.Is(csvErr, os.ErrNotExist) && errors.Is(jsonErr, os.ErrNotExist) {
 		if r.ExitCode == 0 {
 			t.Fatalf("testpeers: rpki-client exited 0 without writing output\n%s", tailString(r.Log, 4000))
 		}
-		return r
+		return
 	}
 	if csvErr != nil || jsonErr != nil {
 		t.Fatalf("testpeers: rpki-client output: csv: %v, json: %v", csvErr, jsonErr)
@@ -124,7 +132,6 @@ func RunRPKIClient(t testing.TB, o RPKIClientOptions) RPResult {
 		t.Fatalf("testpeers: rpki-client csv (%d VRPs) and json (%d VRPs) disagree", len(fromCSV), len(fromJSON))
 	}
 	r.VRPs = []vrp.VRP(fromCSV)
-	return r
 }
 
 // RPKIClientFile runs `rpki-client -t TAL -d CACHEDIR -f FILE` (file mode:
