@@ -106,60 +106,39 @@ func roaRef(v vrp.VRP) ROARef {
 	return ROARef{Prefix: v.Prefix.String(), MaxLength: int(v.MaxLen), ASN: v.ASN}
 }
 
-func roaRefPtr(v *vrp.VRP) *ROARef {
-	if v == nil {
-		return nil
-	}
-	w := roaRef(*v)
-	return &w
-}
-
-func roaRefs(vs []vrp.VRP) []ROARef {
-	out := make([]ROARef, len(vs))
-	for i, v := range vs {
-		out[i] = roaRef(v)
-	}
-	return out
-}
-
 func routeRef(r route.Route) RouteRef {
 	return RouteRef{Prefix: r.Prefix.String(), Origin: r.Origin, NoOrigin: r.NoOrigin}
-}
-
-func routeRefPtr(r *route.Route) *RouteRef {
-	if r == nil {
-		return nil
-	}
-	w := routeRef(*r)
-	return &w
-}
-
-func routeRefs(rs []route.Route) []RouteRef {
-	out := make([]RouteRef, len(rs))
-	for i, r := range rs {
-		out[i] = routeRef(r)
-	}
-	return out
 }
 
 func intentRef(in conflict.Intent) IntentRef {
 	return IntentRef{Prefix: in.Prefix.String(), Origin: in.Origin, Note: in.Note}
 }
 
-func intentRefPtr(in *conflict.Intent) *IntentRef {
-	if in == nil {
+// mapAll converts every element; nil becomes an empty slice, so the JSON
+// carries [] rather than null.
+func mapAll[T, U any](xs []T, f func(T) U) []U {
+	out := make([]U, len(xs))
+	for i, x := range xs {
+		out[i] = f(x)
+	}
+	return out
+}
+
+// mapPtr converts *x, keeping nil.
+func mapPtr[T, U any](x *T, f func(T) U) *U {
+	if x == nil {
 		return nil
 	}
-	w := intentRef(*in)
-	return &w
+	u := f(*x)
+	return &u
 }
 
 func checkResult(r conflict.Result) CheckResult {
-	out := CheckResult{Findings: []CheckFinding{}, Blocked: r.Blocked, Resulting: roaRefs(r.Resulting),
-		Added: roaRefs(r.Added), Removed: roaRefs(r.Removed)}
+	out := CheckResult{Findings: []CheckFinding{}, Blocked: r.Blocked, Resulting: mapAll(r.Resulting, roaRef),
+		Added: mapAll(r.Added, roaRef), Removed: mapAll(r.Removed, roaRef)}
 	for _, f := range r.Findings {
 		out.Findings = append(out.Findings, CheckFinding{Kind: f.Kind, Severity: f.Severity, Blocking: f.Blocking,
-			Overridable: f.Overridable, ROA: roaRefPtr(f.ROA), Route: routeRefPtr(f.Route), Intent: intentRefPtr(f.Intent),
+			Overridable: f.Overridable, ROA: mapPtr(f.ROA, roaRef), Route: mapPtr(f.Route, routeRef), Intent: mapPtr(f.Intent, intentRef),
 			Message: f.Message})
 	}
 	return out
@@ -170,8 +149,8 @@ func roaReport(r conflict.ROAReport) ROAReport {
 	if r.Missing.IsValid() {
 		missing = r.Missing.String()
 	}
-	return ROAReport{ROA: roaRef(r.ROA), State: r.State, Authorizes: routeRefs(r.Authorizes),
-		Disallows: routeRefs(r.Disallows), RedundantBy: roaRefs(r.RedundantBy), Missing: missing,
+	return ROAReport{ROA: roaRef(r.ROA), State: r.State, Authorizes: mapAll(r.Authorizes, routeRef),
+		Disallows: mapAll(r.Disallows, routeRef), RedundantBy: mapAll(r.RedundantBy, roaRef), Missing: missing,
 		TightestMaxLength: r.TightestMaxLength, Exception: r.Exception}
 }
 
@@ -182,27 +161,27 @@ func bgpAnalysis(a conflict.Analysis) *BGPAnalysis {
 	}
 	for _, r := range a.Routes {
 		out.Routes = append(out.Routes, RouteReport{Route: routeRef(r.Route), State: string(r.State),
-			Covering: roaRefs(r.Covering), AllowedBy: roaRefs(r.AllowedBy)})
+			Covering: mapAll(r.Covering, roaRef), AllowedBy: mapAll(r.AllowedBy, roaRef)})
 	}
 	return out
 }
 
 func bgpSuggestion(s conflict.Suggestion) *BGPSuggestion {
-	out := &BGPSuggestion{Add: []SuggestedAdd{}, Remove: []SuggestedRemove{}, Keep: roaRefs(s.Keep),
-		Unresolved: []Unresolved{}, Resulting: roaRefs(s.Resulting)}
+	out := &BGPSuggestion{Add: []SuggestedAdd{}, Remove: []SuggestedRemove{}, Keep: mapAll(s.Keep, roaRef),
+		Unresolved: []Unresolved{}, Resulting: mapAll(s.Resulting, roaRef)}
 	for _, a := range s.Add {
-		sa := SuggestedAdd{ROA: roaRef(a.ROA), Reason: a.Reason, Authorizes: routeRefs(a.Authorizes), Intents: []IntentRef{}}
+		sa := SuggestedAdd{ROA: roaRef(a.ROA), Reason: a.Reason, Authorizes: mapAll(a.Authorizes, routeRef), Intents: []IntentRef{}}
 		for _, in := range a.Intents {
 			sa.Intents = append(sa.Intents, intentRef(in))
 		}
 		out.Add = append(out.Add, sa)
 	}
 	for _, r := range s.Remove {
-		out.Remove = append(out.Remove, SuggestedRemove{ROA: roaRef(r.ROA), Reason: r.Reason, ReplacedBy: roaRefs(r.ReplacedBy)})
+		out.Remove = append(out.Remove, SuggestedRemove{ROA: roaRef(r.ROA), Reason: r.Reason, ReplacedBy: mapAll(r.ReplacedBy, roaRef)})
 	}
 	for _, u := range s.Unresolved {
-		out.Unresolved = append(out.Unresolved, Unresolved{Reason: u.Reason, Route: routeRefPtr(u.Route),
-			Intent: intentRefPtr(u.Intent), ROA: roaRefPtr(u.ROA), State: string(u.State)})
+		out.Unresolved = append(out.Unresolved, Unresolved{Reason: u.Reason, Route: mapPtr(u.Route, routeRef),
+			Intent: mapPtr(u.Intent, intentRef), ROA: mapPtr(u.ROA, roaRef), State: string(u.State)})
 	}
 	return out
 }
