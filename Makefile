@@ -3,14 +3,14 @@
 GO ?= go
 RACE_PKGS = ./internal/rtr/... ./internal/publish/... ./internal/store/... ./internal/api/... ./internal/daemon/... ./internal/ca/...
 
-.PHONY: test unit deps build vet race bench
-test: deps vet unit race
+.PHONY: test unit deps build vet race bench blackbox
+test: deps vet unit race blackbox
 
 unit:
 	$(GO) test -count=1 -timeout 19m ./...
 
 deps:
-	bash scripts/install-test-packages.sh
+	bash scripts/install-test-deps.sh
 
 build:
 	$(GO) build ./...
@@ -27,3 +27,7 @@ race:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+
+# Black-box checks of the built binaries on loopback (scripts/blackbox.d).
+blackbox:
+	bash scripts/blackbox.sh

@@ -13,7 +13,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 corpus=${1:-$root/../shared/corpus/rpki-client-web/tests/inputs/outputs/json.gz}
-for t in stayrtr rtrdump go python3; do command -v $t >/dev/null || { echo "missing $t (scripts/install-test-packages.sh)" >&2; exit 1; }; done
+for t in stayrtr rtrdump go python3; do command -v $t >/dev/null || { echo "missing $t (scripts/install-test-deps.sh)" >&2; exit 1; }; done
 [ -f "$corpus" ] || { echo "missing corpus $corpus" >&2; exit 1; }
 ulimit -n 65536 2>/dev/null || true
 w=$(mktemp -d /tmp/bench-rtr.XXXXXX)

@@ -17,7 +17,7 @@ var (
 )
 
 // Require skips the test when one of the tools is not on PATH, and fails it
-// instead when CI=true (CI must install them: scripts/install-test-packages.sh).
+// instead when CI=true (CI must install them: scripts/install-test-deps.sh).
 func Require(t testing.TB, tools ...string) {
 	t.Helper()
 	var missing []string
@@ -30,7 +30,7 @@ func Require(t testing.TB, tools ...string) {
 		return
 	}
 	if os.Getenv("CI") == "true" {
-		t.Fatalf("testpeers: missing tools %v (CI=true; run scripts/install-test-packages.sh)", missing)
+		t.Fatalf("testpeers: missing tools %v (CI=true; run scripts/install-test-deps.sh)", missing)
 		return
 	}
 	t.Skipf("testpeers: missing tools %v", missing)

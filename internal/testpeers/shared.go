@@ -62,7 +62,7 @@ const trixieReady = "/var/lib/road-peers/trixie/.road-peers-ready"
 // Debian 13 chroot of shared/peers/trixie.sh (rpki-client 9.5, FORT 1.6.8,
 // BIRD 2.17, StayRTR 0.6.2). The chroot shares /tmp and the loopback
 // network. Missing chroot: skip, or fail when CI=true
-// (scripts/install-test-packages.sh sets it up).
+// (scripts/install-test-deps.sh sets it up).
 func Trixie(t testing.TB) func(args ...string) *exec.Cmd {
 	t.Helper()
 	script := TrixieScript(t)

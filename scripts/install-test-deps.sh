@@ -23,5 +23,5 @@ shared="$(cd "$(dirname "$0")/.." && pwd)/../shared"
 if [ -f "$shared/peers/trixie.sh" ]; then
   bash "$shared/peers/trixie.sh" setup
 elif [ "${CI:-}" = true ]; then
-  echo "install-test-packages: $shared/peers/trixie.sh not found (CI=true)" >&2; exit 1
+  echo "install-test-deps: $shared/peers/trixie.sh not found (CI=true)" >&2; exit 1
 fi
