@@ -229,7 +229,9 @@ func TestValidation(t *testing.T) {
 		{"rtr expire order", []string{"--rtr-refresh", "5000", "--rtr-expire", "4000"}, "", "rtr.expire"},
 		{"rtr notify", []string{"--rtr-notify-interval", "1 minute"}, "", "--rtr-notify-interval"},
 		{"rtr type", nil, "rtr = 5\n", "rtr must be"},
-		{"rtr timer type", nil, "[rtr]\nrefresh = \"1h\"\n", "rtr.refresh"},
+		{"rtr timer type", nil, "[rtr]\nrefresh = true\n", "rtr.refresh"},
+		{"rtr timer fraction", []string{"--rtr-refresh", "1.5s"}, "", "--rtr-refresh: 1.5s is not a whole number of seconds (RFC 8210 §6)"},
+		{"rtr timer range", nil, "[rtr]\nretry = \"3h\"\n", "rtr.retry (--rtr-retry): 10800s outside 1s..7200s"},
 		{"empty data dir", []string{"--data-dir", ""}, "", "data_dir (--data-dir)"},
 	}
 	for _, tc := range cases {

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -90,11 +91,20 @@ func parseRouterID(s string) (netip.Addr, error) {
 	return ip, nil
 }
 
-// parseDuration is time.ParseDuration with a message that shows the input.
+// parseDuration reads every duration road takes, flags and file alike:
+// Go syntax ("90s", "1h30m", "-1s") or a bare integer number of seconds
+// ("3600"), so road serve, road rtr and the TOML file agree.
 func parseDuration(s string) (time.Duration, error) {
-	d, err := time.ParseDuration(strings.TrimSpace(s))
+	t := strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(t, 10, 64); err == nil {
+		if n > math.MaxInt64/int64(time.Second) || n < math.MinInt64/int64(time.Second) {
+			return 0, fmt.Errorf("%q seconds is out of range", s)
+		}
+		return time.Duration(n) * time.Second, nil
+	}
+	d, err := time.ParseDuration(t)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a Go duration such as \"24h\" or \"90m\"", s)
+		return 0, fmt.Errorf("%q is not a duration such as \"90s\", \"1h\" or a number of seconds", s)
 	}
 	return d, nil
 }

@@ -20,7 +20,9 @@ func ReferenceMarkdown() []byte {
 	b.WriteString("# road configuration reference\n\n<!-- " + generatedNote + " -->\n\n")
 	b.WriteString("Every setting of `road serve`. Precedence, lowest first: the default, the TOML file given\n" +
 		"with `--config`, the environment, the flag. Unknown keys in the file are an error (exit 2).\n" +
-		"`road.example.toml` at the top of the repository is the same list as a commented file.\n")
+		"`road.example.toml` at the top of the repository is the same list as a commented file.\n" +
+		"Every duration, here and in `road rtr`, is Go syntax (`90s`, `15m`, `1h30m`) or a bare integer number\n" +
+		"of seconds (`3600`); in the file a string or an integer.\n")
 	for _, sec := range sections() {
 		title := "Top-level keys"
 		if sec.name != "" {
@@ -66,7 +68,8 @@ func ReferenceMarkdown() []byte {
 func ExampleTOML() []byte {
 	var b strings.Builder
 	b.WriteString("# road.example.toml: every key of road's config file (road --config FILE).\n# " +
-		generatedNote + ".\n# Values shown are the defaults; commented-out keys are off by default.\n")
+		generatedNote + ".\n# Values shown are the defaults; commented-out keys are off by default.\n" +
+		"# Durations: Go syntax (\"90s\", \"15m\", \"1h30m\") or an integer number of seconds (3600).\n")
 	for _, sec := range sections() {
 		if sec.name != "" {
 			b.WriteString("\n[" + sec.name + "]\n")
@@ -96,7 +99,7 @@ func writeExample(b *strings.Builder, s setting[Config], key string) {
 // tomlValue writes text (flag syntax) as the TOML value the key takes.
 func tomlValue(s setting[Config], text string) string {
 	switch s.toml {
-	case tomlSeconds, tomlNumber:
+	case tomlNumber:
 		return text
 	case tomlStrings, tomlASNs:
 		var q []string

@@ -44,12 +44,15 @@ func rtrCacheSettings() []setting[RTRCache] {
 		{flag: "max-age", def: "24h0m0s", arg: "duration",
 			help: "refuse data whose metadata.buildtime is older, and stop serving (No Data) once the served data is (0 = accept any age)",
 			set:  duration(func(c *RTRCache) *time.Duration { return &c.MaxAge })},
-		{flag: "refresh", def: "1h0m0s", arg: "duration", help: "End of Data refresh interval (RFC 8210 §6)",
-			set: duration(func(c *RTRCache) *time.Duration { return &c.Refresh })},
-		{flag: "retry", def: "10m0s", arg: "duration", help: "End of Data retry interval",
-			set: duration(func(c *RTRCache) *time.Duration { return &c.Retry })},
-		{flag: "expire", def: "2h0m0s", arg: "duration", help: "End of Data expire interval",
-			set: duration(func(c *RTRCache) *time.Duration { return &c.Expire })},
+		{flag: "refresh", def: "1h0m0s", arg: "duration", help: "End of Data refresh interval (RFC 8210 §6; whole seconds, 1s..24h)",
+			set:   duration(func(c *RTRCache) *time.Duration { return &c.Refresh }),
+			check: timerIn(func(c *RTRCache) time.Duration { return c.Refresh }, 1, 86400)},
+		{flag: "retry", def: "10m0s", arg: "duration", help: "End of Data retry interval (1s..2h)",
+			set:   duration(func(c *RTRCache) *time.Duration { return &c.Retry }),
+			check: timerIn(func(c *RTRCache) time.Duration { return c.Retry }, 1, 7200)},
+		{flag: "expire", def: "2h0m0s", arg: "duration", help: "End of Data expire interval (10m..48h, above refresh and retry)",
+			set:   duration(func(c *RTRCache) *time.Duration { return &c.Expire }),
+			check: timerIn(func(c *RTRCache) time.Duration { return c.Expire }, 600, 172800)},
 		{flag: "notify-interval", def: "1m0s", arg: "duration", help: "minimum gap between Serial Notifies (negative = none)",
 			set: duration(func(c *RTRCache) *time.Duration { return &c.Notify })},
 		{flag: "max-version", def: "2", arg: "version", help: "highest RTR version offered (0, 1 or 2)",
@@ -92,6 +95,9 @@ func ParseRTRCache(args []string) (*RTRCache, error) {
 				return nil, usageErr("%s: %v", s.label(), err)
 			}
 		}
+	}
+	if c.Expire <= c.Refresh || c.Expire <= c.Retry {
+		return nil, usageErr("--expire %s must be larger than --refresh %s and --retry %s (RFC 8210 §6)", c.Expire, c.Refresh, c.Retry)
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return nil, usageErr("--tls-cert and --tls-key must be given together")

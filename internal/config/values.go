@@ -35,18 +35,30 @@ func duration[T any](dst func(*T) *time.Duration) func(*T, []string) error {
 	}
 }
 
+// seconds reads an RTR End of Data timer, which the PDU carries in whole
+// seconds (RFC 8210 §6), in the duration syntax of every other setting.
 func seconds[T any](dst func(*T) *uint32) func(*T, []string) error {
 	return func(c *T, vs []string) error {
-		n, err := strconv.ParseInt(strings.TrimSpace(vs[0]), 10, 64)
+		d, err := parseDuration(vs[0])
 		if err != nil {
-			return fmt.Errorf("%q is not a number of seconds", vs[0])
+			return err
 		}
-		if n < 0 || n > 1<<32-1 {
-			return fmt.Errorf("%d out of range", n)
+		if err := wholeSeconds(d); err != nil {
+			return err
 		}
-		*dst(c) = uint32(n)
+		if d < 0 || d > (1<<32-1)*time.Second {
+			return fmt.Errorf("%s out of range", d)
+		}
+		*dst(c) = uint32(d / time.Second)
 		return nil
 	}
+}
+
+func wholeSeconds(d time.Duration) error {
+	if d%time.Second != 0 {
+		return fmt.Errorf("%s is not a whole number of seconds (RFC 8210 §6)", d)
+	}
+	return nil
 }
 
 // setResources splits items into IP prefixes and AS ranges. Prefixes replace
@@ -161,7 +173,21 @@ func notNegative[T any](get func(*T) time.Duration) func(*T) error {
 func secondsIn(get func(*Config) uint32, lo, hi uint32) func(*Config) error {
 	return func(c *Config) error {
 		if v := get(c); v < lo || v > hi {
-			return fmt.Errorf("%d outside %d..%d seconds (RFC 8210 §6)", v, lo, hi)
+			return fmt.Errorf("%ds outside %ds..%ds (RFC 8210 §6)", v, lo, hi)
+		}
+		return nil
+	}
+}
+
+// timerIn is secondsIn for a timer kept as a duration (road rtr).
+func timerIn[T any](get func(*T) time.Duration, lo, hi uint32) func(*T) error {
+	return func(c *T) error {
+		d := get(c)
+		if err := wholeSeconds(d); err != nil {
+			return err
+		}
+		if d < time.Duration(lo)*time.Second || d > time.Duration(hi)*time.Second {
+			return fmt.Errorf("%ds outside %ds..%ds (RFC 8210 §6)", d/time.Second, lo, hi)
 		}
 		return nil
 	}
@@ -210,12 +236,12 @@ func checkWebhook(c *Config) error {
 type tomlKind int
 
 const (
-	tomlString  tomlKind = iota
-	tomlSeconds          // an integer
-	tomlASN              // 64500 or "AS64500"
-	tomlStrings          // an array of strings
-	tomlASNs             // an array of integers or strings ("AS64496-AS64511")
-	tomlNumber           // an integer or a float
+	tomlString   tomlKind = iota
+	tomlDuration          // a string in Go duration syntax, or an integer number of seconds
+	tomlASN               // 64500 or "AS64500"
+	tomlStrings           // an array of strings
+	tomlASNs              // an array of integers or strings ("AS64496-AS64511")
+	tomlNumber            // an integer or a float
 )
 
 // values converts a decoded TOML value to setter input.
@@ -226,11 +252,14 @@ func (k tomlKind) values(v any) ([]string, error) {
 			return []string{s}, nil
 		}
 		return nil, fmt.Errorf("must be a string, not %v", v)
-	case tomlSeconds:
-		if n, ok := v.(int64); ok {
-			return []string{strconv.FormatInt(n, 10)}, nil
+	case tomlDuration:
+		switch d := v.(type) {
+		case string:
+			return []string{d}, nil
+		case int64:
+			return []string{strconv.FormatInt(d, 10)}, nil
 		}
-		return nil, fmt.Errorf("must be an integer number of seconds, not %v", v)
+		return nil, fmt.Errorf("must be a duration string such as \"90s\" or an integer number of seconds, not %v", v)
 	case tomlASN:
 		return asnItems([]any{v})
 	case tomlNumber:
