@@ -44,7 +44,7 @@ func (b *auditBackend) Audits(_ context.Context, kind string, limit int) ([]audi
 func TestExpiryAuditAgainstRealServer(t *testing.T) {
 	b := &auditBackend{}
 	r := chi.NewRouter()
-	api.NewServer(b, "tok", nil).Routes(r)
+	api.NewServer(b, realTokens(t, "tok", nil), nil).Routes(r)
 	srv := httptest.NewServer(r)
 	defer srv.Close()
 	env := func(k string) string { return map[string]string{"ROAD_SERVER": srv.URL, "ROAD_TOKEN": "tok"}[k] }

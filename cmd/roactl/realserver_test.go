@@ -3,12 +3,16 @@ package main
 import (
 	"context"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/roadrpki/road/internal/access"
 	"github.com/roadrpki/road/internal/api"
 	"github.com/roadrpki/road/internal/proposal"
+	"github.com/roadrpki/road/internal/store"
 )
 
 // stubBackend answers for the real api.Server; embedding the interface keeps
@@ -39,12 +43,28 @@ func (b *stubBackend) RemoveIntent(_ context.Context, actor string, in *proposal
 	return api.NotFound("no intent %s AS%d", in.Prefix, in.Origin)
 }
 
+// realTokens is the token service over a fresh SQLite store whose admin
+// token's secret is adminSecret.
+func realTokens(t *testing.T, adminSecret string, clock func() time.Time) *access.Service {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "road.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	tokens, err := access.Open(context.Background(), st, clock, adminSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tokens
+}
+
 // TestAgainstRealServer drives roactl against the real handlers, proving the
 // wire formats agree (the server refuses unknown JSON fields).
 func TestAgainstRealServer(t *testing.T) {
 	b := &stubBackend{}
 	r := chi.NewRouter()
-	api.NewServer(b, "tok", nil).Routes(r)
+	api.NewServer(b, realTokens(t, "tok", nil), nil).Routes(r)
 	srv := httptest.NewServer(r)
 	defer srv.Close()
 	env := func(k string) string {
@@ -62,7 +82,7 @@ func TestAgainstRealServer(t *testing.T) {
 	}
 	if len(b.proposals) != 2 || b.proposals[1].Add[0] != (proposal.ROA{Prefix: "192.0.2.0/24", MaxLength: 25, ASN: 64496}) ||
 		len(b.intents) != 1 || b.intents[0] != (proposal.Intent{Prefix: "2001:db8::/32", Origin: 64497, Note: "v6"}) ||
-		b.actors[0] != "admin:alice" {
+		b.actors[0] != "admin (says: alice)" {
 		t.Fatalf("backend saw %+v %+v %v", b.proposals, b.intents, b.actors)
 	}
 	res = runCLI(func(k string) string { return strings.ReplaceAll(env(k), "tok", "bad") }, "roa", "add", "192.0.2.0/24 => AS1")

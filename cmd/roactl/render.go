@@ -177,7 +177,11 @@ func printHistory(w io.Writer, l []api.HistoryEntry) {
 		if e.Forced {
 			sum += " [forced: " + e.Reason + "]"
 		}
-		fmt.Fprintf(t, "%d\t%s\t%s\t%s\t%s\n", e.ID, fmtTime(e.At), orDash(e.Actor), orDash(e.Action), orDash(sum))
+		actor := e.Actor
+		if e.ActorRemark != "" {
+			actor += " (says: " + e.ActorRemark + ")"
+		}
+		fmt.Fprintf(t, "%d\t%s\t%s\t%s\t%s\n", e.ID, fmtTime(e.At), orDash(actor), orDash(e.Action), orDash(sum))
 	}
 	t.Flush()
 }

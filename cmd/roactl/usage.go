@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-var groupOrder = []string{"intent", "roa", "bgp", "audit", "rp"}
+var groupOrder = []string{"intent", "roa", "bgp", "audit", "rp", "token"}
 
 func subNames(g map[string]*command) []string {
 	var out []string

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/roadrpki/road/internal/config"
+	"github.com/roadrpki/road/internal/datadir"
 	"github.com/roadrpki/road/internal/rtr"
 	"github.com/roadrpki/road/internal/slurm"
 	"github.com/roadrpki/road/internal/vrp"
@@ -94,6 +95,9 @@ func cmdRTR(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func listenRTR(addr, certFile, keyFile, clientCAFile string) (net.Listener, error) {
 	var cfg *tls.Config
 	if certFile != "" {
+		if err := datadir.CheckOperatorKey(keyFile); err != nil {
+			return nil, err
+		}
 		var err error
 		if cfg, err = rtr.TLSConfig(certFile, keyFile, clientCAFile); err != nil {
 			return nil, err

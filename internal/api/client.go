@@ -329,3 +329,23 @@ func decodeError(status int, data []byte) error {
 	}
 	return &APIError{Status: status, Code: fmt.Sprintf("http-%d", status), Message: msg}
 }
+
+// Tokens is GET /api/v1/tokens (admin only; never secrets).
+func (c *Client) Tokens(ctx context.Context) (*TokenList, error) {
+	var v TokenList
+	return &v, c.get(ctx, "/tokens", nil, &v)
+}
+
+// AddToken is POST /api/v1/tokens {name, role} (admin only); the answer
+// carries the new token's secret, which cannot be had again.
+func (c *Client) AddToken(ctx context.Context, name, role string) (*NewToken, error) {
+	var v NewToken
+	return &v, c.sendJSON(ctx, http.MethodPost, "/tokens", &TokenRequest{Name: name, Role: role}, &v)
+}
+
+// RevokeToken is DELETE /api/v1/tokens/{name} (admin only).
+func (c *Client) RevokeToken(ctx context.Context, name string) (*TokenRevoked, error) {
+	var v TokenRevoked
+	_, err := c.do(ctx, http.MethodDelete, "/tokens/"+url.PathEscape(name), nil, nil, nil, &v)
+	return &v, err
+}

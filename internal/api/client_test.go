@@ -88,6 +88,12 @@ func TestClientRequests(t *testing.T) {
 			seen{Method: "GET", Path: "/api/v1/rp/vrps"}},
 		{"rp status", func(c *Client) error { _, err := c.RPStatus(ctx); return err },
 			seen{Method: "GET", Path: "/api/v1/rp/status"}},
+		{"tokens", func(c *Client) error { _, err := c.Tokens(ctx); return err },
+			seen{Method: "GET", Path: "/api/v1/tokens"}},
+		{"token add", func(c *Client) error { _, err := c.AddToken(ctx, "monitor", "read-only"); return err },
+			seen{Method: "POST", Path: "/api/v1/tokens", ContentType: "application/json", Body: `{"name":"monitor","role":"read-only"}`}},
+		{"token revoke", func(c *Client) error { _, err := c.RevokeToken(ctx, "monitor"); return err },
+			seen{Method: "DELETE", Path: "/api/v1/tokens/monitor"}},
 	}
 	for _, tc := range cases {
 		c, got := fakeServer(t, http.StatusOK, "{}")

@@ -108,7 +108,8 @@ func historyList(l []proposal.HistoryEntry) *HistoryList {
 	out := &HistoryList{Entries: []HistoryEntry{}}
 	for _, h := range l {
 		c := h.Change
-		out.Entries = append(out.Entries, HistoryEntry{ID: h.ID, At: h.At, Actor: h.Actor, Action: h.Action,
+		name, says := splitActor(h.Actor)
+		out.Entries = append(out.Entries, HistoryEntry{ID: h.ID, At: h.At, Actor: name, ActorRemark: says, Action: h.Action,
 			Summary: h.Summary, Added: wireROAs(c.Added), Removed: wireROAs(c.Removed), Findings: wireFindings(c.Findings),
 			Forced: c.Forced, Reason: c.Reason, Serial: c.Serial})
 	}

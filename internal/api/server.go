@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -145,24 +144,26 @@ func statusError(err error) *StatusError {
 // Server serves the REST API under /api/v1.
 type Server struct {
 	backend Backend
-	token   string
+	tokens  Tokens
 	log     *slog.Logger
 }
 
 // NewServer returns the API handler; every request needs "Authorization:
-// Bearer <token>".
-func NewServer(b Backend, token string, log *slog.Logger) *Server {
+// Bearer <secret>" of a token in tokens whose role may call the route
+// (routeRoles).
+func NewServer(b Backend, tokens Tokens, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{backend: b, token: token, log: log}
+	return &Server{backend: b, tokens: tokens, log: log}
 }
 
 // Routes mounts the API on r (under /api/v1).
 func (s *Server) Routes(r chi.Router) {
 	r.Route("/api/v1", func(r chi.Router) {
-		r.Use(s.auth)
+		r.Use(s.authorize(r))
 		s.changeRoutes(r)
+		s.tokenRoutes(r)
 		s.bgpRoutes(r)
 		s.auditRoutes(r)
 		s.rpRoutes(r)
@@ -349,29 +350,6 @@ func (s *Server) rpRoutes(r chi.Router) {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(b)
-	})
-}
-
-// actor names who made a change, for history. With one admin token it is
-// "admin"; the header lets scripts say more.
-func actor(r *http.Request) string {
-	if a := strings.TrimSpace(r.Header.Get("X-Road-Actor")); a != "" && len(a) <= 64 {
-		return "admin:" + a
-	}
-	return "admin"
-}
-
-func (s *Server) auth(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := r.Header.Get("Authorization")
-		tok, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.token)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="road"`)
-			writeError(w, &StatusError{Status: http.StatusUnauthorized, Code: CodeUnauthorized,
-				Message: "missing or wrong bearer token (see road-data/admin.token)"})
-			return
-		}
-		next.ServeHTTP(w, r)
 	})
 }
 

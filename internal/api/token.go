@@ -9,11 +9,16 @@ import (
 	"strings"
 
 	"github.com/roadrpki/road/internal/atomicfile"
+	"github.com/roadrpki/road/internal/datadir"
 )
 
 // EnsureToken returns the admin bearer token kept in path, creating a
-// random one (mode 0600) when the file is missing or empty.
+// random one (mode 0600) when the file is missing or empty. A file others
+// may read or write is refused (the error names the chmod that fixes it).
 func EnsureToken(path string) (string, error) {
+	if err := datadir.CheckSecret(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("admin token: %w", err)
+	}
 	if b, err := os.ReadFile(path); err == nil {
 		if t := strings.TrimSpace(string(b)); t != "" {
 			return t, nil

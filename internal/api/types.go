@@ -12,7 +12,8 @@ import (
 // Error codes: stable reason codes callers may switch on.
 const (
 	CodeBadRequest   = "bad-request"  // malformed JSON, ROA string, prefix, ASN
-	CodeUnauthorized = "unauthorized" // missing or wrong bearer token
+	CodeUnauthorized = "unauthorized" // missing, unknown or revoked bearer token (HTTP 401)
+	CodeForbidden    = "forbidden"    // the token's role may not call the route (HTTP 403)
 	CodeNotFound     = "not-found"    // no such resource
 	CodeBlocked      = "blocked"      // a safety check refused the change (HTTP 409)
 	CodeConflict     = "conflict"     // state conflict other than a safety check
@@ -123,17 +124,19 @@ type IntentList struct {
 
 // HistoryEntry is one append-only change record (GET /history).
 type HistoryEntry struct {
-	ID       int64     `json:"id"`
-	At       time.Time `json:"at"`
-	Actor    string    `json:"actor"`
-	Action   string    `json:"action"` // "roa-change", "intent-add", "intent-remove", "renew", "init", ...
-	Summary  string    `json:"summary"`
-	Added    []ROA     `json:"added,omitempty"`
-	Removed  []ROA     `json:"removed,omitempty"`
-	Findings []Finding `json:"findings,omitempty"`
-	Forced   bool      `json:"forced,omitempty"`
-	Reason   string    `json:"reason,omitempty"`
-	Serial   uint64    `json:"serial,omitempty"`
+	ID    int64     `json:"id"`
+	At    time.Time `json:"at"`
+	Actor string    `json:"actor"` // the name of the token that made the change, or "road"
+	// ActorRemark is what the client said in X-Road-Actor (roactl sends $USER).
+	ActorRemark string    `json:"actor_remark,omitempty"`
+	Action      string    `json:"action"` // "roa-change", "intent-add", "intent-remove", "renew", "init", ...
+	Summary     string    `json:"summary"`
+	Added       []ROA     `json:"added,omitempty"`
+	Removed     []ROA     `json:"removed,omitempty"`
+	Findings    []Finding `json:"findings,omitempty"`
+	Forced      bool      `json:"forced,omitempty"`
+	Reason      string    `json:"reason,omitempty"`
+	Serial      uint64    `json:"serial,omitempty"`
 }
 
 // HistoryList is the body of GET /history.
@@ -356,4 +359,35 @@ type AuditResult struct {
 // AuditList is the body of GET /audits[?kind=K][&limit=N], newest first.
 type AuditList struct {
 	Audits []AuditResult `json:"audits"`
+}
+
+// TokenInfo is a named API token without its secret (GET /tokens).
+type TokenInfo struct {
+	Name      string    `json:"name"`
+	Role      string    `json:"role"` // read-only, operator, approver or admin
+	CreatedAt time.Time `json:"created_at"`
+	CreatedBy string    `json:"created_by"` // the token that added it ("road" for admin.token's)
+}
+
+// TokenList is the body of GET /tokens.
+type TokenList struct {
+	Tokens []TokenInfo `json:"tokens"`
+}
+
+// TokenRequest is the body of POST /tokens.
+type TokenRequest struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+}
+
+// NewToken is the answer to POST /tokens: the token and its secret, which
+// road does not keep and cannot show again.
+type NewToken struct {
+	TokenInfo
+	Secret string `json:"secret"`
+}
+
+// TokenRevoked is the answer to DELETE /tokens/{name}.
+type TokenRevoked struct {
+	Revoked string `json:"revoked"`
 }

@@ -35,6 +35,8 @@ func table() Rules {
 			"internal/rrdp":       {"internal/atomicfile"},
 			"internal/slurm":      {"internal/vrp"},
 			"internal/tlsca":      {"internal/atomicfile"},
+			// File modes of the data directory, the database and the keys.
+			"internal/datadir": {},
 
 			// The rooms, in the order of the data flow.
 			"internal/store":    with(),
@@ -49,13 +51,15 @@ func table() Rules {
 			"internal/rprun": with("internal/rp", "internal/slurm"),
 			// The domain rooms know nothing of REST: api converts their types.
 			"internal/liveroutes": with("internal/bgp", "internal/store"),
-			"internal/proposal":   with("internal/conflict", "internal/store", "internal/ca"),
-			"internal/audit":      with("internal/expiry", "internal/conflict", "internal/store", "internal/ca", "internal/rp"),
+			// Named API tokens and their roles.
+			"internal/access":   with("internal/store"),
+			"internal/proposal": with("internal/conflict", "internal/store", "internal/ca"),
+			"internal/audit":    with("internal/expiry", "internal/conflict", "internal/store", "internal/ca", "internal/rp"),
 			// api is the transport: it may know the domain, never the other way.
 			"internal/api": with("internal/proposal", "internal/audit", "internal/conflict", "internal/expiry",
-				"internal/liveroutes", "internal/vrpjson", "internal/rtr"),
+				"internal/liveroutes", "internal/vrpjson", "internal/rtr", "internal/access", "internal/datadir"),
 			// daemon is the wiring: it builds every part.
-			"internal/daemon": with("internal/api", "internal/audit", "internal/bgp", "internal/ca", "internal/config",
+			"internal/daemon": with("internal/access", "internal/datadir", "internal/api", "internal/audit", "internal/bgp", "internal/ca", "internal/config",
 				"internal/conflict", "internal/expiry", "internal/liveroutes", "internal/proposal", "internal/publish",
 				"internal/rp", "internal/rprun", "internal/rrdp", "internal/rtr", "internal/slurm", "internal/store", "internal/tlsca",
 				"internal/vrpjson"),
@@ -71,6 +75,8 @@ func table() Rules {
 			"internal/rp": {"internal/ca", "internal/publish", "internal/store", "internal/api", "internal/daemon",
 				"internal/config"},
 			"internal/rtr": {"internal/slurm"},
+			// api's role tests authenticate against real tokens in SQLite.
+			"internal/api": {"internal/store"},
 			"internal/e2e": {"internal/api", "internal/bgp", "internal/ca", "internal/daemon", "internal/tlsca",
 				"internal/liveroutes", "internal/proposal", "internal/audit", "internal/config"},
 		},

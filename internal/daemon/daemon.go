@@ -25,11 +25,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/roadrpki/road/internal/access"
 	"github.com/roadrpki/road/internal/api"
 	"github.com/roadrpki/road/internal/atomicfile"
 	"github.com/roadrpki/road/internal/audit"
 	"github.com/roadrpki/road/internal/ca"
 	"github.com/roadrpki/road/internal/config"
+	"github.com/roadrpki/road/internal/datadir"
 	"github.com/roadrpki/road/internal/liveroutes"
 	"github.com/roadrpki/road/internal/proposal"
 	"github.com/roadrpki/road/internal/publish"
@@ -51,6 +53,7 @@ type Daemon struct {
 	pub     *publish.Publisher
 	rtr     *rtr.Server
 	token   string
+	tokens  *access.Service // named tokens and roles; admin.token's is "admin"
 	reg     *prometheus.Registry
 	metrics *metrics
 	routes  *liveroutes.Routes // live routes: BGP sessions and kept imports
@@ -73,8 +76,8 @@ func Open(ctx context.Context, cfg *config.Config, rt Runtime) (*Daemon, error) 
 		rt.Clock = time.Now
 	}
 	rt.KeyPoolSize, rt.RenewInterval = cmp.Or(rt.KeyPoolSize, 16), cmp.Or(max(rt.RenewInterval, 0), 10*time.Second)
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
+	if err := datadir.Prepare(cfg.DataDir, rt.Logger, cfg.TLSKey, cfg.RTRTLSKey); err != nil {
+		return nil, err // before any file in it is opened: modes, 0600 database files, key files
 	}
 	d := &Daemon{cfg: cfg, rt: rt, log: rt.Logger, clock: rt.Clock, started: rt.Clock()}
 	d.reg = prometheus.NewRegistry()
@@ -84,6 +87,10 @@ func Open(ctx context.Context, cfg *config.Config, rt Runtime) (*Daemon, error) 
 		return nil, err
 	}
 	if d.st, err = store.Open(ctx, filepath.Join(cfg.DataDir, "road.db")); err != nil {
+		return nil, err
+	}
+	if d.tokens, err = access.Open(ctx, d.st, rt.Clock, d.token); err != nil {
+		d.Close()
 		return nil, err
 	}
 	d.keys = ca.NewKeyPool(rt.KeyPoolSize)
@@ -281,7 +288,7 @@ func (d *Daemon) httpHandler() http.Handler {
 	r.Handle("/metrics", promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{}))
 	d.mountPublic(r)
 	parts := api.Parts{Proposals: d.props, Routes: d.routes, Auditor: d.audits, Node: d}
-	api.NewServer(parts, d.token, d.log.With("pkg", "api")).Routes(r)
+	api.NewServer(parts, d.tokens, d.log.With("pkg", "api")).Routes(r)
 	return r
 }
 

@@ -2,7 +2,7 @@
 # scripts/blackbox.sh. Every process a check starts is stopped when it exits.
 set -euo pipefail
 BB_PIDS=()
-bb_cleanup() { for p in "${BB_PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done; wait 2>/dev/null || true; }
+bb_cleanup() { for p in "${BB_PIDS[@]:-}"; do [ -n "$p" ] && { kill "$p" 2>/dev/null || true; }; done; wait 2>/dev/null || true; }
 trap bb_cleanup EXIT
 
 fail() { echo "FAIL: $*"; exit 1; }
