@@ -37,6 +37,8 @@ var topCommands = map[string]*command{
 		maxArgs: 0, flags: expiryFlags, run: runExpiry},
 	"history": {synopsis: "", help: "append-only log of every change: who, when, what, findings, overrides",
 		maxArgs: 0, flags: noFlags, run: runHistory},
+	"version": {help: "roactl's version, VCS revision and time, and Go version (-o json: one object)",
+		maxArgs: 0, flags: noFlags, run: runVersion},
 }
 
 var groups = map[string]map[string]*command{

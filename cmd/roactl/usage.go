@@ -40,6 +40,7 @@ commands:
 	}
 	line("expiry", topCommands["expiry"])
 	line("history", topCommands["history"])
+	line("version", topCommands["version"])
 	fmt.Fprintln(w, "\nRun roactl COMMAND --help for a command's flags.")
 }
 

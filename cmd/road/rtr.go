@@ -26,7 +26,7 @@ const rtrUsage = "usage: road rtr --vrps FILE|URL [--listen ADDR] [--slurm FILE]
 
 // cmdRTR runs `road rtr --vrps FILE|URL [--listen ADDR]`: a standalone RTR
 // cache that follows a validator's JSON output (the scale-out mode).
-func cmdRTR(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func cmdRTR(ctx context.Context, args []string, stdout, stderr io.Writer, _ func(string) string) int {
 	c, err := config.ParseRTRCache(args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(stdout, rtrUsage)
@@ -42,7 +42,7 @@ func cmdRTR(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if c.Verbose {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log := newLogger(stderr, c.LogFormat, level)
 
 	reg := prometheus.NewRegistry()
 	srv := rtr.NewServer(rtr.Config{Refresh: c.Refresh, Retry: c.Retry, Expire: c.Expire, NotifyInterval: c.Notify,

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/roadrpki/road/internal/config"
 	"github.com/roadrpki/road/internal/rp"
 )
 
@@ -26,7 +27,7 @@ const validateUsage = "usage: road validate --tal FILE... --cache DIR [--at RFC3
 // VRPs go to stdout (rpki-client JSON or CSV), the summary of rejected
 // objects to stderr. Exit 0 when every TAL's trust anchor validated, 1 when
 // one did not (or a TAL is unreadable), 2 on usage errors.
-func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer, _ func(string) string) int {
 	fs := flag.NewFlagSet("road validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var tals stringList
@@ -36,6 +37,7 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	format := fs.String("o", "json", "output format: json or csv")
 	quiet := fs.Bool("q", false, "no summary of rejected objects on stderr")
 	verbose := fs.Bool("v", false, "log every rejection as it happens")
+	logFormat := fs.String("log-format", "text", "log format on stderr: text (key=value) or json (one object per line)")
 	maxDepth := fs.Int("max-depth", 32, "longest CA chain below the trust anchor")
 	fetch := fs.Bool("fetch", false, "first fetch into the cache: TA certificates from the TAL's https or rsync URIs, each CA's repository over RRDP (rpkiNotify) with rsync as the fallback; a publication point that fails keeps its last valid copy (RFC 9286 §6.6)")
 	noRsync := fs.Bool("no-rsync", false, "with --fetch: RRDP only, never rsync")
@@ -45,29 +47,26 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	tlsCA := fs.String("tls-ca", "", "with --fetch: PEM file of the TLS trust anchors (default: the system's), e.g. road-data/tls/ca.pem")
 	timeout := fs.Duration("timeout", time.Minute, "with --fetch: bound on each HTTPS request")
 	state := fs.String("manifest-state", "", "file remembering the newest manifest of each publication point across runs, so a replayed older one fails (RFC 9286 §4.2.1); default with --fetch: CACHE/.rp-manifests.json")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, done := parseSubFlags(fs, args, validateUsage, stdout, stderr); done {
+		return code
 	}
 	if len(tals) == 0 || *cacheDir == "" || fs.NArg() > 0 || (*format != "json" && *format != "csv") || *maxDepth <= 0 ||
-		(*tlsCA != "" && !*fetch) || *timeout <= 0 || *parallel <= 0 || *repoTimeout <= 0 {
+		(*tlsCA != "" && !*fetch) || *timeout <= 0 || *parallel <= 0 || *repoTimeout <= 0 ||
+		config.CheckLogFormat(*logFormat) != nil {
 		fmt.Fprintln(stderr, validateUsage)
 		fs.PrintDefaults()
 		return 2
 	}
-	clock := time.Now
-	if *at != "" {
-		t, err := time.Parse(time.RFC3339, *at)
-		if err != nil {
-			fmt.Fprintf(stderr, "road validate: --at %q: want RFC 3339, e.g. 2026-01-02T15:04:05Z\n", *at)
-			return 2
-		}
-		clock = func() time.Time { return t }
+	clock, err := clockAt(*at)
+	if err != nil {
+		fmt.Fprintf(stderr, "road validate: %v\n", err)
+		return 2
 	}
 	level := slog.LevelError
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log := newLogger(stderr, *logFormat, level)
 
 	var loaded []rp.TAL
 	for _, p := range tals {
@@ -101,6 +100,18 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return 1
 	}
 	return writeValidateResult(res, *format, *quiet, stdout, stderr)
+}
+
+// clockAt is the validation clock of --at: time.Now when at is empty.
+func clockAt(at string) (func() time.Time, error) {
+	if at == "" {
+		return time.Now, nil
+	}
+	t, err := time.Parse(time.RFC3339, at)
+	if err != nil {
+		return nil, fmt.Errorf("--at %q: want RFC 3339, e.g. 2026-01-02T15:04:05Z", at)
+	}
+	return func() time.Time { return t }, nil
 }
 
 // writeValidateResult prints the VRPs and the summary; exit 1 when a

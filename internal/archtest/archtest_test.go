@@ -30,6 +30,7 @@ func table() Rules {
 			"internal/atomicfile": {},
 			"internal/fault":      {},
 			"internal/config":     {},
+			"internal/buildinfo":  {}, // the binary's recorded build, for the version commands
 			"internal/rpki":       {"internal/vrp"},
 			"internal/vrpjson":    {"internal/vrp"},
 			"internal/rrdp":       {"internal/atomicfile"},

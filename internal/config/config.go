@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -38,6 +39,7 @@ type Config struct {
 	RsyncBase                             string // rsync://HOST[:PORT]/MODULE/...
 	RRDPBase                              string // https://HOST[:PORT]/PATH/
 	LogLevel                              string // debug, info, warn, error
+	LogFormat                             string // text or json
 	// SLURMFile is an RFC 8416 file applied to the bundled RP's VRPs before
 	// RTR serves them ("" = none).
 	SLURMFile string
@@ -142,6 +144,22 @@ func Default() *Config {
 	}
 	return c
 }
+
+// The files road keeps in the data directory (docs/contract.md).
+const (
+	TALFileName      = "road.tal"
+	TokenFileName    = "admin.token"
+	DatabaseFileName = "road.db"
+)
+
+// TALFile is the path of the TAL road writes for relying parties.
+func (c *Config) TALFile() string { return filepath.Join(c.DataDir, TALFileName) }
+
+// TokenFile is the path of the REST API's admin token.
+func (c *Config) TokenFile() string { return filepath.Join(c.DataDir, TokenFileName) }
+
+// DatabaseFile is the path of the SQLite database.
+func (c *Config) DatabaseFile() string { return filepath.Join(c.DataDir, DatabaseFileName) }
 
 // SlogLevel is LogLevel as a slog.Level (validated by Parse).
 func (c *Config) SlogLevel() slog.Level {

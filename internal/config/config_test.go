@@ -30,7 +30,7 @@ func TestDefaults(t *testing.T) {
 	}
 	want := &Config{
 		DataDir: "./road-data", HTTP: "127.0.0.1:8080", HTTPS: "127.0.0.1:8443", RTR: "127.0.0.1:8282",
-		RsyncBase: "rsync://127.0.0.1:8873/repo/", RRDPBase: "https://127.0.0.1:8443/rrdp/", LogLevel: "info",
+		RsyncBase: "rsync://127.0.0.1:8873/repo/", RRDPBase: "https://127.0.0.1:8443/rrdp/", LogLevel: "info", LogFormat: "text",
 		Resources: []netip.Prefix{
 			netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("198.51.100.0/24"),
 			netip.MustParsePrefix("203.0.113.0/24"), netip.MustParsePrefix("2001:db8::/32"),
@@ -59,6 +59,7 @@ tls_key = "/etc/road/key.pem"
 rsync_base = "rsync://rpki.example.net/repo/"
 rrdp_base = "https://rpki.example.net/rrdp/"
 log_level = "debug"
+log_format = "json"
 slurm = "/etc/road/local.slurm"
 resources = ["10.0.0.0/8", "2001:db8:1::/48"]
 asns = ["AS65000-AS65010", 65100]
@@ -104,7 +105,7 @@ func TestFile(t *testing.T) {
 		ConfigFile: p,
 		DataDir:    "/var/lib/road", HTTP: "127.0.0.1:9080", HTTPS: "[::1]:9443",
 		TLSCert: "/etc/road/cert.pem", TLSKey: "/etc/road/key.pem", RTR: "127.0.0.1:3323",
-		RsyncBase: "rsync://rpki.example.net/repo/", RRDPBase: "https://rpki.example.net/rrdp/", LogLevel: "debug",
+		RsyncBase: "rsync://rpki.example.net/repo/", RRDPBase: "https://rpki.example.net/rrdp/", LogLevel: "debug", LogFormat: "json",
 		SLURMFile: "/etc/road/local.slurm",
 		Resources: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("2001:db8:1::/48")},
 		ASNs:      []ASRange{{65000, 65010}, {65100, 65100}},
@@ -211,6 +212,8 @@ func TestValidation(t *testing.T) {
 		{"asn reversed", []string{"--asns", "AS65010-AS65000"}, "", "--asns"},
 		{"asn junk", nil, "asns = [\"ASX\"]\n", "asns"},
 		{"log level", []string{"--log-level", "loud"}, "", "log_level"},
+		{"log format", []string{"--log-format", "xml"}, "", "log_format (--log-format)"},
+		{"log format file", nil, "log_format = \"JSON\"\n", "log_format"},
 		{"bgp peer syntax", []string{"--bgp-peer", "127.0.0.1"}, "", "--bgp-peer"},
 		{"bgp peer addr", nil, "[bgp]\npeers = [\"64501@nowhere\"]\n", "bgp.peers"},
 		{"bgp needs listen", []string{"--bgp-asn", "64500"}, "", "bgp.listen (--bgp-listen)"},

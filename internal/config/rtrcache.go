@@ -29,6 +29,7 @@ type RTRCache struct {
 	TLSClientCA string
 	Metrics     string // Prometheus /metrics listen address, "" = none
 	Verbose     bool
+	LogFormat   string // text or json
 }
 
 func rtrCacheSettings() []setting[RTRCache] {
@@ -69,6 +70,8 @@ func rtrCacheSettings() []setting[RTRCache] {
 		{flag: "metrics", arg: "address", help: "serve Prometheus /metrics on this address (e.g. 127.0.0.1:9847)",
 			set: str(func(c *RTRCache) *string { return &c.Metrics }), check: listen(func(c *RTRCache) string { return c.Metrics })},
 		{flag: "v", boolean: true, help: "debug logging", set: boolean(func(c *RTRCache) *bool { return &c.Verbose })},
+		{flag: "log-format", def: "text", arg: "format", help: "log format on stderr: text (key=value) or json (one object per line)",
+			set: str(func(c *RTRCache) *string { return &c.LogFormat }), check: logFormat(func(c *RTRCache) string { return c.LogFormat })},
 	}
 }
 

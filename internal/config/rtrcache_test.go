@@ -14,13 +14,13 @@ func TestRTRCacheDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := RTRCache{Source: "vrps.json", Listen: "127.0.0.1:8282", Poll: time.Minute, MaxAge: 24 * time.Hour,
-		Refresh: time.Hour, Retry: 10 * time.Minute, Expire: 2 * time.Hour, Notify: time.Minute, MaxVersion: 2, Window: 100}
+		Refresh: time.Hour, Retry: 10 * time.Minute, Expire: 2 * time.Hour, Notify: time.Minute, MaxVersion: 2, Window: 100, LogFormat: "text"}
 	if *c != want {
 		t.Fatalf("got %+v\nwant %+v", *c, want)
 	}
 	c, err = ParseRTRCache([]string{"--vrps", "https://x/v.json", "--notify-interval=-1s", "-v", "--max-version", "0",
-		"--tls-cert", "c.pem", "--tls-key", "k.pem", "--metrics", "127.0.0.1:9847"})
-	if err != nil || c.Notify != -time.Second || !c.Verbose || c.MaxVersion != 0 || c.TLSKey != "k.pem" || c.Metrics != "127.0.0.1:9847" {
+		"--tls-cert", "c.pem", "--tls-key", "k.pem", "--metrics", "127.0.0.1:9847", "--log-format", "json"})
+	if err != nil || c.Notify != -time.Second || !c.Verbose || c.MaxVersion != 0 || c.TLSKey != "k.pem" || c.Metrics != "127.0.0.1:9847" || c.LogFormat != "json" {
 		t.Fatalf("%+v %v", c, err)
 	}
 }
@@ -36,6 +36,7 @@ func TestRTRCacheRejects(t *testing.T) {
 		{[]string{"--vrps", "x", "--tls-cert", "c.pem"}, "--tls-key"},
 		{[]string{"--vrps", "x", "--tls-client-ca", "ca.pem"}, "--tls-client-ca"},
 		{[]string{"--vrps", "x", "--poll", "soon"}, "--poll"},
+		{[]string{"--vrps", "x", "--log-format", "logfmt"}, "--log-format"},
 	} {
 		_, err := ParseRTRCache(tc.args)
 		if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), tc.want) {

@@ -219,6 +219,19 @@ func checkLogLevel(c *Config) error {
 	return fmt.Errorf("%q is not debug, info, warn or error", c.LogLevel)
 }
 
+func logFormat[T any](get func(*T) string) func(*T) error {
+	return func(c *T) error { return CheckLogFormat(get(c)) }
+}
+
+// CheckLogFormat accepts the values of --log-format (road serve, rtr and
+// validate): "text" or "json".
+func CheckLogFormat(f string) error {
+	if f == "text" || f == "json" {
+		return nil
+	}
+	return fmt.Errorf("%q is not text or json", f)
+}
+
 func checkWebhook(c *Config) error {
 	w := c.Alerts.Webhook
 	if w == "" {

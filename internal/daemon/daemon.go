@@ -194,8 +194,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	start("rp", func() error { d.rp.Run(ctx); return nil })
 	start("bgp", func() error { return d.routes.Run(ctx) })
 	start("audits", func() error { return d.audits.Run(ctx) })
-	d.log.Info("road running", "http", d.cfg.HTTP, "https", d.cfg.HTTPS, "rtr", d.cfg.RTR,
-		"rrdp", d.cfg.RRDPBase, "rsync", d.cfg.RsyncBase, "data", d.cfg.DataDir)
+	d.log.Info("road running", "http", d.cfg.HTTP, "https", d.cfg.HTTPS, "rtr", d.cfg.RTR, "bgp", d.cfg.BGP.Listen,
+		"rrdp", d.cfg.RRDPBase, "rsync", d.cfg.RsyncBase, "data", d.cfg.DataDir, "version", d.rt.Version)
 	var runErr error
 	select {
 	case <-ctx.Done():
