@@ -13,6 +13,10 @@
 #   is missing it calls neither apt-get nor systemctl.
 set -euo pipefail
 pkgs=(rpki-client fort-validator stayrtr rtr-tools bird2 gobgpd exabgp rsync openssl bc sqlite3 iproute2 curl python3 gcc libxml2-utils)
+# More packages for this run only (space-separated): scripts/blackbox.d/50 installs a small
+# daemon this way to see that its unit ends up disabled.
+read -r -a extra <<<"${INSTALL_TEST_DEPS_EXTRA:-}"
+pkgs+=("${extra[@]}")
 policy=/usr/sbin/policy-rc.d
 saved=/usr/sbin/policy-rc.d.road-saved # the host's own policy file while ours is in place
 ours=$'#!/bin/sh\n# written by road scripts/install-test-deps.sh while apt-get runs; removed after it\nexit 101\n'

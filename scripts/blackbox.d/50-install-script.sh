@@ -3,8 +3,9 @@
 # missing, /usr/sbin/policy-rc.d (present or not, content, mode, times) and the enabled
 # systemd units are unchanged. Then the install path: with bc removed and a custom
 # policy-rc.d in place, a failing apt-get and a real reinstall each put the custom file
-# back byte for byte (ours is in force while apt-get runs). The host's own policy file,
-# bc and its apt mark are restored at the end, also when the check fails.
+# back byte for byte (ours is in force while apt-get runs); a new package with a unit is
+# installed with the unit disabled and never started. The host's own policy file, bc and
+# its apt mark are restored and the new package purged at the end, also on failure.
 . "$(dirname "$0")/lib.sh"
 if [ "$(id -u)" != 0 ]; then
   [ "${CI:-}" = true ] && fail "needs root (CI=true)"
@@ -40,12 +41,15 @@ bcmark=auto; apt-mark showmanual bc | grep -qx bc && bcmark=manual
 mkdir -p "$BB_TMP/deb" "$BB_TMP/orig" "$BB_TMP/shim"
 # A copy of bc to reinstall from if the network fails midway.
 (cd "$BB_TMP/deb" && apt-get download "bc=$bcver" >/dev/null 2>&1) || fail "apt-get download bc=$bcver failed"
-had_policy=no
+had_policy=no purge_uptimed=no
 restore_host() {
   if [ "$(dpkg-query -W -f '${db:Status-Abbrev}' bc 2>/dev/null)" != "ii " ]; then dpkg -i "$BB_TMP"/deb/bc_*.deb >/dev/null; fi
   apt-mark "$bcmark" bc >/dev/null
   rm -f "$policy"
   if [ $had_policy = yes ]; then mv "$BB_TMP/orig/policy-rc.d" "$policy"; fi
+  if [ $purge_uptimed = yes ] && dpkg-query -W uptimed >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq uptimed >/dev/null
+  fi
 }
 trap 'restore_host; bb_cleanup' EXIT
 if [ -e "$policy" ] || [ -L "$policy" ]; then had_policy=yes; mv "$policy" "$BB_TMP/orig/policy-rc.d"; fi
@@ -68,6 +72,22 @@ grep -qx 'installing: bc' "$BB_TMP/install.log" || fail "the script did not inst
 [ "$(state)" = "$custom" ] || fail "after installing, the custom policy-rc.d or the enabled units changed: $(state | head -3)"
 grep -q '^disabling' "$BB_TMP/install.log" && fail "bc ships no unit, yet the script disabled some: $(grep '^disabling' "$BB_TMP/install.log")"
 ok "reinstalling bc leaves the custom policy-rc.d (content, mode, times) and the enabled units as they were"
+
+# 2c. a new package with a unit (uptimed, a small daemon, through the script's extra-package
+# variable): installed, never started, and its unit disabled so it does not start at boot.
+if [ "$(dpkg-query -W -f '${db:Status-Abbrev}' uptimed 2>/dev/null)" = "ii " ]; then
+  echo "skip: uptimed is installed on this host; the unit case needs a package that is not"
+else
+  purge_uptimed=yes
+  INSTALL_TEST_DEPS_EXTRA=uptimed bash "$script" >"$BB_TMP/unit.log" 2>&1 || fail "installing uptimed failed: $(tail -3 "$BB_TMP/unit.log")"
+  grep -qx 'installing: uptimed' "$BB_TMP/unit.log" || fail "the script did not install uptimed: $(head -3 "$BB_TMP/unit.log")"
+  grep -qx 'disabling the units of the new packages: uptimed.service' "$BB_TMP/unit.log" \
+    || fail "the script did not disable uptimed.service: $(cat "$BB_TMP/unit.log")"
+  [ -z "$(find /etc/systemd/system -name uptimed.service)" ] || fail "uptimed.service is still enabled"
+  pgrep -x uptimed >/dev/null && fail "uptimed was started by its installation"
+  [ "$(state)" = "$custom" ] || fail "after installing uptimed, policy-rc.d or the enabled units changed: $(state | head -3)"
+  ok "a new package's unit (uptimed.service) is installed disabled and never started; policy-rc.d as it was"
+fi
 
 trap bb_cleanup EXIT
 restore_host
