@@ -8,15 +8,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/roadrpki/road/internal/config"
 	"github.com/roadrpki/road/internal/datadir"
+	"github.com/roadrpki/road/internal/listen"
 	"github.com/roadrpki/road/internal/rtr"
 	"github.com/roadrpki/road/internal/slurm"
 	"github.com/roadrpki/road/internal/vrp"
@@ -45,8 +44,11 @@ func cmdRTR(ctx context.Context, args []string, stdout, stderr io.Writer, _ func
 	log := newLogger(stderr, c.LogFormat, level)
 
 	reg := prometheus.NewRegistry()
+	l := c.Limits
 	srv := rtr.NewServer(rtr.Config{Refresh: c.Refresh, Retry: c.Retry, Expire: c.Expire, NotifyInterval: c.Notify,
-		MaxVersion: uint8(c.MaxVersion), OnlyV0: c.MaxVersion == 0, Window: c.Window, Logger: log, Registry: reg})
+		MaxVersion: uint8(c.MaxVersion), OnlyV0: c.MaxVersion == 0, Window: c.Window, Logger: log, Registry: reg,
+		HandshakeTimeout: l.HandshakeTimeout, PDUTimeout: l.PDUTimeout, SessionTimeout: l.SessionTimeout,
+		MaxConnections: l.MaxConnections, MaxPerSource: l.MaxPerSource})
 	f := &rtr.Follower{Source: c.Source, Interval: c.Poll, MaxAge: c.MaxAge, Target: srv, Logger: log, ReleaseMemory: true}
 	if c.SLURMFile != "" {
 		f.Watch = []string{c.SLURMFile} // an edited SLURM file applies at the next poll
@@ -67,48 +69,42 @@ func cmdRTR(ctx context.Context, args []string, stdout, stderr io.Writer, _ func
 	if c.TLSCert != "" && c.TLSClientCA == "" {
 		log.Warn("RTR over TLS without --tls-client-ca: any router may connect (RFC 8210 §9.2 wants router certificates)")
 	}
-	ln, err := listenRTR(c.Listen, c.TLSCert, c.TLSKey, c.TLSClientCA)
+	set, err := listeners(c, srv, reg, log)
+	if err == nil {
+		err = set.Bind()
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "road rtr: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "road rtr: serving %s on %s\n", c.Source, ln.Addr())
-	if c.Metrics != "" {
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-		hs := &http.Server{Addr: c.Metrics, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		go func() {
-			if err := hs.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				log.Error("metrics listener", "err", err)
-			}
-		}()
-		defer hs.Close()
-	}
+	fmt.Fprintf(stdout, "road rtr: serving %s on %s\n", c.Source, set.Addr("rtr"))
 	go func() { _ = f.Run(ctx) }()
-	if err := srv.Serve(ctx, ln); err != nil {
+	if err := set.Serve(ctx); err != nil {
 		fmt.Fprintf(stderr, "road rtr: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
-func listenRTR(addr, certFile, keyFile, clientCAFile string) (net.Listener, error) {
-	var cfg *tls.Config
-	if certFile != "" {
-		if err := datadir.CheckOperatorKey(keyFile); err != nil {
+// listeners are RTR (over TLS with --tls-cert) and, with --metrics, a
+// Prometheus /metrics server with the HTTP limits of road serve.
+func listeners(c *config.RTRCache, srv *rtr.Server, reg *prometheus.Registry, log *slog.Logger) (*listen.Set, error) {
+	var tc *tls.Config
+	if c.TLSCert != "" {
+		if err := datadir.CheckOperatorKey(c.TLSKey); err != nil {
 			return nil, err
 		}
 		var err error
-		if cfg, err = rtr.TLSConfig(certFile, keyFile, clientCAFile); err != nil {
+		if tc, err = rtr.TLSConfig(c.TLSCert, c.TLSKey, c.TLSClientCA); err != nil {
 			return nil, err
 		}
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("rtr listen: %w", err)
+	set := listen.New(log)
+	set.Stream("rtr", c.Listen, tc, srv.Serve)
+	if c.Metrics != "" {
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		set.HTTP("metrics", c.Metrics, mux, nil, listen.DefaultHTTPLimits(), listen.Access{Log: log, Level: slog.LevelDebug})
 	}
-	if cfg == nil {
-		return ln, nil
-	}
-	return tls.NewListener(ln, cfg), nil
+	return set, nil
 }

@@ -59,9 +59,11 @@ func table() Rules {
 			// api is the transport: it may know the domain, never the other way.
 			"internal/api": with("internal/proposal", "internal/audit", "internal/conflict", "internal/expiry",
 				"internal/liveroutes", "internal/vrpjson", "internal/rtr", "internal/access", "internal/datadir"),
+			// The network edge: binds road's listeners, then serves them bounded.
+			"internal/listen": with("internal/config", "internal/rtr", "internal/tlsca"),
 			// daemon is the wiring: it builds every part.
 			"internal/daemon": with("internal/access", "internal/datadir", "internal/api", "internal/audit", "internal/bgp", "internal/ca", "internal/config",
-				"internal/conflict", "internal/expiry", "internal/liveroutes", "internal/proposal", "internal/publish",
+				"internal/conflict", "internal/expiry", "internal/listen", "internal/liveroutes", "internal/proposal", "internal/publish",
 				"internal/rp", "internal/rprun", "internal/rrdp", "internal/rtr", "internal/slurm", "internal/store", "internal/tlsca",
 				"internal/vrpjson"),
 

@@ -28,7 +28,7 @@ type Config struct {
 	ConfigFile string // path given with --config, "" when none
 
 	DataDir string
-	HTTP    string // REST, /metrics, /healthz, plain-HTTP RRDP
+	HTTP    string // REST, /metrics, /healthz, RRDP for local tools
 	HTTPS   string // RRDP over TLS
 	TLSCert string // "" with TLSKey "": use the testbed TLS CA
 	TLSKey  string
@@ -54,6 +54,36 @@ type Config struct {
 	Schedule  Schedule
 	Alerts    Alerts
 	RTRTimers RTRTimers
+	RTRLimits RTRLimits
+	// HTTPServer is how the --http listener is served (TLS, plain HTTP on
+	// a non-loopback address) and the limits of every HTTP(S) server.
+	HTTPServer HTTPServer
+}
+
+// HTTPServer configures the REST/metrics listener's transport and the
+// timeouts, header bound and access log of both HTTP(S) listeners.
+type HTTPServer struct {
+	TLS        string // "off", "testbed" (DataDir/tls) or "file" (TLSCert, TLSKey)
+	TLSCert    string
+	TLSKey     string
+	AllowPlain bool // plain HTTP on a non-loopback address was asked for
+
+	ReadHeaderTimeout time.Duration // also bounds the TLS handshake
+	ReadTimeout       time.Duration // a whole request, body included
+	WriteTimeout      time.Duration // from the end of the request header to the end of the response
+	IdleTimeout       time.Duration // a keep-alive connection between requests
+	MaxHeaderBytes    int
+	AccessLog         string // "info", "debug" or "off"
+}
+
+// RTRLimits bound what RTR connections may cost: how long a connection may
+// stay silent and how many may be open.
+type RTRLimits struct {
+	HandshakeTimeout time.Duration // from accept to the first query
+	PDUTimeout       time.Duration // from a PDU's first byte to its last
+	SessionTimeout   time.Duration // between queries of a session; 0 = the expire interval
+	MaxConnections   int
+	MaxPerSource     int
 }
 
 // ASRange is an inclusive range of AS numbers; Min == Max for one ASN.

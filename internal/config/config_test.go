@@ -23,6 +23,12 @@ func writeFile(t *testing.T, body string) string {
 	return p
 }
 
+var (
+	defaultRTRLimits  = RTRLimits{HandshakeTimeout: 30 * time.Second, PDUTimeout: 10 * time.Second, MaxConnections: 1024, MaxPerSource: 32}
+	defaultHTTPServer = HTTPServer{TLS: "off", ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute,
+		WriteTimeout: 5 * time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 65536, AccessLog: "info"}
+)
+
 func TestDefaults(t *testing.T) {
 	c, err := Parse(nil, env(nil))
 	if err != nil {
@@ -35,12 +41,14 @@ func TestDefaults(t *testing.T) {
 			netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("198.51.100.0/24"),
 			netip.MustParsePrefix("203.0.113.0/24"), netip.MustParsePrefix("2001:db8::/32"),
 		},
-		ASNs:      []ASRange{{64496, 64511}},
-		Timing:    Timing{8736 * time.Hour, 672 * time.Hour, 24 * time.Hour, 8 * time.Hour},
-		Schedule:  Schedule{"@every 1h", "@every 10m", "@every 1h"},
-		Alerts:    Alerts{ExpiryWarning: 72 * time.Hour},
-		RP:        RP{Interval: 10 * time.Minute, MaxVRPLoss: 0.1},
-		RTRTimers: RTRTimers{3600, 600, 7200, 60 * time.Second},
+		ASNs:       []ASRange{{64496, 64511}},
+		Timing:     Timing{8736 * time.Hour, 672 * time.Hour, 24 * time.Hour, 8 * time.Hour},
+		Schedule:   Schedule{"@every 1h", "@every 10m", "@every 1h"},
+		Alerts:     Alerts{ExpiryWarning: 72 * time.Hour},
+		RP:         RP{Interval: 10 * time.Minute, MaxVRPLoss: 0.1},
+		RTRTimers:  RTRTimers{3600, 600, 7200, 60 * time.Second},
+		RTRLimits:  defaultRTRLimits,
+		HTTPServer: defaultHTTPServer,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults\n got %+v\nwant %+v", c, want)
@@ -112,11 +120,13 @@ func TestFile(t *testing.T) {
 		BGP: BGP{Listen: "127.0.0.1:1790", ASN: 64500, RouterID: netip.MustParseAddr("192.0.2.1"),
 			Peers:         []BGPPeer{{64501, netip.MustParseAddr("127.0.0.1")}, {64502, netip.MustParseAddr("::1")}},
 			HoldAfterDown: 5 * time.Minute, SyncTimeout: 30 * time.Second},
-		Timing:    Timing{720 * time.Hour, 240 * time.Hour, time.Hour, 20 * time.Minute},
-		Schedule:  Schedule{"@every 10s", "*/5 * * * *", "@hourly"},
-		Alerts:    Alerts{48 * time.Hour, "https://hooks.example.net/road"},
-		RP:        RP{Interval: 10 * time.Minute, MaxVRPLoss: 0.1},
-		RTRTimers: RTRTimers{900, 300, 3600, 5 * time.Second},
+		Timing:     Timing{720 * time.Hour, 240 * time.Hour, time.Hour, 20 * time.Minute},
+		Schedule:   Schedule{"@every 10s", "*/5 * * * *", "@hourly"},
+		Alerts:     Alerts{48 * time.Hour, "https://hooks.example.net/road"},
+		RP:         RP{Interval: 10 * time.Minute, MaxVRPLoss: 0.1},
+		RTRTimers:  RTRTimers{900, 300, 3600, 5 * time.Second},
+		RTRLimits:  defaultRTRLimits,
+		HTTPServer: defaultHTTPServer,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("file\n got %+v\nwant %+v", c, want)

@@ -99,7 +99,7 @@ func writeExample(b *strings.Builder, s setting[Config], key string) {
 // tomlValue writes text (flag syntax) as the TOML value the key takes.
 func tomlValue(s setting[Config], text string) string {
 	switch s.toml {
-	case tomlNumber:
+	case tomlNumber, tomlBool:
 		return text
 	case tomlStrings, tomlASNs:
 		var q []string

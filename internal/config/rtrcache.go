@@ -30,6 +30,7 @@ type RTRCache struct {
 	Metrics     string // Prometheus /metrics listen address, "" = none
 	Verbose     bool
 	LogFormat   string // text or json
+	Limits      RTRLimits
 }
 
 func rtrCacheSettings() []setting[RTRCache] {
@@ -69,6 +70,23 @@ func rtrCacheSettings() []setting[RTRCache] {
 			set:  str(func(c *RTRCache) *string { return &c.TLSClientCA })},
 		{flag: "metrics", arg: "address", help: "serve Prometheus /metrics on this address (e.g. 127.0.0.1:9847)",
 			set: str(func(c *RTRCache) *string { return &c.Metrics }), check: listen(func(c *RTRCache) string { return c.Metrics })},
+		{flag: "handshake-timeout", def: "30s", arg: "duration",
+			help:  "close a connection whose first query (TLS handshake included) has not arrived within this",
+			set:   duration(func(c *RTRCache) *time.Duration { return &c.Limits.HandshakeTimeout }),
+			check: positive(func(c *RTRCache) time.Duration { return c.Limits.HandshakeTimeout })},
+		{flag: "pdu-timeout", def: "10s", arg: "duration", help: "close a connection when a PDU's last byte does not arrive within this after its first",
+			set:   duration(func(c *RTRCache) *time.Duration { return &c.Limits.PDUTimeout }),
+			check: positive(func(c *RTRCache) time.Duration { return c.Limits.PDUTimeout })},
+		{flag: "session-timeout", arg: "duration", help: "close a session that sent no query for this long (default: --expire; RFC 8210 §6, §8.1)",
+			set:   duration(func(c *RTRCache) *time.Duration { return &c.Limits.SessionTimeout }),
+			check: notNegative(func(c *RTRCache) time.Duration { return c.Limits.SessionTimeout })},
+		{flag: "max-connections", def: "1024", arg: "n",
+			help:  "connections open at once; beyond it the oldest one without a query yet is closed, else the new one",
+			set:   integer(func(c *RTRCache) *int { return &c.Limits.MaxConnections }),
+			check: intIn(func(c *RTRCache) int { return c.Limits.MaxConnections }, 1, 1<<20)},
+		{flag: "max-per-source", def: "32", arg: "n", help: "connections open at once from one source address; beyond it new ones are closed at once",
+			set:   integer(func(c *RTRCache) *int { return &c.Limits.MaxPerSource }),
+			check: intIn(func(c *RTRCache) int { return c.Limits.MaxPerSource }, 1, 1<<20)},
 		{flag: "v", boolean: true, help: "debug logging", set: boolean(func(c *RTRCache) *bool { return &c.Verbose })},
 		{flag: "log-format", def: "text", arg: "format", help: "log format on stderr: text (key=value) or json (one object per line)",
 			set: str(func(c *RTRCache) *string { return &c.LogFormat }), check: logFormat(func(c *RTRCache) string { return c.LogFormat })},
@@ -107,6 +125,9 @@ func ParseRTRCache(args []string) (*RTRCache, error) {
 	}
 	if c.TLSClientCA != "" && c.TLSCert == "" {
 		return nil, usageErr("--tls-client-ca needs --tls-cert and --tls-key")
+	}
+	if c.Limits.MaxPerSource > c.Limits.MaxConnections {
+		return nil, usageErr("--max-per-source %d is above --max-connections %d", c.Limits.MaxPerSource, c.Limits.MaxConnections)
 	}
 	return c, nil
 }

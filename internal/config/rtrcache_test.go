@@ -14,7 +14,8 @@ func TestRTRCacheDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := RTRCache{Source: "vrps.json", Listen: "127.0.0.1:8282", Poll: time.Minute, MaxAge: 24 * time.Hour,
-		Refresh: time.Hour, Retry: 10 * time.Minute, Expire: 2 * time.Hour, Notify: time.Minute, MaxVersion: 2, Window: 100, LogFormat: "text"}
+		Refresh: time.Hour, Retry: 10 * time.Minute, Expire: 2 * time.Hour, Notify: time.Minute, MaxVersion: 2, Window: 100, LogFormat: "text",
+		Limits: defaultRTRLimits}
 	if *c != want {
 		t.Fatalf("got %+v\nwant %+v", *c, want)
 	}
@@ -37,6 +38,8 @@ func TestRTRCacheRejects(t *testing.T) {
 		{[]string{"--vrps", "x", "--tls-client-ca", "ca.pem"}, "--tls-client-ca"},
 		{[]string{"--vrps", "x", "--poll", "soon"}, "--poll"},
 		{[]string{"--vrps", "x", "--log-format", "logfmt"}, "--log-format"},
+		{[]string{"--vrps", "x", "--max-per-source", "9", "--max-connections", "8"}, "--max-per-source 9 is above --max-connections 8"},
+		{[]string{"--vrps", "x", "--pdu-timeout", "0s"}, "--pdu-timeout"},
 	} {
 		_, err := ParseRTRCache(tc.args)
 		if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), tc.want) {

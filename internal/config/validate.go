@@ -19,7 +19,7 @@ func (c *Config) Validate() error {
 			return usageErr("%s: %v", s.label(), err)
 		}
 	}
-	for _, check := range []func() error{c.validatePairs, c.validateBGP, c.validateTiming, c.validateRTR} {
+	for _, check := range []func() error{c.validatePairs, c.validateBGP, c.validateTiming, c.validateRTR, c.validateHTTP} {
 		if err := check(); err != nil {
 			return err
 		}
@@ -140,4 +140,63 @@ func checkBaseURL(s, scheme string) error {
 		return fmt.Errorf("%q names no rsync module (rsync://HOST/MODULE/)", s)
 	}
 	return nil
+}
+
+// HTTP TLS modes of --http-tls.
+const (
+	HTTPTLSOff     = "off"
+	HTTPTLSTestbed = "testbed"
+	HTTPTLSFile    = "file"
+)
+
+func checkHTTPTLS(c *Config) error {
+	switch c.HTTPServer.TLS {
+	case HTTPTLSOff, HTTPTLSTestbed, HTTPTLSFile:
+		return nil
+	}
+	return fmt.Errorf("%q is not off, testbed or file", c.HTTPServer.TLS)
+}
+
+func checkAccessLog(c *Config) error {
+	switch c.HTTPServer.AccessLog {
+	case "info", "debug", "off":
+		return nil
+	}
+	return fmt.Errorf("%q is not info, debug or off", c.HTTPServer.AccessLog)
+}
+
+// validateHTTP: the certificate files go with --http-tls file, and the
+// REST API, whose bearer token is a password, is not served in cleartext
+// beyond loopback unless the operator says so.
+func (c *Config) validateHTTP() error {
+	h := c.HTTPServer
+	if (h.TLSCert == "") != (h.TLSKey == "") {
+		return usageErr("http.tls_cert (--http-tls-cert) and http.tls_key (--http-tls-key) must be given together")
+	}
+	if (h.TLS == HTTPTLSFile) != (h.TLSCert != "") {
+		return usageErr("http.tls (--http-tls) file goes with http.tls_cert (--http-tls-cert) and http.tls_key (--http-tls-key), and they only with it")
+	}
+	if c.HTTP != "" && h.TLS == HTTPTLSOff && !h.AllowPlain && !IsLoopback(c.HTTP) {
+		return usageErr("http.listen (--http) %s is not a loopback address: the REST API would send the admin token in cleartext; "+
+			"serve it over TLS with --http-tls testbed|file, or allow plain HTTP with --http-allow-plain", c.HTTP)
+	}
+	if l := c.RTRLimits; l.MaxPerSource > l.MaxConnections {
+		return usageErr("rtr.max_per_source (--rtr-max-per-source) %d is above rtr.max_connections (--rtr-max-connections) %d", l.MaxPerSource, l.MaxConnections)
+	}
+	return nil
+}
+
+// IsLoopback reports whether a HOST:PORT listen address binds loopback only:
+// a loopback IP literal or "localhost". An empty host (every interface) or
+// any other name is not.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -255,6 +255,7 @@ const (
 	tomlStrings           // an array of strings
 	tomlASNs              // an array of integers or strings ("AS64496-AS64511")
 	tomlNumber            // an integer or a float
+	tomlBool              // true or false
 )
 
 // values converts a decoded TOML value to setter input.
@@ -283,6 +284,11 @@ func (k tomlKind) values(v any) ([]string, error) {
 			return []string{strconv.FormatFloat(n, 'g', -1, 64)}, nil
 		}
 		return nil, fmt.Errorf("must be a number, not %v", v)
+	case tomlBool:
+		if b, ok := v.(bool); ok {
+			return []string{strconv.FormatBool(b)}, nil
+		}
+		return nil, fmt.Errorf("must be true or false, not %v", v)
 	}
 	list, ok := v.([]any)
 	if !ok {

@@ -43,8 +43,10 @@ func asRanges(c *config.Config) (as []rpki.ASRange) {
 
 func rtrConfig(c *config.Config) rtr.Config {
 	sec := func(s uint32) time.Duration { return time.Duration(s) * time.Second }
-	t := c.RTRTimers
-	return rtr.Config{Refresh: sec(t.Refresh), Retry: sec(t.Retry), Expire: sec(t.Expire), NotifyInterval: t.NotifyInterval}
+	t, l := c.RTRTimers, c.RTRLimits
+	return rtr.Config{Refresh: sec(t.Refresh), Retry: sec(t.Retry), Expire: sec(t.Expire), NotifyInterval: t.NotifyInterval,
+		HandshakeTimeout: l.HandshakeTimeout, PDUTimeout: l.PDUTimeout, SessionTimeout: l.SessionTimeout,
+		MaxConnections: l.MaxConnections, MaxPerSource: l.MaxPerSource}
 }
 
 func bgpOptions(c *config.Config) liveroutes.Options {

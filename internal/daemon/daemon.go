@@ -9,13 +9,10 @@ package daemon
 import (
 	"cmp"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -32,13 +29,13 @@ import (
 	"github.com/roadrpki/road/internal/ca"
 	"github.com/roadrpki/road/internal/config"
 	"github.com/roadrpki/road/internal/datadir"
+	"github.com/roadrpki/road/internal/listen"
 	"github.com/roadrpki/road/internal/liveroutes"
 	"github.com/roadrpki/road/internal/proposal"
 	"github.com/roadrpki/road/internal/publish"
 	"github.com/roadrpki/road/internal/rprun"
 	"github.com/roadrpki/road/internal/rtr"
 	"github.com/roadrpki/road/internal/store"
-	"github.com/roadrpki/road/internal/tlsca"
 )
 
 // Daemon is a running road.
@@ -60,6 +57,8 @@ type Daemon struct {
 	props   *proposal.Service  // ROA changes and intents
 	audits  *audit.Service
 	started time.Time
+	// listeners are bound (listeners.Bound()) before any serves; set by Run.
+	listeners *listen.Set
 
 	rp         *rprun.Runner
 	publishMu  sync.Mutex    // one publication at a time, in commit order
@@ -76,7 +75,7 @@ func Open(ctx context.Context, cfg *config.Config, rt Runtime) (*Daemon, error) 
 		rt.Clock = time.Now
 	}
 	rt.KeyPoolSize, rt.RenewInterval = cmp.Or(rt.KeyPoolSize, 16), cmp.Or(max(rt.RenewInterval, 0), 10*time.Second)
-	if err := datadir.Prepare(cfg.DataDir, rt.Logger, cfg.TLSKey, cfg.RTRTLSKey); err != nil {
+	if err := datadir.Prepare(cfg.DataDir, rt.Logger, cfg.TLSKey, cfg.RTRTLSKey, cfg.HTTPServer.TLSKey); err != nil {
 		return nil, err // before any file in it is opened: modes, 0600 database files, key files
 	}
 	d := &Daemon{cfg: cfg, rt: rt, log: rt.Logger, clock: rt.Clock, started: rt.Clock()}
@@ -126,7 +125,7 @@ func Open(ctx context.Context, cfg *config.Config, rt Runtime) (*Daemon, error) 
 		return nil, fmt.Errorf("publish: %w", err)
 	}
 	rc := rtrConfig(cfg)
-	rc.Logger, rc.Clock = rt.Logger.With("pkg", "rtr"), rt.Clock
+	rc.Logger, rc.Clock, rc.Registry = rt.Logger.With("pkg", "rtr"), rt.Clock, d.reg
 	d.rtr = rtr.NewServer(rc)
 	d.rp = d.newRPRunner()
 	d.wire()
@@ -167,6 +166,7 @@ func (d *Daemon) writeTAL(ctx context.Context) error {
 }
 
 // Run serves HTTP, HTTPS and RTR and runs the renewal loop until ctx ends.
+// Every listener is bound before any serves (internal/listen).
 func (d *Daemon) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -176,15 +176,21 @@ func (d *Daemon) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := fn(); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, context.Canceled) {
+			if err := fn(); err != nil && !errors.Is(err, context.Canceled) {
 				errc <- fmt.Errorf("%s: %w", name, err)
 			}
 		}()
 	}
-	servers, err := d.listen(ctx, start)
+	lst, err := listen.ForRoad(listen.Road{Config: d.cfg, Clock: d.clock, Log: d.log, API: d.httpHandler(),
+		Public: d.publicHandler(), RTR: d.rtr.Serve})
+	if err == nil {
+		err = lst.Bind()
+	}
 	if err != nil {
 		return err
 	}
+	d.listeners = lst
+	start("listen", func() error { return lst.Serve(ctx) })
 	start("renew", func() error { d.renewLoop(ctx); return nil })
 	ownHTTP, globalHTTP, err := d.rpHTTPClients()
 	if err != nil {
@@ -202,70 +208,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	case runErr = <-errc:
 	}
 	cancel()
-	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer scancel()
-	for _, srv := range servers {
-		srv.Shutdown(sctx)
-	}
 	wg.Wait()
 	return runErr
-}
-
-// listen opens the HTTP, HTTPS and RTR listeners that are configured and
-// serves them through start; it returns the HTTP servers to shut down.
-func (d *Daemon) listen(ctx context.Context, start func(string, func() error)) ([]*http.Server, error) {
-	var servers []*http.Server
-	if d.cfg.HTTP != "" { // "" disables the REST/metrics listener
-		httpSrv := &http.Server{Handler: d.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
-		ln, err := net.Listen("tcp", d.cfg.HTTP)
-		if err != nil {
-			return nil, fmt.Errorf("http listen %s: %w", d.cfg.HTTP, err)
-		}
-		servers = append(servers, httpSrv)
-		start("http", func() error { return httpSrv.Serve(ln) })
-	}
-	if d.cfg.HTTPS != "" {
-		var err error
-		certFile, keyFile := d.cfg.TLSCert, d.cfg.TLSKey
-		if certFile == "" {
-			if certFile, keyFile, _, err = tlsca.Ensure(filepath.Join(d.cfg.DataDir, "tls"), d.clock, rrdpHosts(d.cfg.RRDPBase)); err != nil {
-				return nil, fmt.Errorf("testbed TLS: %w", err)
-			}
-		}
-		lns, err := net.Listen("tcp", d.cfg.HTTPS)
-		if err != nil {
-			return nil, fmt.Errorf("https listen %s: %w", d.cfg.HTTPS, err)
-		}
-		httpsSrv := &http.Server{Handler: d.publicHandler(), ReadHeaderTimeout: 10 * time.Second}
-		servers = append(servers, httpsSrv)
-		start("https", func() error { return httpsSrv.ServeTLS(lns, certFile, keyFile) })
-	}
-	if d.cfg.RTR != "" {
-		var tlsCfg *tls.Config
-		if d.cfg.RTRTLSCert != "" {
-			var err error
-			if tlsCfg, err = rtr.TLSConfig(d.cfg.RTRTLSCert, d.cfg.RTRTLSKey, d.cfg.RTRTLSClientCA); err != nil {
-				return nil, err
-			}
-		}
-		lr, err := net.Listen("tcp", d.cfg.RTR)
-		if err != nil {
-			return nil, fmt.Errorf("rtr listen %s: %w", d.cfg.RTR, err)
-		}
-		if tlsCfg != nil {
-			lr = tls.NewListener(lr, tlsCfg) // RFC 8210 §9.2
-		}
-		start("rtr", func() error { return d.rtr.Serve(ctx, lr) })
-	}
-	return servers, nil
-}
-
-func rrdpHosts(base string) []string {
-	u, err := url.Parse(base)
-	if err != nil {
-		return nil
-	}
-	return []string{u.Hostname()}
 }
 
 // publicHandler serves what relying parties fetch: RRDP and the TA certificate.

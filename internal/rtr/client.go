@@ -1,11 +1,14 @@
 package rtr
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,8 +25,12 @@ type client struct {
 	s      *Server
 	conn   net.Conn
 	remote string
+	source string // remote address without the port (MaxPerSource)
+	seq    uint64 // accept order
 	since  time.Time
 	notify chan struct{}
+
+	pending bool // no query yet (guarded by s.mu)
 
 	version   atomic.Int32 // -1 until negotiated
 	serial    atomic.Uint32
@@ -121,8 +128,14 @@ func (c *client) read(out chan<- inbound, quit <-chan struct{}, done chan<- stru
 		}
 	}
 	var buf []byte
+	session := false // a query has arrived: the session timeout applies
 	for {
-		raw, err := ReadRaw(c.conn, buf, maxQueryLen)
+		raw, phase, err := c.readPDU(buf, session)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			c.timedOut(phase)
+			send(inbound{eof: true})
+			return
+		}
 		if err != nil {
 			if errors.Is(err, ErrPDULength) || errors.Is(err, ErrPDUTooLarge) {
 				if send(inbound{err: err, code: ErrCorruptData, raw: append([]byte(nil), raw...)}) {
@@ -156,10 +169,50 @@ func (c *client) read(out chan<- inbound, quit <-chan struct{}, done chan<- stru
 			}
 			return
 		}
+		if !session && (p.Type == TypeResetQuery || p.Type == TypeSerialQuery) {
+			session = true
+			c.s.established(c)
+		}
 		if !send(inbound{pdu: p}) {
 			return
 		}
 	}
+}
+
+// Phases of a connection's read timeouts (the label of
+// road_rtr_connections_timed_out_total).
+const (
+	phaseHandshake = "handshake"
+	phasePDU       = "pdu"
+	phaseSession   = "session"
+)
+
+// readPDU reads one PDU under the connection's read deadlines: until its
+// first byte the handshake timeout (no query yet) or the session timeout,
+// then the PDU timeout for the rest. Deadlines are real time, not the
+// logic clock. It returns the phase a deadline would have ended.
+func (c *client) readPDU(buf []byte, session bool) ([]byte, string, error) {
+	wait, phase := c.s.cfg.HandshakeTimeout, phaseHandshake
+	if session {
+		wait, phase = c.s.cfg.SessionTimeout, phaseSession
+	}
+	_ = c.conn.SetReadDeadline(time.Now().Add(wait))
+	var first [1]byte
+	if _, err := io.ReadFull(c.conn, first[:]); err != nil {
+		return nil, phase, err
+	}
+	_ = c.conn.SetReadDeadline(time.Now().Add(c.s.cfg.PDUTimeout))
+	raw, err := ReadRaw(io.MultiReader(bytes.NewReader(first[:]), c.conn), buf, maxQueryLen)
+	return raw, phasePDU, err
+}
+
+func (c *client) timedOut(phase string) {
+	c.s.m.timedOut.WithLabelValues(phase).Inc()
+	level := slog.LevelDebug
+	if phase == phaseSession {
+		level = slog.LevelInfo // a router that stopped polling is worth a line
+	}
+	c.s.log.Log(context.Background(), level, "rtr connection timed out", "remote", c.remote, "phase", phase)
 }
 
 // replyVersion is the version for Error Reports: the negotiated one, or

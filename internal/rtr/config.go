@@ -18,6 +18,14 @@ const (
 	DefaultWriteTimeout   = 5 * time.Minute
 )
 
+// Defaults of the connection bounds.
+const (
+	DefaultHandshakeTimeout = 30 * time.Second
+	DefaultPDUTimeout       = 10 * time.Second
+	DefaultMaxConnections   = 1024
+	DefaultMaxPerSource     = 32
+)
+
 // Config configures a Server. Zero values take the defaults.
 type Config struct {
 	// End of Data timers (RFC 8210 §6). Bounds: Refresh 1s–86400s, Retry
@@ -36,12 +44,34 @@ type Config struct {
 	Window int
 	// WriteTimeout bounds one response write to a slow client (0 = 5 min).
 	WriteTimeout time.Duration
+	// HandshakeTimeout closes a connection whose first query (a TLS
+	// handshake included) has not arrived this long after the accept
+	// (0 = 30 s). PDUTimeout closes it when a PDU's last byte has not
+	// arrived this long after its first (0 = 10 s). SessionTimeout closes a
+	// session that sent no PDU for this long (0 = Expire): routers query at
+	// least every refresh interval (RFC 8210 §6, §8.1: the queries are the
+	// application-layer keep-alive).
+	HandshakeTimeout, PDUTimeout, SessionTimeout time.Duration
+	// MaxConnections bounds the open connections (0 = 1024): beyond it the
+	// oldest connection that has not sent a query yet is closed for the new
+	// one, or the new one is closed when every open one is a session.
+	// MaxPerSource bounds them per source address (0 = 32): beyond it a new
+	// connection is closed at once.
+	MaxConnections, MaxPerSource int
 	// FirstSerial is the serial of the first generation (tests use it to
 	// cross the 2^32 wrap).
 	FirstSerial uint32
 	Logger      *slog.Logger
 	Clock       func() time.Time
 	Registry    prometheus.Registerer
+}
+
+// orDefault is v, or def when v is zero or negative.
+func orDefault[T time.Duration | int](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 func clampDur(d, lo, hi time.Duration) time.Duration { return min(max(d, lo), hi) }
@@ -86,6 +116,11 @@ func (c Config) normalized() Config {
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = DefaultWriteTimeout
 	}
+	c.HandshakeTimeout = orDefault(c.HandshakeTimeout, DefaultHandshakeTimeout)
+	c.PDUTimeout = orDefault(c.PDUTimeout, DefaultPDUTimeout)
+	c.SessionTimeout = orDefault(c.SessionTimeout, c.Expire)
+	c.MaxConnections = orDefault(c.MaxConnections, DefaultMaxConnections)
+	c.MaxPerSource = orDefault(c.MaxPerSource, DefaultMaxPerSource)
 	return c
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/roadrpki/road/internal/vrp"
@@ -44,20 +45,26 @@ func ReadRaw(r io.Reader, buf []byte, maxLen uint32) ([]byte, error) {
 	if n > maxLen {
 		return buf, fmt.Errorf("%w: length %d > %d", ErrPDUTooLarge, n, maxLen)
 	}
-	if uint32(cap(buf)) < n {
-		nb := make([]byte, n)
-		copy(nb, buf)
-		buf = nb
-	}
-	buf = buf[:n]
-	if _, err := io.ReadFull(r, buf[headerLen:]); err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
+	// The buffer grows with what arrives, not with what the header claims:
+	// a peer that announces a large PDU and sends it slowly holds only the
+	// bytes it sent.
+	for uint32(len(buf)) < n {
+		chunk := int(min(n-uint32(len(buf)), readChunk))
+		buf = slices.Grow(buf, chunk)
+		got, err := io.ReadFull(r, buf[len(buf):len(buf)+chunk])
+		buf = buf[:len(buf)+got]
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return buf[:headerLen], err
 		}
-		return buf[:headerLen], err
 	}
 	return buf, nil
 }
+
+// readChunk is how much ReadRaw reads (and allocates) at a time.
+const readChunk = 4096
 
 // Parse decodes one complete PDU (as returned by ReadRaw) strictly: known
 // version and type, exact lengths, valid prefixes, and sorted unique ASPA

@@ -16,6 +16,10 @@ type metrics struct {
 	pdus      *prometheus.CounterVec
 	bytes     *prometheus.CounterVec
 	queries   *prometheus.CounterVec
+	pending   prometheus.Gauge
+	refused   *prometheus.CounterVec
+	timedOut  *prometheus.CounterVec
+	evicted   prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -27,9 +31,17 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		pdus:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "road_rtr_pdus_sent_total", Help: "RTR PDUs sent, per protocol version."}, []string{"version"}),
 		bytes:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "road_rtr_bytes_sent_total", Help: "RTR bytes sent, per protocol version."}, []string{"version"}),
 		queries:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "road_rtr_queries_total", Help: "RTR queries received, per protocol version and kind."}, []string{"version", "kind"}),
+		pending:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "road_rtr_clients_pending", Help: "Open RTR connections that have not sent a query yet."}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "road_rtr_connections_refused_total",
+			Help: "RTR connections closed at accept, per bound (max-connections, max-per-source)."}, []string{"reason"}),
+		timedOut: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "road_rtr_connections_timed_out_total",
+			Help: "RTR connections closed for silence, per phase (handshake, pdu, session)."}, []string{"phase"}),
+		evicted: prometheus.NewCounter(prometheus.CounterOpts{Name: "road_rtr_connections_evicted_total",
+			Help: "RTR connections without a query closed to make room for a new one at max-connections."}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.clients, m.byVersion, m.serial, m.vrps, m.pdus, m.bytes, m.queries} {
+		for _, c := range []prometheus.Collector{m.clients, m.byVersion, m.serial, m.vrps, m.pdus, m.bytes, m.queries,
+			m.pending, m.refused, m.timedOut, m.evicted} {
 			_ = reg.Register(c) // a second server on the same registry keeps the first's collectors
 		}
 	}

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/netip"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/roadrpki/road/internal/vrp"
@@ -24,7 +26,10 @@ type Server struct {
 
 	mu          sync.Mutex // guards the fields below and serializes Update
 	clients     map[*client]struct{}
-	withdrawn   bool // Withdraw was called; lastSerial is the serial it dropped
+	perSource   map[string]int // open connections per source address
+	pending     int            // open connections without a query yet
+	accepted    uint64         // sequence of accepted connections (oldest pending first)
+	withdrawn   bool           // Withdraw was called; lastSerial is the serial it dropped
 	lastSerial  uint32
 	lastNotify  time.Time
 	notifyTimer *time.Timer
@@ -34,7 +39,8 @@ type Server struct {
 // query is answered with "No Data Available" (RFC 8210 §8.4).
 func NewServer(cfg Config) *Server {
 	cfg = cfg.normalized()
-	s := &Server{cfg: cfg, log: cfg.Logger, m: newMetrics(cfg.Registry), clients: map[*client]struct{}{}}
+	s := &Server{cfg: cfg, log: cfg.Logger, m: newMetrics(cfg.Registry), clients: map[*client]struct{}{},
+		perSource: map[string]int{}}
 	// RFC 8210 §5.1: a clock-based session id, and a different one per
 	// version (sessions of different versions are different sessions).
 	base := uint16(cfg.Clock().Unix())
@@ -152,6 +158,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { <-ctx.Done(); ln.Close() }()
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	var backoff time.Duration
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -162,9 +169,30 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			if errors.As(err, &ne) && ne.Timeout() {
 				continue
 			}
-			return err
+			if !errors.Is(err, syscall.EMFILE) && !errors.Is(err, syscall.ENFILE) && !errors.Is(err, syscall.ENOBUFS) {
+				return err
+			}
+			// Out of file descriptors: wait for connections to end rather
+			// than stop serving the routers that are connected.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.log.Warn("rtr accept", "err", err, "retry_in", backoff)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(backoff):
+			}
+			continue
 		}
-		c := s.newClient(conn)
+		backoff = 0
+		c, refused := s.admit(conn)
+		if c == nil {
+			// RFC 8210 §5.11: an Error Report only answers a PDU, and none
+			// has arrived yet: the connection is closed without one.
+			s.m.refused.WithLabelValues(refused).Inc()
+			s.log.Debug("rtr connection refused", "remote", conn.RemoteAddr().String(), "reason", refused)
+			conn.Close()
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -174,27 +202,98 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 }
 
-func (s *Server) newClient(conn net.Conn) *client {
-	c := &client{s: s, conn: conn, remote: conn.RemoteAddr().String(), since: s.cfg.Clock(),
-		notify: make(chan struct{}, 1)}
-	c.version.Store(-1)
+// admit registers conn as a client within the connection bounds, or
+// returns the bound it would exceed. At MaxConnections the oldest
+// connection that has not sent a query yet makes room: idle connections
+// cannot lock routers out for longer than one round trip.
+func (s *Server) admit(conn net.Conn) (*client, string) {
+	src := sourceOf(conn)
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.perSource[src] >= s.cfg.MaxPerSource {
+		return nil, "max-per-source"
+	}
+	if len(s.clients) >= s.cfg.MaxConnections {
+		old := s.oldestPendingLocked()
+		if old == nil {
+			return nil, "max-connections"
+		}
+		s.dropLocked(old)
+		old.conn.Close()
+		s.m.evicted.Inc()
+		s.log.Debug("rtr connection evicted", "remote", old.remote)
+	}
+	s.accepted++
+	c := &client{s: s, conn: conn, remote: conn.RemoteAddr().String(), source: src, seq: s.accepted,
+		pending: true, since: s.cfg.Clock(), notify: make(chan struct{}, 1)}
+	c.version.Store(-1)
 	s.clients[c] = struct{}{}
-	s.m.clients.Set(float64(len(s.clients)))
-	s.mu.Unlock()
+	s.perSource[src]++
+	s.pending++
+	s.setGaugesLocked()
 	s.log.Debug("rtr client connected", "remote", c.remote)
-	return c
+	return c, ""
+}
+
+func (s *Server) oldestPendingLocked() *client {
+	var old *client
+	for c := range s.clients {
+		if c.pending && (old == nil || c.seq < old.seq) {
+			old = c
+		}
+	}
+	return old
+}
+
+// established records that c sent its first query.
+func (s *Server) established(c *client) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.clients[c]; ok && c.pending {
+		c.pending = false
+		s.pending--
+		s.setGaugesLocked()
+	}
+}
+
+// dropLocked forgets c (once; an evicted client is dropped before its
+// goroutine ends).
+func (s *Server) dropLocked(c *client) {
+	if _, ok := s.clients[c]; !ok {
+		return
+	}
+	delete(s.clients, c)
+	if s.perSource[c.source]--; s.perSource[c.source] <= 0 {
+		delete(s.perSource, c.source)
+	}
+	if c.pending {
+		s.pending--
+	}
+	s.setGaugesLocked()
+}
+
+func (s *Server) setGaugesLocked() {
+	s.m.clients.Set(float64(len(s.clients)))
+	s.m.pending.Set(float64(s.pending))
 }
 
 func (s *Server) removeClient(c *client) {
 	s.mu.Lock()
-	delete(s.clients, c)
-	s.m.clients.Set(float64(len(s.clients)))
+	s.dropLocked(c)
 	s.mu.Unlock()
 	if v := c.version.Load(); v >= 0 {
 		s.m.byVersion.WithLabelValues(vlabel(uint8(v))).Dec()
 	}
 	s.log.Debug("rtr client disconnected", "remote", c.remote)
+}
+
+// sourceOf is the connection's source address, the key of MaxPerSource.
+func sourceOf(conn net.Conn) string {
+	a := conn.RemoteAddr()
+	if ap, err := netip.ParseAddrPort(a.String()); err == nil {
+		return ap.Addr().Unmap().String()
+	}
+	return a.String()
 }
 
 // Status is a snapshot for `roactl status` and the API.
