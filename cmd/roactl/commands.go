@@ -83,7 +83,7 @@ var groups = map[string]map[string]*command{
 		})},
 	},
 	"audit": {
-		"run": {synopsis: "consistency|expiry|bgp", help: "run an audit now",
+		"run": {synopsis: "consistency|expiry|bgp", help: "run an audit now; exit 5 when it finds problems (warn or error findings)",
 			minArgs: 1, maxArgs: 1, flags: noFlags, run: runAudit},
 		"list": {help: "past audit results", flags: noFlags, run: getter(func(ctx context.Context, cl *api.Client) error {
 			_, err := cl.Audits(ctx)
@@ -95,10 +95,8 @@ var groups = map[string]map[string]*command{
 			_, err := cl.RPVRPs(ctx)
 			return err
 		})},
-		"status": {help: "the bundled relying party's last run", flags: noFlags, run: getter(func(ctx context.Context, cl *api.Client) error {
-			_, err := cl.RPStatus(ctx)
-			return err
-		})},
+		"status": {help: "the bundled relying party's last run; exit 5 when it is degraded, failed or did not validate exactly the configured ROAs",
+			flags: noFlags, run: runRPStatus},
 	},
 }
 
@@ -174,13 +172,20 @@ func runIntentAdd(ctx context.Context, c *cli, opts any, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := cl.AddIntent(ctx, in); err != nil {
+	stored, err := cl.AddIntent(ctx, in)
+	if err != nil {
 		return err
 	}
 	if c.jsonOut() {
 		return c.printRaw()
 	}
-	fmt.Fprintf(c.stdout, "added intent %s AS%d\n", in.Prefix, in.Origin)
+	// The answer is the intent as recorded: adding one again keeps its note
+	// unless --note gives a new one.
+	msg := fmt.Sprintf("added intent %s AS%d", in.Prefix, in.Origin)
+	if stored.Note != "" {
+		msg += " (note: " + safe(stored.Note) + ")"
+	}
+	fmt.Fprintln(c.stdout, msg)
 	return nil
 }
 
@@ -348,7 +353,7 @@ func propose(ctx context.Context, c *cli, o *proposeOpts) error {
 			return err
 		}
 	} else {
-		printProposal(c.stdout, res, len(add), len(remove))
+		printProposal(c.stdout, res)
 	}
 	if res.Blocked {
 		return errBlocked
@@ -451,22 +456,6 @@ func runExpiry(ctx context.Context, c *cli, opts any, _ []string) error {
 		return err
 	}
 	if _, err := cl.Expiry(ctx, within); shown(err) != nil {
-		return err
-	}
-	return c.renderGeneric()
-}
-
-func runAudit(ctx context.Context, c *cli, _ any, args []string) error {
-	switch args[0] {
-	case "consistency", "expiry", "bgp":
-	default:
-		return usagef("audit run %q: want consistency, expiry or bgp", args[0])
-	}
-	cl, err := c.api()
-	if err != nil {
-		return err
-	}
-	if _, err := cl.RunAudit(ctx, args[0]); shown(err) != nil {
 		return err
 	}
 	return c.renderGeneric()

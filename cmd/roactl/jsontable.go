@@ -242,7 +242,7 @@ func renderJSONTable(w io.Writer, raw []byte) error {
 	n, err := parseNode(raw)
 	if err != nil {
 		// Not JSON after all: show it rather than hide it.
-		fmt.Fprintln(w, strings.TrimSpace(string(raw)))
+		fmt.Fprintln(w, safeText(strings.TrimSpace(string(raw))))
 		return nil
 	}
 	switch n.kind {
@@ -251,7 +251,7 @@ func renderJSONTable(w io.Writer, raw []byte) error {
 	case 'o':
 		renderObject(w, n)
 	default:
-		fmt.Fprintln(w, n.cell())
+		fmt.Fprintln(w, safe(n.cell()))
 	}
 	return nil
 }
@@ -282,7 +282,7 @@ func renderObject(w io.Writer, n *node) {
 	if len(lines) > 0 {
 		t := newTable(w)
 		for _, l := range lines {
-			fmt.Fprintf(t, "%s\t%s\n", l[0], l[1])
+			fmt.Fprintf(t, "%s\t%s\n", safe(l[0]), safe(l[1]))
 		}
 		t.Flush()
 	}
@@ -291,7 +291,7 @@ func renderObject(w io.Writer, n *node) {
 			fmt.Fprintln(w)
 		}
 		if len(lines) > 0 || len(tables) > 1 {
-			fmt.Fprintf(w, "%s:\n", k)
+			fmt.Fprintf(w, "%s:\n", safe(k))
 		}
 		renderArray(w, n.fields[k], k)
 	}
@@ -300,12 +300,12 @@ func renderObject(w io.Writer, n *node) {
 // renderArray prints an array of objects as a table, anything else one item a line.
 func renderArray(w io.Writer, a *node, what string) {
 	if len(a.items) == 0 {
-		fmt.Fprintf(w, "no %s\n", strings.ReplaceAll(what, "_", " "))
+		fmt.Fprintf(w, "no %s\n", safe(strings.ReplaceAll(what, "_", " ")))
 		return
 	}
 	if !a.allObjects() {
 		for _, it := range a.items {
-			fmt.Fprintln(w, it.cell())
+			fmt.Fprintln(w, safe(it.cell()))
 		}
 		return
 	}
@@ -322,14 +322,14 @@ func renderArray(w io.Writer, a *node, what string) {
 	t := newTable(w)
 	head := make([]string, len(cols))
 	for i, c := range cols {
-		head[i] = strings.ToUpper(strings.ReplaceAll(c, "_", " "))
+		head[i] = safe(strings.ToUpper(strings.ReplaceAll(c, "_", " ")))
 	}
 	fmt.Fprintln(t, strings.Join(head, "\t"))
 	for _, it := range a.items {
 		row := make([]string, len(cols))
 		for i, c := range cols {
 			if v, ok := it.fields[c]; ok {
-				row[i] = v.cell()
+				row[i] = safe(v.cell())
 			} else {
 				row[i] = "-"
 			}

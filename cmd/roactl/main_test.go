@@ -293,7 +293,7 @@ func TestTables(t *testing.T) {
 	expect(t, runCLI(f.env(), "intent", "list"), 0, ""+
 		"PREFIX        ORIGIN   NOTE  CREATED\n"+
 		"192.0.2.0/24  AS64496  core  2026-01-02T03:04:05Z\n")
-	expect(t, runCLI(f.env(), "intent", "add", "192.0.2.0/24", "64496", "--note", "core"), 0, "added intent 192.0.2.0/24 AS64496\n")
+	expect(t, runCLI(f.env(), "intent", "add", "192.0.2.0/24", "64496", "--note", "core"), 0, "added intent 192.0.2.0/24 AS64496 (note: core)\n")
 	if b := f.got[len(f.got)-1].body; b != `{"prefix":"192.0.2.0/24","origin":64496,"note":"core"}` {
 		t.Fatalf("intent body %s", b)
 	}

@@ -75,7 +75,7 @@ func TestAgainstRealServer(t *testing.T) {
 	res := runCLI(env, "roa", "propose", "--add", "192.0.2.0/24-25 => 64496")
 	expect(t, res, 3, "SEVERITY  KIND             MESSAGE\nblock     loose-maxlength  maxLength 25 is loose\n"+
 		"result: blocked by 1 finding(s); nothing changed (override with --force --reason T)\n")
-	expect(t, runCLI(env, "intent", "add", "2001:db8::/32", "AS64497", "--note", "v6"), 0, "added intent 2001:db8::/32 AS64497\n")
+	expect(t, runCLI(env, "intent", "add", "2001:db8::/32", "AS64497", "--note", "v6"), 0, "added intent 2001:db8::/32 AS64497 (note: v6)\n")
 	res = runCLI(env, "intent", "remove", "2001:db8::/32", "AS64497")
 	if res.code != 2 || res.stderr != "roactl: server refused (404 not-found): no intent 2001:db8::/32 AS64497\n" {
 		t.Fatalf("remove: %+v", res)

@@ -23,18 +23,20 @@ func fmtTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
+// orDash shows a server-provided string as a table field: escaped (safe.go),
+// "-" when empty.
 func orDash(s string) string {
 	if s == "" {
 		return "-"
 	}
-	return s
+	return safe(s)
 }
 
 // roaText shows a ROA in the Krill syntax operators type.
 func roaText(r api.ROA) string {
 	p, err := netip.ParsePrefix(r.Prefix)
 	if err != nil {
-		return fmt.Sprintf("%s-%d => AS%d", r.Prefix, r.MaxLength, r.ASN)
+		return fmt.Sprintf("%s-%d => AS%d", safe(r.Prefix), r.MaxLength, r.ASN)
 	}
 	ml := r.MaxLength
 	if ml == 0 {
@@ -97,7 +99,7 @@ func printIntents(w io.Writer, l []api.Intent) {
 	t := newTable(w)
 	fmt.Fprintln(t, "PREFIX\tORIGIN\tNOTE\tCREATED")
 	for _, in := range l {
-		fmt.Fprintf(t, "%s\tAS%d\t%s\t%s\n", in.Prefix, in.Origin, orDash(in.Note), fmtTime(in.CreatedAt))
+		fmt.Fprintf(t, "%s\tAS%d\t%s\t%s\n", safe(in.Prefix), in.Origin, orDash(in.Note), fmtTime(in.CreatedAt))
 	}
 	t.Flush()
 }
@@ -120,14 +122,15 @@ func printROAs(w io.Writer, l []api.ROAEntry) {
 }
 
 // printProposal prints every finding, then one result line.
-func printProposal(w io.Writer, r *api.ProposalResult, nAdd, nRemove int) {
+// The counts are the server's: ROAs listed twice are merged into one.
+func printProposal(w io.Writer, r *api.ProposalResult) {
 	if len(r.Findings) == 0 {
 		fmt.Fprintln(w, "no findings")
 	} else {
 		t := newTable(w)
 		fmt.Fprintln(t, "SEVERITY\tKIND\tMESSAGE")
 		for _, f := range r.Findings {
-			fmt.Fprintf(t, "%s\t%s\t%s\n", f.Severity, f.Kind, f.Message)
+			fmt.Fprintf(t, "%s\t%s\t%s\n", orDash(f.Severity), orDash(f.Kind), orDash(f.Message))
 		}
 		t.Flush()
 	}
@@ -150,7 +153,7 @@ func printProposal(w io.Writer, r *api.ProposalResult, nAdd, nRemove int) {
 		}
 		fmt.Fprintln(w, msg)
 	case r.DryRun:
-		fmt.Fprintf(w, "result: dry run, would add %d and remove %d ROA(s); nothing changed\n", nAdd, nRemove)
+		fmt.Fprintf(w, "result: dry run, would add %d and remove %d ROA(s); nothing changed\n", len(r.Added), len(r.Removed))
 	case r.Applied:
 		msg := fmt.Sprintf("result: applied, added %d and removed %d ROA(s)", len(r.Added), len(r.Removed))
 		if r.Serial != 0 {

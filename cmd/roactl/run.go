@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -16,12 +17,13 @@ import (
 	"github.com/roadrpki/road/internal/api"
 )
 
-// Exit codes of the user contract.
+// Exit codes of the user contract. 4 is kept for "held for approval".
 const (
 	exitOK      = 0
 	exitError   = 1
 	exitUsage   = 2
 	exitBlocked = 3
+	exitFound   = 5 // a check command ran and found problems (audit run, rp status)
 )
 
 const (
@@ -50,6 +52,12 @@ var errHelp = errors.New("help shown")
 // errBlocked: the findings are printed; exit 3 without another message.
 var errBlocked = errors.New("blocked by a safety check")
 
+// problemsFound: a check command printed its answer and found problems
+// there; exit 5 with what says so on stderr.
+type problemsFound struct{ what string }
+
+func (p *problemsFound) Error() string { return p.what }
+
 // globals are the flags accepted before and after every subcommand.
 type globals struct {
 	server, token, output string
@@ -71,8 +79,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env func(stri
 	if env == nil {
 		env = func(string) string { return "" }
 	}
-	c := &cli{env: env, stdin: stdin, stdout: stdout, stderr: stderr}
+	// Everything goes to stdout through one filter: server-provided text
+	// cannot reach the terminal as control characters (safe.go).
+	var out bytes.Buffer
+	c := &cli{env: env, stdin: stdin, stdout: &out, stderr: stderr}
 	err := c.dispatch(context.Background(), args)
+	if c.jsonOut() {
+		io.WriteString(stdout, safeJSON(out.String()))
+	} else {
+		io.WriteString(stdout, safeText(out.String()))
+	}
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return exitOK
@@ -80,7 +96,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env func(stri
 		fmt.Fprintln(stderr, "roactl: blocked by a safety check; nothing changed")
 		return exitBlocked
 	}
-	fmt.Fprintln(stderr, "roactl: "+errorText(err))
+	fmt.Fprintln(stderr, "roactl: "+safe(errorText(err)))
 	return exitCode(err)
 }
 
@@ -89,6 +105,10 @@ func exitCode(err error) int {
 	var ee *exitErr
 	if errors.As(err, &ee) {
 		return ee.code
+	}
+	var pf *problemsFound
+	if errors.As(err, &pf) {
+		return exitFound
 	}
 	var ae *api.APIError
 	if errors.As(err, &ae) {
@@ -114,6 +134,12 @@ func errorText(err error) string {
 			s += fmt.Sprintf(" (details: %s)", compactJSON(ae.Details))
 		}
 		return s
+	}
+	if errors.Is(err, api.ErrOutcomeUnknown) {
+		// The request was sent and the connection broke before the whole
+		// answer came: the server may have committed the change.
+		detail := strings.TrimPrefix(err.Error(), api.ErrTransport.Error()+": "+api.ErrOutcomeUnknown.Error()+": ")
+		return "lost the connection to the server during the request (" + detail + "): the change may have been applied; see `roactl history`"
 	}
 	if errors.Is(err, api.ErrTransport) {
 		return "cannot talk to the server: " + strings.TrimPrefix(err.Error(), api.ErrTransport.Error()+": ")

@@ -25,7 +25,10 @@ func printUsage(w io.Writer) {
 Talks to road's REST API. --server defaults to $ROAD_SERVER, else `+defaultServer+`;
 --token to $ROAD_TOKEN, else ./`+defaultTokenFile+`. Global flags may also follow the command.
 ROA syntax: "PREFIX[-MAXLEN] => ASN", e.g. "192.0.2.0/24 => AS64496", "2001:db8::/32-48 => 64497".
-Exit codes: 0 ok, 1 error, 2 usage or bad input, 3 blocked by a safety check.
+Exit codes: 0 ok, 1 error, 2 usage or bad input, 3 blocked by a safety check,
+5 a check found problems (audit run: warn or error findings; rp status: degraded, failed,
+not run, or not exactly the configured ROAs). A connection lost during a change may have
+left it applied: see roactl history.
 
 commands:
 `)

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/roadrpki/road/internal/vrpjson"
@@ -27,6 +29,11 @@ var ErrTransport = errors.New("transport")
 // method's type (it also wraps ErrTransport). Callers that print the raw
 // answer (Client.Observe) may still show it.
 var ErrUnexpectedJSON = errors.New("unexpected-json")
+
+// ErrOutcomeUnknown marks a change (any method but GET and HEAD) whose
+// connection failed after the request was written: the server may have
+// applied it (it also wraps ErrTransport).
+var ErrOutcomeUnknown = errors.New("outcome-unknown")
 
 // ErrServerURL marks a base URL that is not http(s)://HOST[:PORT].
 var ErrServerURL = errors.New("bad-server-url")
@@ -250,6 +257,10 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	if err != nil {
 		return 0, err
 	}
+	var sent atomic.Bool // the server may have seen the request
+	if method != http.MethodGet && method != http.MethodHead {
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: func() { sent.Store(true) }})
+	}
 	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %w", ErrTransport, err)
@@ -270,12 +281,12 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %w", ErrTransport, err)
+		return 0, transportError(sent.Load(), err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
-		return resp.StatusCode, fmt.Errorf("%w: reading answer to %s %s: %w", ErrTransport, method, path, err)
+		return resp.StatusCode, transportError(sent.Load(), fmt.Errorf("reading answer to %s %s: %w", method, path, err))
 	}
 	if len(data) > MaxResponseBytes {
 		return resp.StatusCode, fmt.Errorf("%w: answer to %s %s larger than %d bytes", ErrTransport, method, path, MaxResponseBytes)
@@ -298,6 +309,15 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 			ErrUnexpectedJSON, err)
 	}
 	return resp.StatusCode, nil
+}
+
+// transportError wraps a failure to talk to the server, marking it
+// ErrOutcomeUnknown when a change request had been sent.
+func transportError(sent bool, err error) error {
+	if sent {
+		return fmt.Errorf("%w: %w: %w", ErrTransport, ErrOutcomeUnknown, err)
+	}
+	return fmt.Errorf("%w: %w", ErrTransport, err)
 }
 
 func (c *Client) url(path string, query url.Values) (string, error) {

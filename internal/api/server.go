@@ -211,7 +211,12 @@ func (s *Server) changeRoutes(r chi.Router) {
 		if err := decodeBody(r, &in); err != nil {
 			return nil, 0, err
 		}
-		return &in, http.StatusCreated, s.backend.AddIntent(r.Context(), actor(r), intentOf(&in))
+		stored := intentOf(&in)
+		if err := s.backend.AddIntent(r.Context(), actor(r), stored); err != nil {
+			return nil, 0, err
+		}
+		out := Intent(*stored) // as recorded: a repeated intent keeps its note
+		return &out, http.StatusCreated, nil
 	}))
 	r.Delete("/intents", s.handle(func(r *http.Request) (any, int, error) {
 		var in Intent

@@ -32,9 +32,11 @@ func parseIntent(in *Intent) (netip.Prefix, error) {
 	return p, nil
 }
 
-// AddIntent records an intended announcement. It must lie in the CA's
-// resources (road could never sign a ROA making it Valid otherwise) and have
-// a real origin (AS0 originates nothing, RFC 7607).
+// AddIntent records an intended announcement and sets *in to what is
+// stored. It must lie in the CA's resources (road could never sign a ROA
+// making it Valid otherwise) and have a real origin (AS0 originates nothing,
+// RFC 7607). Recording an intent again keeps its note unless a new one is
+// given.
 func (s *Service) AddIntent(ctx context.Context, actor string, in *Intent) error {
 	p, err := parseIntent(in)
 	if err != nil {
@@ -56,11 +58,15 @@ func (s *Service) AddIntent(ctx context.Context, actor string, in *Intent) error
 	}
 	defer s.dropCheckCache()
 	return s.st.Update(ctx, func(tx *store.Tx) error {
-		if err := tx.AddIntent(p, in.Origin, in.Note, s.clock()); err != nil {
+		stored, err := tx.AddIntent(p, in.Origin, in.Note, s.clock())
+		if err != nil {
 			return err
 		}
-		_, err := tx.AppendHistory(s.clock(), actor, "intent-add", fmt.Sprintf("intent %s AS%d", p, in.Origin), in)
-		return err
+		if _, err := tx.AppendHistory(s.clock(), actor, "intent-add", fmt.Sprintf("intent %s AS%d", p, in.Origin), in); err != nil {
+			return err
+		}
+		*in = Intent{Prefix: p.String(), Origin: stored.Origin, Note: stored.Note, CreatedAt: stored.CreatedAt}
+		return nil
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -115,7 +116,7 @@ type parsed struct {
 }
 
 // parse checks a request's form: something to do, a reason for force, ROAs
-// that parse.
+// that parse. A ROA listed twice is merged into one (merge).
 func parse(req *Request) (*parsed, error) {
 	if len(req.Add)+len(req.Remove) == 0 {
 		return nil, fault.Invalidf("empty proposal: nothing to add or remove")
@@ -124,6 +125,7 @@ func parse(req *Request) (*parsed, error) {
 		return nil, fault.Invalidf("force needs a reason (--reason): it is written to the history")
 	}
 	out := &parsed{findings: []Finding{}}
+	firstAdd := map[vrp.VRP]int{} // VRP -> request index of its first addition
 	for i, r := range req.Add {
 		v, f, err := parseROA(r, fmt.Sprintf("add[%d] %q", i, r.Prefix))
 		if err != nil {
@@ -137,8 +139,19 @@ func parse(req *Request) (*parsed, error) {
 		if len(exc) > maxReasonLen || strings.ContainsAny(exc, "\r\n") {
 			return nil, fault.Invalidf("add[%d] %q: exception reason must be one line of at most %d bytes", i, r.Prefix, maxReasonLen)
 		}
-		out.adds = append(out.adds, ca.NewROA{VRP: v, Comment: r.Comment, Exception: exc})
+		a := ca.NewROA{VRP: v, Comment: r.Comment, Exception: exc}
+		j, dup := firstAdd[v]
+		if !dup {
+			firstAdd[v] = i
+			out.adds = append(out.adds, a)
+			continue
+		}
+		if err := merge(out.adds, a, j, i); err != nil {
+			return nil, err
+		}
+		out.findings = append(out.findings, duplicateFinding(v, "add", j, i))
 	}
+	firstRemove := map[vrp.VRP]int{}
 	for i, r := range req.Remove {
 		v, f, err := parseROA(r, fmt.Sprintf("remove[%d] %q", i, r.Prefix))
 		if err != nil {
@@ -148,9 +161,48 @@ func parse(req *Request) (*parsed, error) {
 			out.findings = append(out.findings, *f)
 			continue
 		}
+		if j, dup := firstRemove[v]; dup {
+			out.findings = append(out.findings, duplicateFinding(v, "remove", j, i))
+			continue
+		}
+		firstRemove[v] = i
 		out.removes = append(out.removes, v)
 	}
 	return out, nil
+}
+
+// merge folds the repeated addition a (request index i) into the earlier
+// one of the same ROA (request index j). What makes two additions the same
+// ROA is the authorization they sign: prefix, origin AS and maxLength, an
+// absent maxLength meaning the prefix length (RFC 9582 §4.3.2.2), so
+// "192.0.2.0/24 => AS64496" and "192.0.2.0/24-24 => 64496" are one ROA with
+// one EE certificate. Their comments and exceptions must agree; an empty one
+// takes the other's.
+func merge(adds []ca.NewROA, a ca.NewROA, j, i int) error {
+	k := slices.IndexFunc(adds, func(x ca.NewROA) bool { return x.VRP == a.VRP })
+	m := &adds[k]
+	for _, f := range []struct {
+		name      string
+		have, add string
+		dst       *string
+	}{{"comment", m.Comment, a.Comment, &m.Comment}, {"exception", m.Exception, a.Exception, &m.Exception}} {
+		switch {
+		case f.add == "" || f.add == f.have:
+		case f.have == "":
+			*f.dst = f.add
+		default:
+			return fault.Invalidf("add[%d] repeats add[%d] (%s) with a different %s", i, j, a.VRP, f.name)
+		}
+	}
+	return nil
+}
+
+// duplicateFinding reports a ROA listed twice, merged into one.
+func duplicateFinding(v vrp.VRP, list string, j, i int) Finding {
+	rule := conflict.RuleOf(conflict.KindDuplicate)
+	r := roaOf(v)
+	return Finding{Kind: conflict.KindDuplicate, Severity: rule.Severity, Overridable: rule.Overridable, ROA: &r,
+		Message: fmt.Sprintf("%s is listed twice (%s[%d] and %s[%d]); merged into one", v, list, j, list, i)}
 }
 
 // Propose runs a ROA change through the safety checks and, unless blocked or

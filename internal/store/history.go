@@ -99,11 +99,20 @@ func (t *Tx) Intents() ([]Intent, error) {
 	return out, rows.Err()
 }
 
-// AddIntent inserts an intent (updating the note when it exists).
-func (t *Tx) AddIntent(p netip.Prefix, origin uint32, note string, now time.Time) error {
-	_, err := t.exec(`INSERT INTO intents(prefix, origin, note, created_at) VALUES (?,?,?,?)
-		ON CONFLICT(prefix, origin) DO UPDATE SET note = excluded.note`, p.String(), int64(origin), note, now.Unix())
-	return err
+// AddIntent records an intent and returns it as stored. Recording one
+// that exists keeps its creation time, and its note unless note is not
+// empty: repeating `intent add` without --note loses nothing.
+func (t *Tx) AddIntent(p netip.Prefix, origin uint32, note string, now time.Time) (Intent, error) {
+	in := Intent{Prefix: p, Origin: origin}
+	var created int64
+	err := t.tx.QueryRowContext(t.ctx, `INSERT INTO intents(prefix, origin, note, created_at) VALUES (?,?,?,?)
+		ON CONFLICT(prefix, origin) DO UPDATE SET note = CASE WHEN excluded.note = '' THEN intents.note ELSE excluded.note END
+		RETURNING id, note, created_at`, p.String(), int64(origin), note, now.Unix()).Scan(&in.ID, &in.Note, &created)
+	if err != nil {
+		return Intent{}, fmt.Errorf("store: add intent %s AS%d: %w", p, origin, err)
+	}
+	in.CreatedAt = unix(created)
+	return in, nil
 }
 
 // RemoveIntent deletes an intent; ErrNotFound when absent.
