@@ -54,14 +54,19 @@ func subcommands() []struct {
 
 // writeUsage is road's usage: the subcommands, then the flags of road serve.
 func writeUsage(w io.Writer) {
+	writeCommands(w)
+	fmt.Fprintln(w, "\nroad serve flags:")
+	config.Usage(w)
+}
+
+// writeCommands is the first part of the usage: the subcommands.
+func writeCommands(w io.Writer) {
 	fmt.Fprintln(w, "usage: road [COMMAND] [flags]")
 	fmt.Fprintln(w, "\ncommands:")
 	for _, s := range subcommands() {
 		fmt.Fprintf(w, "  road %s\n      %s\n", s.cmd.synopsis, s.cmd.summary)
 	}
 	fmt.Fprintln(w, "\nRun road COMMAND --help for a command's flags. Exit codes: 0 ok, 1 error, 2 usage.")
-	fmt.Fprintln(w, "\nroad serve flags:")
-	config.Usage(w)
 }
 
 // run dispatches the subcommands; it returns the process exit code

@@ -31,6 +31,7 @@ func table() Rules {
 			"internal/fault":      {},
 			"internal/config":     {},
 			"internal/buildinfo":  {}, // the binary's recorded build, for the version commands
+			"internal/manpage":    {}, // roff from the --help texts (docs/man, made by cmd tests)
 			"internal/rpki":       {"internal/vrp"},
 			"internal/vrpjson":    {"internal/vrp"},
 			"internal/rrdp":       {"internal/atomicfile"},
