@@ -21,8 +21,11 @@ awk '/^## Quick start/{on=1;next} /^## /{on=0} on && /^```/{f=!f;next} on && f &
 [ -s "$q/steps" ] || fail "README has no commands under '## Quick start'"
 
 (cd "$q" && exec ./road) >"$q/road.log" 2>&1 &
-BB_PIDS+=($!)
+pid=$!; BB_PIDS+=($pid)
 wait_http http://127.0.0.1:8080/healthz || fail "road did not answer /healthz on 8080: $(tail -3 "$q/road.log")"
+for p in 8080 8443 8282; do # ours, not a road someone started meanwhile
+  ss -ltnpH "sport = :$p" | grep -q "pid=$pid," || fail "port $p is not our road's: $(ss -ltnpH "sport = :$p")"
+done
 i=0
 while IFS= read -r line; do
   i=$((i+1))
