@@ -60,7 +60,7 @@ service_units() {
 install_missing() {
   if [ "$(id -u)" != 0 ]; then echo "need root to apt-get install ${missing[*]}" >&2; exit 1; fi
   # One installer at a time: a second run would save our policy file as the host's.
-  exec 9>/run/lock/road-install-test-deps.lock
+  mkdir -p /run/lock && exec 9>/run/lock/road-install-test-deps.lock
   flock 9
   restore_policy # a run killed with SIGKILL may have left its policy file in place
   missing_pkgs
