@@ -61,6 +61,7 @@ func (p *problemsFound) Error() string { return p.what }
 // globals are the flags accepted before and after every subcommand.
 type globals struct {
 	server, token, output string
+	cacert                string // CA file for an https:// server
 }
 
 // cli is one invocation's state.
@@ -142,7 +143,7 @@ func errorText(err error) string {
 		return "lost the connection to the server during the request (" + detail + "): the change may have been applied; see `roactl history`"
 	}
 	if errors.Is(err, api.ErrTransport) {
-		return "cannot talk to the server: " + strings.TrimPrefix(err.Error(), api.ErrTransport.Error()+": ")
+		return "cannot talk to the server: " + strings.TrimPrefix(err.Error(), api.ErrTransport.Error()+": ") + tlsHint(err)
 	}
 	return err.Error()
 }
@@ -152,10 +153,11 @@ func (c *cli) addGlobals(fs *flag.FlagSet) {
 	fs.StringVar(&c.g.server, "server", c.g.server, "road API `URL` (env ROAD_SERVER)")
 	fs.StringVar(&c.g.token, "token", c.g.token, "admin bearer `token` (env ROAD_TOKEN, else ./"+defaultTokenFile+")")
 	fs.StringVar(&c.g.output, "o", c.g.output, "output `format`: table or json")
+	fs.StringVar(&c.g.cacert, "cacert", c.g.cacert, "CA `file` (PEM) an https:// server's certificate must chain to (env ROAD_CACERT, else ./"+defaultCAFile+" when it exists, and the system roots)")
 }
 
 func (c *cli) dispatch(ctx context.Context, args []string) error {
-	c.g = globals{server: c.env("ROAD_SERVER"), token: c.env("ROAD_TOKEN"), output: "table"}
+	c.g = globals{server: c.env("ROAD_SERVER"), token: c.env("ROAD_TOKEN"), output: "table", cacert: c.env("ROAD_CACERT")}
 	if c.g.server == "" {
 		c.g.server = defaultServer
 	}
@@ -271,10 +273,14 @@ func (c *cli) api() (*api.Client, error) {
 			return nil, err
 		}
 	}
+	hc, err := c.httpClient(u.Scheme == "https")
+	if err != nil {
+		return nil, err
+	}
 	c.client = &api.Client{
 		BaseURL: c.g.server,
 		Token:   token,
-		HTTP:    &http.Client{Timeout: requestTimeout},
+		HTTP:    hc,
 		Actor:   c.env("USER"),
 		Observe: func(_, _ string, _ int, body []byte) { c.raw = body },
 	}

@@ -20,10 +20,12 @@ func subNames(g map[string]*command) []string {
 }
 
 func printUsage(w io.Writer) {
-	fmt.Fprint(w, `usage: roactl [--server URL] [--token T] [-o table|json] COMMAND [ARGS]
+	fmt.Fprint(w, `usage: roactl [--server URL] [--token T] [--cacert FILE] [-o table|json] COMMAND [ARGS]
 
 Talks to road's REST API. --server defaults to $ROAD_SERVER, else `+defaultServer+`;
---token to $ROAD_TOKEN, else ./`+defaultTokenFile+`. Global flags may also follow the command.
+--token to $ROAD_TOKEN, else ./`+defaultTokenFile+`. An https:// server's certificate must chain
+to --cacert ($ROAD_CACERT), else to the system roots or ./`+defaultCAFile+` (road's testbed CA)
+when it exists. Global flags may also follow the command.
 ROA syntax: "PREFIX[-MAXLEN] => ASN", e.g. "192.0.2.0/24 => AS64496", "2001:db8::/32-48 => 64497".
 Exit codes: 0 ok, 1 error, 2 usage or bad input, 3 blocked by a safety check,
 5 a check found problems (audit run: warn or error findings; rp status: degraded, failed,
