@@ -200,6 +200,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	start("rp", func() error { d.rp.Run(ctx); return nil })
 	start("bgp", func() error { return d.routes.Run(ctx) })
 	start("audits", func() error { return d.audits.Run(ctx) })
+	start("store", func() error { return d.st.Watch(ctx, 2*time.Second) }) // a removed data directory stops road
 	d.log.Info("road running", "http", d.cfg.HTTP, "https", d.cfg.HTTPS, "rtr", d.cfg.RTR, "bgp", d.cfg.BGP.Listen,
 		"rrdp", d.cfg.RRDPBase, "rsync", d.cfg.RsyncBase, "data", d.cfg.DataDir, "version", d.rt.Version)
 	var runErr error

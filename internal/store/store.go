@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,6 +32,8 @@ var ErrNotFound = errors.New("not-found")
 type Store struct {
 	db      *sql.DB
 	writeMu sync.Mutex
+	path    string      // the database file ("" in memory)
+	opened  os.FileInfo // the file at path when it was opened (OnDisk)
 }
 
 // Open opens (creating if needed) the database at path and applies any
@@ -47,10 +50,16 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(4)
-	s := &Store{db: db}
+	s := &Store{db: db, path: path}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if !strings.Contains(path, ":memory:") {
+		if s.opened, err = os.Stat(path); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store: %w", err)
+		}
 	}
 	return s, nil
 }
