@@ -69,9 +69,10 @@ func table() Rules {
 				"internal/vrpjson"),
 
 			// Test harness and checks: no production code imports them.
-			"internal/testpeers": with("internal/vrpjson"),
-			"internal/e2e":       with(),
-			"internal/archtest":  {},
+			"internal/testpeers":  with("internal/vrpjson", "internal/testshared"),
+			"internal/testshared": {}, // finds ../shared for tests; imports nothing of the project
+			"internal/e2e":        with(),
+			"internal/archtest":   {},
 		},
 		TestAllowed: map[string][]string{
 			// The RP's tests validate what the real CA and publisher produce,
@@ -86,10 +87,13 @@ func table() Rules {
 		},
 		Free: []string{"cmd/road", "cmd/roactl", "scripts/gentree"}, // gentree: a benchmark tool, not part of road
 	}
-	// Every test may use the test harness.
+	// Every test may use the test harness and the shared folder.
 	for p := range r.Allowed {
-		if p != "internal/testpeers" {
+		if p != "internal/testpeers" && p != "internal/testshared" {
 			r.TestAllowed[p] = append(r.TestAllowed[p], "internal/testpeers")
+		}
+		if p != "internal/testshared" {
+			r.TestAllowed[p] = append(r.TestAllowed[p], "internal/testshared")
 		}
 	}
 	return r

@@ -5,12 +5,12 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
 
 	"github.com/roadrpki/road/internal/route"
+	"github.com/roadrpki/road/internal/testshared"
 )
 
 const targetRoutes = 1_200_000
@@ -20,8 +20,7 @@ const targetRoutes = 1_200_000
 // origin) and IPv6 routes in 2000::/3 until there are n routes.
 func fullTableRoutes(tb testing.TB, n int) []route.Route {
 	tb.Helper()
-	corpusOrSkip(tb)
-	f, err := os.Open(fullTable2010)
+	f, err := os.Open(fullTable2010(tb))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -178,9 +177,9 @@ func BenchmarkWithin24(b *testing.B) { benchWithin(b, 24) }
 func BenchmarkWithin16(b *testing.B) { benchWithin(b, 16) }
 
 func BenchmarkImportText2010(b *testing.B) {
-	corpusOrSkip(b)
+	table := fullTable2010(b)
 	for b.Loop() {
-		f, _ := os.Open(fullTable2010)
+		f, _ := os.Open(table)
 		st, _, err := Import(context.Background(), f)
 		f.Close()
 		if err != nil {
@@ -191,8 +190,7 @@ func BenchmarkImportText2010(b *testing.B) {
 }
 
 func BenchmarkImportMRT2002(b *testing.B) {
-	corpusOrSkip(b)
-	path := filepath.Join(corpusDir, "test_data", "bview.20020722.2337.gz")
+	path := testshared.Corpus(b, "bgpdump/test_data/bview.20020722.2337.gz")
 	for b.Loop() {
 		f, _ := os.Open(path)
 		st, _, err := Import(context.Background(), f)

@@ -6,9 +6,16 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/roadrpki/road/internal/testshared"
 )
 
-const corpusDir = "../../../shared/corpus/bgpdump"
+// corpusDir is bgpdump's samples in ../shared/corpus (testshared.Corpus:
+// skip when missing, fail under CI=true).
+func corpusDir(tb testing.TB) string {
+	tb.Helper()
+	return testshared.Corpus(tb, "bgpdump")
+}
 
 func eventString(ev Event) string {
 	switch ev.Kind {
@@ -44,21 +51,12 @@ func decodeFile(t testing.TB, path string, anySAFI bool) ([]string, ImportStats)
 	return out, st
 }
 
-func corpusOrSkip(t testing.TB) {
-	if _, err := os.Stat(corpusDir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("corpus missing: %v", err)
-		}
-		t.Skip("corpus missing")
-	}
-}
-
 // TestBgpdumpGolden decodes every MRT sample and compares each event (peer,
 // prefix, RFC 6811 origin, path id; withdrawals; session downs) in order with
 // the `bgpdump -m` output shipped beside it.
 func TestBgpdumpGolden(t *testing.T) {
-	corpusOrSkip(t)
-	files, _ := filepath.Glob(filepath.Join(corpusDir, "test_data", "*"))
+	dir := corpusDir(t)
+	files, _ := filepath.Glob(filepath.Join(dir, "test_data", "*"))
 	if len(files) == 0 {
 		t.Fatal("no corpus files")
 	}
@@ -68,7 +66,7 @@ func TestBgpdumpGolden(t *testing.T) {
 			// bgpdump prints multicast NLRI like unicast; compare with
 			// multicast decoded, then check plain decoding drops exactly them.
 			got, gst := decodeFile(t, data, true)
-			want, wst := decodeFile(t, filepath.Join(corpusDir, "test_expect", name+".bgp.gz"), false)
+			want, wst := decodeFile(t, filepath.Join(dir, "test_expect", name+".bgp.gz"), false)
 			uni, ust := decodeFile(t, data, false)
 			if len(got)-len(uni) != ust.Skipped[ReasonNonUnicast] || gst.Skipped[ReasonNonUnicast] != 0 {
 				t.Fatalf("unicast-only decode has %d events, with multicast %d, skipped %v", len(uni), len(got), ust.Skipped)

@@ -5,23 +5,28 @@ import (
 	"compress/gzip"
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/roadrpki/road/internal/testshared"
 )
 
-var fullTable2010 = filepath.Join(corpusDir, "test_expect", "bview.20100701.0759.gz.bgp.gz")
+// fullTable2010 is the 2010 RouteViews table as `bgpdump -m` text.
+func fullTable2010(tb testing.TB) string {
+	tb.Helper()
+	return testshared.Corpus(tb, "bgpdump/test_expect/bview.20100701.0759.gz.bgp.gz")
+}
 
 // TestFullTable2010 imports the 2010 RouteViews table (bgpdump -m text) and
 // checks the counts against a plain independent pass over the same text.
 func TestFullTable2010(t *testing.T) {
-	corpusOrSkip(t)
 	if testing.Short() {
 		t.Skip("short")
 	}
+	table := fullTable2010(t)
 	// independent count: origin = last path token, "{...}" = NONE
-	f, err := os.Open(fullTable2010)
+	f, err := os.Open(table)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +63,7 @@ func TestFullTable2010(t *testing.T) {
 		t.Fatalf("independent pass: %d lines %d prefixes, %d with origin over %d prefixes", lines, len(allPrefixes), routes, len(prefixes))
 	}
 
-	f, err = os.Open(fullTable2010)
+	f, err = os.Open(table)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/roadrpki/road/internal/testshared"
 )
 
 // Builders for hand-made MRT records (RFC 6396) and BGP UPDATEs (RFC 4271).
@@ -320,9 +322,11 @@ func FuzzMRT(f *testing.F) {
 	f.Add(bgp4mpMsg(2, update(nlri4("10.0.0.0/8"), cat(attr(0x40, attrASPath, seg(segSequence, 2, 1, 23456)), attr(0xc0, attrAS4Path, seg(segSequence, 4, 70000))), nlri4("192.0.2.0/24"))))
 	f.Add(mrtRec(mrtTableDumpV2, tdv2PeerIndex, cat(u32(1), u16(0), u16(1), []byte{2}, u32(2), []byte{192, 0, 2, 1}, u32(64500))))
 	for _, name := range []string{"bview.ipv6_unicast_add_path.gz", "updates.nlri_mask_trailing_bits.gz"} {
-		if b, err := os.ReadFile(corpusDir + "/test_data/" + name); err == nil {
-			f.Add(b)
+		b, err := os.ReadFile(testshared.Corpus(f, "bgpdump/test_data/"+name))
+		if err != nil {
+			f.Fatal(err)
 		}
+		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d := &mrtDecoder{stats: &ImportStats{}, emit: func(ev Event) error {

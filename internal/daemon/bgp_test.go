@@ -20,6 +20,7 @@ import (
 	"github.com/roadrpki/road/internal/config"
 	"github.com/roadrpki/road/internal/liveroutes"
 	"github.com/roadrpki/road/internal/route"
+	"github.com/roadrpki/road/internal/testshared"
 )
 
 var testNow = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
@@ -215,13 +216,9 @@ func TestProposalAgainstImportedRoutes(t *testing.T) {
 // TestImportCorpusMRT imports an MRT RIB dump of the corpus through REST and
 // gets the counts bgp.Import reports for the same file.
 func TestImportCorpusMRT(t *testing.T) {
-	path := filepath.Join("..", "..", "..", "shared", "corpus", "bgpdump", "test_data", "bview.20020722.2337.gz")
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(testshared.Corpus(t, "bgpdump/test_data/bview.20020722.2337.gz"))
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	st, _, err := bgp.Import(context.Background(), bytes.NewReader(data))
 	if err != nil {

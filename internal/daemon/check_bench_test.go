@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/roadrpki/road/internal/proposal"
 	"github.com/roadrpki/road/internal/route"
 	"github.com/roadrpki/road/internal/store"
+	"github.com/roadrpki/road/internal/testshared"
 	"github.com/roadrpki/road/internal/vrp"
 )
 
@@ -23,10 +23,9 @@ import (
 // the holder's own: one /48 per configured ROA in 2001:db8::/32.
 func benchTable(b *testing.B, n, nROAs int) []route.Route {
 	b.Helper()
-	path := filepath.Join("..", "..", "..", "shared", "corpus", "bgpdump", "test_expect", "bview.20100701.0759.gz.bgp.gz")
-	f, err := os.Open(path)
+	f, err := os.Open(testshared.Corpus(b, "bgpdump/test_expect/bview.20100701.0759.gz.bgp.gz"))
 	if err != nil {
-		b.Skip(err)
+		b.Fatal(err)
 	}
 	defer f.Close()
 	_, base, err := bgp.Import(context.Background(), f)

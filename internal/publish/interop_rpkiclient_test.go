@@ -13,9 +13,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-const mkrepo = "../../../shared/peers/mkrepo.sh"
+	"github.com/roadrpki/road/internal/testshared"
+)
 
 // TestRPKIClientSnapshotThenDelta publishes an openssl-built repository
 // (mkrepo.sh) through the Publisher, serves Handler over HTTPS on loopback
@@ -27,12 +27,7 @@ func TestRPKIClientSnapshotThenDelta(t *testing.T) {
 	for _, tool := range []string{"openssl", "python3", "bash"} {
 		lookTool(t, tool)
 	}
-	if _, err := os.Stat(mkrepo); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s missing", mkrepo)
-		}
-		t.Skipf("%s missing", mkrepo)
-	}
+	mkrepo := testshared.Peers(t, "mkrepo.sh")
 	// rpki-client started as root drops to _rpki-client: its directories
 	// must be reachable by that user, so they live in a 0755 temp dir.
 	work, err := os.MkdirTemp("", "publish-rpki-client-")

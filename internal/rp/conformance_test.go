@@ -11,29 +11,28 @@ import (
 	"time"
 
 	"github.com/roadrpki/road/internal/rpki"
+	"github.com/roadrpki/road/internal/testshared"
 )
 
 // The BBN "RPKI Syntax Conformance Test Cases" (from rpki-commons), laid
 // out as the repository it was published as: rsync://rpki.bbn.com/conformance/.
-const conformanceDir = "../../../shared/corpus/rpki-commons/src/test/resources/conformance"
+const conformanceDir = "rpki-commons/src/test/resources/conformance" // below ../shared/corpus
 
 func conformanceCache(t *testing.T) (string, TAL) {
 	t.Helper()
-	if _, err := os.Stat(conformanceDir); err != nil {
-		t.Skipf("corpus not available: %v", err)
-	}
+	dir := testshared.Corpus(t, conformanceDir)
 	cache := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(cache, "rpki.bbn.com"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	abs, err := filepath.Abs(conformanceDir)
+	abs, err := filepath.Abs(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Symlink(abs, filepath.Join(cache, "rpki.bbn.com", "conformance")); err != nil {
 		t.Fatal(err)
 	}
-	der, err := os.ReadFile(filepath.Join(conformanceDir, "root.cer"))
+	der, err := os.ReadFile(filepath.Join(dir, "root.cer"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,11 +76,12 @@ func TestBBNConformanceTree(t *testing.T) {
 	}
 	const base = "rsync://rpki.bbn.com/conformance/"
 	var goodOK, goodTotal, badRejected, badTotal, goodROAsAS int
-	err = filepath.Walk(conformanceDir, func(p string, info os.FileInfo, err error) error {
+	dir := testshared.Corpus(t, conformanceDir)
+	err = filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
 		if err != nil || info.IsDir() || filepath.Ext(p) == "" || filepath.Ext(p) == ".gbr" {
 			return err
 		}
-		rel, _ := filepath.Rel(conformanceDir, p)
+		rel, _ := filepath.Rel(dir, p)
 		name := filepath.Base(p)
 		derr, seen := decided[base+rel]
 		switch {
@@ -155,7 +155,7 @@ func TestBBNConformanceTree(t *testing.T) {
 // as a trust anchor: the bad ones fail as such, the good ones validate.
 func TestBBNRootCertificates(t *testing.T) {
 	cache, _ := conformanceCache(t)
-	files, _ := filepath.Glob(filepath.Join(conformanceDir, "*Root*.cer"))
+	files, _ := filepath.Glob(filepath.Join(testshared.Corpus(t, conformanceDir), "*Root*.cer"))
 	want := map[string]Reason{
 		"badRootBadAIA.cer":      ReasonProfile,
 		"badRootBadAKI.cer":      ReasonProfile,

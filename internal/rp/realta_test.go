@@ -7,16 +7,20 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/roadrpki/road/internal/testshared"
 )
 
-const obsdRegress = "../../../shared/corpus/rpki-client-openbsd/src/regress/usr.sbin/rpki-client"
+// obsdRegress is rpki-client's regress set below ../shared/corpus.
+const obsdRegress = "rpki-client-openbsd/src/regress/usr.sbin/rpki-client"
 
-// place copies a corpus file to where its rsync URI lives in the cache.
+// place copies a corpus file (src below ../shared/corpus) to where its
+// rsync URI lives in the cache.
 func place(t *testing.T, cache, src, uri string) {
 	t.Helper()
-	b, err := os.ReadFile(src)
+	b, err := os.ReadFile(testshared.Corpus(t, src))
 	if err != nil {
-		t.Skipf("corpus: %v", err)
+		t.Fatal(err)
 	}
 	rel, err := splitRsyncURI(uri)
 	if err != nil {
@@ -61,7 +65,7 @@ func TestRealTrustAnchors(t *testing.T) {
 			for _, e := range c.extra {
 				place(t, cache, filepath.Join(obsdRegress, e[0]), e[1])
 			}
-			tal, err := LoadTAL(filepath.Join(obsdRegress, "tal", c.tal+".tal"))
+			tal, err := LoadTAL(testshared.Corpus(t, obsdRegress+"/tal/"+c.tal+".tal"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,7 +89,7 @@ func TestRealTrustAnchors(t *testing.T) {
 	// With the clock at 2022, APNIC's TA is current.
 	cache := t.TempDir()
 	place(t, cache, filepath.Join(obsdRegress, "ta", "apnic-rpki-root-iana-origin.cer"), "rsync://rpki.apnic.net/repository/apnic-rpki-root-iana-origin.cer")
-	tal, _ := LoadTAL(filepath.Join(obsdRegress, "tal", "apnic.tal"))
+	tal, _ := LoadTAL(testshared.Corpus(t, obsdRegress+"/tal/apnic.tal"))
 	res, err := Validate(t.Context(), Options{Cache: cache, Clock: fixedClock(time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC))}, []TAL{tal})
 	if err != nil || res.Stats.TALs != 1 || len(res.Rejected) != 1 || res.Rejected[0].Reason != ReasonManifestMissing {
 		t.Errorf("APNIC 2022: %v %+v", err, res)

@@ -16,16 +16,19 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/roadrpki/road/internal/testshared"
 )
 
 const rrdpCorpusOBSD = obsdRegress + "/rrdp/"
-const rrdpCorpusRS = "../../../shared/corpus/rpki-rs/test-data/rrdp/"
+const rrdpCorpusRS = "rpki-rs/test-data/rrdp/"
 
-func openCorpus(t *testing.T, p string) *os.File {
+// openCorpus opens rel below ../shared/corpus (testshared.Corpus).
+func openCorpus(t *testing.T, rel string) *os.File {
 	t.Helper()
-	f, err := os.Open(p)
+	f, err := os.Open(testshared.Corpus(t, rel))
 	if err != nil {
-		t.Skipf("corpus: %v", err)
+		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close() })
 	return f
@@ -358,9 +361,9 @@ func TestFetchTA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := os.ReadFile(filepath.Join(conformanceDir, "root.cer"))
+	other, err := os.ReadFile(testshared.Corpus(t, conformanceDir+"/root.cer"))
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	var serve atomic.Value
 	serve.Store(good)

@@ -7,9 +7,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/roadrpki/road/internal/testshared"
 )
 
-const conformanceDir = "../../../shared/corpus/rpki-commons/src/test/resources/conformance"
+// conformanceDir is the BBN conformance suite below ../shared/corpus.
+const conformanceDir = "rpki-commons/src/test/resources/conformance"
 
 // parseConformanceFile applies every check this package can make on one file.
 func parseConformanceFile(path string) (*Certificate, error) {
@@ -62,7 +65,8 @@ func parseROAObjectRFC6482(b []byte) (*SignedObject, *ROA, error) {
 // conformance/*.cer are self-signed, root/* are issued by root.cer, and
 // root/NAME/* by root/NAME.cer.
 func chainCheck(t *testing.T, path string, cert *Certificate) error {
-	rel, _ := filepath.Rel(conformanceDir, path)
+	dir := testshared.Corpus(t, conformanceDir)
+	rel, _ := filepath.Rel(dir, path)
 	var parentPath string
 	switch strings.Count(rel, "/") {
 	case 0:
@@ -71,9 +75,9 @@ func chainCheck(t *testing.T, path string, cert *Certificate) error {
 		}
 		return cert.CheckSignatureFrom(cert)
 	case 1:
-		parentPath = filepath.Join(conformanceDir, "root.cer")
+		parentPath = filepath.Join(dir, "root.cer")
 	default:
-		parentPath = filepath.Join(conformanceDir, filepath.Dir(rel)+".cer")
+		parentPath = filepath.Join(dir, filepath.Dir(rel)+".cer")
 	}
 	pb, err := os.ReadFile(parentPath)
 	if err != nil {
@@ -135,12 +139,10 @@ var conformanceChainOnly = []string{
 }
 
 func TestBBNConformance(t *testing.T) {
-	if _, err := os.Stat(conformanceDir); err != nil {
-		t.Skip("conformance corpus not present")
-	}
+	dir := testshared.Corpus(t, conformanceDir)
 	var goodOK, goodTotal, badParser, badChain, badTotal, goodROAWithAS int
 	var parserMissed, chainMissed []string
-	err := filepath.Walk(conformanceDir, func(path string, info os.FileInfo, err error) error {
+	err := filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
 		if err != nil || info.IsDir() || filepath.Ext(path) == "" || filepath.Base(path) == "README" {
 			return err
 		}
@@ -153,7 +155,7 @@ func TestBBNConformance(t *testing.T) {
 				goodROAWithAS++
 			}
 		}
-		rel, _ := filepath.Rel(conformanceDir, path)
+		rel, _ := filepath.Rel(dir, path)
 		base := filepath.Base(path)
 		cert, perr := parseConformanceFile(path)
 		switch {

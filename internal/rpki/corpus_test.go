@@ -9,19 +9,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roadrpki/road/internal/testshared"
 	"github.com/roadrpki/road/internal/vrp"
 )
 
+// Folders below ../shared/corpus.
 const (
-	rpkiRSDir    = "../../../shared/corpus/rpki-rs/test-data/repository/"
-	rpkiClientRD = "../../../shared/corpus/rpki-client-openbsd/src/regress/usr.sbin/rpki-client/"
+	rpkiRSDir    = "rpki-rs/test-data/repository/"
+	rpkiClientRD = "rpki-client-openbsd/src/regress/usr.sbin/rpki-client/"
 )
 
-func readCorpus(t *testing.T, path string) []byte {
+// readCorpus reads rel below ../shared/corpus (testshared.Corpus: skip when
+// missing, fail under CI=true).
+func readCorpus(t testing.TB, rel string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(path)
+	b, err := os.ReadFile(testshared.Corpus(t, rel))
 	if err != nil {
-		t.Skipf("corpus file missing: %v", err)
+		t.Fatal(err)
 	}
 	return b
 }

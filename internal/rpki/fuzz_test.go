@@ -7,11 +7,13 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/roadrpki/road/internal/testshared"
 )
 
 // seedCorpus adds up to max real files with the given extensions.
 func seedCorpus(f *testing.F, max int, exts ...string) {
-	roots := []string{conformanceDir, rpkiRSDir, rpkiClientRD}
+	roots := []string{testshared.Corpus(f, conformanceDir), testshared.Corpus(f, rpkiRSDir), testshared.Corpus(f, rpkiClientRD)}
 	n := 0
 	for _, root := range roots {
 		filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
@@ -86,10 +88,8 @@ func FuzzParseSignedObject(f *testing.F) {
 // directly, seeded with real eContents.
 func FuzzParseROA(f *testing.F) {
 	for _, p := range []string{rpkiClientRD + "roa/Hf1ZR31W9DN5QSF6xJEO5qgH4ac.roa", conformanceDir + "/root/goodROAIPv4PfxesEqualRanges.roa"} {
-		if b, err := os.ReadFile(p); err == nil {
-			if ec := eContentOf(b); ec != nil {
-				f.Add(ec)
-			}
+		if ec := eContentOf(readCorpus(f, p)); ec != nil {
+			f.Add(ec)
 		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -115,10 +115,8 @@ func FuzzParseROA(f *testing.F) {
 
 func FuzzParseManifest(f *testing.F) {
 	for _, p := range []string{rpkiClientRD + "mft/RjQZ5pSL7riIcFGhdm4iFtIalko.mft", conformanceDir + "/root/root.mft"} {
-		if b, err := os.ReadFile(p); err == nil {
-			if ec := eContentOf(b); ec != nil {
-				f.Add(ec)
-			}
+		if ec := eContentOf(readCorpus(f, p)); ec != nil {
+			f.Add(ec)
 		}
 	}
 	for _, files := range [][]FileAndHash{nil, {{Name: "a.roa"}, {Name: "b-c_D.crl", Hash: [32]byte{1}}}} {

@@ -7,11 +7,12 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/roadrpki/road/internal/testshared"
 )
 
-const obsdRRDP = "../../../shared/corpus/rpki-client-openbsd/src/regress/usr.sbin/rpki-client/rrdp/"
-
 func addSeeds(f *testing.F) {
+	obsdRRDP := testshared.Corpus(f, "rpki-client-openbsd/src/regress/usr.sbin/rpki-client/rrdp") + "/"
 	for _, p := range []string{obsdRRDP + "snapshot.xml", obsdRRDP + "delta.xml", obsdRRDP + "xxe.xml",
 		obsdRRDP + "billion_lol.xml", obsdRRDP + "notification_xmlns.xml",
 		"../publish/testdata/snapshot-1.xml", "../publish/testdata/snapshot-2.xml", "../publish/testdata/delta-2.xml",

@@ -2,9 +2,9 @@ package rtr
 
 import (
 	"os"
-	"path/filepath"
 	"testing"
 
+	"github.com/roadrpki/road/internal/testshared"
 	"github.com/roadrpki/road/internal/vrpjson"
 )
 
@@ -28,15 +28,8 @@ func BenchmarkEncodeFull(b *testing.B) {
 	}
 }
 
-// corpusFile returns a file of ../shared/corpus (relative to the repo root),
-// skipping when absent unless CI=true.
+// corpusFile returns a file of ../shared/corpus (testshared.Corpus).
 func corpusFile(t testing.TB, rel string) string {
-	p := filepath.Join("..", "..", "..", "shared", "corpus", rel)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("corpus file missing: %v", err)
-		}
-		t.Skipf("corpus file missing: %v", err)
-	}
-	return p
+	t.Helper()
+	return testshared.Corpus(t, rel)
 }

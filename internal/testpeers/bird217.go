@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roadrpki/road/internal/testshared"
 	"github.com/roadrpki/road/internal/vrp"
 )
 
@@ -36,40 +37,18 @@ protocol rpki rtr1 {
 type BIRD217Session struct{ *birdSession }
 
 // TrixieScript is the Debian 13 peers' chroot runner: $ROAD_TRIXIE, else
-// ../shared/peers/trixie.sh beside the module root. Missing: a skip, or a
-// failure under CI=true.
+// shared/peers/trixie.sh (testshared.Peers). Missing: a skip, or a failure
+// under CI=true.
 func TrixieScript(t testing.TB) string {
 	t.Helper()
 	p := os.Getenv("ROAD_TRIXIE")
 	if p == "" {
-		if root, err := moduleRoot(); err == nil {
-			p = filepath.Join(root, "..", "shared", "peers", "trixie.sh")
-		}
+		return testshared.Peers(t, "trixie.sh")
 	}
-	if _, err := os.Stat(p); p == "" || err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("testpeers: no trixie.sh (set ROAD_TRIXIE; CI=true)")
-		}
-		t.Skipf("testpeers: no trixie.sh at %q (set ROAD_TRIXIE)", p)
+	if _, err := os.Stat(p); err != nil {
+		testshared.Missing(t, "testpeers: no trixie.sh at $ROAD_TRIXIE=%q", p)
 	}
 	return p
-}
-
-func moduleRoot() (string, error) {
-	d, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		}
-		up := filepath.Dir(d)
-		if up == d {
-			return "", os.ErrNotExist
-		}
-		d = up
-	}
 }
 
 // StartBIRD217RTR starts BIRD 2.17 (`bird -f` inside the chroot, which

@@ -3,56 +3,22 @@ package testpeers
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
+
+	"github.com/roadrpki/road/internal/testshared"
 )
 
-// SharedDir returns the project's shared/ folder (the corpus, the peer
-// recipes), found beside the checkout by walking up from the test's
-// directory. When it is missing the test is skipped, or fails when
-// CI=true: CI always has it, and a skipped real-data test proves nothing.
+// SharedDir returns the project's shared/ folder: testshared.Dir (skip
+// when missing, fail under CI=true).
 func SharedDir(t testing.TB) string {
 	t.Helper()
-	if d, ok := findShared(); ok {
-		return d
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("testpeers: ../shared (corpus and peer recipes) not found beside the checkout (CI=true)")
-	}
-	t.Skip("testpeers: ../shared not found beside the checkout")
-	return ""
+	return testshared.Dir(t)
 }
 
-// Corpus returns the path of rel below shared/corpus, with SharedDir's
-// rules for a missing corpus.
+// Corpus returns the path of rel below shared/corpus: testshared.Corpus.
 func Corpus(t testing.TB, rel string) string {
 	t.Helper()
-	p := filepath.Join(SharedDir(t), "corpus", filepath.FromSlash(rel))
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("testpeers: corpus file missing (CI=true): %v", err)
-		}
-		t.Skipf("testpeers: corpus file missing: %v", err)
-	}
-	return p
-}
-
-func findShared() (string, bool) {
-	d, err := os.Getwd()
-	if err != nil {
-		return "", false
-	}
-	for {
-		c := filepath.Join(d, "shared")
-		if st, err := os.Stat(filepath.Join(c, "corpus")); err == nil && st.IsDir() {
-			return c, true
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return "", false
-		}
-		d = parent
-	}
+	return testshared.Corpus(t, rel)
 }
 
 // trixieReady is the marker ../shared/peers/trixie.sh setup leaves.
@@ -67,10 +33,7 @@ func Trixie(t testing.TB) func(args ...string) *exec.Cmd {
 	t.Helper()
 	script := TrixieScript(t)
 	if _, err := os.Stat(trixieReady); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("testpeers: the Debian 13 peers are not set up (CI=true; run %s setup)", script)
-		}
-		t.Skipf("testpeers: the Debian 13 peers are not set up (run %s setup)", script)
+		testshared.Missing(t, "testpeers: the Debian 13 peers are not set up (run %s setup)", script)
 	}
 	return func(args ...string) *exec.Cmd {
 		return exec.Command("bash", append([]string{script, "run"}, args...)...)

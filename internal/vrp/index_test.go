@@ -8,6 +8,8 @@ import (
 	"os"
 	"slices"
 	"testing"
+
+	"github.com/roadrpki/road/internal/testshared"
 )
 
 func mustSet(t testing.TB, lines ...string) Set {
@@ -217,13 +219,9 @@ func FuzzIndexValidate(f *testing.F) {
 // loadCorpus reads the rpki-client JSON output of the corpus (424,223 VRPs).
 func loadCorpus(tb testing.TB) Set {
 	tb.Helper()
-	const path = "../../../shared/corpus/rpki-client-web/tests/inputs/outputs/json.gz"
-	fh, err := os.Open(path)
+	fh, err := os.Open(testshared.Corpus(tb, "rpki-client-web/tests/inputs/outputs/json.gz"))
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatal(err)
-		}
-		tb.Skip(err)
+		tb.Fatal(err)
 	}
 	defer fh.Close()
 	zr, err := gzip.NewReader(fh)

@@ -5,13 +5,13 @@ import (
 	"compress/gzip"
 	"errors"
 	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/roadrpki/road/internal/testshared"
 	"github.com/roadrpki/road/internal/vrp"
 )
 
@@ -98,17 +98,10 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-// corpusFile returns a file of ../shared/corpus (relative to the repo root),
-// skipping when absent unless CI=true.
+// corpusFile returns a file of ../shared/corpus (testshared.Corpus).
 func corpusFile(t testing.TB, rel string) string {
-	p := filepath.Join("..", "..", "..", "shared", "corpus", rel)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("corpus file missing: %v", err)
-		}
-		t.Skipf("corpus file missing: %v", err)
-	}
-	return p
+	t.Helper()
+	return testshared.Corpus(t, rel)
 }
 
 func TestLoadCorpus(t *testing.T) {
