@@ -223,7 +223,7 @@ func TestIdleTLSConnectionsClosed(t *testing.T) {
 			switch {
 			case errors.Is(err, os.ErrDeadlineExceeded):
 				errs <- fmt.Sprintf("connection %d still open after %s", i, o.limit+3*time.Second)
-			case took < o.limit:
+			case took < o.limit-50*time.Millisecond: // the server's clock starts before Dial returns here
 				errs <- fmt.Sprintf("connection %d closed after %s, before %s", i, took, o.limit)
 			}
 		}()
