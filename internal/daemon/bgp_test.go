@@ -205,7 +205,7 @@ func TestProposalAgainstImportedRoutes(t *testing.T) {
 		t.Fatalf("import: %d %s", code, body)
 	}
 	expectJSON(t, d, srv, "POST", "/intents", `{"prefix":"192.0.2.0/24","origin":64496,"note":"core"}`, 201,
-		`{"prefix":"192.0.2.0/24","origin":64496,"note":"core"}`)
+		`{"prefix":"192.0.2.0/24","origin":64496,"note":"core","created_at":"2026-03-04T05:06:07Z"}`)
 	expectJSON(t, d, srv, "POST", "/roas/proposals", `{"add":[{"prefix":"198.51.100.0/24","asn":64497}]}`, 409, `{"applied":false,"dry_run":false,"blocked":true,"findings":[{"kind":"invalidates-route","severity":"block","overridable":true,"roa":{"prefix":"198.51.100.0/24","max_length":24,"asn":64497},"route":{"prefix":"198.51.100.0/25","origin":64497},"message":"route 198.51.100.0/25 from AS64497 is not-found now and would be invalid (invalid-length) after adding 198.51.100.0/24 => AS64497"}]}`)
 	expectJSON(t, d, srv, "POST", "/roas/proposals", `{"add":[{"prefix":"198.51.100.0/24","asn":64497}],"force":true,"reason":"customer /25 moves next week"}`, 200, `{"applied":true,"dry_run":false,"blocked":false,"overridden":true,"findings":[{"kind":"invalidates-route","severity":"block","overridable":true,"roa":{"prefix":"198.51.100.0/24","max_length":24,"asn":64497},"route":{"prefix":"198.51.100.0/25","origin":64497},"message":"route 198.51.100.0/25 from AS64497 is not-found now and would be invalid (invalid-length) after adding 198.51.100.0/24 => AS64497"}],"added":[{"prefix":"198.51.100.0/24","max_length":24,"asn":64497}],"serial":2}`)
 	expectJSON(t, d, srv, "POST", "/roas/proposals", `{"add":[{"prefix":"203.0.113.0/24","max_length":26,"asn":64499,"exception":"DDoS scrubbing"}],"dry_run":true}`, 200, `{"applied":false,"dry_run":true,"blocked":false,"findings":[{"kind":"loose-maxlength-excepted","severity":"info","overridable":false,"roa":{"prefix":"203.0.113.0/24","max_length":26,"asn":64499},"message":"203.0.113.0/24-26 => AS64499 authorizes unannounced 203.0.113.0/25; accepted as a recorded exception (DDoS scrubbing)"}],"added":[{"prefix":"203.0.113.0/24","max_length":26,"asn":64499,"exception":"DDoS scrubbing"}]}`)
@@ -249,7 +249,7 @@ func TestCheckSeesEveryCommit(t *testing.T) {
 	}
 	expectJSON(t, d, srv, "POST", "/roas/proposals", `{"add":[{"prefix":"192.0.2.0/24","asn":64496}],"dry_run":true}`, 200,
 		`{"applied":false,"dry_run":true,"blocked":false,"findings":[{"kind":"duplicate","severity":"info","overridable":false,"roa":{"prefix":"192.0.2.0/24","max_length":24,"asn":64496},"message":"192.0.2.0/24 => AS64496 is already configured"}],"added":[{"prefix":"192.0.2.0/24","max_length":24,"asn":64496}]}`)
-	expectJSON(t, d, srv, "POST", "/intents", `{"prefix":"192.0.2.0/24","origin":64496}`, 201, `{"prefix":"192.0.2.0/24","origin":64496}`)
+	expectJSON(t, d, srv, "POST", "/intents", `{"prefix":"192.0.2.0/24","origin":64496}`, 201, `{"prefix":"192.0.2.0/24","origin":64496,"created_at":"2026-03-04T05:06:07Z"}`)
 	remove := `{"remove":[{"prefix":"192.0.2.0/24","asn":64496}],"dry_run":true}`
 	expectJSON(t, d, srv, "POST", "/roas/proposals", remove, 409,
 		`{"applied":false,"dry_run":true,"blocked":true,"findings":[{"kind":"invalidates-intent","severity":"block","overridable":true,"roa":{"prefix":"192.0.2.0/24","max_length":24,"asn":64496},"intent":{"prefix":"192.0.2.0/24","origin":64496},"message":"intended announcement 192.0.2.0/24 from AS64496 would be not-found (not-found) after removing 192.0.2.0/24 => AS64496"}]}`)
