@@ -312,7 +312,7 @@ func TestSafetyChecksWithLiveBGP(t *testing.T) {
 	if res.code != 2 || res.stderr != "roactl: server refused (400 bad-request): intent 10.1.0.0/16 is outside the CA's IP resources (details: {\"held\":[\"192.0.2.0/24\",\"198.51.100.0/24\",\"203.0.113.0/24\",\"2001:db8::/32\"]})\n" {
 		t.Errorf("not-held intent: %+v", res)
 	}
-	r.expect(t, 0, "added intent 198.51.100.0/24 AS64497\n", "intent", "add", "198.51.100.0/24", "AS64497", "--note", "core")
+	r.expect(t, 0, "added intent 198.51.100.0/24 AS64497 (note: core)\n", "intent", "add", "198.51.100.0/24", "AS64497", "--note", "core")
 	r.expect(t, 3, "SEVERITY  KIND                MESSAGE\n"+
 		"block     invalidates-intent  intended announcement 198.51.100.0/24 from AS64497 (core) would be not-found (not-found) after removing 198.51.100.0/24 => AS64497\n"+
 		"warn      unprotects-route    route 198.51.100.0/24 from AS64497 is valid now and would be not-found (unprotected against hijacks) after removing 198.51.100.0/24 => AS64497\n"+
