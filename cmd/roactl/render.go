@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/roadrpki/road/internal/api"
+	"github.com/roadrpki/road/internal/health"
 	"github.com/roadrpki/road/internal/vrp"
 )
 
@@ -49,6 +50,7 @@ func printStatus(w io.Writer, s *api.Status) {
 	t := newTable(w)
 	fmt.Fprintf(t, "version\t%s\n", orDash(s.Version))
 	fmt.Fprintf(t, "started\t%s\n", fmtTime(s.StartedAt))
+	printReady(t, s.Ready)
 	fmt.Fprintf(t, "CA\t%s %s, %d ROAs, certificate not after %s\n", orDash(s.CA.Mode), orDash(s.CA.Name), s.CA.ROAs, fmtTime(s.CA.CertNotAfter))
 	fmt.Fprintf(t, "resources\t%s\n", orDash(strings.Join(s.CA.Resources, ", ")))
 	fmt.Fprintf(t, "manifest next update\t%s\n", fmtTime(s.CA.ManifestNext))
@@ -89,6 +91,30 @@ func printStatus(w io.Writer, s *api.Status) {
 		fmt.Fprintf(t, "RTR\tnot running\n")
 	}
 	t.Flush()
+}
+
+// printReady shows what /readyz answers: the verdict, then each part, ok
+// or its reason and what fails (nothing from a server without it).
+func printReady(w io.Writer, r health.Report) {
+	if r.Status == "" {
+		return
+	}
+	verdict := "yes"
+	if !r.Ready() {
+		var parts []string
+		for _, c := range r.Failing() {
+			parts = append(parts, safe(c.Part))
+		}
+		verdict = "NO: " + strings.Join(parts, ", ")
+	}
+	fmt.Fprintf(w, "ready\t%s\n", verdict)
+	for _, c := range r.Checks {
+		state := "ok"
+		if !c.OK {
+			state = "NOT OK (" + orDash(c.Reason) + ")"
+		}
+		fmt.Fprintf(w, "  %s\t%s: %s\n", safe(c.Part), state, safe(c.Message))
+	}
 }
 
 func printIntents(w io.Writer, l []api.Intent) {

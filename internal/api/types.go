@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/roadrpki/road/internal/audit"
+	"github.com/roadrpki/road/internal/health"
 )
 
 // Error codes: stable reason codes callers may switch on.
@@ -153,6 +154,8 @@ type Status struct {
 	Publication PublicationStatus `json:"publication"`
 	RP          *RPStatus         `json:"rp,omitempty"`
 	RTR         *RTRStatus        `json:"rtr,omitempty"`
+	// Ready is what /readyz answers: every part's check and the verdict.
+	Ready health.Report `json:"ready,omitzero"`
 }
 
 // CAStatus describes the embedded CA.

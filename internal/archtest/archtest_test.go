@@ -59,12 +59,14 @@ func table() Rules {
 			"internal/audit":    with("internal/expiry", "internal/conflict", "internal/store", "internal/ca", "internal/rp"),
 			// api is the transport: it may know the domain, never the other way.
 			"internal/api": with("internal/proposal", "internal/audit", "internal/conflict", "internal/expiry",
-				"internal/liveroutes", "internal/vrpjson", "internal/rtr", "internal/access", "internal/datadir"),
+				"internal/liveroutes", "internal/vrpjson", "internal/rtr", "internal/access", "internal/datadir", "internal/health"),
+			// Is road alive, does it do its job: checks of the running parts.
+			"internal/health": with("internal/store", "internal/rprun"),
 			// The network edge: binds road's listeners, then serves them bounded.
 			"internal/listen": with("internal/config", "internal/rtr", "internal/tlsca"),
 			// daemon is the wiring: it builds every part.
 			"internal/daemon": with("internal/access", "internal/datadir", "internal/api", "internal/audit", "internal/bgp", "internal/ca", "internal/config",
-				"internal/conflict", "internal/expiry", "internal/listen", "internal/liveroutes", "internal/proposal", "internal/publish",
+				"internal/conflict", "internal/expiry", "internal/health", "internal/listen", "internal/liveroutes", "internal/proposal", "internal/publish",
 				"internal/rp", "internal/rprun", "internal/rrdp", "internal/rtr", "internal/slurm", "internal/store", "internal/tlsca",
 				"internal/vrpjson"),
 
@@ -80,6 +82,8 @@ func table() Rules {
 			"internal/rp": {"internal/ca", "internal/publish", "internal/store", "internal/api", "internal/daemon",
 				"internal/config"},
 			"internal/rtr": {"internal/slurm"},
+			// health's tests judge real relying party results.
+			"internal/health": {"internal/rp"},
 			// api's role tests authenticate against real tokens in SQLite.
 			"internal/api": {"internal/store"},
 			"internal/e2e": {"internal/api", "internal/bgp", "internal/ca", "internal/daemon", "internal/tlsca",

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -157,8 +158,10 @@ type Config struct {
 	Alerts     AlertOptions
 	Clock      func() time.Time
 	Logger     *slog.Logger
-	Errors     *prometheus.CounterVec // by component: "webhook", "audit"
+	Errors     *prometheus.CounterVec // by component: "webhook", "audit", "metrics"
 	Version    string
+	// Registry gets the audits' metrics (metrics.go); nil: not registered.
+	Registry prometheus.Registerer
 }
 
 // Service runs, stores, lists and schedules audits.
@@ -167,11 +170,13 @@ type Service struct {
 	st   *store.Store
 	log  *slog.Logger
 	hook *Webhook // nil: no webhook
+	met  *metrics
 }
 
 // New returns a Service.
 func New(c Config) *Service {
 	s := &Service{opt: c, st: c.Store, log: c.Logger}
+	s.met = newMetrics(c.Registry, s)
 	if a := c.Alerts; a.Webhook != "" {
 		s.hook = &Webhook{URL: a.Webhook, Client: a.WebhookClient, Timeout: a.WebhookTimeout,
 			Attempts: a.WebhookAttempts, Backoff: a.WebhookBackoff, UserAgent: "road/" + c.Version}
@@ -184,6 +189,29 @@ func (s *Service) clock() time.Time { return s.opt.Clock() }
 // RunAudit runs one audit now, stores the result and, when it has findings
 // and a webhook is configured, posts it there.
 func (s *Service) RunAudit(ctx context.Context, kind string) (*Result, error) {
+	if !slices.Contains(Kinds, kind) {
+		return nil, fault.Invalidf("audit kind %q: want one of consistency, expiry, bgp", kind)
+	}
+	res, err := s.runAudit(ctx, kind)
+	if err != nil {
+		s.met.ran(kind, s.clock(), nil)
+		return nil, fmt.Errorf("audit %s: %w", kind, err)
+	}
+	s.met.ran(kind, res.FinishedAt, res)
+	if !res.OK {
+		s.log.Warn("audit findings", "kind", kind, "id", res.ID, "findings", res.FindingCount, "summary", res.Summary)
+		if s.hook != nil {
+			if err := s.hook.Send(ctx, res); err != nil {
+				s.log.Error("audit webhook", "kind", kind, "id", res.ID, "err", err)
+				s.opt.Errors.WithLabelValues("webhook").Inc()
+			}
+		}
+	}
+	return res, nil
+}
+
+// runAudit runs one audit of a known kind and stores its result.
+func (s *Service) runAudit(ctx context.Context, kind string) (*Result, error) {
 	res := &Result{Kind: kind, StartedAt: s.clock().UTC()}
 	var err error
 	switch kind {
@@ -193,11 +221,9 @@ func (s *Service) RunAudit(ctx context.Context, kind string) (*Result, error) {
 		s.auditConsistency(res)
 	case BGP:
 		err = s.auditBGP(ctx, res)
-	default:
-		return nil, fault.Invalidf("audit kind %q: want one of consistency, expiry, bgp", kind)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("audit %s: %w", kind, err)
+		return nil, err
 	}
 	res.FindingCount = len(res.Findings)
 	if len(res.Findings) > MaxAuditFindings {
@@ -213,16 +239,7 @@ func (s *Service) RunAudit(ctx context.Context, kind string) (*Result, error) {
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("audit %s: %w", kind, err)
-	}
-	if !res.OK {
-		s.log.Warn("audit findings", "kind", kind, "id", res.ID, "findings", res.FindingCount, "summary", res.Summary)
-		if s.hook != nil {
-			if err := s.hook.Send(ctx, res); err != nil {
-				s.log.Error("audit webhook", "kind", kind, "id", res.ID, "err", err)
-				s.opt.Errors.WithLabelValues("webhook").Inc()
-			}
-		}
+		return nil, err
 	}
 	return res, nil
 }

@@ -11,6 +11,9 @@ import (
 // Run runs the scheduled audits until ctx ends. Cron fires on the
 // wall clock; the audits themselves read the daemon's clock.
 func (s *Service) Run(ctx context.Context) error {
+	if err := s.met.seed(ctx, s); err != nil && ctx.Err() == nil {
+		s.log.Error("audit metrics from the stored results", "err", err)
+	}
 	c := cron.New(cron.WithLocation(time.UTC), cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
 	n := 0
 	for _, j := range []struct{ kind, spec string }{

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"path/filepath"
 	"strings"
@@ -28,7 +29,7 @@ type Config struct {
 	ConfigFile string // path given with --config, "" when none
 
 	DataDir string
-	HTTP    string // REST, /metrics, /healthz, RRDP for local tools
+	HTTP    string // REST, /metrics, /healthz, /readyz, RRDP for local tools
 	HTTPS   string // RRDP over TLS
 	TLSCert string // "" with TLSKey "": use the testbed TLS CA
 	TLSKey  string
@@ -167,12 +168,47 @@ type RTRTimers struct {
 // Default returns the embedded default configuration: the defaults of the
 // settings table.
 func Default() *Config {
+	c := defaults()
+	c.derive()
+	return c
+}
+
+// defaults is the table's defaults, before the derived ones.
+func defaults() *Config {
 	c := &Config{}
 	table := settings()
 	for i := range table {
 		table[i].mustDefault(c)
 	}
 	return c
+}
+
+// FallbackRRDPBase is the RRDP base when it is not set and the HTTPS
+// listener names no host to derive it from.
+const FallbackRRDPBase = "https://127.0.0.1:8443/rrdp/"
+
+// derive fills the defaults that follow other settings: an unset RRDP base
+// is the HTTPS listener's, so road's own relying party (and every other)
+// fetches from the port road serves RRDP on.
+func (c *Config) derive() {
+	if c.RRDPBase == "" {
+		c.RRDPBase = RRDPBaseFor(c.HTTPS)
+	}
+}
+
+// RRDPBaseFor is the RRDP base URL an HTTPS listener on addr serves:
+// https://ADDR:PORT/rrdp/ when addr's host is an address or a name, else
+// (no listener, an unspecified address such as 0.0.0.0 or ::, a zone)
+// FallbackRRDPBase.
+func RRDPBaseFor(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host == "" || port == "" || strings.Contains(host, "%") {
+		return FallbackRRDPBase
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && ip.IsUnspecified() {
+		return FallbackRRDPBase
+	}
+	return "https://" + net.JoinHostPort(host, port) + "/rrdp/"
 }
 
 // The files road keeps in the data directory (docs/contract.md).
@@ -213,7 +249,7 @@ func Parse(args []string, getenv func(string) string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := Default()
+	c := defaults()
 	byFlag := map[string]bool{}
 	for _, g := range given {
 		byFlag[g.row.flag] = true
@@ -242,6 +278,7 @@ func Parse(args []string, getenv func(string) string) (*Config, error) {
 			return nil, err
 		}
 	}
+	c.derive()
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}

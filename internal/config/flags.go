@@ -93,6 +93,8 @@ func writeUsage[T any](w io.Writer, table []setting[T]) {
 		}
 		if s.def != "" {
 			fmt.Fprintf(&b, " (default %q)", s.def)
+		} else if s.derived != "" {
+			fmt.Fprintf(&b, " (default %s)", s.derived)
 		}
 		b.WriteString("\n")
 	}

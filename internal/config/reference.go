@@ -45,8 +45,11 @@ func ReferenceMarkdown() []byte {
 				key = "(flag only)"
 			}
 			def := "none"
-			if s.def != "" {
+			switch {
+			case s.def != "":
 				def = "`" + s.def + "`"
+			case s.derived != "":
+				def = s.derived
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", key, flagCol, def, strings.ReplaceAll(s.help, "|", `\|`))
 		}

@@ -16,6 +16,7 @@ type setting[T any] struct {
 	alias   string   // top-level key also accepted for a plain string (rtr = "ADDR:PORT")
 	env     string   // environment variable below the flag and above the file
 	def     string   // default in flag syntax; "" = the zero value
+	derived string   // a default derived from other settings (config.go), as --help and the reference show it
 	arg     string   // the flag's argument in --help
 	help    string   // one line: what it does
 	example string   // value for the example file when def is ""
@@ -90,8 +91,9 @@ func settings() []setting[Config] {
 			help: "rsync publication base URI (rsync://HOST[:PORT]/MODULE/)", toml: tomlString,
 			set:   str(func(c *Config) *string { return &c.RsyncBase }),
 			check: baseURL(func(c *Config) string { return c.RsyncBase }, "rsync")},
-		{flag: "rrdp-base", key: "rrdp_base", def: "https://127.0.0.1:8443/rrdp/", arg: "URL",
-			help: "RRDP base URL (https://.../)", toml: tomlString,
+		{flag: "rrdp-base", key: "rrdp_base", derived: "follows --https", example: FallbackRRDPBase, arg: "URL",
+			help:  "RRDP base URL (https://.../); unset or empty: https://ADDR:PORT/rrdp/ of --https when its host is an address or a name (not 0.0.0.0 or ::), else " + FallbackRRDPBase,
+			toml:  tomlString,
 			set:   str(func(c *Config) *string { return &c.RRDPBase }),
 			check: baseURL(func(c *Config) string { return c.RRDPBase }, "https")},
 		{flag: "resources", key: "resources", def: "192.0.2.0/24,198.51.100.0/24,203.0.113.0/24,2001:db8::/32",
@@ -110,7 +112,7 @@ func settings() []setting[Config] {
 			set: str(func(c *Config) *string { return &c.SLURMFile })},
 
 		{flag: "http", key: "http.listen", alias: "http", def: "127.0.0.1:8080", arg: "address",
-			help: "REST API, /metrics, /healthz and RRDP listen address; empty disables (the file also takes http = \"ADDR:PORT\")",
+			help: "REST API, /metrics, /healthz, /readyz and RRDP listen address; empty disables (the file also takes http = \"ADDR:PORT\")",
 			toml: tomlString, set: str(func(c *Config) *string { return &c.HTTP }), check: listen(func(c *Config) string { return c.HTTP })},
 		{flag: "http-tls", key: "http.tls", def: "off", arg: "mode",
 			help: "serve --http over TLS: off, testbed (the TLS CA in DATA_DIR/tls) or file (--http-tls-cert/--http-tls-key)",

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -29,6 +30,7 @@ import (
 	"github.com/roadrpki/road/internal/ca"
 	"github.com/roadrpki/road/internal/config"
 	"github.com/roadrpki/road/internal/datadir"
+	"github.com/roadrpki/road/internal/health"
 	"github.com/roadrpki/road/internal/listen"
 	"github.com/roadrpki/road/internal/liveroutes"
 	"github.com/roadrpki/road/internal/proposal"
@@ -58,7 +60,8 @@ type Daemon struct {
 	audits  *audit.Service
 	started time.Time
 	// listeners are bound (listeners.Bound()) before any serves; set by Run.
-	listeners *listen.Set
+	listeners atomic.Pointer[listen.Set]
+	health    *health.Checker // /readyz and status: every part's check
 
 	rp         *rprun.Runner
 	publishMu  sync.Mutex    // one publication at a time, in commit order
@@ -189,7 +192,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.listeners = lst
+	d.listeners.Store(lst)
 	start("listen", func() error { return lst.Serve(ctx) })
 	start("renew", func() error { d.renewLoop(ctx); return nil })
 	ownHTTP, globalHTTP, err := d.rpHTTPClients()
@@ -225,11 +228,12 @@ func (d *Daemon) mountPublic(r chi.Router) {
 	r.Get("/ta/ta.cer", d.pub.ObjectHandler(d.ca.TACertURI(), "application/pkix-cert").ServeHTTP)
 }
 
-// httpHandler is the plain-HTTP side: REST API, metrics, health, and RRDP
-// for local tools.
+// httpHandler is the plain-HTTP side: REST API, metrics, /healthz (alive),
+// /readyz (every part checked; internal/health), and RRDP for local tools.
 func (d *Daemon) httpHandler() http.Handler {
 	r := chi.NewRouter()
-	r.Get("/healthz", d.healthz)
+	r.Get("/healthz", health.Live)
+	r.Handle("/readyz", d.health)
 	r.Handle("/metrics", promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{}))
 	d.mountPublic(r)
 	parts := api.Parts{Proposals: d.props, Routes: d.routes, Auditor: d.audits, Node: d}

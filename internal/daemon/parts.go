@@ -5,12 +5,13 @@ import (
 	"time"
 
 	"github.com/roadrpki/road/internal/audit"
+	"github.com/roadrpki/road/internal/health"
 	"github.com/roadrpki/road/internal/liveroutes"
 	"github.com/roadrpki/road/internal/proposal"
 )
 
 // wire builds the parts that need the store, the CA and the publication:
-// the proposal path and the audits.
+// the proposal path, the audits and the readiness checks.
 func (d *Daemon) wire() {
 	clock := func() time.Time { return d.clock() } // tests move d.clock after Open
 	d.routes = liveroutes.New(liveroutes.Config{DataDir: d.cfg.DataDir, BGP: bgpOptions(d.cfg), Store: d.st,
@@ -18,6 +19,8 @@ func (d *Daemon) wire() {
 	d.props = proposal.New(proposal.Config{Store: d.st, CA: d.ca, Routes: d.routes, Publish: d.publish,
 		Serial: func() uint64 { _, s := d.pub.State(); return s }, Clock: clock, Logger: d.log, Registry: d.reg})
 	d.audits = audit.New(d.auditConfig(rpView{d.rp}))
+	d.health = health.New(health.Sources{Listeners: func() bool { l := d.listeners.Load(); return l != nil && l.IsBound() },
+		Store: d.st, RP: d.rp, RPInterval: cmp.Or(d.rt.RPInterval, DefaultRPInterval), Publisher: d.pub, Clock: clock})
 }
 
 // auditConfig is the audits' configuration, reading the RP through view.
@@ -26,5 +29,5 @@ func (d *Daemon) auditConfig(view audit.RPView) audit.Config {
 	schedule, alerts := auditOptions(d.cfg, d.rt)
 	return audit.Config{Store: d.st, RP: view, BGP: d.props, Timing: caTiming(d.cfg),
 		RPInterval: cmp.Or(d.rt.RPInterval, DefaultRPInterval), Schedule: schedule, Alerts: alerts,
-		Clock: clock, Logger: d.log, Errors: d.metrics.errors, Version: d.rt.Version}
+		Clock: clock, Logger: d.log, Errors: d.metrics.errors, Version: d.rt.Version, Registry: d.reg}
 }

@@ -9,24 +9,39 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/roadrpki/road/internal/api"
 	"github.com/roadrpki/road/internal/audit"
+	"github.com/roadrpki/road/internal/health"
 	"github.com/roadrpki/road/internal/testpeers"
 )
 
-// healthzOf answers /healthz in-process.
-func healthzOf(t *testing.T, d *Daemon) (int, health) {
+// readyOf answers /readyz in-process.
+func readyOf(t *testing.T, d *Daemon) (int, health.Report) {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	d.healthz(rec, httptest.NewRequest("GET", "/healthz", nil))
-	var h health
-	if err := json.Unmarshal(rec.Body.Bytes(), &h); err != nil {
-		t.Fatalf("/healthz %q: %v", rec.Body.String(), err)
+	d.health.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	var r health.Report
+	if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
+		t.Fatalf("/readyz %q: %v", rec.Body.String(), err)
 	}
-	return rec.Code, h
+	return rec.Code, r
+}
+
+// partsOf lists the checks as "part ok" or "part reason".
+func partsOf(r health.Report) string {
+	var out []string
+	for _, c := range r.Checks {
+		if c.OK {
+			out = append(out, c.Part+" ok")
+		} else {
+			out = append(out, c.Part+" "+c.Reason)
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // waitRP polls rp status until ok says so.
@@ -47,8 +62,9 @@ func waitRP(t *testing.T, d *Daemon, what string, ok func(*api.RPStatus) bool) *
 }
 
 // TestRPDegradedKeepsRTRAndAlarms: when a run fails after a good one, RTR
-// keeps the last good VRPs, /healthz says degraded (still 200), the webhook
-// gets the consistency audit with rp-error; the next good run recovers.
+// keeps the last good VRPs, /readyz is 503 naming the relying party, the
+// webhook gets the consistency audit with rp-error; the next good run
+// recovers and /readyz is 200 again.
 func TestRPDegradedKeepsRTRAndAlarms(t *testing.T) {
 	hooks := make(chan audit.Result, 8)
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -64,11 +80,11 @@ func TestRPDegradedKeepsRTRAndAlarms(t *testing.T) {
 	c := testConfig(dir)
 	c.HTTPS, c.RRDPBase, c.Alerts.Webhook = https, "https://"+https+"/rrdp/", hook.URL
 	d := runDaemon(t, c)
-	if code, h := healthzOf(t, d); code != 200 || h.Status != "ok" || h.Degraded != nil {
-		t.Fatalf("/healthz at start: %d %+v", code, h)
-	}
 	addROAs(t, d, "192.0.2.0/24 => AS64496", "198.51.100.0/24 => AS64497")
 	waitRP(t, d, "ok with 2 VRPs", func(st *api.RPStatus) bool { return st.OK && st.VRPs == 2 })
+	if code, r := readyOf(t, d); code != 200 || r.Status != "ready" || partsOf(r) != "listeners ok, database ok, rp-own ok, publication ok" {
+		t.Fatalf("/readyz with the RP ok: %d %+v", code, r)
+	}
 
 	tal := filepath.Join(dir, "road.tal")
 	saved, err := os.ReadFile(tal)
@@ -83,10 +99,10 @@ func TestRPDegradedKeepsRTRAndAlarms(t *testing.T) {
 	if rs := d.rtr.Status(); rs.VRPs != 2 {
 		t.Fatalf("RTR serves %d VRPs while degraded, want the last good 2", rs.VRPs)
 	}
-	code, h := healthzOf(t, d)
-	if code != 200 || h.Status != "degraded" || len(h.Degraded) != 1 || h.Degraded[0].Part != "rp-own" ||
-		h.Degraded[0].Reason != "rp-run-failed" {
-		t.Fatalf("/healthz while degraded: %d %+v", code, h)
+	code, r := readyOf(t, d)
+	if fail := r.Failing(); code != 503 || r.Status != "not-ready" || partsOf(r) != "listeners ok, database ok, rp-own rp-run-failed, publication ok" ||
+		!strings.HasPrefix(fail[0].Message, "own: rp-run-failed: ") {
+		t.Fatalf("/readyz while degraded: %d %+v", code, r)
 	}
 	select {
 	case res := <-hooks:
@@ -102,7 +118,7 @@ func TestRPDegradedKeepsRTRAndAlarms(t *testing.T) {
 	}
 	d.rp.Kick()
 	waitRP(t, d, "recovered", func(st *api.RPStatus) bool { return st.OK && !st.Degraded && st.VRPs == 2 })
-	if code, h := healthzOf(t, d); code != 200 || h.Status != "ok" {
-		t.Fatalf("/healthz after recovery: %d %+v", code, h)
+	if code, r := readyOf(t, d); code != 200 || partsOf(r) != "listeners ok, database ok, rp-own ok, publication ok" {
+		t.Fatalf("/readyz after recovery: %d %+v", code, r)
 	}
 }

@@ -26,5 +26,6 @@ func (d *Daemon) Status(ctx context.Context) (*api.Status, error) {
 		return nil, err
 	}
 	st.RP.Rejections = nil // the list is on /rp/status
+	st.Ready = d.health.Report(ctx)
 	return st, nil
 }

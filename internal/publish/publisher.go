@@ -96,6 +96,8 @@ type Publisher struct {
 	notifTime time.Time  // mtime of notification.xml, strictly increasing in whole seconds
 	treeOK    bool       // Dir/rsync/current matches objects (content and mtimes)
 	retired   map[string]time.Time
+	lastAt    time.Time // when the last Publish ended
+	lastErr   error     // its error (nil: it succeeded)
 
 	hooks testHooks
 }
@@ -200,13 +202,24 @@ func (p *Publisher) Publish(ctx context.Context, objects []Object) (Result, erro
 	p.publishMu.Lock()
 	defer p.publishMu.Unlock()
 	s, err := p.Stage(ctx, objects)
+	if err == nil {
+		err = s.Commit()
+	}
+	p.mu.Lock()
+	p.lastAt, p.lastErr = p.opts.Clock(), err
+	p.mu.Unlock()
 	if err != nil {
 		return Result{}, err
 	}
-	if err := s.Commit(); err != nil {
-		return Result{}, err
-	}
 	return s.Result(), nil
+}
+
+// LastPublish reports when the last Publish ended and its error (nil: it
+// succeeded; a zero time: none yet).
+func (p *Publisher) LastPublish() (at time.Time, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lastAt, p.lastErr
 }
 
 // State returns the current session and serial ("" and 0 before the first

@@ -12,6 +12,7 @@ import (
 // metrics of the relying party, by feed ("own", "global").
 type metrics struct {
 	vrps, rejected, degraded, success, duration *prometheus.GaugeVec
+	lastRun, earliest                           *prometheus.GaugeVec
 	lenient                                     *prometheus.GaugeVec // by feed and leniency code
 	heals, runs                                 *prometheus.CounterVec
 	served                                      prometheus.Gauge
@@ -28,6 +29,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		success: g("road_rp_last_run_success_timestamp_seconds",
 			"Unix time of the start of the feed's last run that became its good view."),
 		duration: g("road_rp_run_duration_seconds", "Wall time of the feed's last run (healing included)."),
+		lastRun:  g("road_rp_last_run_timestamp_seconds", "Unix time of the start of the feed's last run, whatever its outcome."),
+		earliest: g("road_vrp_earliest_expiry_timestamp_seconds",
+			"Unix time of the earliest effective expiry (the soonest notAfter or nextUpdate on its chain from the trust anchor) among the VRPs of the feed's last good view."),
 		heals: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "road_rp_heals_total",
 			Help: "Runs that dropped damaged RRDP state and validated again, by feed."}, []string{"feed"}),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "road_rp_runs_total",
@@ -39,13 +43,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "VRPs the relying party last handed to RTR (all feeds, after SLURM)."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.vrps, m.rejected, m.degraded, m.success, m.duration, m.heals, m.runs, m.served, m.lenient)
+		reg.MustRegister(m.vrps, m.rejected, m.degraded, m.success, m.duration, m.heals, m.runs, m.served, m.lenient,
+			m.lastRun, m.earliest)
 	}
 	return m
 }
 
 func (m *metrics) observe(feed string, start, end time.Time, res *rp.Result, degr *DegradedError) {
 	m.duration.WithLabelValues(feed).Set(end.Sub(start).Seconds())
+	m.lastRun.WithLabelValues(feed).Set(float64(start.UnixNano()) / 1e9)
 	if res != nil {
 		m.vrps.WithLabelValues(feed).Set(float64(len(res.VRPs)))
 		m.rejected.WithLabelValues(feed).Set(float64(len(res.Rejected)))
@@ -61,6 +67,26 @@ func (m *metrics) observe(feed string, start, end time.Time, res *rp.Result, deg
 	m.degraded.WithLabelValues(feed).Set(0)
 	m.success.WithLabelValues(feed).Set(float64(start.UnixNano()) / 1e9)
 	m.runs.WithLabelValues(feed, "ok").Inc()
+	if e, ok := earliestExpiry(res); ok {
+		m.earliest.WithLabelValues(feed).Set(float64(e.UnixNano()) / 1e9)
+	} else {
+		m.earliest.DeleteLabelValues(feed) // no VRP: no expiry to watch
+	}
+}
+
+// earliestExpiry is the soonest effective expiry among res's VRPs (rp
+// computes each as the minimum notAfter/nextUpdate along its chain).
+func earliestExpiry(res *rp.Result) (time.Time, bool) {
+	var first time.Time
+	if res == nil {
+		return first, false
+	}
+	for _, v := range res.VRPs {
+		if !v.Expires.IsZero() && (first.IsZero() || v.Expires.Before(first)) {
+			first = v.Expires
+		}
+	}
+	return first, !first.IsZero()
 }
 
 // lenientCodes are every leniency code, so each series exists from the

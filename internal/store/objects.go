@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -101,6 +102,37 @@ func (t *Tx) RevokedList(ca string, now time.Time) ([]Revoked, error) {
 		}
 		r.RevokedAt, r.NotAfter = unix(at), unix(na)
 		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// ObjectExpiry is a published object's URI, issuing CA, kind and NotAfter
+// (nextUpdate for a manifest or CRL), without its content.
+type ObjectExpiry struct {
+	URI      string
+	CA       string
+	Kind     string // cer, crl, mft, roa
+	NotAfter time.Time
+}
+
+// ObjectExpiries lists every published object's expiry, sorted by URI;
+// kinds, when given, keep only those kinds.
+func (t *Tx) ObjectExpiries(kinds ...string) ([]ObjectExpiry, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT uri, ca, kind, not_after FROM objects ORDER BY uri`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list object expiries: %w", err)
+	}
+	defer rows.Close()
+	var out []ObjectExpiry
+	for rows.Next() {
+		var o ObjectExpiry
+		var na int64
+		if err := rows.Scan(&o.URI, &o.CA, &o.Kind, &na); err != nil {
+			return nil, err
+		}
+		if o.NotAfter = unix(na); len(kinds) == 0 || slices.Contains(kinds, o.Kind) {
+			out = append(out, o)
+		}
 	}
 	return out, rows.Err()
 }

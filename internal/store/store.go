@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	_ "github.com/mattn/go-sqlite3" // the SQLite driver
 )
@@ -176,4 +177,14 @@ func (t *Tx) Meta(key string) (string, error) {
 func (t *Tx) SetMeta(key, value string) error {
 	_, err := t.exec(`INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value)
 	return err
+}
+
+// MetaHeartbeat is the meta key Heartbeat writes.
+const MetaHeartbeat = "heartbeat"
+
+// Heartbeat writes at into the meta table in a write transaction of its
+// own: a real write, so a database that refuses writes (read-only file,
+// full disk, a lock never released) fails it or keeps it waiting.
+func (s *Store) Heartbeat(ctx context.Context, at time.Time) error {
+	return s.Update(ctx, func(tx *Tx) error { return tx.SetMeta(MetaHeartbeat, at.UTC().Format(time.RFC3339Nano)) })
 }
