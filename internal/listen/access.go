@@ -20,12 +20,28 @@ func accessLog(name string, a Access, next http.Handler) http.Handler {
 		start := time.Now() // I/O time, not the logic clock
 		rec := &recorder{ResponseWriter: w}
 		defer func() {
-			a.Log.LogAttrs(r.Context(), a.Level, "http request", slog.String("listener", name),
+			level := a.Level
+			if probe(r, rec.statusCode()) {
+				level = min(level, slog.LevelDebug) // a monitor polling every few seconds would drown the log
+			}
+			if !a.Log.Enabled(r.Context(), level) {
+				return
+			}
+			a.Log.LogAttrs(r.Context(), level, "http request", slog.String("listener", name),
 				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.statusCode()),
 				slog.Int64("bytes", rec.bytes), slog.Duration("duration", time.Since(start)), slog.String("remote", r.RemoteAddr))
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// probe: a successful health check or metrics scrape.
+func probe(r *http.Request, status int) bool {
+	switch r.URL.Path {
+	case "/healthz", "/readyz", "/metrics":
+		return r.Method == http.MethodGet && status < 400
+	}
+	return false
 }
 
 // recorder notes the status and counts the body bytes of a response.

@@ -279,7 +279,8 @@ func TestAccessLog(t *testing.T) {
 	s.HTTP("quiet", "127.0.0.1:0", http.HandlerFunc(hello), nil, HTTPLimits{}, Access{Log: log, Level: slog.LevelDebug})
 	serve(t, s)
 	base := "http://" + s.Addr("http").String()
-	for _, path := range []string{"/api/v1/roas?secret=q", "/missing"} {
+	// The probes (/healthz, /readyz, /metrics answered) log at debug, below this log's level.
+	for _, path := range []string{"/api/v1/roas?secret=q", "/healthz", "/missing", "/readyz", "/metrics"} {
 		req, _ := http.NewRequest("GET", base+path, nil)
 		req.Header.Set("Authorization", "Bearer s3cr3t-token")
 		resp, err := http.DefaultClient.Do(req)
