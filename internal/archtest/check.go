@@ -1,7 +1,8 @@
 // Package archtest keeps the data flow of DESIGN.md one way: it reads the
 // import graph of the module with `go list -deps -json` and reports every import
-// of an internal package that the allowed table (in archtest_test.go, so a
-// change of architecture is a reviewed diff) does not list. Its tests also
+// of an internal package that the allowed table (table.go, so a change of
+// architecture is a reviewed diff) does not list; CheckModule, run by the
+// module root's architecture_test.go, is the architecture test. Its tests also
 // hold the tree to one spelling of reason codes (kebab-case). No code
 // that road runs lives here.
 package archtest

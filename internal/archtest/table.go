@@ -1,0 +1,93 @@
+package archtest
+
+// with returns extra plus what every room above the codecs may use: the VRP
+// and route types, the DER codecs, the atomic file writer and the domain
+// error shape (fault).
+func with(extra ...string) []string {
+	return append(extra, "internal/vrp", "internal/route", "internal/rpki", "internal/atomicfile", "internal/fault")
+}
+
+// Table is the architecture: the data flow of DESIGN.md, proposal →
+// conflict, store, ca → publish → rp → rtr, with the codecs and types at the
+// bottom. Changing it is changing the design; say why in the commit.
+func Table() Rules {
+	r := Rules{
+		Allowed: map[string][]string{
+			// Codecs and types: they import nothing above them.
+			"internal/vrp":        {},
+			"internal/route":      {},
+			"internal/atomicfile": {},
+			"internal/fault":      {},
+			"internal/config":     {},
+			"internal/buildinfo":  {}, // the binary's recorded build, for the version commands
+			"internal/manpage":    {}, // roff from the --help texts (docs/man, made by cmd tests)
+			"internal/rpki":       {"internal/vrp"},
+			"internal/vrpjson":    {"internal/vrp"},
+			"internal/rrdp":       {"internal/atomicfile"},
+			"internal/slurm":      {"internal/vrp"},
+			"internal/tlsca":      {"internal/atomicfile"},
+			// File modes of the data directory, the database and the keys.
+			"internal/datadir": {},
+
+			// The rooms, in the order of the data flow.
+			"internal/store":    with(),
+			"internal/expiry":   with(),
+			"internal/bgp":      with(),
+			"internal/conflict": with(),
+			"internal/ca":       with("internal/store"),
+			"internal/publish":  with("internal/rrdp"),
+			"internal/rp":       with("internal/rrdp", "internal/vrpjson"),
+			"internal/rtr":      with("internal/vrpjson"),
+			// The router-facing RP runner: rp's results, SLURM, to RTR's view.
+			"internal/rprun": with("internal/rp", "internal/slurm"),
+			// The domain rooms know nothing of REST: api converts their types.
+			"internal/liveroutes": with("internal/bgp", "internal/store"),
+			// Named API tokens and their roles.
+			"internal/access":   with("internal/store"),
+			"internal/proposal": with("internal/conflict", "internal/store", "internal/ca"),
+			"internal/audit":    with("internal/expiry", "internal/conflict", "internal/store", "internal/ca", "internal/rp"),
+			// api is the transport: it may know the domain, never the other way.
+			"internal/api": with("internal/proposal", "internal/audit", "internal/conflict", "internal/expiry",
+				"internal/liveroutes", "internal/vrpjson", "internal/rtr", "internal/access", "internal/datadir", "internal/health"),
+			// Is road alive, does it do its job: checks of the running parts.
+			"internal/health": with("internal/store", "internal/rprun"),
+			// The network edge: binds road's listeners, then serves them bounded.
+			"internal/listen": with("internal/config", "internal/rtr", "internal/tlsca"),
+			// daemon is the wiring: it builds every part.
+			"internal/daemon": with("internal/access", "internal/datadir", "internal/api", "internal/audit", "internal/bgp", "internal/ca", "internal/config",
+				"internal/conflict", "internal/expiry", "internal/health", "internal/listen", "internal/liveroutes", "internal/proposal", "internal/publish",
+				"internal/rp", "internal/rprun", "internal/rrdp", "internal/rtr", "internal/slurm", "internal/store", "internal/tlsca",
+				"internal/vrpjson"),
+
+			// Test harness and checks: no production code imports them.
+			"internal/testpeers":  with("internal/vrpjson", "internal/testshared"),
+			"internal/testshared": {}, // finds ../shared for tests; imports nothing of the project
+			"internal/e2e":        with(),
+			"internal/archtest":   {},
+		},
+		TestAllowed: map[string][]string{
+			// The RP's tests validate what the real CA and publisher produce,
+			// and the running daemon's publication.
+			"internal/rp": {"internal/ca", "internal/publish", "internal/store", "internal/api", "internal/daemon",
+				"internal/config"},
+			"internal/rtr": {"internal/slurm"},
+			// health's tests judge real relying party results.
+			"internal/health": {"internal/rp"},
+			// api's role tests authenticate against real tokens in SQLite.
+			"internal/api": {"internal/store"},
+			"internal/e2e": {"internal/api", "internal/bgp", "internal/ca", "internal/daemon", "internal/tlsca",
+				"internal/liveroutes", "internal/proposal", "internal/audit", "internal/config"},
+		},
+		Free: []string{"cmd/road", "cmd/roactl", "scripts/gentree"}, // gentree: a benchmark tool, not part of road
+	}
+	// Every test may use the test harness and the shared folder.
+	for p := range r.Allowed {
+		if p != "internal/testpeers" && p != "internal/testshared" {
+			r.TestAllowed[p] = append(r.TestAllowed[p], "internal/testpeers")
+		}
+		if p != "internal/testshared" {
+			r.TestAllowed[p] = append(r.TestAllowed[p], "internal/testshared")
+		}
+	}
+	return r
+}
