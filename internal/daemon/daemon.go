@@ -193,13 +193,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	d.listeners.Store(lst)
-	start("listen", func() error { return lst.Serve(ctx) })
-	start("renew", func() error { d.renewLoop(ctx); return nil })
-	ownHTTP, globalHTTP, err := d.rpHTTPClients()
+	ownHTTP, globalHTTP, err := d.rpHTTPClients() // reads the testbed TLS CA that Bind made
 	if err != nil {
+		lst.Close()
 		return err
 	}
 	d.rp.UseHTTP(ownHTTP, globalHTTP)
+	start("listen", func() error { return lst.Serve(ctx) }) // /healthz answers once everything above is ready
+	start("renew", func() error { d.renewLoop(ctx); return nil })
 	start("rp", func() error { d.rp.Run(ctx); return nil })
 	start("bgp", func() error { return d.routes.Run(ctx) })
 	start("audits", func() error { return d.audits.Run(ctx) })

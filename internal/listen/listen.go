@@ -103,6 +103,9 @@ func (s *Set) Bind() error {
 	return nil
 }
 
+// Close releases the listeners of a Set that was bound but will not serve.
+func (s *Set) Close() { s.closeAll() }
+
 func (s *Set) closeAll() {
 	for _, it := range s.items {
 		if it.ln != nil {
