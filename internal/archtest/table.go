@@ -26,6 +26,8 @@ func Table() Rules {
 			"internal/rrdp":       {"internal/atomicfile"},
 			"internal/slurm":      {"internal/vrp"},
 			"internal/tlsca":      {"internal/atomicfile"},
+			// RFC 6492 up-down XML and the RFC 6492/8181 CMS wrapper.
+			"internal/updown": {"internal/rpki", "internal/fault"},
 			// File modes of the data directory, the database and the keys.
 			"internal/datadir": {},
 

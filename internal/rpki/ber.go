@@ -299,3 +299,8 @@ func scanElement(in []byte, depth int) (rest []byte, der bool, err error) {
 	}
 	return rest, true, nil
 }
+
+// DERFromBER is derFromBER for the other CMS profiles road reads (the
+// up-down and publication wrapper of RFC 6492 §3.1, often BER in the wild):
+// the DER re-encoding, whether it differed, and an error for what is not BER.
+func DERFromBER(in []byte) (out []byte, changed bool, err error) { return derFromBER(in) }
