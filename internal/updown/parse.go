@@ -197,11 +197,16 @@ func payload(m *Message, raw *xmlMessage) error {
 		if m.Type == TypeIssueResponse && len(raw.Classes) != 1 { // §3.4.2
 			return schemaf("issue_response needs exactly one class")
 		}
+		names := map[string]bool{}
 		for i := range raw.Classes {
 			c, err := parseClass(&raw.Classes[i])
 			if err != nil {
 				return err
 			}
+			if names[c.Name] { // §3.3.2: a class name identifies one class
+				return schemaf("class %s repeated", c.Name)
+			}
+			names[c.Name] = true
 			if m.Type == TypeIssueResponse && len(c.Certificates) != 1 {
 				return schemaf("issue_response class needs exactly one certificate")
 			}
