@@ -28,6 +28,10 @@ func Table() Rules {
 			"internal/tlsca":      {"internal/atomicfile"},
 			// RFC 6492 up-down XML and the RFC 6492/8181 CMS wrapper.
 			"internal/updown": {"internal/rpki", "internal/fault"},
+			// The bounded, DTD-free XML reader of the protocol codecs, and the
+			// codecs of RFC 8183 (out-of-band setup) and RFC 8181 (publication).
+			"internal/xmltree": {},
+			"internal/oob":     {"internal/xmltree"},
 			// File modes of the data directory, the database and the keys.
 			"internal/datadir": {},
 
