@@ -30,8 +30,9 @@ func Table() Rules {
 			"internal/updown": {"internal/rpki", "internal/fault"},
 			// The bounded, DTD-free XML reader of the protocol codecs, and the
 			// codecs of RFC 8183 (out-of-band setup) and RFC 8181 (publication).
-			"internal/xmltree": {},
-			"internal/oob":     {"internal/xmltree"},
+			"internal/xmltree":  {},
+			"internal/oob":      {"internal/xmltree"},
+			"internal/pubproto": {"internal/xmltree"},
 			// File modes of the data directory, the database and the keys.
 			"internal/datadir": {},
 
