@@ -1,6 +1,7 @@
 package updown
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
@@ -10,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	encasn1 "encoding/asn1"
 	"math/big"
+	"slices"
 	"time"
 
 	"golang.org/x/crypto/cryptobyte"
@@ -60,6 +62,12 @@ const eeLifetime = 15 * time.Minute
 func Wrap(xml []byte, s *Signer) ([]byte, error) {
 	if len(xml) > MaxMessageSize {
 		return nil, fail(ReasonTooLarge, "message of %d bytes over %d", len(xml), MaxMessageSize)
+	}
+	if s == nil || s.ID == nil || s.Key == nil || s.Now == nil {
+		return nil, fail(ReasonCMSWrongIdentity, "a signer needs an identity certificate, its key and a clock")
+	}
+	if !s.ID.IsCA || !s.Key.PublicKey.Equal(s.ID.PublicKey) {
+		return nil, fail(ReasonCMSWrongIdentity, "the identity certificate must be a CA certificate for the signer's key")
 	}
 	now := s.Now().UTC().Truncate(time.Second)
 	eeKey, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -153,21 +161,29 @@ func hexString(b []byte) string {
 }
 
 // signedAttrs returns the DER SET OF content-type, message-digest and
-// signing-time (§3.1.1.6.4), in DER order: the three OIDs differ first in
-// their last arc (3, 4, 5) and their encodings have the same length prefix.
+// signing-time (§3.1.1.6.4), sorted by their encodings as X.690 §11.6
+// requires of a SET OF (§3.1.2 (1l): the object is DER).
 func signedAttrs(content []byte, now time.Time) []byte {
 	digest := sha256.Sum256(content)
+	attr := func(oid encasn1.ObjectIdentifier, value func(*cryptobyte.Builder)) []byte {
+		var b cryptobyte.Builder
+		b.AddASN1(asn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1ObjectIdentifier(oid)
+			b.AddASN1(asn1.SET, value)
+		})
+		return b.BytesOrPanic()
+	}
+	list := [][]byte{
+		attr(oidAttrContentType, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(OIDContentXML) }),
+		attr(oidAttrDigest, func(b *cryptobyte.Builder) { b.AddASN1OctetString(digest[:]) }),
+		attr(oidAttrSigningTime, func(b *cryptobyte.Builder) { addTime(b, now) }),
+	}
+	slices.SortFunc(list, bytes.Compare)
 	var b cryptobyte.Builder
 	b.AddASN1(asn1.SET, func(b *cryptobyte.Builder) {
-		attr := func(oid encasn1.ObjectIdentifier, value func(*cryptobyte.Builder)) {
-			b.AddASN1(asn1.SEQUENCE, func(b *cryptobyte.Builder) {
-				b.AddASN1ObjectIdentifier(oid)
-				b.AddASN1(asn1.SET, value)
-			})
+		for _, a := range list {
+			b.AddBytes(a)
 		}
-		attr(oidAttrContentType, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(OIDContentXML) })
-		attr(oidAttrDigest, func(b *cryptobyte.Builder) { b.AddASN1OctetString(digest[:]) })
-		attr(oidAttrSigningTime, func(b *cryptobyte.Builder) { addTime(b, now) })
 	})
 	return b.BytesOrPanic()
 }
