@@ -2,6 +2,7 @@ package oob
 
 import (
 	"encoding/xml"
+	"errors"
 	"strings"
 )
 
@@ -64,11 +65,18 @@ func checkTag(t string) error {
 	return nil
 }
 
+// firstErr returns the first error, coded ErrInvalid (the checks it runs
+// are those of Parse, which code their failures ErrMalformed).
 func firstErr(errs ...error) error {
 	for _, err := range errs {
-		if err != nil {
-			return err
+		if err == nil {
+			continue
 		}
+		var e *Error
+		if errors.As(err, &e) && e.Code == ErrMalformed {
+			return &Error{Code: ErrInvalid, Detail: e.Detail, Err: e.Err}
+		}
+		return err
 	}
 	return nil
 }

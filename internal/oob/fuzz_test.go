@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"runtime"
 	"testing"
 
 	"github.com/roadrpki/road/internal/testshared"
@@ -111,20 +112,32 @@ func TestCorpusRoundTrip(t *testing.T) {
 func TestAttacksRefused(t *testing.T) {
 	for _, rel := range attackFiles {
 		data := readCorpus(t, rel)
-		for name, err := range map[string]error{
-			"child":      second(ParseChildRequest(data, Options{})),
-			"parent":     second(ParseParentResponse(data, Options{})),
-			"publisher":  second(ParsePublisherRequest(data, Options{})),
-			"repository": second(ParseRepositoryResponse(data, Options{})),
+		for name, parse := range map[string]func() error{
+			"child":      func() error { return second(ParseChildRequest(data, Options{})) },
+			"parent":     func() error { return second(ParseParentResponse(data, Options{})) },
+			"publisher":  func() error { return second(ParsePublisherRequest(data, Options{})) },
+			"repository": func() error { return second(ParseRepositoryResponse(data, Options{})) },
 		} {
-			if !errors.Is(err, ErrMalformed) || !errors.Is(err, xmltree.ErrDoctype) {
-				t.Errorf("%s by %s: %v", rel, name, err)
+			var err error
+			n := allocated(func() { err = parse() })
+			if !errors.Is(err, ErrMalformed) || !errors.Is(err, xmltree.ErrDoctype) || n > 64<<10 {
+				t.Errorf("%s by %s: %v, %d bytes allocated", rel, name, err, n)
 			}
 		}
 	}
 }
 
 func second[T any](_ T, err error) error { return err }
+
+// allocated returns the bytes f allocates.
+func allocated(f func()) uint64 {
+	var a, b runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&a)
+	f()
+	runtime.ReadMemStats(&b)
+	return b.TotalAlloc - a.TotalAlloc
+}
 
 func FuzzParse(f *testing.F) {
 	for _, rel := range append(append([]string{}, seedFiles...), attackFiles...) {

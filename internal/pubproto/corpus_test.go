@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"runtime"
 	"testing"
 
 	"github.com/roadrpki/road/internal/testshared"
@@ -117,8 +118,26 @@ func TestAttacksRefused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Parse(data, Options{}); !errors.Is(err, ErrMalformed) || !errors.Is(err, xmltree.ErrDoctype) {
-			t.Errorf("%s: %v", rel, err)
+		var perr error
+		n := allocated(func() { _, perr = Parse(data, Options{}) })
+		if !errors.Is(perr, ErrMalformed) || !errors.Is(perr, xmltree.ErrDoctype) || n > 64<<10 {
+			t.Errorf("%s: %v, %d bytes allocated", rel, perr, n)
 		}
 	}
+	// Over the bound: refused before parsing, whatever the size.
+	huge := make([]byte, 8<<20)
+	var perr error
+	if n := allocated(func() { _, perr = Parse(huge, Options{MaxBytes: 1 << 20}) }); !errors.Is(perr, ErrTooLarge) || n > 4<<10 {
+		t.Errorf("8 MiB over a 1 MiB bound: %v, %d bytes allocated", perr, n)
+	}
+}
+
+// allocated returns the bytes f allocates.
+func allocated(f func()) uint64 {
+	var a, b runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&a)
+	f()
+	runtime.ReadMemStats(&b)
+	return b.TotalAlloc - a.TotalAlloc
 }

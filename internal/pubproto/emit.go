@@ -3,6 +3,7 @@ package pubproto
 import (
 	"encoding/base64"
 	"encoding/xml"
+	"errors"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -187,11 +188,18 @@ func xmlText(s string) bool {
 	return true
 }
 
+// firstErr returns the first error, coded ErrInvalid (the checks it runs
+// are those of Parse, which code their failures ErrMalformed).
 func firstErr(errs ...error) error {
 	for _, err := range errs {
-		if err != nil {
-			return err
+		if err == nil {
+			continue
 		}
+		var e *Error
+		if errors.As(err, &e) && e.Code == ErrMalformed {
+			return &Error{Code: ErrInvalid, Detail: e.Detail, Err: e.Err}
+		}
+		return err
 	}
 	return nil
 }

@@ -35,6 +35,7 @@ func TestAttacksRefused(t *testing.T) {
 		}
 		var perr error
 		n := allocated(func() { _, perr = Parse(data, Limits{}) })
+		t.Logf("%s: refused with %d bytes allocated", rel, n)
 		if !errors.Is(perr, ErrDoctype) {
 			t.Errorf("%s: %v, want %v", rel, perr, ErrDoctype)
 		}
