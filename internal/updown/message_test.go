@@ -99,6 +99,8 @@ func TestParseRefusals(t *testing.T) {
 		{"text after root", msg(`type="list"`, "") + "x", ReasonXMLMalformed},
 		{"processing instruction", `<?evil x?>` + msg(`type="list"`, ""), ReasonXMLMalformed},
 		{"foreign namespace", `<message xmlns="urn:x" version="1" sender="c" recipient="p" type="list"/>`, ReasonXMLSchema},
+		{"root not message", `<msg ` + ns + ` version="1" sender="c" recipient="p" type="list"/>`, ReasonXMLSchema},
+		{"encoding not UTF-8", `<?xml version="1.0" encoding="ISO-8859-1"?>` + msg(`type="list"`, ""), ReasonXMLMalformed},
 		{"version 2", strings.Replace(msg(`type="list"`, ""), `version="1"`, `version="2"`, 1), ReasonXMLSchema},
 		{"unknown type", msg(`type="reboot"`, ""), ReasonXMLSchema},
 		{"unknown attribute", msg(`type="list" colour="red"`, ""), ReasonXMLSchema},

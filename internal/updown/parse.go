@@ -20,7 +20,7 @@ type xmlAny struct {
 }
 
 type xmlMessage struct {
-	XMLName  xml.Name     `xml:"message"`
+	XMLName  xml.Name
 	Attrs    []xml.Attr   `xml:",any,attr"`
 	Classes  []xmlClass   `xml:"http://www.apnic.net/specs/rescerts/up-down/ class"`
 	Requests []xmlElement `xml:"http://www.apnic.net/specs/rescerts/up-down/ request"`
@@ -63,7 +63,7 @@ func Parse(data []byte) (*Message, error) {
 	if err := xml.Unmarshal(data, &raw); err != nil {
 		return nil, fail(ReasonXMLMalformed, "%v", err)
 	}
-	if raw.XMLName.Space != Namespace {
+	if raw.XMLName.Space != Namespace || raw.XMLName.Local != "message" {
 		return nil, schemaf("root element {%s}%s, want {%s}message", raw.XMLName.Space, raw.XMLName.Local, Namespace)
 	}
 	a, err := attrs(raw.Attrs, []string{"version", "sender", "recipient", "type"}, nil)

@@ -10,7 +10,9 @@ import (
 
 // ResourceSet is the three resource_set_* (or req_resource_set_*)
 // attributes of RFC 6492 §3.3.2: comma-separated AS numbers and ranges,
-// IPv4 and IPv6 prefixes and ranges. Elements keep the order of the message.
+// IPv4 and IPv6 prefixes and ranges. Elements keep the order of the message;
+// §3.3.2 says senders use the canonical order of RFC 3779, which Parse does
+// not insist on (IPResources and ASResources canonicalize).
 type ResourceSet struct {
 	AS   []rpki.ASRange
 	IPv4 []rpki.IPRange
