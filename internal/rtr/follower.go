@@ -49,7 +49,9 @@ type Follower struct {
 	Logger *slog.Logger
 	// ReleaseMemory returns the decoding garbage (the whole document and the
 	// previous set) to the OS after each load, keeping RSS near the live
-	// heap in a process that does nothing else (road rtr).
+	// heap in a process that does nothing else (road rtr), and collects
+	// more often while a document is decoded and served, so the peak RSS
+	// of a load stays near the live heap too.
 	ReleaseMemory bool
 	// Watch lists files the Filter reads (SLURM, RFC 8416): when one of
 	// them changes while the source does not, the Filter is applied again
@@ -119,6 +121,11 @@ func (f *Follower) Run(ctx context.Context) error {
 	}
 }
 
+// loadGCPercent is the collector's target while a ReleaseMemory follower
+// loads: the decoding garbage is short-lived, and at the default of 100 it
+// would double the heap (424k VRPs: peak RSS 116 MB against 45 MB live).
+const loadGCPercent = 10
+
 func (f *Follower) logger() *slog.Logger {
 	if f.Logger == nil {
 		return slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -136,6 +143,9 @@ func (f *Follower) now() time.Time {
 // Poll fetches the source if it changed, and updates the target. It reports
 // whether a new serial was created.
 func (f *Follower) Poll(ctx context.Context) (bool, error) {
+	if f.ReleaseMemory {
+		defer debug.SetGCPercent(debug.SetGCPercent(loadGCPercent))
+	}
 	body, err := f.open(ctx)
 	watchChanged := f.watchChanged()
 	if err != nil {
