@@ -39,10 +39,11 @@ func compareKeys(a, b sortKey) int {
 
 func sameKey(a, b sortKey) bool { return a.k0 == b.k0 && a.k1 == b.k1 && a.k2 == b.k2 }
 
-// sortSet is NewSet for large inputs: the sort runs on packed integer
+// NewLargeSet is NewSet for large inputs: the sort runs on packed integer
 // keys (several times cheaper than comparing netip values), on two cores
 // (both halves sorted concurrently, then merged); the sort is most of a
-// 424k-VRP reload, which delays every change routers see.
+// 424k-VRP reload, which delays every change routers see. Like NewSet it
+// reorders vs in place and returns a prefix of it.
 func NewLargeSet(vs []VRP) Set {
 	if len(vs) < 1<<14 {
 		return NewSet(vs)
@@ -57,13 +58,15 @@ func NewLargeSet(vs []VRP) Set {
 	go func() { defer wg.Done(); slices.SortFunc(keys[:h], compareKeys) }()
 	slices.SortFunc(keys[h:], compareKeys)
 	wg.Wait()
-	out := make([]VRP, 0, len(vs))
+	// The merge yields an order, not a copy: vs is permuted in place, so a
+	// 424k-VRP load holds the VRPs once (plus the keys), not twice.
+	order := make([]int32, 0, len(vs))
 	var last sortKey
 	emit := func(k sortKey) {
-		if len(out) > 0 && sameKey(last, k) {
+		if len(order) > 0 && sameKey(last, k) {
 			return
 		}
-		out = append(out, vs[k.i])
+		order = append(order, k.i)
 		last = k
 	}
 	a, b := keys[:h], keys[h:]
@@ -82,5 +85,40 @@ func NewLargeSet(vs []VRP) Set {
 	for _, k := range b {
 		emit(k)
 	}
-	return Set(out)
+	keys = nil
+	return Set(permute(vs, order))
+}
+
+// permute rearranges vs in place so that vs[j] is the old vs[order[j]] and
+// returns vs[:len(order)]; order lists distinct indices, those it leaves out
+// (duplicates) end up past the end. Each cycle of the permutation is
+// followed once, its visited entries marked -1.
+func permute(vs []VRP, order []int32) []VRP {
+	m := len(order)
+	used := make([]bool, len(vs))
+	for _, i := range order {
+		used[i] = true
+	}
+	for i := range vs {
+		if !used[i] {
+			order = append(order, int32(i))
+		}
+	}
+	for j := range order {
+		if order[j] < 0 || int(order[j]) == j {
+			continue
+		}
+		tmp, k := vs[j], j
+		for {
+			src := int(order[k])
+			order[k] = -1
+			if src == j {
+				vs[k] = tmp
+				break
+			}
+			vs[k] = vs[src]
+			k = src
+		}
+	}
+	return vs[:m:m]
 }
