@@ -45,6 +45,10 @@ func Table() Rules {
 			"internal/publish":  with("internal/rrdp"),
 			"internal/rp":       with("internal/rrdp", "internal/vrpjson"),
 			"internal/rtr":      with("internal/vrpjson"),
+
+			// The blast radius of a VRP change and the fallbacks of the
+			// holder's routes: pure, like conflict.
+			"internal/impact": with(),
 			// The router-facing RP runner: rp's results, SLURM, to RTR's view.
 			"internal/rprun": with("internal/rp", "internal/slurm"),
 			// The domain rooms know nothing of REST: api converts their types.
@@ -78,6 +82,8 @@ func Table() Rules {
 			"internal/rp": {"internal/ca", "internal/publish", "internal/store", "internal/api", "internal/daemon",
 				"internal/config"},
 			"internal/rtr": {"internal/slurm"},
+			// impact's tests measure against the real 2010 table in a bgp.Table.
+			"internal/impact": {"internal/bgp"},
 			// health's tests judge real relying party results.
 			"internal/health": {"internal/rp"},
 			// api's role tests authenticate against real tokens in SQLite.
