@@ -36,12 +36,30 @@ type Input struct {
 	// Additions already in Before and removals not in it are no-ops; a VRP
 	// both added and removed stays.
 	Added, Removed []vrp.VRP
-	// Own is the space the holder announces: the base of the shares.
-	Own []netip.Prefix
+	// Own is the space the holder announces, the base of the shares (nil:
+	// shares are 0). Build it once with NewSpace and reuse it.
+	Own *Space
 	// Limit caps the routes listed per transition and the origins listed per
 	// effect; Top caps the largest prefixes listed. 0 means the default.
 	Limit, Top int
 }
+
+// Space is a set of prefixes (the holder's announced space) normalized for
+// measuring: sorted, without prefixes another one covers, with its size.
+type Space struct {
+	prefixes []netip.Prefix
+	v4, v6   float64
+}
+
+// NewSpace normalizes ps (invalid prefixes are ignored, host bits masked).
+func NewSpace(ps []netip.Prefix) *Space {
+	s := &Space{prefixes: disjoint(ps)}
+	s.v4, s.v6 = size(s.prefixes)
+	return s
+}
+
+// Size is the space in IPv4 /24 and IPv6 /48 equivalents.
+func (s *Space) Size() (ipv4Slash24, ipv6Slash48 float64) { return s.v4, s.v6 }
 
 // Between returns the change from the VRP set before to after (both built
 // by vrp.NewSet): the router side of a change, a new RP or SLURM output.
@@ -186,7 +204,10 @@ func report(changes []RouteChange, in Input) Report {
 			out.Transitions = append(out.Transitions, t)
 		}
 	}
-	own := disjoint(in.Own)
+	own := in.Own
+	if own == nil {
+		own = NewSpace(nil)
+	}
 	var harmed, helped []RouteChange
 	for _, c := range changes {
 		switch {
@@ -204,7 +225,7 @@ func report(changes []RouteChange, in Input) Report {
 	return out
 }
 
-func effect(cs []RouteChange, own []netip.Prefix, limit, top int) Effect {
+func effect(cs []RouteChange, own *Space, limit, top int) Effect {
 	e := Effect{Routes: len(cs), Origins: []uint32{}, Peers: []string{}, Largest: []RouteChange{}}
 	prefixes := make([]netip.Prefix, len(cs))
 	peers := map[string]bool{}
@@ -220,13 +241,12 @@ func effect(cs []RouteChange, own []netip.Prefix, limit, top int) Effect {
 	}
 	u := disjoint(prefixes)
 	e.IPv4Slash24, e.IPv6Slash48 = size(u)
-	own4, own6 := size(own)
-	in4, in6 := size(intersect(u, own))
-	if own4 > 0 {
-		e.OwnIPv4Share = in4 / own4
+	in4, in6 := size(intersect(u, own.prefixes))
+	if own.v4 > 0 {
+		e.OwnIPv4Share = in4 / own.v4
 	}
-	if own6 > 0 {
-		e.OwnIPv6Share = in6 / own6
+	if own.v6 > 0 {
+		e.OwnIPv6Share = in6 / own.v6
 	}
 	slices.Sort(origins)
 	origins = slices.Compact(origins)

@@ -69,7 +69,7 @@ func (n noAll) All(func(route.Route) bool) { n.t.Fatal("Analyze scanned the whol
 func TestW1(t *testing.T) {
 	rs, peers := table(t, "198.51.100.0/24 AS64497 rv1,rv2", "198.51.100.128/25 AS64497 rv2", "203.0.113.0/24 AS64499 rv1")
 	rep := Analyze(Input{Routes: noAll{rs, t}, Peers: peers, Added: vrps(t, "198.51.100.0/24 => AS64498"),
-		Own: prefixes("198.51.100.0/24", "198.51.100.128/25", "203.0.113.0/24")})
+		Own: NewSpace(prefixes("198.51.100.0/24", "198.51.100.128/25", "203.0.113.0/24"))})
 	got, err := json.Marshal(map[string]any{"impact": rep})
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +102,7 @@ func crafted(t testing.TB) Input {
 			"192.0.2.0/24 => AS8", "198.18.0.0/15 => AS6", "10.1.0.0/16 => AS2"), // the last is already there: no-op
 		Removed: vrps(t, "10.0.0.0/16-24 => AS1", "2001:db8::/32-48 => AS3", "192.0.2.0/24 => AS4",
 			"203.0.113.0/24 => AS10"), // not there: no-op
-		Own: prefixes("10.0.0.0/16", "10.1.0.0/16", "10.2.0.0/16", "10.0.1.0/24", "2001:db8::/32"),
+		Own: NewSpace(prefixes("10.0.0.0/16", "10.1.0.0/16", "10.2.0.0/16", "10.0.1.0/24", "2001:db8::/32")),
 	}
 }
 
