@@ -388,8 +388,8 @@ func compareReports(t *testing.T, got, want Report) {
 		got, want Effect
 	}{{"harmed", got.Harmed, want.Harmed}, {"helped", got.Helped, want.Helped}} {
 		g, w := e.got, e.want
-		if g.Routes != w.Routes || !close(g.IPv4Slash24, w.IPv4Slash24) || !close(g.IPv6Slash48, w.IPv6Slash48) ||
-			!close(g.OwnIPv4Share, w.OwnIPv4Share) || !close(g.OwnIPv6Share, w.OwnIPv6Share) ||
+		if g.Routes != w.Routes || !near(g.IPv4Slash24, w.IPv4Slash24) || !near(g.IPv6Slash48, w.IPv6Slash48) ||
+			!near(g.OwnIPv4Share, w.OwnIPv4Share) || !near(g.OwnIPv6Share, w.OwnIPv6Share) ||
 			!slices.Equal(g.Origins, w.Origins) || g.OriginCount != w.OriginCount || !slices.Equal(g.Peers, w.Peers) {
 			t.Fatalf("%s:\ngot  %d %g %g %g %g %v %d %v\nwant %d %g %g %g %g %v %d %v", e.name,
 				g.Routes, g.IPv4Slash24, g.IPv6Slash48, g.OwnIPv4Share, g.OwnIPv6Share, g.Origins, g.OriginCount, g.Peers,
@@ -401,7 +401,7 @@ func compareReports(t *testing.T, got, want Report) {
 	}
 }
 
-// close allows the rounding of summing many powers of two in a float64.
-func close(a, b float64) bool {
+// near allows the rounding of summing many powers of two in a float64.
+func near(a, b float64) bool {
 	return a == b || math.Abs(a-b) <= 1e-9*math.Max(math.Abs(a), math.Abs(b))
 }
