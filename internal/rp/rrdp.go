@@ -435,6 +435,9 @@ func (c *RRDPClient) applySnapshot(ctx context.Context, n *notification, st *rrd
 				return err
 			}
 			seen[el.URI] = true
+			if err := ctx.Err(); err != nil {
+				return err // shutting down: write nothing more into the cache
+			}
 			return s.put(el.URI, el.Data)
 		})
 	})
@@ -450,6 +453,10 @@ func (c *RRDPClient) applySnapshot(ctx context.Context, n *notification, st *rrd
 		if !seen[u] {
 			s.drops[u] = true
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		s.discard()
+		return err
 	}
 	if err := c.commit(s, st.Notify); err != nil {
 		return err
@@ -497,6 +504,9 @@ func (c *RRDPClient) applyDeltas(ctx context.Context, n *notification, st *rrdpS
 					s.drops[el.URI] = true
 					return nil
 				}
+				if err := ctx.Err(); err != nil {
+					return err // shutting down: write nothing more into the cache
+				}
 				if err := s.put(el.URI, el.Data); err != nil {
 					return err
 				}
@@ -507,6 +517,9 @@ func (c *RRDPClient) applyDeltas(ctx context.Context, n *notification, st *rrdpS
 		if err == nil && (hdr.Session != n.Session || hdr.Serial != d.Serial) {
 			err = reject(ReasonRRDPSession, "delta is session %s serial %d, want %s %d (RFC 8182 §3.4.2)",
 				hdr.Session, hdr.Serial, n.Session, d.Serial)
+		}
+		if err == nil {
+			err = ctx.Err()
 		}
 		if err != nil {
 			s.discard()
