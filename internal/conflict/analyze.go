@@ -58,13 +58,13 @@ func Analyze(in Input) Result {
 	slices.SortFunc(added, vrp.Compare)
 	slices.SortFunc(removed, vrp.Compare)
 	res := applyChange(cur, added, removed)
-	tops := topPrefixes(added, removed)
+	tops := vrp.TopPrefixes(added, removed)
 	// Only ROAs covering or inside a changed prefix can decide the state of
 	// a route, intent or added ROA there (prefixes nest or are disjoint), so
 	// the indexes hold just those: a one-prefix change against 10,000 ROAs
 	// builds two tiny indexes instead of two large ones.
-	curIdx := vrp.NewIndex(scope(cur, tops))
-	resIdx := vrp.NewIndex(scope(res, tops))
+	curIdx := vrp.NewIndex(vrp.Scope(cur, tops))
+	resIdx := vrp.NewIndex(vrp.Scope(res, tops))
 
 	for _, v := range added {
 		if !a.held(v.Prefix) {
@@ -242,7 +242,7 @@ func (a *analyzer) announcedBy(asn uint32, p netip.Prefix) []netip.Prefix {
 		return true
 	})
 	for _, it := range a.in.Intents {
-		if it.Origin == asn && it.Prefix.IsValid() && covers(p, it.Prefix.Masked()) {
+		if it.Origin == asn && it.Prefix.IsValid() && vrp.Covers(p, it.Prefix.Masked()) {
 			out = append(out, it.Prefix.Masked())
 		}
 	}
@@ -264,17 +264,17 @@ type cause struct {
 // that covers it.
 func blame(p netip.Prefix, origin uint32, none bool, added, removed []vrp.VRP) cause {
 	for _, v := range removed {
-		if covers(v.Prefix, p) && vrp.Matches(v, p.Bits(), origin, none) {
+		if vrp.Covers(v.Prefix, p) && vrp.Matches(v, p.Bits(), origin, none) {
 			return cause{ptr(v), "after removing " + v.String()}
 		}
 	}
 	for _, v := range added {
-		if covers(v.Prefix, p) {
+		if vrp.Covers(v.Prefix, p) {
 			return cause{ptr(v), "after adding " + v.String()}
 		}
 	}
 	for _, v := range removed {
-		if covers(v.Prefix, p) {
+		if vrp.Covers(v.Prefix, p) {
 			return cause{ptr(v), "after removing " + v.String()}
 		}
 	}
@@ -322,48 +322,6 @@ func applyChange(cur vrp.Set, added, removed []vrp.VRP) vrp.Set {
 		}
 		out = append(out, added[j])
 		j++
-	}
-	return out
-}
-
-// scope returns the ROAs of the clean set s whose prefix covers or lies
-// inside one of tops, by binary search: in s's order (family, address,
-// length) the ROAs inside t follow t's position contiguously, and those
-// covering t have t's address masked to a shorter length.
-func scope(s vrp.Set, tops []netip.Prefix) vrp.Set {
-	var out []vrp.VRP
-	from := func(p netip.Prefix) int {
-		i, _ := slices.BinarySearchFunc(s, vrp.VRP{Prefix: p}, vrp.Compare)
-		return i
-	}
-	for _, t := range tops {
-		for b := range t.Bits() {
-			p := netip.PrefixFrom(t.Addr(), b).Masked()
-			for i := from(p); i < len(s) && s[i].Prefix == p; i++ {
-				out = append(out, s[i])
-			}
-		}
-		for i := from(t); i < len(s) && covers(t, s[i].Prefix); i++ {
-			out = append(out, s[i])
-		}
-	}
-	return vrp.NewSet(out) // covering ROAs of two tops may repeat
-}
-
-// topPrefixes returns the changed prefixes that no other changed prefix
-// covers, so each affected route is visited once.
-func topPrefixes(lists ...[]vrp.VRP) []netip.Prefix {
-	var all []vrp.VRP
-	for _, l := range lists {
-		all = append(all, l...)
-	}
-	all = vrp.NewSet(all) // pre-order: a cover sorts before what it covers
-	var out []netip.Prefix
-	for _, v := range all {
-		if n := len(out); n > 0 && covers(out[n-1], v.Prefix) {
-			continue
-		}
-		out = append(out, v.Prefix)
 	}
 	return out
 }

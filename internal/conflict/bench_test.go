@@ -25,8 +25,8 @@ func newSortedRoutes(rs []route.Route) sortedRoutes {
 }
 
 func (s sortedRoutes) Within(p netip.Prefix, yield func(route.Route) bool) {
-	i := sort.Search(len(s), func(i int) bool { return comparePrefix(s[i].Prefix, p) >= 0 })
-	for ; i < len(s) && covers(p, s[i].Prefix); i++ {
+	i := sort.Search(len(s), func(i int) bool { return vrp.ComparePrefix(s[i].Prefix, p) >= 0 })
+	for ; i < len(s) && vrp.Covers(p, s[i].Prefix); i++ {
 		if !yield(s[i]) {
 			return
 		}

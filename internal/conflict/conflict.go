@@ -77,14 +77,9 @@ func heldChecker(held []netip.Prefix, fn func(netip.Prefix) bool) func(netip.Pre
 // prefixesCover reports whether some prefix in list equals or covers p.
 func prefixesCover(list []netip.Prefix, p netip.Prefix) bool {
 	for _, h := range list {
-		if covers(h, p) {
+		if vrp.Covers(h, p) {
 			return true
 		}
 	}
 	return false
-}
-
-// covers reports whether a equals or contains b (same family).
-func covers(a, b netip.Prefix) bool {
-	return a.Bits() <= b.Bits() && a.Addr().Is4() == b.Addr().Is4() && a.Contains(b.Addr())
 }

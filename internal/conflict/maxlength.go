@@ -34,7 +34,7 @@ func checkMaxLength(v vrp.VRP, announced []netip.Prefix) looseness {
 	}
 	var in []netip.Prefix
 	for _, p := range announced {
-		if p.Bits() > plen && p.Bits() <= maxLen && covers(v.Prefix, p) {
+		if p.Bits() > plen && p.Bits() <= maxLen && vrp.Covers(v.Prefix, p) {
 			in = append(in, p.Masked())
 		}
 	}

@@ -51,7 +51,7 @@ func FuzzCheckMaxLength(f *testing.F) {
 			t.Fatalf("%s with %v: loose=%v, enumeration says %v", v, announced, got.Loose, want)
 		}
 		if got.Loose {
-			if slices.Contains(announced, got.Missing) || !covers(v.Prefix, got.Missing) || got.Missing.Bits() != got.Tightest+1 {
+			if slices.Contains(announced, got.Missing) || !vrp.Covers(v.Prefix, got.Missing) || got.Missing.Bits() != got.Tightest+1 {
 				t.Fatalf("%s: bad missing %s / tightest %d", v, got.Missing, got.Tightest)
 			}
 		}

@@ -68,17 +68,17 @@ func TestApplyChangeAndScope(t *testing.T) {
 				cur, add, remove, res.Resulting, want, res.Added, wantAdded, res.Removed, wantRemoved)
 		}
 
-		tops := topPrefixes(res.Added, res.Removed)
+		tops := vrp.TopPrefixes(res.Added, res.Removed)
 		var plain []vrp.VRP
 		for _, v := range want {
 			for _, tp := range tops {
-				if covers(v.Prefix, tp) || covers(tp, v.Prefix) {
+				if vrp.Covers(v.Prefix, tp) || vrp.Covers(tp, v.Prefix) {
 					plain = append(plain, v)
 					break
 				}
 			}
 		}
-		if got := scope(want, tops); !slices.Equal(got, vrp.Set(plain)) {
+		if got := vrp.Scope(want, tops); !slices.Equal(got, vrp.Set(plain)) {
 			t.Fatalf("scope of %v in %v:\n got  %v\n want %v", tops, want, got, plain)
 		}
 	}

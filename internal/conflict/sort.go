@@ -2,7 +2,6 @@ package conflict
 
 import (
 	"cmp"
-	"net/netip"
 	"slices"
 
 	"github.com/roadrpki/road/internal/route"
@@ -42,23 +41,8 @@ func comparePtr[T any](a, b *T, f func(T, T) int) int {
 	return f(*a, *b)
 }
 
-// comparePrefix orders IPv4 before IPv6, then by address and length (the
-// vrp.Compare order).
-func comparePrefix(a, b netip.Prefix) int {
-	if a.Addr().Is4() != b.Addr().Is4() {
-		if a.Addr().Is4() {
-			return -1
-		}
-		return 1
-	}
-	if c := a.Addr().Compare(b.Addr()); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.Bits(), b.Bits())
-}
-
 func compareRoute(a, b route.Route) int {
-	if c := comparePrefix(a.Prefix, b.Prefix); c != 0 {
+	if c := vrp.ComparePrefix(a.Prefix, b.Prefix); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(a.Origin, b.Origin); c != 0 {
@@ -68,7 +52,7 @@ func compareRoute(a, b route.Route) int {
 }
 
 func compareIntent(a, b Intent) int {
-	if c := comparePrefix(a.Prefix, b.Prefix); c != 0 {
+	if c := vrp.ComparePrefix(a.Prefix, b.Prefix); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(a.Origin, b.Origin); c != 0 {

@@ -154,7 +154,7 @@ func suggestTargets(seen []route.Route, intents []Intent, curIdx *vrp.Index, isH
 		}
 	}
 	for asn, ps := range t.byASN {
-		slices.SortFunc(ps, comparePrefix)
+		slices.SortFunc(ps, vrp.ComparePrefix)
 		t.byASN[asn] = slices.Compact(ps)
 	}
 	return t
@@ -219,7 +219,7 @@ func unresolvedAfter(sug *Suggestion, seen []route.Route, intents []Intent, resI
 // authorizesAny reports whether v matches one of the prefixes (all of v's ASN).
 func authorizesAny(v vrp.VRP, ps []netip.Prefix) bool {
 	return slices.ContainsFunc(ps, func(p netip.Prefix) bool {
-		return covers(v.Prefix, p) && p.Bits() <= int(v.MaxLen)
+		return vrp.Covers(v.Prefix, p) && p.Bits() <= int(v.MaxLen)
 	})
 }
 
@@ -235,12 +235,12 @@ func tightROAs(asn uint32, targets []netip.Prefix, idx *vrp.Index, asSets []neti
 		if c := cmp.Compare(a.Bits(), b.Bits()); c != 0 {
 			return c
 		}
-		return comparePrefix(a, b)
+		return vrp.ComparePrefix(a, b)
 	})
 	var out []vrp.VRP
 	for _, p := range todo {
 		if idx.Validate(p, asn, false) == vrp.Valid || authorizesAnyOf(out, p) ||
-			slices.ContainsFunc(asSets, func(a netip.Prefix) bool { return covers(p, a) }) {
+			slices.ContainsFunc(asSets, func(a netip.Prefix) bool { return vrp.Covers(p, a) }) {
 			continue
 		}
 		probe := vrp.VRP{Prefix: p, MaxLen: uint8(p.Addr().BitLen()), ASN: asn}
@@ -250,7 +250,7 @@ func tightROAs(asn uint32, targets []netip.Prefix, idx *vrp.Index, asSets []neti
 }
 
 func authorizesAnyOf(vs []vrp.VRP, p netip.Prefix) bool {
-	return slices.ContainsFunc(vs, func(v vrp.VRP) bool { return covers(v.Prefix, p) && p.Bits() <= int(v.MaxLen) })
+	return slices.ContainsFunc(vs, func(v vrp.VRP) bool { return vrp.Covers(v.Prefix, p) && p.Bits() <= int(v.MaxLen) })
 }
 
 // dropRedundant removes every ROA (AS0 aside) that another ROA of the same
@@ -273,7 +273,7 @@ func dropRedundant(s vrp.Set, reasons map[vrp.VRP]string) vrp.Set {
 func replacements(v vrp.VRP, cur vrp.Set, res *vrp.Index, targets []netip.Prefix) []vrp.VRP {
 	set := map[vrp.VRP]bool{}
 	for _, p := range targets {
-		if !covers(v.Prefix, p) || p.Bits() > int(v.MaxLen) {
+		if !vrp.Covers(v.Prefix, p) || p.Bits() > int(v.MaxLen) {
 			continue
 		}
 		for _, w := range res.Covering(p) {
@@ -292,12 +292,12 @@ func replacements(v vrp.VRP, cur vrp.Set, res *vrp.Index, targets []netip.Prefix
 func describeAdd(v vrp.VRP, seen []route.Route, intents []Intent, curIdx *vrp.Index, removes []vrp.VRP) SuggestedAdd {
 	a := SuggestedAdd{ROA: v, Reason: SuggestIntent}
 	for _, r := range seen {
-		if covers(v.Prefix, r.Prefix) && vrp.Matches(v, r.Prefix.Bits(), r.Origin, r.NoOrigin) {
+		if vrp.Covers(v.Prefix, r.Prefix) && vrp.Matches(v, r.Prefix.Bits(), r.Origin, r.NoOrigin) {
 			a.Authorizes = append(a.Authorizes, r)
 		}
 	}
 	for _, it := range intents {
-		if covers(v.Prefix, it.Prefix) && vrp.Matches(v, it.Prefix.Bits(), it.Origin, false) {
+		if vrp.Covers(v.Prefix, it.Prefix) && vrp.Matches(v, it.Prefix.Bits(), it.Origin, false) {
 			a.Intents = append(a.Intents, it)
 		}
 	}
@@ -307,7 +307,7 @@ func describeAdd(v vrp.VRP, seen []route.Route, intents []Intent, curIdx *vrp.In
 		} else {
 			// Valid today through a ROA this suggestion removes.
 			for _, w := range removes {
-				if w.ASN == v.ASN && covers(w.Prefix, r.Prefix) {
+				if w.ASN == v.ASN && vrp.Covers(w.Prefix, r.Prefix) {
 					a.Reason = SuggestReplaces
 				}
 			}

@@ -152,8 +152,8 @@ func Analyze(in Input) Report {
 		in.Top = DefaultTop
 	}
 	added, removed := netChange(in.Before, in.Added, in.Removed)
-	tops := topPrefixes(added, removed)
-	scoped := scope(in.Before, tops)
+	tops := vrp.TopPrefixes(added, removed)
+	scoped := vrp.Scope(in.Before, tops)
 	before := vrp.NewIndex(scoped)
 	after := vrp.NewIndex(apply(scoped, added, removed))
 

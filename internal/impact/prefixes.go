@@ -40,48 +40,6 @@ func cleanVRPs(vs []vrp.VRP) vrp.Set {
 	return vrp.NewSet(out)
 }
 
-// topPrefixes returns the changed prefixes no other changed prefix covers:
-// every route whose state can change lies inside exactly one of them.
-func topPrefixes(lists ...[]vrp.VRP) []netip.Prefix {
-	var all []vrp.VRP
-	for _, l := range lists {
-		all = append(all, l...)
-	}
-	all = vrp.NewSet(all) // pre-order: a cover sorts before what it covers
-	var out []netip.Prefix
-	for _, v := range all {
-		if n := len(out); n > 0 && covers(out[n-1], v.Prefix) {
-			continue
-		}
-		out = append(out, v.Prefix)
-	}
-	return out
-}
-
-// scope returns the VRPs of the sorted set s whose prefix covers or lies
-// inside one of tops, by binary search: in s's order the VRPs inside t
-// follow t contiguously, and those covering t have t's address masked to a
-// shorter length. These are all the VRPs that decide a route inside t.
-func scope(s vrp.Set, tops []netip.Prefix) vrp.Set {
-	var out []vrp.VRP
-	from := func(p netip.Prefix) int {
-		i, _ := slices.BinarySearchFunc(s, vrp.VRP{Prefix: p}, vrp.Compare)
-		return i
-	}
-	for _, t := range tops {
-		for b := range t.Bits() {
-			p := netip.PrefixFrom(t.Addr(), b).Masked()
-			for i := from(p); i < len(s) && s[i].Prefix == p; i++ {
-				out = append(out, s[i])
-			}
-		}
-		for i := from(t); i < len(s) && covers(t, s[i].Prefix); i++ {
-			out = append(out, s[i])
-		}
-	}
-	return vrp.NewSet(out) // covering VRPs of two tops may repeat
-}
-
 // apply returns scoped without removed and with added.
 func apply(scoped vrp.Set, added, removed []vrp.VRP) vrp.Set {
 	out := make([]vrp.VRP, 0, len(scoped)+len(added))
@@ -93,28 +51,8 @@ func apply(scoped vrp.Set, added, removed []vrp.VRP) vrp.Set {
 	return vrp.NewSet(append(out, added...))
 }
 
-// covers reports whether a equals or contains b (same family).
-func covers(a, b netip.Prefix) bool {
-	return a.Bits() <= b.Bits() && a.Addr().Is4() == b.Addr().Is4() && a.Contains(b.Addr())
-}
-
-// comparePrefix orders IPv4 before IPv6, then by address and length: a
-// pre-order walk of the prefix tree (a cover sorts before what it covers).
-func comparePrefix(a, b netip.Prefix) int {
-	if a.Addr().Is4() != b.Addr().Is4() {
-		if a.Addr().Is4() {
-			return -1
-		}
-		return 1
-	}
-	if c := a.Addr().Compare(b.Addr()); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.Bits(), b.Bits())
-}
-
 func compareChange(a, b RouteChange) int {
-	if c := comparePrefix(a.Prefix, b.Prefix); c != 0 {
+	if c := vrp.ComparePrefix(a.Prefix, b.Prefix); c != 0 {
 		return c
 	}
 	if a.NoOrigin != b.NoOrigin {
@@ -157,10 +95,10 @@ func disjoint(ps []netip.Prefix) []netip.Prefix {
 			out = append(out, p.Masked())
 		}
 	}
-	slices.SortFunc(out, comparePrefix)
+	slices.SortFunc(out, vrp.ComparePrefix)
 	n := 0
 	for _, p := range out {
-		if n > 0 && covers(out[n-1], p) {
+		if n > 0 && vrp.Covers(out[n-1], p) {
 			continue
 		}
 		out[n] = p
@@ -187,12 +125,12 @@ func size(ps []netip.Prefix) (v4, v6 float64) {
 func intersect(a, b []netip.Prefix) []netip.Prefix {
 	var out []netip.Prefix
 	for _, p := range a {
-		i, _ := slices.BinarySearchFunc(b, p, comparePrefix)
-		if i > 0 && covers(b[i-1], p) {
+		i, _ := slices.BinarySearchFunc(b, p, vrp.ComparePrefix)
+		if i > 0 && vrp.Covers(b[i-1], p) {
 			out = append(out, p)
 			continue
 		}
-		for ; i < len(b) && covers(p, b[i]); i++ {
+		for ; i < len(b) && vrp.Covers(p, b[i]); i++ {
 			out = append(out, b[i])
 		}
 	}

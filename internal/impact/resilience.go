@@ -98,7 +98,7 @@ func AnalyzeResilience(own []route.Route, roas vrp.Set, held []netip.Prefix) Res
 	// rs is in pre-order, so the routes covering rs[i] are on the stack.
 	var stack []int
 	for i, r := range rs {
-		for len(stack) > 0 && !covers(rs[stack[len(stack)-1]].Prefix, r.Prefix) {
+		for len(stack) > 0 && !vrp.Covers(rs[stack[len(stack)-1]].Prefix, r.Prefix) {
 			stack = stack[:len(stack)-1]
 		}
 		fallback, cover := false, -1
@@ -164,9 +164,9 @@ func aggregate(p netip.Prefix, blocks []netip.Prefix) (netip.Prefix, string) {
 		}
 		return netip.PrefixFrom(p.Addr(), p.Bits()-1).Masked(), ""
 	}
-	i, _ := slices.BinarySearchFunc(blocks, p, comparePrefix)
+	i, _ := slices.BinarySearchFunc(blocks, p, vrp.ComparePrefix)
 	for _, j := range []int{i, i - 1} {
-		if j >= 0 && j < len(blocks) && covers(blocks[j], p) {
+		if j >= 0 && j < len(blocks) && vrp.Covers(blocks[j], p) {
 			if blocks[j].Bits() == p.Bits() {
 				return netip.Prefix{}, fmt.Sprintf("%s is a whole held block: no covering announcement is possible", p)
 			}
@@ -177,7 +177,7 @@ func aggregate(p netip.Prefix, blocks []netip.Prefix) (netip.Prefix, string) {
 }
 
 func compareRoute(a, b route.Route) int {
-	if c := comparePrefix(a.Prefix, b.Prefix); c != 0 {
+	if c := vrp.ComparePrefix(a.Prefix, b.Prefix); c != 0 {
 		return c
 	}
 	if a.NoOrigin != b.NoOrigin {
