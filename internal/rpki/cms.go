@@ -56,7 +56,7 @@ func SignObject(contentType encasn1.ObjectIdentifier, eContent, eeCertDER []byte
 	if !ee.PublicKey.Equal(&eeKey.PublicKey) || ee.IsCA {
 		return nil, invalidf("sign: the certificate must be an EE certificate for the signing key")
 	}
-	attrs, err := signedAttrs(contentType, eContent, signingTime)
+	attrs, err := SignedAttrs(contentType, eContent, signingTime)
 	if err != nil {
 		return nil, err
 	}
@@ -98,8 +98,10 @@ func SignObject(contentType encasn1.ObjectIdentifier, eContent, eeCertDER []byte
 	return b.Bytes()
 }
 
-// signedAttrs returns the DER SET OF the three RFC 9589 attributes.
-func signedAttrs(contentType encasn1.ObjectIdentifier, eContent []byte, signingTime time.Time) ([]byte, error) {
+// SignedAttrs returns the DER SET OF the three CMS signed attributes RPKI
+// objects (RFC 9589) and the up-down/publication protocols (RFC 6492
+// §3.1.1.6.4) carry: content-type, message-digest and signing-time.
+func SignedAttrs(contentType encasn1.ObjectIdentifier, eContent []byte, signingTime time.Time) ([]byte, error) {
 	digest := sha256.Sum256(eContent)
 	enc := func(oid encasn1.ObjectIdentifier, value func(*cryptobyte.Builder)) []byte {
 		var b cryptobyte.Builder

@@ -220,7 +220,7 @@ func TestSelfSignedAndValidAt(t *testing.T) {
 // DER sorts SET OF by encoding (X.690 §11.6), so the RFC 9589 attributes
 // appear as content-type (30 1a), signing-time (30 1c), message-digest (30 2f).
 func TestSignedAttrsDEROrder(t *testing.T) {
-	attrs, err := signedAttrs(OIDROA, []byte("x"), testTime)
+	attrs, err := SignedAttrs(OIDROA, []byte("x"), testTime)
 	if err != nil {
 		t.Fatal(err)
 	}

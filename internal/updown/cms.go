@@ -1,7 +1,6 @@
 package updown
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
@@ -11,10 +10,11 @@ import (
 	"crypto/x509/pkix"
 	encasn1 "encoding/asn1"
 	"math/big"
-	"slices"
 	"time"
 
 	"golang.org/x/crypto/cryptobyte"
+
+	"github.com/roadrpki/road/internal/rpki"
 	"golang.org/x/crypto/cryptobyte/asn1"
 )
 
@@ -84,7 +84,10 @@ func Wrap(xml []byte, s *Signer) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	attrs := signedAttrs(xml, now)
+	attrs, err := rpki.SignedAttrs(OIDContentXML, xml, now) // sorted as a DER SET OF (§3.1.2 (1l))
+	if err != nil {
+		return nil, err
+	}
 	digest := sha256.Sum256(attrs)
 	sig, err := rsa.SignPKCS1v15(rand.Reader, eeKey, crypto.SHA256, digest[:])
 	if err != nil {
@@ -160,34 +163,6 @@ func hexString(b []byte) string {
 	return string(out)
 }
 
-// signedAttrs returns the DER SET OF content-type, message-digest and
-// signing-time (§3.1.1.6.4), sorted by their encodings as X.690 §11.6
-// requires of a SET OF (§3.1.2 (1l): the object is DER).
-func signedAttrs(content []byte, now time.Time) []byte {
-	digest := sha256.Sum256(content)
-	attr := func(oid encasn1.ObjectIdentifier, value func(*cryptobyte.Builder)) []byte {
-		var b cryptobyte.Builder
-		b.AddASN1(asn1.SEQUENCE, func(b *cryptobyte.Builder) {
-			b.AddASN1ObjectIdentifier(oid)
-			b.AddASN1(asn1.SET, value)
-		})
-		return b.BytesOrPanic()
-	}
-	list := [][]byte{
-		attr(oidAttrContentType, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(OIDContentXML) }),
-		attr(oidAttrDigest, func(b *cryptobyte.Builder) { b.AddASN1OctetString(digest[:]) }),
-		attr(oidAttrSigningTime, func(b *cryptobyte.Builder) { addTime(b, now) }),
-	}
-	slices.SortFunc(list, bytes.Compare)
-	var b cryptobyte.Builder
-	b.AddASN1(asn1.SET, func(b *cryptobyte.Builder) {
-		for _, a := range list {
-			b.AddBytes(a)
-		}
-	})
-	return b.BytesOrPanic()
-}
-
 // setHeaderLen is the length of the tag and length octets of a DER element.
 func setHeaderLen(der []byte) int {
 	if der[1] < 0x80 {
@@ -203,15 +178,4 @@ func addAlgorithm(b *cryptobyte.Builder, oid encasn1.ObjectIdentifier) {
 			b.AddASN1NULL() // RFC 4055 §2.1 / RFC 7935 §2
 		}
 	})
-}
-
-// addTime writes UTCTime through 2049, GeneralizedTime after (RFC 5652
-// §11.3).
-func addTime(b *cryptobyte.Builder, t time.Time) {
-	t = t.UTC()
-	if t.Year() >= 1950 && t.Year() < 2050 {
-		b.AddASN1UTCTime(t)
-		return
-	}
-	b.AddASN1GeneralizedTime(t)
 }

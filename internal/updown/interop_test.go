@@ -24,7 +24,10 @@ func TestWrapIsDER(t *testing.T) {
 	if _, changed, err := rpki.DERFromBER(der); err != nil || changed {
 		t.Fatalf("not DER: changed %v, %v", changed, err)
 	}
-	attrs := signedAttrs([]byte("<x/>"), t0)
+	attrs, err := rpki.SignedAttrs(OIDContentXML, []byte("<x/>"), t0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	// content-type (0x30 0x1a) < signing-time (0x30 0x1c) < message-digest (0x30 0x2f)
 	if i, j, k := bytes.Index(attrs, []byte{0x30, 0x1a}), bytes.Index(attrs, []byte{0x30, 0x1c}), bytes.Index(attrs, []byte{0x30, 0x2f}); !(i >= 0 && i < j && j < k) {
 		t.Fatalf("signed attributes not in DER order: %x", attrs)
