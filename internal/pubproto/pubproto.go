@@ -7,7 +7,8 @@ package pubproto
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/roadrpki/road/internal/xmltree"
 )
 
 // Namespace and Version of every message (RFC 8181 §2.1, §2.6).
@@ -27,26 +28,10 @@ var (
 )
 
 // Error is a failure of this package: Code is one of the reason codes, Err
-// an optional cause.
-type Error struct {
-	Code   error
-	Detail string
-	Err    error
-}
+// an optional cause (the shared shape of internal/xmltree).
+type Error = xmltree.Error
 
-func (e *Error) Error() string { return e.Code.Error() + ": " + e.Detail }
-
-// Unwrap returns the code and the cause, so errors.Is finds both.
-func (e *Error) Unwrap() []error {
-	if e.Err == nil {
-		return []error{e.Code}
-	}
-	return []error{e.Code, e.Err}
-}
-
-func fail(code error, format string, a ...any) error {
-	return &Error{Code: code, Detail: fmt.Sprintf(format, a...)}
-}
+func fail(code error, format string, a ...any) error { return xmltree.Fail(code, format, a...) }
 
 // Options tune Parse; zero fields take the defaults in brackets.
 type Options struct {

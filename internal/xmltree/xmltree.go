@@ -24,16 +24,26 @@ var (
 	ErrEncoding  = errors.New("xml-encoding")  // an encoding other than UTF-8 / US-ASCII
 )
 
-// Error is a parse failure; Code is one of the reason codes above.
+// Error is a failure of this reader or of a codec built on it (oob,
+// pubproto alias it): Code is a reason code, Err an optional cause.
 type Error struct {
 	Code   error
 	Detail string
+	Err    error
 }
 
 func (e *Error) Error() string { return e.Code.Error() + ": " + e.Detail }
-func (e *Error) Unwrap() error { return e.Code }
 
-func fail(code error, format string, a ...any) error {
+// Unwrap returns the code and the cause, so errors.Is finds both.
+func (e *Error) Unwrap() []error {
+	if e.Err == nil {
+		return []error{e.Code}
+	}
+	return []error{e.Code, e.Err}
+}
+
+// Fail returns an *Error with code and a formatted detail.
+func Fail(code error, format string, a ...any) error {
 	return &Error{Code: code, Detail: fmt.Sprintf(format, a...)}
 }
 
@@ -77,7 +87,7 @@ type Node struct {
 func Parse(data []byte, lim Limits) (*Node, error) {
 	lim = lim.withDefaults()
 	if len(data) > lim.MaxBytes {
-		return nil, fail(ErrTooLarge, "%d bytes, above the bound of %d", len(data), lim.MaxBytes)
+		return nil, Fail(ErrTooLarge, "%d bytes, above the bound of %d", len(data), lim.MaxBytes)
 	}
 	d := xml.NewDecoder(bytes.NewReader(data))
 	d.Strict = true // no Entity map: only the predefined entities exist
@@ -85,7 +95,7 @@ func Parse(data []byte, lim Limits) (*Node, error) {
 		if strings.EqualFold(label, "us-ascii") || strings.EqualFold(label, "utf-8") {
 			return in, nil
 		}
-		return nil, fail(ErrEncoding, "encoding %q", label)
+		return nil, Fail(ErrEncoding, "encoding %q", label)
 	}
 	p := parser{d: d, lim: lim}
 	return p.document()
@@ -103,7 +113,7 @@ func (p *parser) token() (xml.Token, error) {
 		return tok, nil
 	}
 	if err == io.EOF {
-		return nil, fail(ErrMalformed, "unexpected end of input")
+		return nil, Fail(ErrMalformed, "unexpected end of input")
 	}
 	return nil, classify(err)
 }
@@ -115,7 +125,7 @@ func classify(err error) error {
 	if errors.As(err, &e) {
 		return e
 	}
-	return fail(ErrMalformed, "%v", err)
+	return Fail(ErrMalformed, "%v", err)
 }
 
 // document reads the prolog, the root element and the epilog.
@@ -125,7 +135,7 @@ func (p *parser) document() (*Node, error) {
 		tok, err := p.d.Token()
 		if err == io.EOF {
 			if root == nil {
-				return nil, fail(ErrMalformed, "no root element")
+				return nil, Fail(ErrMalformed, "no root element")
 			}
 			return root, nil
 		}
@@ -135,20 +145,20 @@ func (p *parser) document() (*Node, error) {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			if root != nil {
-				return nil, fail(ErrMalformed, "content after the root element")
+				return nil, Fail(ErrMalformed, "content after the root element")
 			}
 			if root, err = p.element(t, 1); err != nil {
 				return nil, err
 			}
 		case xml.ProcInst:
 			if t.Target != "xml" || !first {
-				return nil, fail(ErrMalformed, "processing instruction %q", t.Target)
+				return nil, Fail(ErrMalformed, "processing instruction %q", t.Target)
 			}
 		case xml.Directive:
-			return nil, fail(ErrDoctype, "DOCTYPE or other directive refused")
+			return nil, Fail(ErrDoctype, "DOCTYPE or other directive refused")
 		case xml.CharData:
 			if len(bytes.TrimSpace(t)) != 0 {
-				return nil, fail(ErrMalformed, "text outside the root element")
+				return nil, Fail(ErrMalformed, "text outside the root element")
 			}
 		case xml.Comment:
 		}
@@ -159,10 +169,10 @@ func (p *parser) document() (*Node, error) {
 func (p *parser) element(start xml.StartElement, depth int) (*Node, error) {
 	p.elements++
 	if p.elements > p.lim.MaxElements {
-		return nil, fail(ErrTooLarge, "more than %d elements", p.lim.MaxElements)
+		return nil, Fail(ErrTooLarge, "more than %d elements", p.lim.MaxElements)
 	}
 	if depth > p.lim.MaxDepth {
-		return nil, fail(ErrTooLarge, "elements nested deeper than %d", p.lim.MaxDepth)
+		return nil, Fail(ErrTooLarge, "elements nested deeper than %d", p.lim.MaxDepth)
 	}
 	n := &Node{Space: start.Name.Space, Local: start.Name.Local}
 	for _, a := range start.Attr {
@@ -171,7 +181,7 @@ func (p *parser) element(start xml.StartElement, depth int) (*Node, error) {
 		}
 		for _, seen := range n.Attrs {
 			if seen.Space == a.Name.Space && seen.Local == a.Name.Local {
-				return nil, fail(ErrMalformed, "attribute %q repeated", a.Name.Local)
+				return nil, Fail(ErrMalformed, "attribute %q repeated", a.Name.Local)
 			}
 		}
 		n.Attrs = append(n.Attrs, Attr{Space: a.Name.Space, Local: a.Name.Local, Value: a.Value})
@@ -195,9 +205,9 @@ func (p *parser) element(start xml.StartElement, depth int) (*Node, error) {
 		case xml.CharData:
 			text.Write(t)
 		case xml.Directive:
-			return nil, fail(ErrDoctype, "directive inside an element")
+			return nil, Fail(ErrDoctype, "directive inside an element")
 		case xml.ProcInst:
-			return nil, fail(ErrMalformed, "processing instruction %q", t.Target)
+			return nil, Fail(ErrMalformed, "processing instruction %q", t.Target)
 		case xml.Comment:
 		}
 	}
