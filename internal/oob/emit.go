@@ -2,8 +2,9 @@ package oob
 
 import (
 	"encoding/xml"
-	"errors"
 	"strings"
+
+	"github.com/roadrpki/road/internal/xmltree"
 )
 
 // Emit functions write RFC 8183 XML in the layout of the RFC's examples:
@@ -67,19 +68,7 @@ func checkTag(t string) error {
 
 // firstErr returns the first error, coded ErrInvalid (the checks it runs
 // are those of Parse, which code their failures ErrMalformed).
-func firstErr(errs ...error) error {
-	for _, err := range errs {
-		if err == nil {
-			continue
-		}
-		var e *Error
-		if errors.As(err, &e) && e.Code == ErrMalformed {
-			return &Error{Code: ErrInvalid, Detail: e.Detail, Err: e.Err}
-		}
-		return err
-	}
-	return nil
-}
+func firstErr(errs ...error) error { return xmltree.FirstErr(ErrMalformed, ErrInvalid, errs...) }
 
 // EmitChildRequest writes m as a <child_request/> (RFC 8183 §5.2.1).
 func EmitChildRequest(m ChildRequest) ([]byte, error) {

@@ -3,10 +3,11 @@ package pubproto
 import (
 	"encoding/base64"
 	"encoding/xml"
-	"errors"
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/roadrpki/road/internal/xmltree"
 )
 
 // Emit writes m as a <msg/> (RFC 8181 §2.1), one PDU a line, the
@@ -190,16 +191,4 @@ func xmlText(s string) bool {
 
 // firstErr returns the first error, coded ErrInvalid (the checks it runs
 // are those of Parse, which code their failures ErrMalformed).
-func firstErr(errs ...error) error {
-	for _, err := range errs {
-		if err == nil {
-			continue
-		}
-		var e *Error
-		if errors.As(err, &e) && e.Code == ErrMalformed {
-			return &Error{Code: ErrInvalid, Detail: e.Detail, Err: e.Err}
-		}
-		return err
-	}
-	return nil
-}
+func firstErr(errs ...error) error { return xmltree.FirstErr(ErrMalformed, ErrInvalid, errs...) }

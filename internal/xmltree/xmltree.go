@@ -42,6 +42,23 @@ func (e *Error) Unwrap() []error {
 	return []error{e.Code, e.Err}
 }
 
+// FirstErr returns the first non-nil error of errs, recoded from
+// malformed to invalid: an emitter runs its parser's checks, whose failures
+// say malformed, but on output the fault is the caller's input.
+func FirstErr(malformed, invalid error, errs ...error) error {
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		var e *Error
+		if errors.As(err, &e) && e.Code == malformed {
+			return &Error{Code: invalid, Detail: e.Detail, Err: e.Err}
+		}
+		return err
+	}
+	return nil
+}
+
 // Fail returns an *Error with code and a formatted detail.
 func Fail(code error, format string, a ...any) error {
 	return &Error{Code: code, Detail: fmt.Sprintf(format, a...)}
