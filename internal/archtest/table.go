@@ -53,6 +53,9 @@ func Table() Rules {
 			"internal/rprun": with("internal/rp", "internal/slurm"),
 			// The domain rooms know nothing of REST: api converts their types.
 			"internal/liveroutes": with("internal/bgp", "internal/store"),
+			// road's BPKI identity (RFC 8183 §5.1), which signs the RFC 6492 and
+			// RFC 8181 messages.
+			"internal/identity": with("internal/store", "internal/oob", "internal/updown"),
 			// Named API tokens and their roles.
 			"internal/access":   with("internal/store"),
 			"internal/proposal": with("internal/conflict", "internal/store", "internal/ca"),

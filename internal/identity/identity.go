@@ -1,0 +1,220 @@
+// Package identity is road's BPKI identity: the self-signed certificate and
+// key with which it signs RFC 6492 up-down and RFC 8181 publication messages
+// and which it hands to parents and repositories in RFC 8183 requests. It is
+// unrelated to the RPKI resource certificates of internal/ca (RFC 8183 §5.1:
+// the BPKI is a separate trust domain between two parties).
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	encasn1 "encoding/asn1"
+	"errors"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/roadrpki/road/internal/oob"
+	"github.com/roadrpki/road/internal/store"
+	"github.com/roadrpki/road/internal/updown"
+)
+
+// Validity of a new identity certificate. It is the trust anchor the peer
+// pins, so it outlives any key roll schedule; an identity roll replaces it.
+const (
+	Validity = 10 * 8766 * time.Hour
+	backdate = 5 * time.Minute
+	keyBits  = 2048 // RFC 7935 §3.1 (the BPKI uses the RPKI's algorithms)
+)
+
+// ErrBadIdentity marks a stored identity that cannot be used.
+var ErrBadIdentity = errors.New("identity-bad")
+
+// Identity is a BPKI identity: a self-signed CA certificate and its key.
+type Identity struct {
+	Handle string
+	Cert   *x509.Certificate
+	DER    []byte
+	Key    *rsa.PrivateKey
+}
+
+// Generate makes a new identity for handle: an RSA 2048 key and a
+// self-signed CA certificate, valid from now-5m for Validity.
+func Generate(handle string, now time.Time) (*Identity, error) {
+	key, err := rsa.GenerateKey(rand.Reader, keyBits)
+	if err != nil {
+		return nil, fmt.Errorf("identity: key: %w", err)
+	}
+	return selfSign(handle, key, now)
+}
+
+func selfSign(handle string, key *rsa.PrivateKey, now time.Time) (*Identity, error) {
+	ski, err := keyID(&key.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
+	if err != nil {
+		return nil, err
+	}
+	now = now.UTC().Truncate(time.Second)
+	tmpl := &x509.Certificate{
+		SerialNumber: serial.Add(serial, big.NewInt(1)),
+		Subject:      pkix.Name{CommonName: handle},
+		NotBefore:    now.Add(-backdate),
+		NotAfter:     now.Add(Validity),
+		// RFC 8183 §5.1: the BPKI TA is a CA certificate; it issues the
+		// one-time EE certificates of each CMS message (RFC 6492 §3.1.1.4).
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		// Set explicitly: Go ≥ 1.25 would compute a truncated SHA-256,
+		// while peers expect RFC 5280 §4.2.1.2 method (1).
+		SubjectKeyId:       ski,
+		AuthorityKeyId:     ski,
+		SignatureAlgorithm: x509.SHA256WithRSA,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, fmt.Errorf("identity: certificate: %w", err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	return &Identity{Handle: handle, Cert: cert, DER: der, Key: key}, nil
+}
+
+// keyID is the SHA-1 of the subjectPublicKey bits (RFC 5280 §4.2.1.2 (1)).
+func keyID(pub *rsa.PublicKey) ([]byte, error) {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return nil, err
+	}
+	var spki struct {
+		Algorithm pkix.AlgorithmIdentifier
+		Key       encasn1.BitString
+	}
+	if _, err := encasn1.Unmarshal(der, &spki); err != nil {
+		return nil, err
+	}
+	sum := sha1.Sum(spki.Key.Bytes)
+	return sum[:], nil
+}
+
+// Signer returns the updown signer of this identity, for RFC 6492 and
+// RFC 8181 CMS messages.
+func (id *Identity) Signer(clock func() time.Time) *updown.Signer {
+	return &updown.Signer{ID: id.Cert, Key: id.Key, Now: clock}
+}
+
+// OOB returns the identity as RFC 8183 XML carries it.
+func (id *Identity) OOB() oob.Identity {
+	o, err := oob.NewIdentity(id.DER)
+	if err != nil {
+		// The DER was made or checked by this package; parsing it again
+		// cannot fail short of memory corruption.
+		panic(fmt.Sprintf("identity: own certificate does not parse: %v", err))
+	}
+	return o
+}
+
+// Ensure returns road's active identity, creating and storing one for
+// handle when there is none yet. A stored identity keeps its handle: the
+// handle is what parents and repositories know road by.
+func Ensure(ctx context.Context, st *store.Store, handle string, now time.Time) (*Identity, error) {
+	var id *Identity
+	err := st.Update(ctx, func(tx *store.Tx) error {
+		row, err := tx.Identity("active")
+		if err == nil {
+			id, err = FromRow(row)
+			return err
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if id, err = Generate(handle, now); err != nil {
+			return err
+		}
+		return tx.PutIdentity(id.Row("active", now))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return id, nil
+}
+
+// Load returns the identity stored in state ("active" or "next"), or
+// store.ErrNotFound.
+func Load(ctx context.Context, st *store.Store, state string) (*Identity, error) {
+	var id *Identity
+	err := st.View(ctx, func(tx *store.Tx) error {
+		row, err := tx.Identity(state)
+		if err != nil {
+			return err
+		}
+		id, err = FromRow(row)
+		return err
+	})
+	return id, err
+}
+
+// Row is the identity as the store keeps it.
+func (id *Identity) Row(state string, now time.Time) store.IdentityRow {
+	key, err := x509.MarshalPKCS8PrivateKey(id.Key)
+	if err != nil {
+		panic(fmt.Sprintf("identity: marshal RSA key: %v", err)) // cannot fail for *rsa.PrivateKey
+	}
+	return store.IdentityRow{Handle: id.Handle, State: state, KeyDER: key, CertDER: id.DER, CreatedAt: now}
+}
+
+// FromRow parses a stored identity and checks that key and certificate
+// belong together.
+func FromRow(r store.IdentityRow) (*Identity, error) {
+	k, err := x509.ParsePKCS8PrivateKey(r.KeyDER)
+	if err != nil {
+		return nil, fmt.Errorf("%w: key: %v", ErrBadIdentity, err)
+	}
+	key, ok := k.(*rsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("%w: key is %T, want RSA", ErrBadIdentity, k)
+	}
+	cert, err := x509.ParseCertificate(r.CertDER)
+	if err != nil {
+		return nil, fmt.Errorf("%w: certificate: %v", ErrBadIdentity, err)
+	}
+	if pub, ok := cert.PublicKey.(*rsa.PublicKey); !ok || !pub.Equal(&key.PublicKey) {
+		return nil, fmt.Errorf("%w: certificate and key do not match", ErrBadIdentity)
+	}
+	return &Identity{Handle: r.Handle, Cert: cert, DER: r.CertDER, Key: key}, nil
+}
+
+// Roll starts an identity roll: a new key and certificate stored as the
+// "next" identity, returned so that a new <child_request> or
+// <publisher_request> can be sent. Promote (store.Tx.PromoteIdentity) ends
+// it once the peers have the new certificate. A roll already under way is
+// returned as it is.
+func Roll(ctx context.Context, st *store.Store, now time.Time) (*Identity, error) {
+	var id *Identity
+	err := st.Update(ctx, func(tx *store.Tx) error {
+		if row, err := tx.Identity("next"); err == nil {
+			id, err = FromRow(row)
+			return err
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		cur, err := tx.Identity("active")
+		if err != nil {
+			return err
+		}
+		if id, err = Generate(cur.Handle, now); err != nil {
+			return err
+		}
+		return tx.PutIdentity(id.Row("next", now))
+	})
+	return id, err
+}
