@@ -12,7 +12,7 @@
 #   validator host rpki-client.timer or fort.service are production), and when nothing
 #   is missing it calls neither apt-get nor systemctl.
 set -euo pipefail
-pkgs=(rpki-client fort-validator stayrtr rtr-tools bird2 gobgpd exabgp rsync openssl bc sqlite3 iproute2 curl python3 gcc libxml2-utils)
+pkgs=(rpki-client fort-validator stayrtr rtr-tools bird2 gobgpd exabgp rsync openssl bc sqlite3 iproute2 curl python3 gcc libxml2-utils softhsm2)
 # More packages for this run only (space-separated): scripts/blackbox.d/50 installs a small
 # daemon this way to see that its unit ends up disabled.
 read -r -a extra <<<"${INSTALL_TEST_DEPS_EXTRA:-}"

@@ -35,6 +35,8 @@ func Table() Rules {
 			"internal/pubproto": {"internal/xmltree"},
 			// File modes of the data directory, the database and the keys.
 			"internal/datadir": {},
+			// CA and identity keys: software (PKCS#8) or in a PKCS#11 token.
+			"internal/signer": {"internal/rpki", "internal/datadir"},
 
 			// The rooms, in the order of the data flow.
 			"internal/store":    with(),

@@ -73,16 +73,20 @@ func addSPKI(b *cryptobyte.Builder, pub *rsa.PublicKey) {
 // by issuerKey. It computes the SKI; the AKI, CRLDP and AIA are set unless
 // the certificate is self-signed (issuerKey's public key is tmpl.PublicKey).
 // Extensions follow RFC 6487 §4.8 in its order.
-func CreateCertificate(tmpl *Certificate, issuerName string, issuerKey *rsa.PrivateKey) ([]byte, error) {
-	if err := checkTemplate(tmpl, issuerName, issuerKey); err != nil {
+func CreateCertificate(tmpl *Certificate, issuerName string, issuerKey crypto.Signer) ([]byte, error) {
+	issuerPub, err := signerPublic(issuerKey)
+	if err != nil {
 		return nil, err
 	}
-	selfSigned := issuerKey.PublicKey.Equal(tmpl.PublicKey)
+	if err := checkTemplate(tmpl, issuerName); err != nil {
+		return nil, err
+	}
+	selfSigned := issuerPub.Equal(tmpl.PublicKey)
 	if !selfSigned && (tmpl.CRLDP == "" || tmpl.AIA == "") {
 		return nil, invalidf("certificate: CRLDP and AIA required unless self-signed")
 	}
 	var exts cryptobyte.Builder
-	if err := addCertExtensions(&exts, tmpl, selfSigned, &issuerKey.PublicKey); err != nil {
+	if err := addCertExtensions(&exts, tmpl, selfSigned, issuerPub); err != nil {
 		return nil, err
 	}
 	extDER, err := exts.Bytes()
@@ -112,11 +116,24 @@ func CreateCertificate(tmpl *Certificate, issuerName string, issuerKey *rsa.Priv
 	return signTBS(tbsDER, issuerKey)
 }
 
+// signerPublic returns the RSA public key of an issuer's signer (an
+// *rsa.PrivateKey, or a key kept elsewhere such as in an HSM).
+func signerPublic(key crypto.Signer) (*rsa.PublicKey, error) {
+	if key == nil {
+		return nil, invalidf("issuer key required")
+	}
+	pub, ok := key.Public().(*rsa.PublicKey)
+	if !ok {
+		return nil, invalidf("issuer key is not RSA (RFC 7935 §3)")
+	}
+	return pub, nil
+}
+
 // signTBS wraps a TBSCertificate or TBSCertList with its sha256WithRSA
-// signature (RFC 7935 §2).
-func signTBS(tbsDER []byte, key *rsa.PrivateKey) ([]byte, error) {
+// signature (RFC 7935 §2): PKCS#1 v1.5 over the SHA-256 digest.
+func signTBS(tbsDER []byte, key crypto.Signer) ([]byte, error) {
 	digest := sha256.Sum256(tbsDER)
-	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
+	sig, err := key.Sign(rand.Reader, digest[:], crypto.SHA256)
 	if err != nil {
 		return nil, err
 	}
@@ -129,9 +146,9 @@ func signTBS(tbsDER []byte, key *rsa.PrivateKey) ([]byte, error) {
 	return b.Bytes()
 }
 
-func checkTemplate(t *Certificate, issuerName string, issuerKey *rsa.PrivateKey) error {
+func checkTemplate(t *Certificate, issuerName string) error {
 	switch {
-	case t == nil || issuerKey == nil || t.PublicKey == nil:
+	case t == nil || t.PublicKey == nil:
 		return invalidf("certificate: template, public key and issuer key required")
 	case t.SerialNumber == nil || t.SerialNumber.Sign() <= 0 || t.SerialNumber.BitLen() > 159:
 		return invalidf("certificate: serial must be positive and fit 20 octets")

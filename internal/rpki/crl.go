@@ -2,7 +2,7 @@ package rpki
 
 import (
 	"bytes"
-	"crypto/rsa"
+	"crypto"
 	encasn1 "encoding/asn1"
 	"fmt"
 	"math/big"
@@ -38,9 +38,13 @@ type CRL struct {
 
 // CreateCRL signs a v2 CRL with only the AKI and CRLNumber extensions
 // (RFC 6487 §5). The AKI is computed from issuerKey; c.AKI is ignored.
-func CreateCRL(c *CRL, issuerKey *rsa.PrivateKey) ([]byte, error) {
+func CreateCRL(c *CRL, issuerKey crypto.Signer) ([]byte, error) {
+	issuerPub, err := signerPublic(issuerKey)
+	if err != nil {
+		return nil, err
+	}
 	switch {
-	case c == nil || issuerKey == nil:
+	case c == nil:
 		return nil, invalidf("CRL: nil CRL or key")
 	case c.Issuer == "" || !isPrintableString(c.Issuer):
 		return nil, invalidf("CRL: issuer must be a PrintableString")
@@ -75,7 +79,7 @@ func CreateCRL(c *CRL, issuerKey *rsa.PrivateKey) ([]byte, error) {
 			b.AddASN1(asn1.SEQUENCE, func(b *cryptobyte.Builder) {
 				addExtension(b, oidExtAKI, false, func(b *cryptobyte.Builder) {
 					b.AddASN1(asn1.SEQUENCE, func(b *cryptobyte.Builder) {
-						b.AddASN1(tagImplicit0, func(b *cryptobyte.Builder) { b.AddBytes(SubjectKeyID(&issuerKey.PublicKey)) })
+						b.AddASN1(tagImplicit0, func(b *cryptobyte.Builder) { b.AddBytes(SubjectKeyID(issuerPub)) })
 					})
 				})
 				addExtension(b, oidExtCRLNumber, false, func(b *cryptobyte.Builder) { b.AddASN1BigInt(c.Number) })
