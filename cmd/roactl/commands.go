@@ -77,6 +77,8 @@ var groups = map[string]map[string]*command{
 			_, err := cl.BGPAnalysis(ctx)
 			return err
 		})},
+		"resilience": {help: "the holder's routes without a Valid covering route to fall back on, with the ROA or announcement that would add one",
+			flags: noFlags, run: runBGPResilience},
 		"suggest": {help: "minimal ROA suggestions for the routes", flags: noFlags, run: getter(func(ctx context.Context, cl *api.Client) error {
 			_, err := cl.BGPSuggestions(ctx)
 			return err

@@ -160,6 +160,7 @@ func printProposal(w io.Writer, r *api.ProposalResult) {
 		}
 		t.Flush()
 	}
+	printImpact(w, r.Impact)
 	switch {
 	case r.Blocked:
 		blocking, fixed := 0, 0

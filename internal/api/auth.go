@@ -33,6 +33,7 @@ var routeRoles = map[string]access.Role{
 	"GET /bgp/peers":             access.ReadOnly,
 	"GET /bgp/analysis":          access.ReadOnly,
 	"GET /bgp/suggestions":       access.ReadOnly,
+	"GET /bgp/resilience":        access.ReadOnly,
 	"GET /expiry":                access.ReadOnly,
 	"GET /audits":                access.ReadOnly,
 	"GET /rp/status":             access.ReadOnly,

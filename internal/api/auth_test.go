@@ -17,6 +17,7 @@ import (
 	"github.com/roadrpki/road/internal/access"
 	"github.com/roadrpki/road/internal/audit"
 	"github.com/roadrpki/road/internal/conflict"
+	"github.com/roadrpki/road/internal/impact"
 	"github.com/roadrpki/road/internal/liveroutes"
 	"github.com/roadrpki/road/internal/proposal"
 	"github.com/roadrpki/road/internal/store"
@@ -67,6 +68,9 @@ func (b *quietBackend) BGPAnalysis(context.Context) (conflict.Analysis, error) {
 func (b *quietBackend) BGPSuggestions(context.Context) (conflict.Suggestion, error) {
 	return conflict.Suggestion{}, nil
 }
+func (b *quietBackend) BGPResilience(context.Context) (impact.Resilience, error) {
+	return impact.Resilience{}, nil
+}
 func (b *quietBackend) Expiry(context.Context, time.Duration) (*audit.ExpiryList, error) {
 	return &audit.ExpiryList{}, nil
 }
@@ -93,6 +97,7 @@ var calls = map[string]call{
 	"GET /bgp/peers":             {"/bgp/peers", "", 200},
 	"GET /bgp/analysis":          {"/bgp/analysis", "", 200},
 	"GET /bgp/suggestions":       {"/bgp/suggestions", "", 200},
+	"GET /bgp/resilience":        {"/bgp/resilience", "", 200},
 	"GET /expiry":                {"/expiry", "", 200},
 	"GET /audits":                {"/audits", "", 200},
 	"GET /rp/status":             {"/rp/status", "", 200},

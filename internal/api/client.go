@@ -183,6 +183,13 @@ func (c *Client) BGPSuggestions(ctx context.Context) (*BGPSuggestion, error) {
 	return &v, c.get(ctx, "/bgp/suggestions", nil, &v)
 }
 
+// BGPResilience is GET /api/v1/bgp/resilience (the holder's routes
+// without a Valid covering route to fall back on).
+func (c *Client) BGPResilience(ctx context.Context) (*Resilience, error) {
+	var v Resilience
+	return &v, c.get(ctx, "/bgp/resilience", nil, &v)
+}
+
 // Expiry is GET /api/v1/expiry, with ?within=DURATION (Go syntax, e.g.
 // "720h") when within > 0.
 func (c *Client) Expiry(ctx context.Context, within time.Duration) (*ExpiryList, error) {

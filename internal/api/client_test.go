@@ -76,6 +76,8 @@ func TestClientRequests(t *testing.T) {
 			seen{Method: "GET", Path: "/api/v1/bgp/analysis"}},
 		{"bgp suggestions", func(c *Client) error { _, err := c.BGPSuggestions(ctx); return err },
 			seen{Method: "GET", Path: "/api/v1/bgp/suggestions"}},
+		{"bgp resilience", func(c *Client) error { _, err := c.BGPResilience(ctx); return err },
+			seen{Method: "GET", Path: "/api/v1/bgp/resilience"}},
 		{"expiry", func(c *Client) error { _, err := c.Expiry(ctx, 0); return err },
 			seen{Method: "GET", Path: "/api/v1/expiry"}},
 		{"expiry within", func(c *Client) error { _, err := c.Expiry(ctx, 30*24*time.Hour); return err },

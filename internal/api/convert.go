@@ -80,6 +80,9 @@ func proposalResult(r *proposal.Result) *ProposalResult {
 	if out.Findings == nil {
 		out.Findings = []Finding{}
 	}
+	if r.Impact != nil {
+		out.Impact = impactOf(*r.Impact)
+	}
 	return out
 }
 

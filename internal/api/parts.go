@@ -7,6 +7,7 @@ import (
 
 	"github.com/roadrpki/road/internal/audit"
 	"github.com/roadrpki/road/internal/conflict"
+	"github.com/roadrpki/road/internal/impact"
 	"github.com/roadrpki/road/internal/liveroutes"
 	"github.com/roadrpki/road/internal/proposal"
 )
@@ -21,6 +22,7 @@ type Proposals interface {
 	History(ctx context.Context, limit int) ([]proposal.HistoryEntry, error)
 	Analysis(ctx context.Context) (conflict.Analysis, error)
 	Suggestions(ctx context.Context) (conflict.Suggestion, error)
+	Resilience(ctx context.Context) (impact.Resilience, error)
 }
 
 // Routes is what the API asks internal/liveroutes.
@@ -81,6 +83,9 @@ func (p Parts) BGPAnalysis(ctx context.Context) (conflict.Analysis, error) {
 }
 func (p Parts) BGPSuggestions(ctx context.Context) (conflict.Suggestion, error) {
 	return p.Proposals.Suggestions(ctx)
+}
+func (p Parts) BGPResilience(ctx context.Context) (impact.Resilience, error) {
+	return p.Proposals.Resilience(ctx)
 }
 func (p Parts) BGPRoutes(ctx context.Context, prefix string, limit int) (*liveroutes.RouteList, error) {
 	return p.Routes.List(ctx, prefix, limit)

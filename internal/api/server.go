@@ -16,6 +16,7 @@ import (
 	"github.com/roadrpki/road/internal/audit"
 	"github.com/roadrpki/road/internal/conflict"
 	"github.com/roadrpki/road/internal/fault"
+	"github.com/roadrpki/road/internal/impact"
 	"github.com/roadrpki/road/internal/liveroutes"
 	"github.com/roadrpki/road/internal/proposal"
 )
@@ -54,6 +55,9 @@ type Backend interface {
 	// (internal/conflict's Analysis and Suggestion).
 	BGPAnalysis(ctx context.Context) (conflict.Analysis, error)
 	BGPSuggestions(ctx context.Context) (conflict.Suggestion, error)
+	// BGPResilience lists the holder's routes without a Valid covering
+	// announcement to fall back on (internal/impact's Resilience).
+	BGPResilience(ctx context.Context) (impact.Resilience, error)
 
 	// RPVRPs is the bundled RP's last result as rpki-client JSON.
 	RPVRPs(ctx context.Context) ([]byte, error)
@@ -284,6 +288,13 @@ func (s *Server) bgpRoutes(r chi.Router) {
 			return nil, 0, err
 		}
 		return bgpSuggestion(a), http.StatusOK, nil
+	}))
+	r.Get("/bgp/resilience", s.handle(func(r *http.Request) (any, int, error) {
+		a, err := s.backend.BGPResilience(r.Context())
+		if err != nil {
+			return nil, 0, err
+		}
+		return resilience(a), http.StatusOK, nil
 	}))
 }
 

@@ -108,6 +108,8 @@ type ProposalResult struct {
 	Removed    []ROA     `json:"removed,omitempty"`
 	// Serial is the RRDP serial that carries the change (0 on a dry run).
 	Serial uint64 `json:"serial,omitempty"`
+	// Impact is what the change does to the live routes (impact.go).
+	Impact *Impact `json:"impact,omitempty"`
 }
 
 // Intent is an announcement the holder means to make (GET/POST/DELETE /intents).

@@ -60,10 +60,10 @@ func Table() Rules {
 			"internal/identity": with("internal/store", "internal/oob", "internal/updown"),
 			// Named API tokens and their roles.
 			"internal/access":   with("internal/store"),
-			"internal/proposal": with("internal/conflict", "internal/store", "internal/ca"),
-			"internal/audit":    with("internal/expiry", "internal/conflict", "internal/store", "internal/ca", "internal/rp"),
+			"internal/proposal": with("internal/conflict", "internal/store", "internal/ca", "internal/impact"),
+			"internal/audit":    with("internal/expiry", "internal/conflict", "internal/store", "internal/ca", "internal/rp", "internal/impact"),
 			// api is the transport: it may know the domain, never the other way.
-			"internal/api": with("internal/proposal", "internal/audit", "internal/conflict", "internal/expiry",
+			"internal/api": with("internal/proposal", "internal/audit", "internal/conflict", "internal/expiry", "internal/impact",
 				"internal/liveroutes", "internal/vrpjson", "internal/rtr", "internal/access", "internal/datadir", "internal/health"),
 			// Is road alive, does it do its job: checks of the running parts.
 			"internal/health": with("internal/store", "internal/rprun"),

@@ -52,6 +52,7 @@ type Config struct {
 	BGP       BGP
 	Timing    Timing
 	RP        RP
+	Impact    Impact
 	Schedule  Schedule
 	Alerts    Alerts
 	RTRTimers RTRTimers

@@ -240,6 +240,14 @@ func settings() []setting[Config] {
 			help: "share (0..1) of the last good VRPs a relying party run may lose without an approved change before RTR keeps the last good view",
 			toml: tomlNumber, set: setShare(func(c *Config) *float64 { return &c.RP.MaxVRPLoss })},
 
+		{key: "impact.max_harmed_routes", def: "0",
+			help: "refuse a ROA change that turns more routes seen in BGP Invalid than this (0: no limit)", toml: tomlNumber,
+			set:   integer(func(c *Config) *int { return &c.Impact.MaxHarmedRoutes }),
+			check: intIn(func(c *Config) int { return c.Impact.MaxHarmedRoutes }, 0, 1<<30)},
+		{key: "impact.max_harmed_share", def: "0",
+			help: "refuse a ROA change whose routes turned Invalid cover more than this share (0..1) of the holder's announced IPv4 or IPv6 space (0: no limit)",
+			toml: tomlNumber, set: setShare(func(c *Config) *float64 { return &c.Impact.MaxHarmedShare })},
+
 		{key: "schedule.expiry_audit", def: "@every 1h", help: "when the expiry audit runs (robfig/cron spec)", toml: tomlString,
 			set: str(func(c *Config) *string { return &c.Schedule.ExpiryAudit }), check: cronSpec(func(c *Config) string { return c.Schedule.ExpiryAudit })},
 		{key: "schedule.consistency_audit", def: "@every 10m", help: "when the consistency audit runs", toml: tomlString,

@@ -18,6 +18,9 @@ const (
 	KindAddAndRemove      = "add-and-remove"
 	KindRedundant         = "redundant"
 	KindUnseen            = "unseen"
+	// KindImpactLimit: the change's impact is over a policy threshold
+	// ([impact] in the configuration; proposal.Thresholds).
+	KindImpactLimit = "impact-limit"
 )
 
 // Severities, as the REST API names them.
@@ -56,6 +59,8 @@ var kinds = map[string]Rule{
 		"loose maxLength accepted as a recorded exception (RFC 9319 §5.1)"},
 	KindRedundant: {SeverityInfo, false, false, 12, "ROA covered by another of the same ASN"},
 	KindUnseen:    {SeverityInfo, false, false, 13, "ROA authorizing nothing seen in BGP and no intent"},
+	KindImpactLimit: {SeverityBlock, true, false, 14,
+		"the routes the change turns Invalid are more, or cover more of the holder's announced space, than [impact] allows"},
 }
 
 // RuleOf returns the rule of a kind; an unknown kind is information.

@@ -17,7 +17,8 @@ func (d *Daemon) wire() {
 	d.routes = liveroutes.New(liveroutes.Config{DataDir: d.cfg.DataDir, BGP: bgpOptions(d.cfg), Store: d.st,
 		Logger: d.log, Clock: clock, Registry: d.reg})
 	d.props = proposal.New(proposal.Config{Store: d.st, CA: d.ca, Routes: d.routes, Publish: d.publish,
-		Serial: func() uint64 { _, s := d.pub.State(); return s }, Clock: clock, Logger: d.log, Registry: d.reg})
+		Serial: func() uint64 { _, s := d.pub.State(); return s }, Clock: clock, Logger: d.log, Registry: d.reg,
+		Impact: proposal.Thresholds(d.cfg.Impact)})
 	d.audits = audit.New(d.auditConfig(rpView{d.rp}))
 	d.health = health.New(health.Sources{Listeners: func() bool { l := d.listeners.Load(); return l != nil && l.IsBound() },
 		Store: d.st, RP: d.rp, RPInterval: cmp.Or(d.rt.RPInterval, DefaultRPInterval), Publisher: d.pub, Clock: clock})

@@ -39,6 +39,9 @@ type Input struct {
 	// Own is the space the holder announces, the base of the shares (nil:
 	// shares are 0). Build it once with NewSpace and reuse it.
 	Own *Space
+	// OwnFunc, when Own is nil, builds it; it is called only when some
+	// route changes state (a change that moves nothing needs no base).
+	OwnFunc func() *Space
 	// Limit caps the routes listed per transition and the origins listed per
 	// effect; Top caps the largest prefixes listed. 0 means the default.
 	Limit, Top int
@@ -56,6 +59,12 @@ func NewSpace(ps []netip.Prefix) *Space {
 	s := &Space{prefixes: disjoint(ps)}
 	s.v4, s.v6 = size(s.prefixes)
 	return s
+}
+
+// Contains reports whether p is inside the space.
+func (s *Space) Contains(p netip.Prefix) bool {
+	i, _ := slices.BinarySearchFunc(s.prefixes, p, vrp.ComparePrefix)
+	return (i < len(s.prefixes) && vrp.Covers(s.prefixes[i], p)) || (i > 0 && vrp.Covers(s.prefixes[i-1], p))
 }
 
 // Size is the space in IPv4 /24 and IPv6 /48 equivalents.
@@ -97,6 +106,8 @@ type Transition struct {
 // Effect sums up a group of changed routes (harmed or helped).
 type Effect struct {
 	Routes int `json:"routes"`
+	// OwnRoutes are those inside the holder's announced space (Input.Own).
+	OwnRoutes int `json:"own_routes"`
 	// The union of their prefixes, in IPv4 /24 and IPv6 /48 equivalents
 	// (a /25 is 0.5, a /23 is 2).
 	IPv4Slash24 float64 `json:"ipv4_slash24"`
@@ -205,6 +216,9 @@ func report(changes []RouteChange, in Input) Report {
 		}
 	}
 	own := in.Own
+	if own == nil && in.OwnFunc != nil && len(changes) > 0 {
+		own = in.OwnFunc()
+	}
 	if own == nil {
 		own = NewSpace(nil)
 	}
@@ -232,6 +246,9 @@ func effect(cs []RouteChange, own *Space, limit, top int) Effect {
 	var origins []uint32
 	for i, c := range cs {
 		prefixes[i] = c.Prefix
+		if own.Contains(c.Prefix) {
+			e.OwnRoutes++
+		}
 		if !c.NoOrigin {
 			origins = append(origins, c.Origin)
 		}

@@ -78,10 +78,10 @@ func TestW1(t *testing.T) {
 		`"transitions":[{"from":"not-found","to":"invalid","count":2,"routes":[` +
 		`{"prefix":"198.51.100.0/24","origin":64497,"from":"not-found","to":"invalid","reason":"invalid-asn","peers":["rv1","rv2"]},` +
 		`{"prefix":"198.51.100.128/25","origin":64497,"from":"not-found","to":"invalid","reason":"invalid-asn","peers":["rv2"]}]}],` +
-		`"harmed":{"routes":2,"ipv4_slash24":1,"ipv6_slash48":0,"own_ipv4_share":0.5,"own_ipv6_share":0,"origins":[64497],"origin_count":1,"peers":["rv1","rv2"],"largest":[` +
+		`"harmed":{"routes":2,"own_routes":2,"ipv4_slash24":1,"ipv6_slash48":0,"own_ipv4_share":0.5,"own_ipv6_share":0,"origins":[64497],"origin_count":1,"peers":["rv1","rv2"],"largest":[` +
 		`{"prefix":"198.51.100.0/24","origin":64497,"from":"not-found","to":"invalid","reason":"invalid-asn","peers":["rv1","rv2"]},` +
 		`{"prefix":"198.51.100.128/25","origin":64497,"from":"not-found","to":"invalid","reason":"invalid-asn","peers":["rv2"]}]},` +
-		`"helped":{"routes":0,"ipv4_slash24":0,"ipv6_slash48":0,"own_ipv4_share":0,"own_ipv6_share":0,"origins":[],"origin_count":0,"peers":[],"largest":[]}}}`
+		`"helped":{"routes":0,"own_routes":0,"ipv4_slash24":0,"ipv6_slash48":0,"own_ipv4_share":0,"own_ipv6_share":0,"origins":[],"origin_count":0,"peers":[],"largest":[]}}}`
 	if string(got) != want {
 		t.Fatalf("got\n%s\nwant\n%s", got, want)
 	}

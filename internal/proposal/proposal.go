@@ -21,6 +21,7 @@ import (
 	"github.com/roadrpki/road/internal/ca"
 	"github.com/roadrpki/road/internal/conflict"
 	"github.com/roadrpki/road/internal/fault"
+	"github.com/roadrpki/road/internal/impact"
 	"github.com/roadrpki/road/internal/route"
 	"github.com/roadrpki/road/internal/store"
 	"github.com/roadrpki/road/internal/vrp"
@@ -49,6 +50,8 @@ type Config struct {
 	Clock    func() time.Time
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
+	// Impact are the policy limits on a change's impact (impact.go).
+	Impact Thresholds
 }
 
 // Service runs proposals and intent changes.
@@ -61,6 +64,7 @@ type Service struct {
 	clock     func() time.Time
 	log       *slog.Logger
 	proposals *prometheus.CounterVec
+	limits    Thresholds
 
 	propose sync.Mutex // held from check to commit of one proposal
 
@@ -72,7 +76,7 @@ type Service struct {
 // New returns a Service and registers its metrics.
 func New(c Config) *Service {
 	s := &Service{st: c.Store, ca: c.CA, routes: c.Routes, publish: c.Publish, serial: c.Serial,
-		clock: c.Clock, log: c.Logger,
+		clock: c.Clock, log: c.Logger, limits: c.Impact,
 		proposals: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "road_proposals_total",
 			Help: "ROA proposals by outcome."}, []string{"outcome"})}
 	c.Registry.MustRegister(s.proposals)
@@ -218,10 +222,12 @@ func (s *Service) Propose(ctx context.Context, actor string, req *Request) (*Res
 	// between the analysis and the commit.
 	s.propose.Lock()
 	defer s.propose.Unlock()
-	checked, err := s.check(ctx, in.adds, in.removes)
+	checked, rep, err := s.check(ctx, in.adds, in.removes)
 	if err != nil {
 		return nil, err
 	}
+	res.Impact = &rep
+	res.Findings = append(res.Findings, s.limits.overLimit(&rep)...)
 	for _, f := range checked.Findings {
 		res.Findings = append(res.Findings, findingOf(f))
 	}
@@ -314,16 +320,17 @@ func (s *Service) apply(ctx context.Context, actor string, req *Request, res *Re
 
 // check runs the safety checks of a proposal: conflict.Analyze over the
 // configured ROAs and their exceptions, the live routes, the intents and the
-// CA's resources.
-func (s *Service) check(ctx context.Context, adds []ca.NewROA, removes []vrp.VRP) (conflict.Result, error) {
+// CA's resources; and measures the impact of its net change on the same routes.
+func (s *Service) check(ctx context.Context, adds []ca.NewROA, removes []vrp.VRP) (conflict.Result, impact.Report, error) {
 	if err := s.routes.Ready(ctx); err != nil {
-		return conflict.Result{}, err
+		return conflict.Result{}, impact.Report{}, err
 	}
 	cs, err := s.checkInputs(ctx)
 	if err != nil {
-		return conflict.Result{}, err
+		return conflict.Result{}, impact.Report{}, err
 	}
-	in := conflict.Input{Current: cs.current, Remove: removes, Routes: s.routes.Snapshot(), Intents: cs.intents,
+	snap := s.routes.Snapshot()
+	in := conflict.Input{Current: cs.current, Remove: removes, Routes: snap, Intents: cs.intents,
 		HeldFunc: s.ca.Holds, Exceptions: cs.exceptions}
 	cloned := false
 	for _, a := range adds {
@@ -343,7 +350,7 @@ func (s *Service) check(ctx context.Context, adds []ca.NewROA, removes []vrp.VRP
 		res.Findings = append([]conflict.Finding{f}, res.Findings...)
 		res.Blocked = true
 	}
-	return res, nil
+	return res, s.measure(snap, cs.current, res.Added, res.Removed), nil
 }
 
 // intents reads the intents as the analysis takes them.

@@ -1,6 +1,10 @@
 package proposal
 
-import "time"
+import (
+	"time"
+
+	"github.com/roadrpki/road/internal/impact"
+)
 
 // ROA is a ROA as a request names it: prefix and maxLength not yet checked.
 // MaxLength 0 means "equal to the prefix length". The JSON tags are the
@@ -56,6 +60,8 @@ type Result struct {
 	Findings                             []Finding
 	Added, Removed                       []ROA
 	Serial                               uint64 // the RRDP serial carrying the change (0 unless applied)
+	// Impact is what the change does to the live routes (internal/impact).
+	Impact *impact.Report
 }
 
 // ROAEntry is a configured ROA with its published object.
