@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-var groupOrder = []string{"intent", "roa", "bgp", "audit", "rp", "token"}
+var groupOrder = []string{"intent", "roa", "bgp", "audit", "rp", "token", "ca"}
 
 func subNames(g map[string]*command) []string {
 	var out []string
@@ -29,8 +29,8 @@ when it exists. Global flags may also follow the command.
 ROA syntax: "PREFIX[-MAXLEN] => ASN", e.g. "192.0.2.0/24 => AS64496", "2001:db8::/32-48 => 64497".
 Exit codes: 0 ok, 1 error, 2 usage or bad input, 3 blocked by a safety check,
 5 a check found problems (audit run: warn or error findings; rp status: degraded, failed,
-not run, or not exactly the configured ROAs). A connection lost during a change may have
-left it applied: see roactl history.
+not run, or not exactly the configured ROAs; ca migrate-check: routes would lose their VRP).
+A connection lost during a change may have left it applied: see roactl history.
 
 commands:
 `)

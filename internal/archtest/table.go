@@ -35,6 +35,8 @@ func Table() Rules {
 			"internal/pubproto": {"internal/xmltree"},
 			// File modes of the data directory, the database and the keys.
 			"internal/datadir": {},
+			// Make-before-break: a hosted CA's VRP export against road's ROAs.
+			"internal/migrate": {"internal/vrp", "internal/vrpjson"},
 			// CA and identity keys: software (PKCS#8) or in a PKCS#11 token.
 			"internal/signer": {"internal/rpki", "internal/datadir"},
 
