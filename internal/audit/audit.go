@@ -152,6 +152,7 @@ type Config struct {
 	Store      *store.Store
 	RP         RPView
 	BGP        Analyzer
+	Impact     ImpactSource  // nil: the BGP audit leaves out resilience and impact (impact.go)
 	Timing     ca.Timing     // the CA's reissue margins (renewal overdue = half of them)
 	RPInterval time.Duration // the bundled RP's period
 	Schedule   ScheduleOptions

@@ -52,5 +52,5 @@ func (s *Service) auditBGP(ctx context.Context, res *Result) error {
 		len(an.ROAs), len(an.Routes), an.ROAStates[conflict.ROATooPermissive], an.ROAStates[conflict.ROADisallowing],
 		an.ROAStates[conflict.ROANotHeld], an.RouteStates[string(vrp.ReasonInvalidASN)]+an.RouteStates[string(vrp.ReasonInvalidLength)]+
 			an.RouteStates[string(vrp.ReasonDisallowed)])
-	return nil
+	return s.auditImpact(ctx, res)
 }

@@ -194,7 +194,7 @@ func TestBGPAudit(t *testing.T) {
 	}
 	// The forced loose maxLength is a recorded exception: not a finding.
 	if res.OK != true || res.Counts["roa:too-permissive-excepted"] != 1 || res.Counts["route:valid"] != 1 ||
-		res.Counts["route:not-found"] != 1 || res.Summary != "1 ROAs, 2 routes: 0 too-permissive, 0 disallowing, 0 not held, 0 invalid routes" {
+		res.Counts["route:not-found"] != 1 || res.Summary != "1 ROAs, 2 routes: 0 too-permissive, 0 disallowing, 0 not held, 0 invalid routes, 2 of 2 own routes without a fallback" {
 		t.Fatalf("bgp audit %+v", res)
 	}
 	code, body = do(t, d, srv, "POST", "/roas/proposals",

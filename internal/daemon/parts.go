@@ -28,7 +28,7 @@ func (d *Daemon) wire() {
 func (d *Daemon) auditConfig(view audit.RPView) audit.Config {
 	clock := func() time.Time { return d.clock() }
 	schedule, alerts := auditOptions(d.cfg, d.rt)
-	return audit.Config{Store: d.st, RP: view, BGP: d.props, Timing: caTiming(d.cfg),
+	return audit.Config{Store: d.st, RP: view, BGP: d.props, Impact: d.props, Timing: caTiming(d.cfg),
 		RPInterval: cmp.Or(d.rt.RPInterval, DefaultRPInterval), Schedule: schedule, Alerts: alerts,
 		Clock: clock, Logger: d.log, Errors: d.metrics.errors, Version: d.rt.Version, Registry: d.reg}
 }
