@@ -29,6 +29,7 @@ var ErrTooManyPeers = errors.New("bgp: too-many-peers")
 type Table struct {
 	mu     sync.RWMutex
 	gen    uint64   // chunks of an older generation are shared with snapshots
+	ver    uint64   // counts the changes of the routes (VersionedSnapshot)
 	fam    [2]index // IPv4, IPv6
 	names  [MaxPeers]string
 	byName map[string]PeerID
@@ -107,6 +108,7 @@ func (t *Table) Add(peer PeerID, r route.Route, seen time.Time) {
 	bit := uint64(1) << peer
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.ver++
 	for _, other := range t.peerKeys(fam, prefixKey(r.Prefix), bit) {
 		if other != k {
 			t.clearBit(fam, other, bit)
@@ -125,6 +127,7 @@ func (t *Table) Withdraw(peer PeerID, p netip.Prefix) {
 	bit := uint64(1) << peer
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.ver++
 	for _, k := range t.peerKeys(fam, prefixKey(p), bit) {
 		t.clearBit(fam, k, bit)
 	}
@@ -138,6 +141,7 @@ func (t *Table) DropPeer(peer PeerID) {
 	bit := uint64(1) << peer
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.ver++
 	for fam := range t.fam {
 		t.fam[fam] = t.filterBit(t.fam[fam], bit)
 	}
@@ -173,6 +177,7 @@ func (t *Table) ReplacePeer(peer PeerID, routes []route.Route, seen time.Time) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.ver++
 	for fam := range t.fam {
 		t.fam[fam] = buildIndex(mergeReplace(t.fam[fam], add[fam], bit), t.gen)
 	}

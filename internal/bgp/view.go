@@ -23,9 +23,22 @@ var _ route.Source = (*Table)(nil)
 // lists; chunks are shared until the table next writes them.
 func (t *Table) Snapshot() route.Source { return t.snapshot() }
 
+// VersionedSnapshot is Snapshot with the table's version: a number that
+// grows with every change of the routes, so two snapshots of one version
+// hold the same routes (what is derived from one may be reused).
+func (t *Table) VersionedSnapshot() (route.Source, uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.snapshotLocked(), t.ver
+}
+
 func (t *Table) snapshot() *Snapshot {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	return t.snapshotLocked()
+}
+
+func (t *Table) snapshotLocked() *Snapshot {
 	s := &Snapshot{names: t.names}
 	for fam := range t.fam {
 		s.fam[fam] = slices.Clone(t.fam[fam])

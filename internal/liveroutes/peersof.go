@@ -16,3 +16,6 @@ func (rt *Routes) RoutePeers(r route.Route) []string {
 	}
 	return nil
 }
+
+// VersionedSnapshot is Snapshot with the table's version (bgp.Table).
+func (rt *Routes) VersionedSnapshot() (route.Source, uint64) { return rt.table.VersionedSnapshot() }

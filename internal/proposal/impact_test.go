@@ -125,3 +125,40 @@ func TestServiceResilience(t *testing.T) {
 		t.Fatalf("VRP change impact to AS0 %+v %v", rep, err)
 	}
 }
+
+// versionedRoutes is sliceRoutes with a table version.
+type versionedRoutes struct {
+	sliceRoutes
+	ver uint64
+}
+
+func (v *versionedRoutes) VersionedSnapshot() (route.Source, uint64) { return route.Slice(v.sliceRoutes), v.ver }
+
+// TestOwnSpaceCachedPerVersion: the holder's announced space is computed
+// once per table version: a route added under the same version is not in
+// the shares' base, under a new version it is.
+func TestOwnSpaceCachedPerVersion(t *testing.T) {
+	s, _ := newService(t)
+	low := route.Route{Prefix: netip.MustParsePrefix("192.0.2.0/25"), Origin: 64497}
+	vr := &versionedRoutes{sliceRoutes: sliceRoutes{low}, ver: 7}
+	s.routes = vr
+	share := func() float64 {
+		t.Helper()
+		res, err := s.Propose(context.Background(), "a", &Request{DryRun: true, Add: []ROA{{Prefix: "192.0.2.0/25", ASN: 64498}}})
+		if err != nil || res.Impact == nil || res.Impact.HarmedRoutes != 1 {
+			t.Fatalf("%+v %v", res, err)
+		}
+		return res.Impact.Harmed.OwnIPv4Share
+	}
+	if got := share(); got != 1 {
+		t.Fatalf("share %v", got)
+	}
+	vr.sliceRoutes = sliceRoutes{low, {Prefix: netip.MustParsePrefix("192.0.2.128/25"), Origin: 64496}}
+	if got := share(); got != 1 {
+		t.Fatalf("same version: share %v", got)
+	}
+	vr.ver = 8
+	if got := share(); got != 0.5 {
+		t.Fatalf("new version: share %v", got)
+	}
+}

@@ -65,6 +65,7 @@ type Service struct {
 	log       *slog.Logger
 	proposals *prometheus.CounterVec
 	limits    Thresholds
+	own       ownCache // the holder's announced space, per table version (impact.go)
 
 	propose sync.Mutex // held from check to commit of one proposal
 
@@ -329,7 +330,7 @@ func (s *Service) check(ctx context.Context, adds []ca.NewROA, removes []vrp.VRP
 	if err != nil {
 		return conflict.Result{}, impact.Report{}, err
 	}
-	snap := s.routes.Snapshot()
+	snap, ver := s.snapshot()
 	in := conflict.Input{Current: cs.current, Remove: removes, Routes: snap, Intents: cs.intents,
 		HeldFunc: s.ca.Holds, Exceptions: cs.exceptions}
 	cloned := false
@@ -350,7 +351,7 @@ func (s *Service) check(ctx context.Context, adds []ca.NewROA, removes []vrp.VRP
 		res.Findings = append([]conflict.Finding{f}, res.Findings...)
 		res.Blocked = true
 	}
-	return res, s.measure(snap, cs.current, res.Added, res.Removed), nil
+	return res, s.measure(snap, ver, cs.current, res.Added, res.Removed), nil
 }
 
 // intents reads the intents as the analysis takes them.
