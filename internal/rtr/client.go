@@ -29,6 +29,11 @@ type client struct {
 	seq    uint64 // accept order
 	since  time.Time
 	notify chan struct{}
+	// view is the generation this router is served: the server's newest,
+	// or its wave's (set at accept, or for TLS at the first query; only
+	// the writer goroutine reads it).
+	view *atomic.Pointer[generation]
+	wave atomic.Int32 // index into Server.waves, -1 until assigned
 
 	pending bool // no query yet (guarded by s.mu)
 
@@ -46,6 +51,9 @@ func (c *client) status() ClientStatus {
 		ResetQueries: c.resets.Load(), SerialQueries: c.serials.Load()}
 	if n := c.lastQuery.Load(); n != 0 {
 		st.LastQuery = time.Unix(0, n)
+	}
+	if w := c.wave.Load(); w >= 0 {
+		st.Wave = c.s.waves[w].name
 	}
 	return st
 }
@@ -259,11 +267,14 @@ func (c *client) handle(m inbound) error {
 	}
 	v := p.Version
 	c.lastQuery.Store(c.s.cfg.Clock().UnixNano())
+	if c.view == nil {
+		c.s.assignWave(c) // TLS: the handshake has named the router now
+	}
 	switch p.Type {
 	case TypeResetQuery:
 		c.s.m.queries.WithLabelValues(vlabel(v), "reset").Inc()
 		c.resets.Add(1)
-		g := c.s.gen.Load()
+		g := c.view.Load()
 		if g == nil {
 			return c.noData(v, p.Raw)
 		}
@@ -271,7 +282,7 @@ func (c *client) handle(m inbound) error {
 	case TypeSerialQuery:
 		c.s.m.queries.WithLabelValues(vlabel(v), "serial").Inc()
 		c.serials.Add(1)
-		g := c.s.gen.Load()
+		g := c.view.Load()
 		if g == nil {
 			return c.noData(v, p.Raw)
 		}
@@ -321,7 +332,10 @@ func (c *client) sendResponse(g *generation, r *response) error {
 
 func (c *client) sendNotify() error {
 	v := c.version.Load()
-	g := c.s.gen.Load()
+	if c.view == nil {
+		return nil
+	}
+	g := c.view.Load()
 	if v < 0 || g == nil || !c.hasSerial.Load() || c.serial.Load() == g.serial {
 		return nil // RFC 8210 §7: no notifies during negotiation
 	}

@@ -61,9 +61,12 @@ type Config struct {
 	// FirstSerial is the serial of the first generation (tests use it to
 	// cross the 2^32 wrap).
 	FirstSerial uint32
-	Logger      *slog.Logger
-	Clock       func() time.Time
-	Registry    prometheus.Registerer
+	// Waves groups the routers (internal/waves stages a new set wave by
+	// wave); empty: every router sees the newest generation.
+	Waves    []WaveGroup
+	Logger   *slog.Logger
+	Clock    func() time.Time
+	Registry prometheus.Registerer
 }
 
 // orDefault is v, or def when v is zero or negative.

@@ -20,6 +20,8 @@ type metrics struct {
 	refused   *prometheus.CounterVec
 	timedOut  *prometheus.CounterVec
 	evicted   prometheus.Counter
+
+	waveClients, waveSerial, waveVRPs *prometheus.GaugeVec // per wave (Config.Waves)
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -38,10 +40,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "RTR connections closed for silence, per phase (handshake, pdu, session)."}, []string{"phase"}),
 		evicted: prometheus.NewCounter(prometheus.CounterOpts{Name: "road_rtr_connections_evicted_total",
 			Help: "RTR connections without a query closed to make room for a new one at max-connections."}),
+		waveClients: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "road_rtr_wave_clients", Help: "Connected RTR clients per wave."}, []string{"wave"}),
+		waveSerial:  prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "road_rtr_wave_serial", Help: "RTR serial each wave serves."}, []string{"wave"}),
+		waveVRPs:    prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "road_rtr_wave_vrps", Help: "VRPs each wave serves."}, []string{"wave"}),
 	}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.clients, m.byVersion, m.serial, m.vrps, m.pdus, m.bytes, m.queries,
-			m.pending, m.refused, m.timedOut, m.evicted} {
+			m.pending, m.refused, m.timedOut, m.evicted, m.waveClients, m.waveSerial, m.waveVRPs} {
 			_ = reg.Register(c) // a second server on the same registry keeps the first's collectors
 		}
 	}

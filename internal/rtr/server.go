@@ -22,7 +22,8 @@ type Server struct {
 	log      *slog.Logger
 	m        *metrics
 	sessions [maxVersion + 1]uint16
-	gen      atomic.Pointer[generation]
+	gen      atomic.Pointer[generation] // the newest generation: every router's view without waves
+	waves    []wave                     // with Config.Waves: each group's view
 
 	mu          sync.Mutex // guards the fields below and serializes Update
 	clients     map[*client]struct{}
@@ -33,6 +34,7 @@ type Server struct {
 	lastSerial  uint32
 	lastNotify  time.Time
 	notifyTimer *time.Timer
+	kept        map[uint32]*generation // with waves: the generations Show may serve
 }
 
 // NewServer returns a server with no data: until the first Update every
@@ -41,6 +43,12 @@ func NewServer(cfg Config) *Server {
 	cfg = cfg.normalized()
 	s := &Server{cfg: cfg, log: cfg.Logger, m: newMetrics(cfg.Registry), clients: map[*client]struct{}{},
 		perSource: map[string]int{}}
+	if len(cfg.Waves) > 0 {
+		s.waves, s.kept = make([]wave, len(cfg.Waves)), map[uint32]*generation{}
+		for i, g := range cfg.Waves {
+			s.waves[i].name = g.Name
+		}
+	}
 	// RFC 8210 §5.1: a clock-based session id, and a different one per
 	// version (sessions of different versions are different sessions).
 	base := uint16(cfg.Clock().Unix())
@@ -54,18 +62,44 @@ func NewServer(cfg Config) *Server {
 // one and returns the (possibly unchanged) serial. An empty set is valid data:
 // routers then get End of Data with no records (or withdrawals), never "No
 // Data". Invalid VRPs and ASPAs are dropped: a router drops the whole session
-// on one bad record (gortr#61).
+// on one bad record (gortr#61). With waves, every wave is shown the new
+// generation at once (internal/waves stages it wave by wave instead).
 func (s *Server) Update(vrps vrp.Set, aspas []vrp.ASPA) (serial uint32, changed bool) {
-	vrps = cleanSet(vrps)
-	aspas = vrp.NormalizeASPAs(aspas)
-	aspas = slices.DeleteFunc(aspas, func(a vrp.ASPA) bool { return a.Validate() != nil })
+	vrps, aspas = clean(vrps, aspas)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.gen.Load()
-	if old != nil && slices.Equal(old.vrps, vrps) && slices.EqualFunc(old.aspas, aspas, vrp.ASPA.Equal) {
-		return old.serial, false
+	g, changed := s.stageLocked(vrps, aspas)
+	for i := range s.waves {
+		if s.waves[i].gen.Load() != g {
+			s.showLocked(i, g)
+			changed = true
+		}
 	}
-	serial = s.cfg.FirstSerial
+	if len(s.waves) > 0 {
+		s.pruneLocked()
+	}
+	if changed && old != nil {
+		s.scheduleNotifyLocked()
+	}
+	return g.serial, changed
+}
+
+// clean drops invalid VRPs and ASPAs and sorts both.
+func clean(vrps vrp.Set, aspas []vrp.ASPA) (vrp.Set, []vrp.ASPA) {
+	vrps = cleanSet(vrps)
+	aspas = vrp.NormalizeASPAs(aspas)
+	aspas = slices.DeleteFunc(aspas, func(a vrp.ASPA) bool { return a.Validate() != nil })
+	return vrps, aspas
+}
+
+// stageLocked makes vrps and aspas the newest generation, unless they equal it.
+func (s *Server) stageLocked(vrps vrp.Set, aspas []vrp.ASPA) (*generation, bool) {
+	old := s.gen.Load()
+	if old != nil && slices.Equal(old.vrps, vrps) && slices.EqualFunc(old.aspas, aspas, vrp.ASPA.Equal) {
+		return old, false
+	}
+	serial := s.cfg.FirstSerial
 	switch {
 	case old != nil:
 		serial = old.serial + 1
@@ -74,13 +108,13 @@ func (s *Server) Update(vrps vrp.Set, aspas []vrp.ASPA) (serial uint32, changed 
 	}
 	g := next(old, serial, vrps, aspas, s.cfg.Window, s.sessions, s.cfg.timers())
 	s.gen.Store(g)
+	if s.kept != nil {
+		s.kept[serial] = g
+	}
 	s.m.serial.Set(float64(serial))
 	s.m.vrps.Set(float64(len(vrps)))
 	s.log.Info("rtr generation", "serial", serial, "vrps", len(vrps), "aspas", len(aspas))
-	if old != nil {
-		s.scheduleNotifyLocked()
-	}
-	return serial, true
+	return g, true
 }
 
 // Withdraw stops serving: connected routers are disconnected and every query
@@ -96,6 +130,10 @@ func (s *Server) Withdraw(reason string) {
 	}
 	s.withdrawn, s.lastSerial = true, g.serial
 	s.gen.Store(nil)
+	for i := range s.waves {
+		s.waves[i].gen.Store(nil)
+	}
+	clear(s.kept)
 	s.m.vrps.Set(0)
 	for c := range s.clients {
 		c.conn.Close()
@@ -227,6 +265,13 @@ func (s *Server) admit(conn net.Conn) (*client, string) {
 	c := &client{s: s, conn: conn, remote: conn.RemoteAddr().String(), source: src, seq: s.accepted,
 		pending: true, since: s.cfg.Clock(), notify: make(chan struct{}, 1)}
 	c.version.Store(-1)
+	c.wave.Store(-1)
+	switch {
+	case len(s.waves) == 0:
+		c.view = &s.gen
+	case !isTLS(conn):
+		s.assignWave(c)
+	}
 	s.clients[c] = struct{}{}
 	s.perSource[src]++
 	s.pending++
@@ -284,6 +329,9 @@ func (s *Server) removeClient(c *client) {
 	if v := c.version.Load(); v >= 0 {
 		s.m.byVersion.WithLabelValues(vlabel(uint8(v))).Dec()
 	}
+	if w := c.wave.Load(); w >= 0 {
+		s.m.waveClients.WithLabelValues(s.waves[w].name).Dec()
+	}
 	s.log.Debug("rtr client disconnected", "remote", c.remote)
 }
 
@@ -305,12 +353,14 @@ type Status struct {
 	ASPAs      int
 	MaxVersion uint8
 	Clients    []ClientStatus
+	Waves      []WaveStatus // with Config.Waves, in rollout order
 }
 
 // ClientStatus describes one connected router.
 type ClientStatus struct {
 	Remote         string
-	Version        int // -1 until negotiated
+	Wave           string // its wave's name ("" without waves or before its first query)
+	Version        int    // -1 until negotiated
 	Serial         uint32
 	HasSerial      bool
 	ConnectedSince time.Time
@@ -334,6 +384,7 @@ func (s *Server) Status() Status {
 	}
 	s.mu.Unlock()
 	slices.SortFunc(st.Clients, func(a, b ClientStatus) int { return a.ConnectedSince.Compare(b.ConnectedSince) })
+	st.Waves = s.waveStatus(st.Clients)
 	return st
 }
 
