@@ -53,6 +53,7 @@ func Table() Rules {
 			// The blast radius of a VRP change and the fallbacks of the
 			// holder's routes: pure, like conflict.
 			"internal/impact": with(),
+			"internal/waves":  with("internal/rtr", "internal/impact"),
 			// The router-facing RP runner: rp's results, SLURM, to RTR's view.
 			"internal/rprun": with("internal/rp", "internal/slurm"),
 			// road as an RFC 6492 parent and an RFC 8181 publication server.
@@ -69,7 +70,7 @@ func Table() Rules {
 			"internal/audit":    with("internal/expiry", "internal/conflict", "internal/store", "internal/ca", "internal/rp", "internal/impact"),
 			// api is the transport: it may know the domain, never the other way.
 			"internal/api": with("internal/proposal", "internal/audit", "internal/conflict", "internal/expiry", "internal/impact",
-				"internal/liveroutes", "internal/vrpjson", "internal/rtr", "internal/access", "internal/datadir", "internal/health"),
+				"internal/liveroutes", "internal/vrpjson", "internal/rtr", "internal/access", "internal/datadir", "internal/health", "internal/waves"),
 			// Is road alive, does it do its job: checks of the running parts.
 			"internal/health": with("internal/store", "internal/rprun"),
 			// The network edge: binds road's listeners, then serves them bounded.
@@ -78,7 +79,7 @@ func Table() Rules {
 			"internal/daemon": with("internal/access", "internal/datadir", "internal/api", "internal/audit", "internal/bgp", "internal/ca", "internal/config",
 				"internal/conflict", "internal/expiry", "internal/health", "internal/listen", "internal/liveroutes", "internal/proposal", "internal/publish",
 				"internal/rp", "internal/rprun", "internal/rrdp", "internal/rtr", "internal/slurm", "internal/store", "internal/tlsca",
-				"internal/vrpjson"),
+				"internal/vrpjson", "internal/waves"),
 
 			// Test harness and checks: no production code imports them.
 			"internal/testpeers":  with("internal/vrpjson", "internal/testshared"),
@@ -94,6 +95,7 @@ func Table() Rules {
 			"internal/rtr": {"internal/slurm"},
 			// impact's tests measure against the real 2010 table in a bgp.Table.
 			"internal/impact": {"internal/bgp"},
+			"internal/waves":  {"internal/bgp"},
 			// health's tests judge real relying party results.
 			"internal/health": {"internal/rp"},
 			// api's role tests authenticate against real tokens in SQLite.

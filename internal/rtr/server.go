@@ -65,7 +65,7 @@ func NewServer(cfg Config) *Server {
 // on one bad record (gortr#61). With waves, every wave is shown the new
 // generation at once (internal/waves stages it wave by wave instead).
 func (s *Server) Update(vrps vrp.Set, aspas []vrp.ASPA) (serial uint32, changed bool) {
-	vrps, aspas = clean(vrps, aspas)
+	vrps, aspas = Clean(vrps, aspas)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.gen.Load()
@@ -85,8 +85,9 @@ func (s *Server) Update(vrps vrp.Set, aspas []vrp.ASPA) (serial uint32, changed 
 	return g.serial, changed
 }
 
-// clean drops invalid VRPs and ASPAs and sorts both.
-func clean(vrps vrp.Set, aspas []vrp.ASPA) (vrp.Set, []vrp.ASPA) {
+// Clean is what Update serves of vrps and aspas: the valid ones, sorted
+// and unique.
+func Clean(vrps vrp.Set, aspas []vrp.ASPA) (vrp.Set, []vrp.ASPA) {
 	vrps = cleanSet(vrps)
 	aspas = vrp.NormalizeASPAs(aspas)
 	aspas = slices.DeleteFunc(aspas, func(a vrp.ASPA) bool { return a.Validate() != nil })

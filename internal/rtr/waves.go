@@ -90,6 +90,7 @@ func (s *Server) Waves() bool { return len(s.waves) > 0 }
 // without showing it to any router (waves only; Show does) and returns its
 // serial. A set equal to the newest one keeps its serial.
 func (s *Server) Stage(vrps vrp.Set, aspas []vrp.ASPA) uint32 {
+	vrps, aspas = Clean(vrps, aspas)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g, _ := s.stageLocked(vrps, aspas)
