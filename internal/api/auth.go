@@ -44,6 +44,9 @@ var routeRoles = map[string]access.Role{
 	"POST /bgp/import":           access.Operator,
 	"DELETE /bgp/imports/{name}": access.Operator,
 	"POST /audits/{kind}":        access.Operator,
+	"GET /rtr/waves":             access.ReadOnly,
+	"POST /rtr/waves/rollback":   access.Operator, // back to the set every router had: always safe
+	"POST /rtr/waves/promote":    access.Approver, // skips hold times (and with force the health checks)
 	"GET /tokens":                access.Admin,
 	"POST /tokens":               access.Admin,
 	"DELETE /tokens/{name}":      access.Admin,

@@ -78,6 +78,15 @@ func (b *quietBackend) RunAudit(_ context.Context, kind string) (*audit.Result, 
 	return &audit.Result{Kind: kind}, nil
 }
 func (b *quietBackend) Audits(context.Context, string, int) ([]audit.Result, error) { return nil, nil }
+func (b *quietBackend) RTRWaves(context.Context) (*RTRWaves, error)                 { return &RTRWaves{}, nil }
+func (b *quietBackend) RTRPromote(_ context.Context, actor string, _ bool) (*RTRWaves, error) {
+	b.actors = append(b.actors, actor)
+	return &RTRWaves{}, nil
+}
+func (b *quietBackend) RTRRollback(_ context.Context, actor string) (*RTRWaves, error) {
+	b.actors = append(b.actors, actor)
+	return &RTRWaves{}, nil
+}
 
 // call is one request of every route: its path, body and the status an
 // allowed token gets from quietBackend.
@@ -108,6 +117,9 @@ var calls = map[string]call{
 	"POST /bgp/import":           {"/bgp/import", "192.0.2.0/24 64496\n", 200},
 	"DELETE /bgp/imports/{name}": {"/bgp/imports/rib", "", 200},
 	"POST /audits/{kind}":        {"/audits/expiry", "", 200},
+	"GET /rtr/waves":             {"/rtr/waves", "", 200},
+	"POST /rtr/waves/promote":    {"/rtr/waves/promote", "", 200},
+	"POST /rtr/waves/rollback":   {"/rtr/waves/rollback", "", 200},
 	"GET /tokens":                {"/tokens", "", 200},
 	"POST /tokens":               {"/tokens", `{"name":"added","role":"read-only"}`, 201},
 	"DELETE /tokens/{name}":      {"/tokens/victim", "", 200},

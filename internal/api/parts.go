@@ -53,6 +53,7 @@ type Parts struct {
 	Routes    Routes
 	Auditor   Audits
 	Node      Node
+	Waves     Waves // RTR waves (waves.go)
 }
 
 var _ Backend = Parts{}

@@ -171,6 +171,7 @@ func (s *Server) Routes(r chi.Router) {
 		s.bgpRoutes(r)
 		s.auditRoutes(r)
 		s.rpRoutes(r)
+		s.waveRoutes(r)
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, &StatusError{Status: http.StatusNotFound, Code: CodeNotFound,
 				Message: "no such endpoint: " + r.Method + " " + r.URL.Path})

@@ -53,7 +53,7 @@ func Table() Rules {
 			// The blast radius of a VRP change and the fallbacks of the
 			// holder's routes: pure, like conflict.
 			"internal/impact": with(),
-			"internal/waves":  with("internal/rtr", "internal/impact"),
+			"internal/waves":  with("internal/rtr", "internal/impact", "internal/config"),
 			// The router-facing RP runner: rp's results, SLURM, to RTR's view.
 			"internal/rprun": with("internal/rp", "internal/slurm"),
 			// road as an RFC 6492 parent and an RFC 8181 publication server.

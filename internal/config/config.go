@@ -57,6 +57,7 @@ type Config struct {
 	Alerts    Alerts
 	RTRTimers RTRTimers
 	RTRLimits RTRLimits
+	RTRWaves  RTRWaves
 	// HTTPServer is how the --http listener is served (TLS, plain HTTP on
 	// a non-loopback address) and the limits of every HTTP(S) server.
 	HTTPServer HTTPServer

@@ -24,6 +24,7 @@ func writeFile(t *testing.T, body string) string {
 }
 
 var (
+	defaultRTRWaves   = RTRWaves{HealthTimeout: 30 * time.Second, CheckInterval: 10 * time.Second}
 	defaultRTRLimits  = RTRLimits{HandshakeTimeout: 30 * time.Second, PDUTimeout: 10 * time.Second, MaxConnections: 1024, MaxPerSource: 32}
 	defaultHTTPServer = HTTPServer{TLS: "off", ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute,
 		WriteTimeout: 5 * time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 65536, AccessLog: "info"}
@@ -48,6 +49,7 @@ func TestDefaults(t *testing.T) {
 		RP:         RP{Interval: 10 * time.Minute, MaxVRPLoss: 0.1},
 		RTRTimers:  RTRTimers{3600, 600, 7200, 60 * time.Second},
 		RTRLimits:  defaultRTRLimits,
+		RTRWaves:   defaultRTRWaves,
 		HTTPServer: defaultHTTPServer,
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -126,6 +128,7 @@ func TestFile(t *testing.T) {
 		RP:         RP{Interval: 10 * time.Minute, MaxVRPLoss: 0.1},
 		RTRTimers:  RTRTimers{900, 300, 3600, 5 * time.Second},
 		RTRLimits:  defaultRTRLimits,
+		RTRWaves:   defaultRTRWaves,
 		HTTPServer: defaultHTTPServer,
 	}
 	if !reflect.DeepEqual(c, want) {

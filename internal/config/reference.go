@@ -104,6 +104,8 @@ func tomlValue(s setting[Config], text string) string {
 	switch s.toml {
 	case tomlNumber, tomlBool:
 		return text
+	case tomlTables:
+		return waveInline(text)
 	case tomlStrings, tomlASNs:
 		var q []string
 		for _, v := range s.split([]string{text}) {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/BurntSushi/toml"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/config.md and road.example.toml from the settings table")
@@ -84,6 +86,12 @@ func exampleValue(t *testing.T, s setting[Config]) any {
 			out = append(out, v)
 		}
 		return out
+	case tomlTables:
+		var doc map[string]any
+		if _, err := toml.Decode("v = "+tomlValue(s, s.example), &doc); err != nil {
+			t.Fatal(err)
+		}
+		return doc["v"]
 	default:
 		return s.example
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,9 +32,19 @@ type RTRCache struct {
 	Verbose     bool
 	LogFormat   string // text or json
 	Limits      RTRLimits
+	Waves       RTRWaves
 }
 
 func rtrCacheSettings() []setting[RTRCache] {
+	t := baseRTRCacheSettings()
+	i := slices.IndexFunc(t, func(s setting[RTRCache]) bool { return s.flag == "v" })
+	waves := append(waveRows("", "", func(c *RTRCache) *RTRWaves { return &c.Waves }), setting[RTRCache]{flag: "wave-state", arg: "file",
+		help: "with --wave: the waves' state file (written atomically); a restart resumes mid-wave from it",
+		set:  str(func(c *RTRCache) *string { return &c.Waves.StateFile })})
+	return slices.Insert(t, i, waves...)
+}
+
+func baseRTRCacheSettings() []setting[RTRCache] {
 	return []setting[RTRCache]{
 		{flag: "vrps", arg: "FILE|URL", help: "VRP JSON (rpki-client format, gzip accepted): file path or http(s) URL (required)",
 			set: str(func(c *RTRCache) *string { return &c.Source }), check: notEmpty(func(c *RTRCache) string { return c.Source })},
@@ -125,6 +136,9 @@ func ParseRTRCache(args []string) (*RTRCache, error) {
 	}
 	if c.TLSClientCA != "" && c.TLSCert == "" {
 		return nil, usageErr("--tls-client-ca needs --tls-cert and --tls-key")
+	}
+	if len(c.Waves.Waves) > 0 && c.Waves.StateFile == "" {
+		return nil, usageErr("--wave needs --wave-state FILE: a restart must resume mid-wave, not push a set to every router at once")
 	}
 	if c.Limits.MaxPerSource > c.Limits.MaxConnections {
 		return nil, usageErr("--max-per-source %d is above --max-connections %d", c.Limits.MaxPerSource, c.Limits.MaxConnections)

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"flag"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -15,8 +16,8 @@ func TestRTRCacheDefaults(t *testing.T) {
 	}
 	want := RTRCache{Source: "vrps.json", Listen: "127.0.0.1:8282", Poll: time.Minute, MaxAge: 24 * time.Hour,
 		Refresh: time.Hour, Retry: 10 * time.Minute, Expire: 2 * time.Hour, Notify: time.Minute, MaxVersion: 2, Window: 100, LogFormat: "text",
-		Limits: defaultRTRLimits}
-	if *c != want {
+		Limits: defaultRTRLimits, Waves: RTRWaves{HealthTimeout: 30 * time.Second, CheckInterval: 10 * time.Second}}
+	if !reflect.DeepEqual(*c, want) {
 		t.Fatalf("got %+v\nwant %+v", *c, want)
 	}
 	c, err = ParseRTRCache([]string{"--vrps", "https://x/v.json", "--notify-interval=-1s", "-v", "--max-version", "0",

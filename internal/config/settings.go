@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -72,6 +73,13 @@ func (s *setting[T]) split(text []string) []string {
 // before asns: AS items in resources replace the ASNs), of validation, of
 // --help and of the reference; top-level keys precede every TOML table.
 func settings() []setting[Config] {
+	t := baseSettings()
+	i := slices.IndexFunc(t, func(s setting[Config]) bool { return s.key == "rtr.wave_max_invalid" })
+	return slices.Insert(t, i, waveRows("rtr-", "rtr.", func(c *Config) *RTRWaves { return &c.RTRWaves })...)
+}
+
+// baseSettings is the table without the wave rows (waveRows, shared with road rtr).
+func baseSettings() []setting[Config] {
 	return []setting[Config]{
 		{flag: "config", arg: "file", help: "TOML configuration file (flags override it)",
 			set: str(func(c *Config) *string { return &c.ConfigFile })},
@@ -199,6 +207,10 @@ func settings() []setting[Config] {
 			help: "RTR connections open at once from one source address; beyond it new ones are closed at once", toml: tomlNumber,
 			set:   integer(func(c *Config) *int { return &c.RTRLimits.MaxPerSource }),
 			check: intIn(func(c *Config) int { return c.RTRLimits.MaxPerSource }, 1, 1<<20)},
+		{flag: "rtr-wave-max-invalid", key: "rtr.wave_max_invalid", def: "0", arg: "n",
+			help: "while a set rolls out, at most this many routes of the live BGP table (own or peers') may turn Invalid, else the waves roll back", toml: tomlNumber,
+			set:   integer(func(c *Config) *int { return &c.RTRWaves.MaxInvalid }),
+			check: intIn(func(c *Config) int { return c.RTRWaves.MaxInvalid }, 0, 1<<30)},
 
 		{flag: "bgp-listen", key: "bgp.listen", arg: "ADDR:PORT", example: "127.0.0.1:1179",
 			help: "BGP listen address (enables the passive BGP speaker)", toml: tomlString,

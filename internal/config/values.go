@@ -256,6 +256,7 @@ const (
 	tomlASNs              // an array of integers or strings ("AS64496-AS64511")
 	tomlNumber            // an integer or a float
 	tomlBool              // true or false
+	tomlTables            // an array of tables (each becomes one flag-syntax value)
 )
 
 // values converts a decoded TOML value to setter input.
@@ -284,6 +285,8 @@ func (k tomlKind) values(v any) ([]string, error) {
 			return []string{strconv.FormatFloat(n, 'g', -1, 64)}, nil
 		}
 		return nil, fmt.Errorf("must be a number, not %v", v)
+	case tomlTables:
+		return waveTables(v)
 	case tomlBool:
 		if b, ok := v.(bool); ok {
 			return []string{strconv.FormatBool(b)}, nil

@@ -11,6 +11,7 @@ import (
 	"github.com/roadrpki/road/internal/liveroutes"
 	"github.com/roadrpki/road/internal/rpki"
 	"github.com/roadrpki/road/internal/rtr"
+	"github.com/roadrpki/road/internal/waves"
 )
 
 // Runtime is what the process or a test hands the daemon besides the
@@ -46,7 +47,7 @@ func rtrConfig(c *config.Config) rtr.Config {
 	t, l := c.RTRTimers, c.RTRLimits
 	return rtr.Config{Refresh: sec(t.Refresh), Retry: sec(t.Retry), Expire: sec(t.Expire), NotifyInterval: t.NotifyInterval,
 		HandshakeTimeout: l.HandshakeTimeout, PDUTimeout: l.PDUTimeout, SessionTimeout: l.SessionTimeout,
-		MaxConnections: l.MaxConnections, MaxPerSource: l.MaxPerSource}
+		MaxConnections: l.MaxConnections, MaxPerSource: l.MaxPerSource, Waves: waves.RTRGroups(c.RTRWaves)}
 }
 
 func bgpOptions(c *config.Config) liveroutes.Options {

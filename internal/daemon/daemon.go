@@ -35,9 +35,11 @@ import (
 	"github.com/roadrpki/road/internal/liveroutes"
 	"github.com/roadrpki/road/internal/proposal"
 	"github.com/roadrpki/road/internal/publish"
+	"github.com/roadrpki/road/internal/route"
 	"github.com/roadrpki/road/internal/rprun"
 	"github.com/roadrpki/road/internal/rtr"
 	"github.com/roadrpki/road/internal/store"
+	"github.com/roadrpki/road/internal/waves"
 )
 
 // Daemon is a running road.
@@ -51,6 +53,7 @@ type Daemon struct {
 	ca      *ca.CA
 	pub     *publish.Publisher
 	rtr     *rtr.Server
+	waves   *waves.Controller // stages RTR sets wave by wave (rtr.waves); without waves it passes them on
 	token   string
 	tokens  *access.Service // named tokens and roles; admin.token's is "admin"
 	reg     *prometheus.Registry
@@ -130,6 +133,12 @@ func Open(ctx context.Context, cfg *config.Config, rt Runtime) (*Daemon, error) 
 	rc := rtrConfig(cfg)
 	rc.Logger, rc.Clock, rc.Registry = rt.Logger.With("pkg", "rtr"), rt.Clock, d.reg
 	d.rtr = rtr.NewServer(rc)
+	wc := waves.ConfigFor(cfg.RTRWaves, d.rtr, filepath.Join(cfg.DataDir, "rtr-waves.json")) // a state file, not SQLite: road rtr keeps the same one
+	wc.Health.Routes, wc.Clock, wc.Logger, wc.Registry = func() route.Source { return d.routes.Snapshot() }, func() time.Time { return d.clock() }, rt.Logger.With("pkg", "waves"), d.reg
+	if d.waves, err = waves.New(wc); err != nil {
+		d.Close()
+		return nil, err
+	}
 	d.rp = d.newRPRunner()
 	d.wire()
 	if err := d.publish(ctx); err != nil {
@@ -202,6 +211,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	start("listen", func() error { return lst.Serve(ctx) }) // /healthz answers once everything above is ready
 	start("renew", func() error { d.renewLoop(ctx); return nil })
 	start("rp", func() error { d.rp.Run(ctx); return nil })
+	start("waves", func() error { d.waves.Run(ctx); return nil })
 	start("bgp", func() error { return d.routes.Run(ctx) })
 	start("audits", func() error { return d.audits.Run(ctx) })
 	start("store", func() error { return d.st.Watch(ctx, 2*time.Second) }) // a removed data directory stops road
@@ -237,7 +247,7 @@ func (d *Daemon) httpHandler() http.Handler {
 	r.Handle("/readyz", d.health)
 	r.Handle("/metrics", promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{}))
 	d.mountPublic(r)
-	parts := api.Parts{Proposals: d.props, Routes: d.routes, Auditor: d.audits, Node: d}
+	parts := api.Parts{Proposals: d.props, Routes: d.routes, Auditor: d.audits, Node: d, Waves: d.waves}
 	api.NewServer(parts, d.tokens, d.log.With("pkg", "api")).Routes(r)
 	return r
 }

@@ -33,7 +33,7 @@ func (d *Daemon) newRPRunner() *rprun.Runner {
 		GlobalTALs: d.cfg.RP.TALs, GlobalCache: filepath.Join(d.cfg.DataDir, "rp-cache-global"),
 		UserAgent: "road/" + d.rt.Version, Interval: d.rt.RPInterval, GlobalInterval: d.cfg.RP.Interval,
 		MaxLoss: rpMaxLoss(d.cfg), SLURMFile: d.cfg.SLURMFile, Configured: d.configuredVRPs,
-		Serve: d.rtr.Update, OnDegraded: d.rpDegraded, Clock: clock, Logger: d.log, Registry: d.reg,
+		Serve: d.waves.Update, OnDegraded: d.rpDegraded, Clock: clock, Logger: d.log, Registry: d.reg,
 	})
 }
 

@@ -79,11 +79,11 @@ type SetInfo struct {
 
 // WaveStatus is one wave.
 type WaveStatus struct {
-	Name   string        `json:"name"`
-	Hold   time.Duration `json:"hold_ns"`
-	Serial uint32        `json:"serial"`
-	Set    *SetInfo      `json:"set,omitempty"`
-	Since  time.Time     `json:"since"`
+	Name   string    `json:"name"`
+	Hold   string    `json:"hold"` // Go duration syntax
+	Serial uint32    `json:"serial"`
+	Set    *SetInfo  `json:"set,omitempty"`
+	Since  time.Time `json:"since"`
 	// State: "no-data", "stable" (serves the base), "holding" (serves a
 	// newer set and waits for its hold time) or "held" (hold passed; the
 	// next step hands the set on when health passes).
@@ -108,7 +108,7 @@ func (c *Controller) Status() *Status {
 	now := c.cfg.Clock()
 	for i, w := range c.waves {
 		g := c.cfg.Groups[i]
-		ws := WaveStatus{Name: g.Name, Hold: g.Hold, Serial: w.serial, Set: info(w.set), Since: w.since, State: "no-data"}
+		ws := WaveStatus{Name: g.Name, Hold: g.Hold.String(), Serial: w.serial, Set: info(w.set), Since: w.since, State: "no-data"}
 		switch {
 		case w.set == nil:
 		case c.base == nil || w.set.id == c.base.id:
