@@ -45,7 +45,7 @@ func Table() Rules {
 			"internal/expiry":   with(),
 			"internal/bgp":      with(),
 			"internal/conflict": with(),
-			"internal/ca":       with("internal/store"),
+			"internal/ca":       with("internal/store", "internal/signer"),
 			"internal/publish":  with("internal/rrdp"),
 			"internal/rp":       with("internal/rrdp", "internal/vrpjson"),
 			"internal/rtr":      with("internal/vrpjson"),
@@ -78,7 +78,7 @@ func Table() Rules {
 			// daemon is the wiring: it builds every part.
 			"internal/daemon": with("internal/access", "internal/datadir", "internal/api", "internal/audit", "internal/bgp", "internal/ca", "internal/config",
 				"internal/conflict", "internal/expiry", "internal/health", "internal/listen", "internal/liveroutes", "internal/proposal", "internal/publish",
-				"internal/rp", "internal/rprun", "internal/rrdp", "internal/rtr", "internal/slurm", "internal/store", "internal/tlsca",
+				"internal/rp", "internal/rprun", "internal/rrdp", "internal/rtr", "internal/signer", "internal/slurm", "internal/store", "internal/tlsca",
 				"internal/vrpjson", "internal/waves"),
 
 			// Test harness and checks: no production code imports them.
@@ -100,7 +100,7 @@ func Table() Rules {
 			"internal/health": {"internal/rp"},
 			// api's role tests authenticate against real tokens in SQLite.
 			"internal/api": {"internal/store"},
-			"internal/e2e": {"internal/api", "internal/bgp", "internal/ca", "internal/daemon", "internal/tlsca",
+			"internal/e2e": {"internal/api", "internal/bgp", "internal/ca", "internal/daemon", "internal/tlsca", "internal/signer",
 				"internal/liveroutes", "internal/proposal", "internal/audit", "internal/config"},
 		},
 		Free: []string{"cmd/road", "cmd/roactl", "scripts/gentree"}, // gentree: a benchmark tool, not part of road

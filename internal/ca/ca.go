@@ -8,7 +8,6 @@ package ca
 import (
 	"context"
 	"crypto/rsa"
-	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/roadrpki/road/internal/rpki"
+	"github.com/roadrpki/road/internal/signer"
 	"github.com/roadrpki/road/internal/store"
 )
 
@@ -72,6 +72,11 @@ type Config struct {
 	Clock     func() time.Time
 	Logger    *slog.Logger
 	Keys      *KeyPool
+	// KeyStore holds the TA and CA keys: nil keeps them in software (PKCS#8
+	// in the store, fresh ones from Keys); a PKCS#11 token generates and
+	// signs with new ones there. Either way the store keeps each key's
+	// handle (store.CA.KeyDER), and software keys made before stay usable.
+	KeyStore signer.KeyStore
 	// Jitter, when set, returns a random extra validity in [0, max) added to
 	// each manifest/CRL nextUpdate, so that many publication points do not
 	// come due at the same second (DESIGN.md [timing]). nil adds none (tests).
@@ -114,6 +119,9 @@ func New(cfg Config, st *store.Store) (*CA, error) {
 	if cfg.Keys == nil {
 		cfg.Keys = NewKeyPool(0)
 	}
+	if cfg.KeyStore == nil {
+		cfg.KeyStore = signer.Software{Gen: cfg.Keys.Get}
+	}
 	if cfg.Timing == (Timing{}) {
 		cfg.Timing = DefaultTiming()
 	}
@@ -139,26 +147,32 @@ func (c *CA) Holds(p netip.Prefix) bool {
 	return ip.ContainsPrefix(p)
 }
 
-// instance is a CA loaded from the store with its parsed key and certificate.
+// instance is a CA loaded from the store with its key and certificate.
 type instance struct {
 	row  *store.CA
-	key  *rsa.PrivateKey
+	key  *caKey
 	cert *rpki.Certificate
 }
+
+// caKey is a CA's key in its KeyStore (software or HSM) with a copy of its
+// public half.
+type caKey struct {
+	signer.Key
+	PublicKey rsa.PublicKey
+}
+
+func newCAKey(k signer.Key) *caKey { return &caKey{Key: k, PublicKey: *k.RSAPublicKey()} }
 
 func (c *CA) load(tx *store.Tx, name string) (*instance, error) {
 	row, err := tx.CA(name)
 	if err != nil {
 		return nil, err
 	}
-	k, err := x509.ParsePKCS8PrivateKey(row.KeyDER)
+	k, err := c.cfg.KeyStore.Load(tx.Context(), row.KeyDER)
 	if err != nil {
 		return nil, fmt.Errorf("ca %s: key: %w", name, err)
 	}
-	key, ok := k.(*rsa.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("ca %s: key is not RSA", name)
-	}
+	key := newCAKey(k)
 	cert, err := rpki.ParseCertificate(row.CertDER)
 	if err != nil {
 		return nil, fmt.Errorf("ca %s: certificate: %w", name, err)
@@ -213,17 +227,14 @@ func (c *CA) Init(ctx context.Context) error {
 	})
 }
 
-// newKey takes a fresh key from the pool with its PKCS#8 encoding for the store.
-func (c *CA) newKey(ctx context.Context) (*rsa.PrivateKey, []byte, error) {
-	key, err := c.cfg.Keys.Get(ctx)
+// newKey makes a CA key in the KeyStore and returns it with the handle the
+// store keeps (the PKCS#8 DER of a software key).
+func (c *CA) newKey(ctx context.Context) (*caKey, []byte, error) {
+	k, err := c.cfg.KeyStore.Generate(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, nil, err
-	}
-	return key, kder, nil
+	return newCAKey(k), k.Handle(), nil
 }
 
 func (c *CA) createTA(ctx context.Context, tx *store.Tx) error {
@@ -321,7 +332,7 @@ func (c *CA) createCA(ctx context.Context, tx *store.Tx) error {
 
 // issueCACert (re)issues the CA certificate under the TA, revoking the one it
 // replaces, and stores it in the TA's publication point.
-func (c *CA) issueCACert(tx *store.Tx, ta *instance, row *store.CA, key *rsa.PrivateKey, now time.Time) error {
+func (c *CA) issueCACert(tx *store.Tx, ta *instance, row *store.CA, key *caKey, now time.Time) error {
 	tmpl := c.caTemplate(ta.nextSerial(), &key.PublicKey, row.RepoURI, now, c.cfg.Timing.CAValidity)
 	tmpl.CRLDP, tmpl.AIA = ta.crlURI(), ta.row.CertURI // RFC 6487 §4.8.6, §4.8.7
 	der, err := rpki.CreateCertificate(tmpl, ta.cert.Subject, ta.key)

@@ -61,6 +61,8 @@ type Config struct {
 	// HTTPServer is how the --http listener is served (TLS, plain HTTP on
 	// a non-loopback address) and the limits of every HTTP(S) server.
 	HTTPServer HTTPServer
+	// HSM is the PKCS#11 token of the CA and identity keys (zero: software).
+	HSM HSM
 }
 
 // HTTPServer configures the REST/metrics listener's transport and the

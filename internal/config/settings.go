@@ -273,6 +273,16 @@ func baseSettings() []setting[Config] {
 			check: positive(func(c *Config) time.Duration { return c.Alerts.ExpiryWarning })},
 		{key: "alerts.webhook", example: "https://hooks.example.net/road", help: "URL that receives audits with findings as JSON",
 			toml: tomlString, set: str(func(c *Config) *string { return &c.Alerts.Webhook }), check: checkWebhook},
+
+		{flag: "hsm-module", key: "hsm.module", arg: "file", example: "/usr/lib/softhsm/libsofthsm2.so",
+			help: "PKCS#11 module of the token that holds the CA and identity keys (default: keys in the database)", toml: tomlString,
+			set: str(func(c *Config) *string { return &c.HSM.Module })},
+		{flag: "hsm-token-label", key: "hsm.token_label", arg: "label", example: "road",
+			help: "label of the PKCS#11 token", toml: tomlString,
+			set: str(func(c *Config) *string { return &c.HSM.TokenLabel })},
+		{flag: "hsm-pin-file", key: "hsm.pin_file", arg: "file", example: "/etc/road/hsm.pin",
+			help: "file holding the token's user PIN (mode 0600)", toml: tomlString,
+			set: str(func(c *Config) *string { return &c.HSM.PINFile }), check: checkHSM},
 	}
 }
 

@@ -38,6 +38,7 @@ import (
 	"github.com/roadrpki/road/internal/route"
 	"github.com/roadrpki/road/internal/rprun"
 	"github.com/roadrpki/road/internal/rtr"
+	"github.com/roadrpki/road/internal/signer"
 	"github.com/roadrpki/road/internal/store"
 	"github.com/roadrpki/road/internal/waves"
 )
@@ -50,6 +51,7 @@ type Daemon struct {
 	clock   func() time.Time
 	st      *store.Store
 	keys    *ca.KeyPool
+	signer  signer.KeyStore // the TA and CA keys: software, or the [hsm] token
 	ca      *ca.CA
 	pub     *publish.Publisher
 	rtr     *rtr.Server
@@ -100,13 +102,18 @@ func Open(ctx context.Context, cfg *config.Config, rt Runtime) (*Daemon, error) 
 	}
 	d.keys = ca.NewKeyPool(rt.KeyPoolSize)
 	d.keys.Start()
+	if d.signer, err = signer.Open(signer.HSMConfig(cfg.HSM), d.keys.Get); err != nil {
+		d.Close()
+		return nil, err
+	}
 	taURIs, err := ca.HTTPSTAURIs(cfg.RRDPBase)
 	if err != nil {
 		d.Close()
 		return nil, err
 	}
 	d.ca, err = ca.New(ca.Config{RsyncBase: cfg.RsyncBase, RRDPBase: cfg.RRDPBase, TAURIs: taURIs, IP: cfg.Resources,
-		AS: asRanges(cfg), Timing: caTiming(cfg), Clock: rt.Clock, Logger: rt.Logger.With("pkg", "ca"), Keys: d.keys, Jitter: ca.RandomJitter}, d.st)
+		AS: asRanges(cfg), Timing: caTiming(cfg), Clock: rt.Clock, Logger: rt.Logger.With("pkg", "ca"), Keys: d.keys, KeyStore: d.signer,
+		Jitter: ca.RandomJitter}, d.st)
 	if err != nil {
 		d.Close()
 		return nil, err
@@ -148,10 +155,13 @@ func Open(ctx context.Context, cfg *config.Config, rt Runtime) (*Daemon, error) 
 	return d, nil
 }
 
-// Close releases the database and the key pool.
+// Close releases the database, the key pool and the HSM.
 func (d *Daemon) Close() {
 	if d.keys != nil {
 		d.keys.Close()
+	}
+	if d.signer != nil {
+		d.signer.Close()
 	}
 	if d.st != nil {
 		d.st.Close()

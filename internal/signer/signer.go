@@ -191,5 +191,9 @@ func Open(cfg HSMConfig, gen func(ctx context.Context) (*rsa.PrivateKey, error))
 	if cfg == (HSMConfig{}) {
 		return Software{Gen: gen}, nil
 	}
-	return OpenPKCS11(cfg)
+	p, err := OpenPKCS11(cfg)
+	if err != nil {
+		return nil, err // not a nil *PKCS11 in a non-nil KeyStore
+	}
+	return p, nil
 }

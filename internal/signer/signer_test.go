@@ -233,6 +233,9 @@ func TestPKCS11Config(t *testing.T) {
 		"missing module": {Module: "/nonexistent/libpkcs11.so", TokenLabel: tok.Label, PINFile: tok.PINFile},
 	}
 	for name, cfg := range cases {
+		if ks, err := Open(cfg, nil); ks != nil || !errors.Is(err, ErrHSMConfig) {
+			t.Errorf("%s: Open = %v, %v; want nil, %v", name, ks, err, ErrHSMConfig)
+		}
 		s, err := OpenPKCS11(cfg)
 		if !errors.Is(err, ErrHSMConfig) {
 			t.Errorf("%s: err = %v, want %v", name, err, ErrHSMConfig)

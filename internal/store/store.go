@@ -147,6 +147,10 @@ func (s *Store) run(ctx context.Context, readOnly bool, fn func(*Tx) error) erro
 	return nil
 }
 
+// Context is the context the transaction runs under, for work done inside
+// it that waits (a key held in an HSM).
+func (t *Tx) Context() context.Context { return t.ctx }
+
 func (t *Tx) exec(q string, args ...any) (sql.Result, error) {
 	r, err := t.tx.ExecContext(t.ctx, q, args...)
 	if err != nil {
