@@ -207,23 +207,57 @@ func TestSafetyChecksWithLiveBGP(t *testing.T) {
 	// The classic mistake: a /24 ROA while the same AS announces a /25.
 	r.expect(t, 3, "SEVERITY  KIND               MESSAGE\n"+
 		"block     invalidates-route  route 198.51.100.0/25 from AS64497 is not-found now and would be invalid (invalid-length) after adding 198.51.100.0/24 => AS64497\n"+
+		"impact: 2 route(s) change state: 1 turn Invalid, 0 lose protection (Valid to not-found), 1 helped\n"+
+		"  not-found -> invalid  1\n"+
+		"  not-found -> valid    1\n"+
+		"  harmed: 1 route(s) (1 in the holder's space), 0.5 IPv4 /24 and 0 IPv6 /48 equivalents, 16.67% of the holder's announced IPv4 space and 0.00% of its IPv6 space\n"+
+		"    origins: AS64497\n"+
+		"    peers: bgp:127.0.0.1\n"+
+		"    largest: 198.51.100.0/25 AS64497\n"+
+		"  helped: 1 route(s) (1 in the holder's space), 1 IPv4 /24 and 0 IPv6 /48 equivalents, 33.33% of the holder's announced IPv4 space and 0.00% of its IPv6 space\n"+
+		"    origins: AS64497\n"+
+		"    peers: bgp:127.0.0.1\n"+
+		"    largest: 198.51.100.0/24 AS64497\n"+
 		fmt.Sprintf(blockedHint, 1),
 		"roa", "propose", "--add", "198.51.100.0/24 => AS64497")
 	// Wrong origin for a seen route.
 	r.expect(t, 3, "SEVERITY  KIND               MESSAGE\n"+
 		"block     invalidates-route  route 203.0.113.0/24 from AS64499 is not-found now and would be invalid (invalid-asn) after adding 203.0.113.0/24 => AS64510\n"+
 		"info      unseen             203.0.113.0/24 => AS64510 authorizes no route seen in BGP and no intent\n"+
+		"impact: 1 route(s) change state: 1 turn Invalid, 0 lose protection (Valid to not-found), 0 helped\n"+
+		"  not-found -> invalid  1\n"+
+		"  harmed: 1 route(s) (1 in the holder's space), 1 IPv4 /24 and 0 IPv6 /48 equivalents, 33.33% of the holder's announced IPv4 space and 0.00% of its IPv6 space\n"+
+		"    origins: AS64499\n"+
+		"    peers: bgp:127.0.0.1\n"+
+		"    largest: 203.0.113.0/24 AS64499\n"+
 		fmt.Sprintf(blockedHint, 1),
 		"roa", "propose", "--add", "203.0.113.0/24 => AS64510")
 	// An AS_SET route (origin NONE) covered by a ROA is Invalid (RFC 6811 §2).
 	r.expect(t, 3, "SEVERITY  KIND               MESSAGE\n"+
 		"block     invalidates-route  route 192.0.2.128/25 from an AS_SET (origin NONE) is not-found now and would be invalid (invalid-asn) after adding 192.0.2.0/24-25 => AS64501\n"+
 		"block     loose-maxlength    192.0.2.0/24-25 => AS64501 authorizes 192.0.2.128/25 but AS64501 does not announce it, so a hijacker could originate it with a forged AS64501 and be Valid (RFC 9319); use maxLength 24, or record an exception\n"+
+		"impact: 2 route(s) change state: 1 turn Invalid, 0 lose protection (Valid to not-found), 1 helped\n"+
+		"  not-found -> invalid  1\n"+
+		"  not-found -> valid    1\n"+
+		"  harmed: 1 route(s) (1 in the holder's space), 0.5 IPv4 /24 and 0 IPv6 /48 equivalents, 16.67% of the holder's announced IPv4 space and 0.00% of its IPv6 space\n"+
+		"    origins: -\n"+
+		"    peers: bgp:127.0.0.1\n"+
+		"    largest: 192.0.2.128/25 AS_SET\n"+
+		"  helped: 1 route(s) (1 in the holder's space), 0.5 IPv4 /24 and 0 IPv6 /48 equivalents, 16.67% of the holder's announced IPv4 space and 0.00% of its IPv6 space\n"+
+		"    origins: AS64501\n"+
+		"    peers: bgp:127.0.0.1\n"+
+		"    largest: 192.0.2.0/25 AS64501\n"+
 		fmt.Sprintf(blockedHint, 2),
 		"roa", "propose", "--add", "192.0.2.0/24-25 => AS64501")
 	// Loose maxLength: 198.51.100.128/25 is not announced.
 	r.expect(t, 3, "SEVERITY  KIND             MESSAGE\n"+
 		"block     loose-maxlength  198.51.100.0/24-25 => AS64497 authorizes 198.51.100.128/25 but AS64497 does not announce it, so a hijacker could originate it with a forged AS64497 and be Valid (RFC 9319); use maxLength 24, or record an exception\n"+
+		"impact: 2 route(s) change state: 0 turn Invalid, 0 lose protection (Valid to not-found), 2 helped\n"+
+		"  not-found -> valid  2\n"+
+		"  helped: 2 route(s) (2 in the holder's space), 1 IPv4 /24 and 0 IPv6 /48 equivalents, 33.33% of the holder's announced IPv4 space and 0.00% of its IPv6 space\n"+
+		"    origins: AS64497\n"+
+		"    peers: bgp:127.0.0.1\n"+
+		"    largest: 198.51.100.0/24 AS64497, 198.51.100.0/25 AS64497\n"+
 		fmt.Sprintf(blockedHint, 1),
 		"roa", "propose", "--add", "198.51.100.0/24-25 => AS64497")
 	// Not held: refused, and --force cannot override it.
@@ -241,7 +275,12 @@ func TestSafetyChecksWithLiveBGP(t *testing.T) {
 
 	// --dry-run of a good ROA changes nothing (ROA list, history).
 	histBefore := r.ctl(t, "history")
-	r.expect(t, 0, "no findings\nresult: dry run, would add 1 and remove 0 ROA(s); nothing changed\n",
+	r.expect(t, 0, "no findings\n"+"impact: 1 route(s) change state: 0 turn Invalid, 0 lose protection (Valid to not-found), 1 helped\n"+
+		"  not-found -> valid  1\n"+
+		"  helped: 1 route(s) (1 in the holder's space), 1 IPv4 /24 and 0 IPv6 /48 equivalents, 33.33% of the holder's announced IPv4 space and 0.00% of its IPv6 space\n"+
+		"    origins: AS64499\n"+
+		"    peers: bgp:127.0.0.1\n"+
+		"    largest: 203.0.113.0/24 AS64499\n"+"result: dry run, would add 1 and remove 0 ROA(s); nothing changed\n",
 		"roa", "propose", "--dry-run", "--add", "203.0.113.0/24 => AS64499")
 	r.expect(t, 0, "no ROAs\n", "roa", "list")
 	r.expect(t, 0, histBefore.stdout, "history")
@@ -255,21 +294,37 @@ func TestSafetyChecksWithLiveBGP(t *testing.T) {
 	}
 	r.waitRoutes(t, "192.0.2.0/25 AS64501 "+peer, "192.0.2.128/25 NONE "+peer, "198.51.100.0/24 AS64497 "+peer,
 		"203.0.113.0/24 AS64499 "+peer, "2001:db8:1::/48 AS64498 "+peer)
-	r.expect(t, 0, "no findings\nresult: applied, added 1 and removed 0 ROA(s), RRDP serial 2\n",
+	r.expect(t, 0, "no findings\n"+"impact: 1 route(s) change state: 0 turn Invalid, 0 lose protection (Valid to not-found), 1 helped\n"+
+		"  not-found -> valid  1\n"+
+		"  helped: 1 route(s) (1 in the holder's space), 1 IPv4 /24 and 0 IPv6 /48 equivalents, 33.33% of the holder's announced IPv4 space and 0.00% of its IPv6 space\n"+
+		"    origins: AS64497\n"+
+		"    peers: bgp:127.0.0.1\n"+
+		"    largest: 198.51.100.0/24 AS64497\n"+"result: applied, added 1 and removed 0 ROA(s), RRDP serial 2\n",
 		"roa", "propose", "--add", "198.51.100.0/24 => AS64497")
-	r.expect(t, 0, "no findings\nresult: applied, added 1 and removed 0 ROA(s), RRDP serial 3\n",
+	r.expect(t, 0, "no findings\n"+"impact: 1 route(s) change state: 0 turn Invalid, 0 lose protection (Valid to not-found), 1 helped\n"+
+		"  not-found -> valid  1\n"+
+		"  helped: 1 route(s) (1 in the holder's space), 0 IPv4 /24 and 1 IPv6 /48 equivalents, 0.00% of the holder's announced IPv4 space and 100.00% of its IPv6 space\n"+
+		"    origins: AS64498\n"+
+		"    peers: bgp:127.0.0.1\n"+
+		"    largest: 2001:db8:1::/48 AS64498\n"+"result: applied, added 1 and removed 0 ROA(s), RRDP serial 3\n",
 		"roa", "add", "2001:db8:1::/48 => AS64498")
 	// Removing the IPv6 ROA would leave its route unprotected: a warning only.
 	r.expect(t, 0, "SEVERITY  KIND              MESSAGE\n"+
 		"warn      unprotects-route  route 2001:db8:1::/48 from AS64498 is valid now and would be not-found (unprotected against hijacks) after removing 2001:db8:1::/48 => AS64498\n"+
-		"result: dry run, would add 0 and remove 1 ROA(s); nothing changed\n",
+		"impact: 1 route(s) change state: 0 turn Invalid, 1 lose protection (Valid to not-found), 0 helped\n"+
+		"  valid -> not-found  1\n"+"result: dry run, would add 0 and remove 1 ROA(s); nothing changed\n",
 		"roa", "remove", "--dry-run", "2001:db8:1::/48 => AS64498")
 
 	// A deliberate loose maxLength, forced with a reason, becomes the ROA's
 	// recorded exception; an explicit --exception needs no force.
 	r.expect(t, 0, "SEVERITY  KIND             MESSAGE\n"+
 		"block     loose-maxlength  203.0.113.0/24-25 => AS64499 authorizes 203.0.113.0/25 but AS64499 does not announce it, so a hijacker could originate it with a forged AS64499 and be Valid (RFC 9319); use maxLength 24, or record an exception\n"+
-		"result: applied, added 1 and removed 0 ROA(s), RRDP serial 4 (safety checks overridden)\n",
+		"impact: 1 route(s) change state: 0 turn Invalid, 0 lose protection (Valid to not-found), 1 helped\n"+
+		"  not-found -> valid  1\n"+
+		"  helped: 1 route(s) (1 in the holder's space), 1 IPv4 /24 and 0 IPv6 /48 equivalents, 33.33% of the holder's announced IPv4 space and 0.00% of its IPv6 space\n"+
+		"    origins: AS64499\n"+
+		"    peers: bgp:127.0.0.1\n"+
+		"    largest: 203.0.113.0/24 AS64499\n"+"result: applied, added 1 and removed 0 ROA(s), RRDP serial 4 (safety checks overridden)\n",
 		"roa", "add", "203.0.113.0/24-25 => AS64499", "--force", "--reason", "DDoS mitigation (RFC 9319 §5.1)")
 	r.expect(t, 0, "SEVERITY  KIND                      MESSAGE\n"+
 		"info      loose-maxlength-excepted  2001:db8:1::/48-64 => AS64498 authorizes unannounced 2001:db8:1::/49; accepted as a recorded exception (blackholing)\n"+
@@ -316,6 +371,8 @@ func TestSafetyChecksWithLiveBGP(t *testing.T) {
 	r.expect(t, 3, "SEVERITY  KIND                MESSAGE\n"+
 		"block     invalidates-intent  intended announcement 198.51.100.0/24 from AS64497 (core) would be not-found (not-found) after removing 198.51.100.0/24 => AS64497\n"+
 		"warn      unprotects-route    route 198.51.100.0/24 from AS64497 is valid now and would be not-found (unprotected against hijacks) after removing 198.51.100.0/24 => AS64497\n"+
+		"impact: 1 route(s) change state: 0 turn Invalid, 1 lose protection (Valid to not-found), 0 helped\n"+
+		"  valid -> not-found  1\n"+
 		fmt.Sprintf(blockedHint, 1),
 		"roa", "remove", "198.51.100.0/24 => AS64497")
 
@@ -408,7 +465,17 @@ func TestSafetyChecksWithGoBGPD(t *testing.T) {
 	invalidates := "block     invalidates-route  route 198.51.100.0/25 from AS64497 is not-found now and would be invalid (invalid-length) after adding 198.51.100.0/24 => AS64497\n"
 	r.expect(t, 3, "SEVERITY  KIND               MESSAGE\n"+
 		"block     routes-incomplete  routes missing from BGP peer(s) 64501@127.0.0.1 (still sending its table: no End-of-RIB yet): the checks cannot see what they announce\n"+
-		invalidates+"result: blocked by 2 finding(s); nothing changed (override with --force --reason T)\n", propose...)
+		invalidates+"impact: 2 route(s) change state: 1 turn Invalid, 0 lose protection (Valid to not-found), 1 helped\n"+
+		"  not-found -> invalid  1\n"+
+		"  not-found -> valid    1\n"+
+		"  harmed: 1 route(s) (1 in the holder's space), 0.5 IPv4 /24 and 0 IPv6 /48 equivalents, 50.00% of the holder's announced IPv4 space and 0.00% of its IPv6 space\n"+
+		"    origins: AS64497\n"+
+		"    peers: bgp:127.0.0.1\n"+
+		"    largest: 198.51.100.0/25 AS64497\n"+
+		"  helped: 1 route(s) (1 in the holder's space), 1 IPv4 /24 and 0 IPv6 /48 equivalents, 100.00% of the holder's announced IPv4 space and 0.00% of its IPv6 space\n"+
+		"    origins: AS64497\n"+
+		"    peers: bgp:127.0.0.1\n"+
+		"    largest: 198.51.100.0/24 AS64497\n"+"result: blocked by 2 finding(s); nothing changed (override with --force --reason T)\n", propose...)
 	// After the sync timeout the table counts as complete.
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		res := r.ctl(t, "-o", "json", "bgp", "peers")
@@ -421,10 +488,25 @@ func TestSafetyChecksWithGoBGPD(t *testing.T) {
 		}
 	}
 	r.expect(t, 3, "SEVERITY  KIND               MESSAGE\n"+invalidates+
-		"result: blocked by 1 finding(s); nothing changed (override with --force --reason T)\n", propose...)
+		"impact: 2 route(s) change state: 1 turn Invalid, 0 lose protection (Valid to not-found), 1 helped\n"+
+		"  not-found -> invalid  1\n"+
+		"  not-found -> valid    1\n"+
+		"  harmed: 1 route(s) (1 in the holder's space), 0.5 IPv4 /24 and 0 IPv6 /48 equivalents, 50.00% of the holder's announced IPv4 space and 0.00% of its IPv6 space\n"+
+		"    origins: AS64497\n"+
+		"    peers: bgp:127.0.0.1\n"+
+		"    largest: 198.51.100.0/25 AS64497\n"+
+		"  helped: 1 route(s) (1 in the holder's space), 1 IPv4 /24 and 0 IPv6 /48 equivalents, 100.00% of the holder's announced IPv4 space and 0.00% of its IPv6 space\n"+
+		"    origins: AS64497\n"+
+		"    peers: bgp:127.0.0.1\n"+
+		"    largest: 198.51.100.0/24 AS64497\n"+"result: blocked by 1 finding(s); nothing changed (override with --force --reason T)\n", propose...)
 	if _, err := g.cli("global", "rib", "-a", "ipv4", "del", "198.51.100.0/25"); err != nil {
 		t.Fatal(err)
 	}
 	r.waitRoutes(t, "198.51.100.0/24 AS64497 "+peer, "2001:db8:1::/48 AS64498 "+peer)
-	r.expect(t, 0, "no findings\nresult: dry run, would add 1 and remove 0 ROA(s); nothing changed\n", propose...)
+	r.expect(t, 0, "no findings\n"+"impact: 1 route(s) change state: 0 turn Invalid, 0 lose protection (Valid to not-found), 1 helped\n"+
+		"  not-found -> valid  1\n"+
+		"  helped: 1 route(s) (1 in the holder's space), 1 IPv4 /24 and 0 IPv6 /48 equivalents, 100.00% of the holder's announced IPv4 space and 0.00% of its IPv6 space\n"+
+		"    origins: AS64497\n"+
+		"    peers: bgp:127.0.0.1\n"+
+		"    largest: 198.51.100.0/24 AS64497\n"+"result: dry run, would add 1 and remove 0 ROA(s); nothing changed\n", propose...)
 }
