@@ -42,8 +42,10 @@ var (
 // a fresh one-time EE key and certificate issued by the identity, and the
 // identity's CRL, as RFC 6492 §3.1.1.4 and §3.1.1.5 require.
 type Signer struct {
-	ID  *x509.Certificate
-	Key *rsa.PrivateKey
+	ID *x509.Certificate
+	// Key is the identity's private key: an *rsa.PrivateKey, or a key kept
+	// elsewhere (an HSM, internal/signer) that signs SHA-256 with PKCS#1 v1.5.
+	Key crypto.Signer
 	// Now is the clock for the signing-time and the validity of the EE
 	// certificate and CRL.
 	Now func() time.Time
@@ -66,7 +68,7 @@ func Wrap(xml []byte, s *Signer) ([]byte, error) {
 	if s == nil || s.ID == nil || s.Key == nil || s.Now == nil {
 		return nil, fail(ReasonCMSWrongIdentity, "a signer needs an identity certificate, its key and a clock")
 	}
-	if !s.ID.IsCA || !s.Key.PublicKey.Equal(s.ID.PublicKey) {
+	if pub, ok := s.Key.Public().(*rsa.PublicKey); !s.ID.IsCA || !ok || !pub.Equal(s.ID.PublicKey) {
 		return nil, fail(ReasonCMSWrongIdentity, "the identity certificate must be a CA certificate for the signer's key")
 	}
 	now := s.Now().UTC().Truncate(time.Second)
