@@ -42,9 +42,11 @@ var topCommands = map[string]*command{
 }
 
 var groups = map[string]map[string]*command{
-	"token": tokenCommands, // token.go
-	"ca":    caCommands,    // migrate.go
-	"rtr":   rtrCommands,   // rtrwaves.go
+	"token":      tokenCommands,      // token.go
+	"ca":         caCommands,         // migrate.go
+	"rtr":        rtrCommands,        // rtrwaves.go
+	"parent":     parentCommands,     // delegation.go
+	"repository": repositoryCommands, // delegation.go
 	"intent": {
 		"add": {synopsis: "PREFIX ASN [--note T]", help: "record an intended announcement",
 			minArgs: 2, maxArgs: 2, flags: intentFlags, run: runIntentAdd},

@@ -59,6 +59,7 @@ func printStatus(w io.Writer, s *api.Status) {
 	fmt.Fprintf(t, "publication\tserial %d, session %s, %d objects, last change %s\n", p.Serial, orDash(p.Session), p.Objects, fmtTime(p.LastChange))
 	fmt.Fprintf(t, "RRDP notification\t%s\n", orDash(p.Notification))
 	fmt.Fprintf(t, "rsync base\t%s\n", orDash(p.RsyncBase))
+	printPeerStatus(t, s)
 	if rp := s.RP; rp != nil {
 		state := "ok"
 		if !rp.OK {

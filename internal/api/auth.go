@@ -50,6 +50,17 @@ var routeRoles = map[string]access.Role{
 	"GET /tokens":                access.Admin,
 	"POST /tokens":               access.Admin,
 	"DELETE /tokens/{name}":      access.Admin,
+	// road as a delegated CA: the RFC 8183 requests and the lists are read,
+	// adding and removing a parent or repository is the admin's.
+	"GET /parents/request":        access.ReadOnly,
+	"GET /parents":                access.ReadOnly,
+	"POST /parents/{name}":        access.Admin,
+	"DELETE /parents/{name}":      access.Admin,
+	"POST /parents/sync":          access.Operator,
+	"GET /repositories/request":   access.ReadOnly,
+	"GET /repositories":           access.ReadOnly,
+	"POST /repositories/{name}":   access.Admin,
+	"DELETE /repositories/{name}": access.Admin,
 }
 
 type identityKey struct{}

@@ -54,11 +54,12 @@ type Parts struct {
 	Auditor   Audits
 	Node      Node
 	Waves     Waves // RTR waves (waves.go)
+	// Delegation is road's parents and repository (delegation.go).
+	Delegation Delegation
 }
 
 var _ Backend = Parts{}
 
-func (p Parts) Status(ctx context.Context) (*Status, error)     { return p.Node.Status(ctx) }
 func (p Parts) RPVRPs(ctx context.Context) ([]byte, error)      { return p.Node.RPVRPs(ctx) }
 func (p Parts) RPStatus(ctx context.Context) (*RPStatus, error) { return p.Node.RPStatus(ctx) }
 func (p Parts) ROAs(ctx context.Context) ([]proposal.ROAEntry, error) {

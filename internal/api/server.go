@@ -70,6 +70,8 @@ type Backend interface {
 	RunAudit(ctx context.Context, kind string) (*audit.Result, error)
 	// Audits lists stored results newest first, of kind ("" all), at most limit.
 	Audits(ctx context.Context, kind string, limit int) ([]audit.Result, error)
+
+	Delegation // road as a delegated CA (delegation.go)
 }
 
 // Audit listing bounds (GET /audits).
@@ -172,6 +174,7 @@ func (s *Server) Routes(r chi.Router) {
 		s.auditRoutes(r)
 		s.rpRoutes(r)
 		s.waveRoutes(r)
+		s.delegationRoutes(r)
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, &StatusError{Status: http.StatusNotFound, Code: CodeNotFound,
 				Message: "no such endpoint: " + r.Method + " " + r.URL.Path})

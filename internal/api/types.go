@@ -156,13 +156,17 @@ type Status struct {
 	Publication PublicationStatus `json:"publication"`
 	RP          *RPStatus         `json:"rp,omitempty"`
 	RTR         *RTRStatus        `json:"rtr,omitempty"`
+	// Parents and Repositories: road as a delegated CA, each with its last
+	// contact and error.
+	Parents      []Peer `json:"parents,omitempty"`
+	Repositories []Peer `json:"repositories,omitempty"`
 	// Ready is what /readyz answers: every part's check and the verdict.
 	Ready health.Report `json:"ready,omitzero"`
 }
 
 // CAStatus describes the embedded CA.
 type CAStatus struct {
-	Mode         string    `json:"mode"` // "testbed"
+	Mode         string    `json:"mode"` // "testbed", or "delegated" when a parent issued the CA certificate
 	Name         string    `json:"name"`
 	Resources    []string  `json:"resources"` // prefixes/ranges and AS ranges held
 	CertNotAfter time.Time `json:"cert_not_after"`

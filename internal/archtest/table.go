@@ -64,19 +64,24 @@ func Table() Rules {
 			// road's BPKI identity (RFC 8183 §5.1), which signs the RFC 6492 and
 			// RFC 8181 messages.
 			"internal/identity": with("internal/store", "internal/oob", "internal/updown"),
+			// road as a delegated CA: the RFC 6492 client, the RFC 8181 client,
+			// and the service that polls parents and repositories and feeds the CA.
+			"internal/updowncli":  with("internal/updown"),
+			"internal/pubcli":     with("internal/updown", "internal/updowncli", "internal/pubproto"),
+			"internal/delegation": with("internal/ca", "internal/store", "internal/identity", "internal/oob", "internal/updown", "internal/updowncli", "internal/pubcli"),
 			// Named API tokens and their roles.
 			"internal/access":   with("internal/store"),
 			"internal/proposal": with("internal/conflict", "internal/store", "internal/ca", "internal/impact"),
 			"internal/audit":    with("internal/expiry", "internal/conflict", "internal/store", "internal/ca", "internal/rp", "internal/impact"),
 			// api is the transport: it may know the domain, never the other way.
 			"internal/api": with("internal/proposal", "internal/audit", "internal/conflict", "internal/expiry", "internal/impact",
-				"internal/liveroutes", "internal/vrpjson", "internal/rtr", "internal/access", "internal/datadir", "internal/health", "internal/waves"),
+				"internal/liveroutes", "internal/vrpjson", "internal/rtr", "internal/access", "internal/datadir", "internal/health", "internal/waves", "internal/delegation"),
 			// Is road alive, does it do its job: checks of the running parts.
 			"internal/health": with("internal/store", "internal/rprun"),
 			// The network edge: binds road's listeners, then serves them bounded.
 			"internal/listen": with("internal/config", "internal/rtr", "internal/tlsca"),
 			// daemon is the wiring: it builds every part.
-			"internal/daemon": with("internal/access", "internal/datadir", "internal/api", "internal/audit", "internal/bgp", "internal/ca", "internal/config",
+			"internal/daemon": with("internal/delegation", "internal/access", "internal/datadir", "internal/api", "internal/audit", "internal/bgp", "internal/ca", "internal/config",
 				"internal/conflict", "internal/expiry", "internal/health", "internal/listen", "internal/liveroutes", "internal/proposal", "internal/publish",
 				"internal/rp", "internal/rprun", "internal/rrdp", "internal/rtr", "internal/signer", "internal/slurm", "internal/store", "internal/tlsca",
 				"internal/vrpjson", "internal/waves"),
@@ -100,6 +105,9 @@ func Table() Rules {
 			"internal/health": {"internal/rp"},
 			// api's role tests authenticate against real tokens in SQLite.
 			"internal/api": {"internal/store"},
+			// delegation's tests run the child against road's real RFC 6492
+			// parent and RFC 8181 server.
+			"internal/delegation": {"internal/updownsrv", "internal/pubsrv"},
 			"internal/e2e": {"internal/api", "internal/bgp", "internal/ca", "internal/daemon", "internal/tlsca", "internal/signer",
 				"internal/liveroutes", "internal/proposal", "internal/audit", "internal/config"},
 		},

@@ -17,6 +17,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/roadrpki/road/internal/rpki"
@@ -97,6 +98,9 @@ type CA struct {
 	cfg Config
 	st  *store.Store
 	log *slog.Logger
+	// parented is set when the CA's certificate comes from a parent
+	// (parented.go): its resources are then the held ones.
+	parented atomic.Pointer[parentState]
 }
 
 // New returns a CA over st. Call Init once before use.
@@ -136,8 +140,17 @@ func (c *CA) TACertURI() string { return c.cfg.RsyncBase + "ta/ta.cer" }
 
 func (c *CA) notifyURI() string { return c.cfg.RRDPBase + "notification.xml" }
 
-// Resources returns the IP and AS resources the CA holds.
+// Resources returns the IP and AS resources the CA holds: the configured
+// ones, or exactly those of the parent-issued certificate (parented.go).
 func (c *CA) Resources() (rpki.IPResources, rpki.ASResources) {
+	if p := c.parented.Load(); p != nil {
+		return p.ip, p.as
+	}
+	return c.configured()
+}
+
+// configured returns the configured resources (the testbed TA's).
+func (c *CA) configured() (rpki.IPResources, rpki.ASResources) {
 	return rpki.NewIPResources(c.cfg.IP...), rpki.ASResources{Ranges: c.cfg.AS}
 }
 
@@ -222,6 +235,9 @@ func (c *CA) Init(ctx context.Context) error {
 		} else if err != nil {
 			return err
 		}
+		if err := c.loadParented(tx); err != nil {
+			return err
+		}
 		_, err := c.renew(ctx, tx)
 		return err
 	})
@@ -249,7 +265,7 @@ func (c *CA) createTA(ctx context.Context, tx *store.Tx) error {
 	if err := c.issueTACert(tx, ta, now); err != nil {
 		return err
 	}
-	ip, _ := c.Resources()
+	ip, _ := c.configured()
 	_, err = tx.AppendHistory(now, "road", "init", "created the testbed trust anchor "+ta.cert.Subject, map[string]any{
 		"ta_uri": c.TACertURI(), "resources": ipStrings(ip)})
 	return err
@@ -281,7 +297,7 @@ func (c *CA) issueTACert(tx *store.Tx, ta *instance, now time.Time) error {
 // with its publication point at repo (RFC 6487 §4.8.8.1; rpkiNotify per RFC
 // 8182 §3.2). The TA leaves CRLDP and AIA empty (self-signed).
 func (c *CA) caTemplate(serial *big.Int, key *rsa.PublicKey, repo string, now time.Time, validity time.Duration) *rpki.Certificate {
-	ip, as := c.Resources()
+	ip, as := c.configured()
 	tmpl := &rpki.Certificate{
 		SerialNumber: serial,
 		Subject:      subjectName(key),

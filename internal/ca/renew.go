@@ -39,16 +39,19 @@ func (c *CA) renew(ctx context.Context, tx *store.Tx) (bool, error) {
 		return false, err
 	}
 	taDirty := false
-	ip, as := c.Resources()
+	ip, as := c.configured()
+	parented := c.parented.Load() != nil
 
 	// Refuse resources that no longer hold a configured ROA: its ROA would
-	// turn invalid at every RP. The operator removes the ROA first.
+	// turn invalid at every RP. The operator removes the ROA first. Under a
+	// parent the parent decides; renewROAs leaves the ROAs it no longer
+	// covers unsigned (parented.go).
 	roas, err := tx.ROAs()
 	if err != nil {
 		return false, err
 	}
 	for _, r := range roas {
-		if !ip.ContainsPrefix(r.VRP.Prefix) {
+		if !parented && !ip.ContainsPrefix(r.VRP.Prefix) {
 			return false, fmt.Errorf("%w: configured ROA %s lies outside the configured resources; remove it before shrinking the resources", ErrNotHeld, r.VRP)
 		}
 	}
@@ -63,8 +66,8 @@ func (c *CA) renew(ctx context.Context, tx *store.Tx) (bool, error) {
 		taDirty = true
 	}
 
-	// The CA certificate under the TA.
-	if caIn.cert.NotAfter.Sub(now) < c.cfg.Timing.ROAReissueBefore || !sameResources(caIn.cert, &ip, &as) {
+	// The CA certificate under the TA (under a parent, the parent renews it).
+	if !parented && (caIn.cert.NotAfter.Sub(now) < c.cfg.Timing.ROAReissueBefore || !sameResources(caIn.cert, &ip, &as)) {
 		if err := c.issueCACert(tx, ta, caIn.row, caIn.key, now); err != nil {
 			return false, err
 		}
@@ -174,6 +177,9 @@ func (c *CA) renewROAs(ctx context.Context, tx *store.Tx, caIn *instance, roas [
 	want := make(map[string]bool, len(roas))
 	var jobs []roaJob
 	for _, r := range roas {
+		if !c.Holds(r.VRP.Prefix) {
+			continue // no longer held (a parent shrank the resources): withdrawn below
+		}
 		uri := caIn.row.RepoURI + ROAFileName(r.VRP)
 		want[uri] = true
 		o, ok := objs[uri]

@@ -58,6 +58,9 @@ type Config struct {
 	RTRTimers RTRTimers
 	RTRLimits RTRLimits
 	RTRWaves  RTRWaves
+	// Delegation is road as a delegated CA: its handle and how it polls
+	// its parents and repository (internal/delegation).
+	Delegation Delegation
 	// HTTPServer is how the --http listener is served (TLS, plain HTTP on
 	// a non-loopback address) and the limits of every HTTP(S) server.
 	HTTPServer HTTPServer
@@ -133,6 +136,14 @@ type Timing struct {
 	ROAReissueBefore      time.Duration
 	ManifestValidity      time.Duration // manifests and CRLs
 	ManifestReissueBefore time.Duration
+}
+
+// Delegation configures road as a child CA and publisher.
+type Delegation struct {
+	Handle     string        // road's name in <child_request/> and <publisher_request/>
+	Poll       time.Duration // how often each parent and repository is contacted
+	PollJitter float64       // up to this share of Poll more, at random
+	BackoffMax time.Duration // the longest wait after failures in a row
 }
 
 // RP configures the relying party whose VRPs and ASPAs RTR serves.

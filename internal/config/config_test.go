@@ -51,6 +51,7 @@ func TestDefaults(t *testing.T) {
 		RTRLimits:  defaultRTRLimits,
 		RTRWaves:   defaultRTRWaves,
 		HTTPServer: defaultHTTPServer,
+		Delegation: Delegation{Handle: "road", Poll: 10 * time.Minute, PollJitter: 0.1, BackoffMax: 6 * time.Hour},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults\n got %+v\nwant %+v", c, want)
@@ -130,6 +131,7 @@ func TestFile(t *testing.T) {
 		RTRLimits:  defaultRTRLimits,
 		RTRWaves:   defaultRTRWaves,
 		HTTPServer: defaultHTTPServer,
+		Delegation: Delegation{Handle: "road", Poll: 10 * time.Minute, PollJitter: 0.1, BackoffMax: 6 * time.Hour},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("file\n got %+v\nwant %+v", c, want)

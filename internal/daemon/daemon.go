@@ -30,6 +30,7 @@ import (
 	"github.com/roadrpki/road/internal/ca"
 	"github.com/roadrpki/road/internal/config"
 	"github.com/roadrpki/road/internal/datadir"
+	"github.com/roadrpki/road/internal/delegation"
 	"github.com/roadrpki/road/internal/health"
 	"github.com/roadrpki/road/internal/listen"
 	"github.com/roadrpki/road/internal/liveroutes"
@@ -63,6 +64,7 @@ type Daemon struct {
 	routes  *liveroutes.Routes // live routes: BGP sessions and kept imports
 	props   *proposal.Service  // ROA changes and intents
 	audits  *audit.Service
+	deleg   *delegation.Service // parents and repository (road as a delegated CA)
 	started time.Time
 	// listeners are bound (listeners.Bound()) before any serves; set by Run.
 	listeners atomic.Pointer[listen.Set]
@@ -224,6 +226,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	start("waves", func() error { d.waves.Run(ctx); return nil })
 	start("bgp", func() error { return d.routes.Run(ctx) })
 	start("audits", func() error { return d.audits.Run(ctx) })
+	start("delegation", func() error { d.deleg.Run(ctx); return nil })
 	start("store", func() error { return d.st.Watch(ctx, 2*time.Second) }) // a removed data directory stops road
 	d.log.Info("road running", "http", d.cfg.HTTP, "https", d.cfg.HTTPS, "rtr", d.cfg.RTR, "bgp", d.cfg.BGP.Listen,
 		"rrdp", d.cfg.RRDPBase, "rsync", d.cfg.RsyncBase, "data", d.cfg.DataDir, "version", d.rt.Version)
@@ -257,7 +260,7 @@ func (d *Daemon) httpHandler() http.Handler {
 	r.Handle("/readyz", d.health)
 	r.Handle("/metrics", promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{}))
 	d.mountPublic(r)
-	parts := api.Parts{Proposals: d.props, Routes: d.routes, Auditor: d.audits, Node: d, Waves: d.waves}
+	parts := api.Parts{Proposals: d.props, Routes: d.routes, Auditor: d.audits, Node: d, Waves: d.waves, Delegation: d.deleg}
 	api.NewServer(parts, d.tokens, d.log.With("pkg", "api")).Routes(r)
 	return r
 }

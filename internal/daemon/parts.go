@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/roadrpki/road/internal/audit"
+	"github.com/roadrpki/road/internal/delegation"
 	"github.com/roadrpki/road/internal/health"
 	"github.com/roadrpki/road/internal/liveroutes"
 	"github.com/roadrpki/road/internal/proposal"
@@ -20,6 +21,9 @@ func (d *Daemon) wire() {
 		Serial: func() uint64 { _, s := d.pub.State(); return s }, Clock: clock, Logger: d.log, Registry: d.reg,
 		Impact: proposal.Thresholds(d.cfg.Impact)})
 	d.audits = audit.New(d.auditConfig(rpView{d.rp}))
+	dc := d.cfg.Delegation
+	d.deleg = delegation.New(delegation.Config{Store: d.st, CA: d.ca, Handle: dc.Handle, Poll: dc.Poll, Jitter: dc.PollJitter,
+		BackoffMax: dc.BackoffMax, Changed: d.publish, Clock: clock, Logger: d.log.With("pkg", "delegation")})
 	d.health = health.New(health.Sources{Listeners: func() bool { l := d.listeners.Load(); return l != nil && l.IsBound() },
 		Store: d.st, RP: d.rp, RPInterval: cmp.Or(d.rt.RPInterval, DefaultRPInterval), Publisher: d.pub, Clock: clock})
 }
