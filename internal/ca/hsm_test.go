@@ -123,15 +123,15 @@ func TestKeysInHSM(t *testing.T) {
 		t.Fatalf("manifest number %d after reopening, want %d", after, before+1)
 	}
 	check(hsm2)
-	// A software KeyStore cannot use the token's keys: it refuses their handles.
+	// A software KeyStore cannot use the token's keys: it says [hsm] is missing.
 	soft, err := New(Config{RsyncBase: "rsync://127.0.0.1:8873/repo/", RRDPBase: "https://127.0.0.1:8443/rrdp/",
 		IP: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}, Clock: clk.now}, st)
 	if err != nil {
 		t.Fatal(err)
 	}
 	clk.t = clk.t.Add(20 * time.Hour)
-	if _, err := soft.Renew(context.Background()); !errors.Is(err, signer.ErrBadHandle) {
-		t.Errorf("a software CA on token handles: %v, want %v", err, signer.ErrBadHandle)
+	if _, err := soft.Renew(context.Background()); !errors.Is(err, signer.ErrNoHSM) {
+		t.Errorf("a software CA on token handles: %v, want %v", err, signer.ErrNoHSM)
 	}
 }
 

@@ -106,6 +106,10 @@ func (Software) Load(_ context.Context, handle []byte) (Key, error) {
 func IsSoftwareHandle(handle []byte) bool { return len(handle) > 0 && handle[0] == 0x30 }
 
 func loadSoftware(handle []byte) (Key, error) {
+	if IsTokenHandle(handle) {
+		return nil, fmt.Errorf("signer: key %s is in a PKCS#11 token; configure [hsm] (module, token_label, pin_file): %w",
+			handle, ErrNoHSM)
+	}
 	if !IsSoftwareHandle(handle) {
 		return nil, fmt.Errorf("signer: %q is not a software key: %w", shortHandle(handle), ErrBadHandle)
 	}

@@ -85,8 +85,12 @@ func TestSoftware(t *testing.T) {
 		t.Error("Load(Handle()) gave another key")
 	}
 	signVerify(t, k2, "reloaded")
-	if _, err := s.Load(ctx, []byte("pkcs11:id=00")); !errors.Is(err, ErrBadHandle) {
-		t.Errorf("software Load of a token handle: %v, want %v", err, ErrBadHandle)
+	_, err = s.Load(ctx, []byte("pkcs11:id=00"))
+	if want := "signer: key pkcs11:id=00 is in a PKCS#11 token; configure [hsm] (module, token_label, pin_file): signer-hsm-not-configured"; !errors.Is(err, ErrNoHSM) || err.Error() != want {
+		t.Errorf("software Load of a token handle: %v, want %s", err, want)
+	}
+	if _, err := s.Load(ctx, []byte("junk")); !errors.Is(err, ErrBadHandle) {
+		t.Errorf("software Load of junk: %v, want %v", err, ErrBadHandle)
 	}
 	if _, err := s.Load(ctx, []byte{0x30, 0x03, 0x02, 0x01, 0x00}); !errors.Is(err, ErrBadHandle) {
 		t.Errorf("Load of junk DER: %v, want %v", err, ErrBadHandle)
