@@ -168,9 +168,9 @@ func TestFullTable2010(t *testing.T) {
 			took := time.Since(start)
 			want := bruteForce(ft, bix, before, p, own, 20, 7)
 			compareReports(t, got, want)
-			t.Logf("+%d -%d VRPs: harmed %d (%g /24s, %g /48s, own share %.4f), unprotected %d, helped %d; %v",
-				len(p.added), len(p.removed), got.HarmedRoutes, got.Harmed.IPv4Slash24, got.Harmed.IPv6Slash48,
-				got.Harmed.OwnIPv4Share, got.UnprotectedRoutes, got.HelpedRoutes, took)
+			t.Logf("+%d -%d VRPs: harmed %d (%d own; %g /24s, %g /48s, own share %.4f), unprotected %d, helped %d (%d own); %v",
+				len(p.added), len(p.removed), got.HarmedRoutes, got.Harmed.OwnRoutes, got.Harmed.IPv4Slash24, got.Harmed.IPv6Slash48,
+				got.Harmed.OwnIPv4Share, got.UnprotectedRoutes, got.HelpedRoutes, got.Helped.OwnRoutes, took)
 			// pinned, so that a bug shared by both sides still shows
 			if c := []int{got.HarmedRoutes, got.UnprotectedRoutes, got.HelpedRoutes}; !slices.Equal(c, pinned[p.name]) {
 				t.Fatalf("harmed, unprotected, helped = %v, pinned %v", c, pinned[p.name])
@@ -244,8 +244,16 @@ func bruteEffect(cs []RouteChange, own []netip.Prefix, limit, top int) Effect {
 	e := Effect{Routes: len(cs)}
 	var ps []netip.Prefix
 	originSet, peerSet := map[uint32]bool{}, map[string]bool{}
+	mine4, mine6 := merge(own, true), merge(own, false)
 	for _, c := range cs {
 		ps = append(ps, c.Prefix)
+		mine := mine4
+		if !c.Prefix.Addr().Is4() {
+			mine = mine6
+		}
+		if inside(merge([]netip.Prefix{c.Prefix}, c.Prefix.Addr().Is4())[0], mine) {
+			e.OwnRoutes++
+		}
 		if !c.NoOrigin {
 			originSet[c.Origin] = true
 		}
@@ -337,6 +345,15 @@ func merge(ps []netip.Prefix, is4 bool) []interval {
 	return out
 }
 
+// inside reports whether x lies in one of the merged intervals iv.
+func inside(x interval, iv []interval) bool {
+	i, _ := slices.BinarySearchFunc(iv, x, func(a, b interval) int { return a.lo.Cmp(b.lo) })
+	if i < len(iv) && iv[i].lo.Cmp(x.lo) == 0 {
+		return iv[i].hi.Cmp(x.hi) >= 0
+	}
+	return i > 0 && iv[i-1].hi.Cmp(x.hi) >= 0
+}
+
 func overlap(a, b []interval) []interval {
 	var out []interval
 	for i, j := 0, 0; i < len(a) && j < len(b); {
@@ -388,12 +405,12 @@ func compareReports(t *testing.T, got, want Report) {
 		got, want Effect
 	}{{"harmed", got.Harmed, want.Harmed}, {"helped", got.Helped, want.Helped}} {
 		g, w := e.got, e.want
-		if g.Routes != w.Routes || !near(g.IPv4Slash24, w.IPv4Slash24) || !near(g.IPv6Slash48, w.IPv6Slash48) ||
+		if g.Routes != w.Routes || g.OwnRoutes != w.OwnRoutes || !near(g.IPv4Slash24, w.IPv4Slash24) || !near(g.IPv6Slash48, w.IPv6Slash48) ||
 			!near(g.OwnIPv4Share, w.OwnIPv4Share) || !near(g.OwnIPv6Share, w.OwnIPv6Share) ||
 			!slices.Equal(g.Origins, w.Origins) || g.OriginCount != w.OriginCount || !slices.Equal(g.Peers, w.Peers) {
-			t.Fatalf("%s:\ngot  %d %g %g %g %g %v %d %v\nwant %d %g %g %g %g %v %d %v", e.name,
-				g.Routes, g.IPv4Slash24, g.IPv6Slash48, g.OwnIPv4Share, g.OwnIPv6Share, g.Origins, g.OriginCount, g.Peers,
-				w.Routes, w.IPv4Slash24, w.IPv6Slash48, w.OwnIPv4Share, w.OwnIPv6Share, w.Origins, w.OriginCount, w.Peers)
+			t.Fatalf("%s:\ngot  %d (%d own) %g %g %g %g %v %d %v\nwant %d (%d own) %g %g %g %g %v %d %v", e.name,
+				g.Routes, g.OwnRoutes, g.IPv4Slash24, g.IPv6Slash48, g.OwnIPv4Share, g.OwnIPv6Share, g.Origins, g.OriginCount, g.Peers,
+				w.Routes, w.OwnRoutes, w.IPv4Slash24, w.IPv6Slash48, w.OwnIPv4Share, w.OwnIPv6Share, w.Origins, w.OriginCount, w.Peers)
 		}
 		if changeText(g.Largest) != changeText(w.Largest) {
 			t.Fatalf("%s largest:\ngot  %s\nwant %s", e.name, changeText(g.Largest), changeText(w.Largest))

@@ -61,10 +61,19 @@ func NewSpace(ps []netip.Prefix) *Space {
 	return s
 }
 
-// Contains reports whether p is inside the space.
+// Contains reports whether all of p is inside the space: one prefix of the
+// space covers it, or those inside it fill it (both halves of a /24).
 func (s *Space) Contains(p netip.Prefix) bool {
+	p = p.Masked()
 	i, _ := slices.BinarySearchFunc(s.prefixes, p, vrp.ComparePrefix)
-	return (i < len(s.prefixes) && vrp.Covers(s.prefixes[i], p)) || (i > 0 && vrp.Covers(s.prefixes[i-1], p))
+	if i > 0 && vrp.Covers(s.prefixes[i-1], p) {
+		return true
+	}
+	var in float64
+	for ; i < len(s.prefixes) && vrp.Covers(p, s.prefixes[i]); i++ {
+		in += units(s.prefixes[i])
+	}
+	return in == units(p)
 }
 
 // Size is the space in IPv4 /24 and IPv6 /48 equivalents.

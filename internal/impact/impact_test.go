@@ -207,3 +207,18 @@ func TestNoChange(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// TestSpaceContains: a prefix is inside the space when one prefix covers it
+// or the prefixes inside it fill it.
+func TestSpaceContains(t *testing.T) {
+	s := NewSpace(prefixes("10.0.0.0/25", "10.0.0.128/25", "10.0.1.0/25", "10.1.0.0/16", "2001:db8::/33", "2001:db8:8000::/34"))
+	for p, want := range map[string]bool{
+		"10.0.0.0/24": true, "10.0.0.0/25": true, "10.0.1.0/24": false, "10.0.0.0/23": false,
+		"10.1.2.0/24": true, "10.1.0.0/16": true, "10.0.0.0/8": false, "10.2.0.0/24": false,
+		"2001:db8::/32": false, "2001:db8::/34": true, "2001:db8:8000::/34": true, "2001:db8:c000::/34": false,
+	} {
+		if got := s.Contains(netip.MustParsePrefix(p)); got != want {
+			t.Errorf("Contains(%s) = %v", p, got)
+		}
+	}
+}
