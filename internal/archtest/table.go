@@ -68,7 +68,7 @@ func Table() Rules {
 			// and the service that polls parents and repositories and feeds the CA.
 			"internal/updowncli":  with("internal/updown"),
 			"internal/pubcli":     with("internal/updown", "internal/updowncli", "internal/pubproto"),
-			"internal/delegation": with("internal/ca", "internal/store", "internal/identity", "internal/oob", "internal/updown", "internal/updowncli", "internal/pubcli"),
+			"internal/delegation": with("internal/config", "internal/ca", "internal/store", "internal/identity", "internal/oob", "internal/updown", "internal/updowncli", "internal/pubcli"),
 			// Named API tokens and their roles.
 			"internal/access":   with("internal/store"),
 			"internal/proposal": with("internal/conflict", "internal/store", "internal/ca", "internal/impact"),

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/roadrpki/road/internal/delegation"
 	"github.com/roadrpki/road/internal/publish"
 	"github.com/roadrpki/road/internal/store"
 )
@@ -24,11 +23,8 @@ func (d *Daemon) publish(ctx context.Context) error {
 		return err
 	}
 	pobjs := make([]publish.Object, 0, len(objs))
+	objs = d.deleg.Local(objs) // the CA's objects in a remote repository go there (internal/delegation)
 	for _, o := range objs {
-		if !delegation.IsLocal(d.cfg.RsyncBase, o.URI) { // in a remote repository (internal/delegation)
-			d.deleg.Published()
-			continue
-		}
 		pobjs = append(pobjs, publish.Object{URI: o.URI, Data: o.DER, Time: o.SigningTime})
 	}
 	res, err := d.pub.Publish(ctx, pobjs)

@@ -39,6 +39,9 @@ func (d *Daemon) newRPRunner() *rprun.Runner {
 
 // configuredVRPs are the VRPs of road's ROAs.
 func (d *Daemon) configuredVRPs(ctx context.Context) (vrp.Set, error) {
+	if _, _, ok := d.ca.Parent(); ok { // a child CA's ROAs validate under its parent's TAL (--rp-tal), not road.tal
+		return vrp.NewSet(nil), nil
+	}
 	var want []vrp.VRP
 	err := d.st.View(ctx, func(tx *store.Tx) error {
 		roas, err := tx.ROAs()

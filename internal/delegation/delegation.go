@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/roadrpki/road/internal/ca"
+	"github.com/roadrpki/road/internal/config"
 	"github.com/roadrpki/road/internal/identity"
 	"github.com/roadrpki/road/internal/pubcli"
 	"github.com/roadrpki/road/internal/store"
@@ -37,17 +38,17 @@ import (
 type Config struct {
 	Store *store.Store
 	CA    *ca.CA
-	// Handle is road's name in its <child_request/> and
-	// <publisher_request/> (its BPKI identity's, internal/identity).
-	Handle string
-	HTTP   *http.Client // nil: a client with a 1-minute timeout
-	// Poll is how often each parent and repository is contacted; each wait
-	// gets up to Jitter (a share of Poll) more, at random.
-	Poll   time.Duration
-	Jitter float64
-	// BackoffMin and BackoffMax bound the wait after a failed exchange; it
-	// doubles with each failure in a row.
-	BackoffMin, BackoffMax time.Duration
+	// Settings: road's handle (its name in <child_request/> and
+	// <publisher_request/>, that of its BPKI identity, internal/identity),
+	// how often each parent and repository is contacted, the random share
+	// of that added to each wait, and the longest wait after failures in a
+	// row (the wait doubles from BackoffMin).
+	Settings   config.Delegation
+	BackoffMin time.Duration // 0: 10 s
+	// RsyncBase is road's own rsync base: objects below it road publishes
+	// itself; the CA's objects elsewhere go to the repository.
+	RsyncBase string
+	HTTP      *http.Client // nil: a client with a 1-minute timeout
 	// ReissueBefore: a certificate expiring sooner is requested again.
 	ReissueBefore time.Duration
 	// Changed is called after an exchange changed the CA (road publishes).
@@ -83,14 +84,14 @@ func New(cfg Config) *Service {
 	if cfg.HTTP == nil {
 		cfg.HTTP = &http.Client{Timeout: time.Minute}
 	}
-	if cfg.Poll <= 0 {
-		cfg.Poll = 10 * time.Minute
+	if cfg.Settings.Poll <= 0 {
+		cfg.Settings.Poll = 10 * time.Minute
 	}
 	if cfg.BackoffMin <= 0 {
 		cfg.BackoffMin = 10 * time.Second
 	}
-	if cfg.BackoffMax < cfg.BackoffMin {
-		cfg.BackoffMax = max(cfg.BackoffMin, 6*time.Hour)
+	if cfg.Settings.BackoffMax < cfg.BackoffMin {
+		cfg.Settings.BackoffMax = max(cfg.BackoffMin, 6*time.Hour)
 	}
 	if cfg.ReissueBefore <= 0 {
 		cfg.ReissueBefore = 28 * 24 * time.Hour
@@ -149,7 +150,7 @@ func (s *Service) forget(prefix string) {
 func (s *Service) untilDue() time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	d := s.cfg.Poll
+	d := s.cfg.Settings.Poll
 	now := s.cfg.Clock()
 	for _, b := range s.wait {
 		d = min(d, max(b.next.Sub(now), time.Second))
@@ -175,13 +176,14 @@ func (s *Service) done(key string, err error) {
 		b = &backoff{}
 		s.wait[key] = b
 	}
-	wait := s.cfg.Poll
-	if s.cfg.Jitter > 0 {
-		wait += time.Duration(rand.Float64() * s.cfg.Jitter * float64(s.cfg.Poll))
+	set := s.cfg.Settings
+	wait := set.Poll
+	if set.PollJitter > 0 {
+		wait += time.Duration(rand.Float64() * set.PollJitter * float64(set.Poll))
 	}
 	if err != nil {
 		b.fails++
-		wait = min(s.cfg.BackoffMin<<min(b.fails-1, 20), s.cfg.BackoffMax)
+		wait = min(s.cfg.BackoffMin<<min(b.fails-1, 20), set.BackoffMax)
 	} else {
 		b.fails = 0
 	}
@@ -306,12 +308,24 @@ func (s *Service) syncRepository(ctx context.Context, id *identity.Identity, r *
 
 // identity is road's BPKI identity, made on first use.
 func (s *Service) identity(ctx context.Context) (*identity.Identity, error) {
-	return identity.Ensure(ctx, s.cfg.Store, s.cfg.Handle, s.cfg.Clock())
+	return identity.Ensure(ctx, s.cfg.Store, s.cfg.Settings.Handle, s.cfg.Clock())
 }
 
-// IsLocal reports whether uri is published by road itself (under its
-// rsync base), not by a remote repository.
-func IsLocal(rsyncBase, uri string) bool { return strings.HasPrefix(uri, rsyncBase) }
+// Local returns the objects road publishes itself (below its rsync base);
+// when there are others (the CA's, in a remote repository) the repository
+// is brought up to date soon. The daemon calls it from its publish path.
+func (s *Service) Local(objs []store.Object) []store.Object {
+	out := objs[:0:0]
+	for _, o := range objs {
+		if strings.HasPrefix(o.URI, s.cfg.RsyncBase) {
+			out = append(out, o)
+		}
+	}
+	if len(out) < len(objs) {
+		s.Published()
+	}
+	return out
+}
 
 func parentOf(p *store.Peer) (updowncli.Parent, error) {
 	bpki, err := x509.ParseCertificate(p.BPKIDER)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/roadrpki/road/internal/ca"
+	"github.com/roadrpki/road/internal/config"
 	"github.com/roadrpki/road/internal/identity"
 	"github.com/roadrpki/road/internal/rpki"
 	"github.com/roadrpki/road/internal/store"
@@ -111,7 +112,7 @@ func TestChildOfRealParent(t *testing.T) {
 		t.Fatal(err)
 	}
 	changes := 0
-	svc := New(Config{Store: b.st, CA: b.ca, Handle: "B", Clock: clk.now,
+	svc := New(Config{Store: b.st, CA: b.ca, Settings: config.Delegation{Handle: "B"}, RsyncBase: "rsync://b.example/repo/", Clock: clk.now,
 		Changed: func(context.Context) error { changes++; return nil }})
 	req, err := svc.ChildRequest(ctx)
 	if err != nil {
