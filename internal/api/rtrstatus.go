@@ -14,7 +14,7 @@ func RTRStatusOf(listen string, s rtr.Status) *RTRStatus {
 		Clients: []RTRClient{}}
 	for _, c := range s.Clients {
 		out.Clients = append(out.Clients, RTRClient{Remote: c.Remote, Version: c.Version, Serial: c.Serial,
-			Connected: c.ConnectedSince, LastQuery: c.LastQuery, ResetQueries: c.ResetQueries, SerialQueries: c.SerialQueries})
+			Connected: c.ConnectedSince, LastQuery: c.LastQuery, ResetQueries: c.ResetQueries, SerialQueries: c.SerialQueries, Wave: c.Wave})
 	}
 	return out
 }

@@ -255,6 +255,7 @@ type RTRClient struct {
 	// Queries received on this connection (RFC 8210 §5.3 Serial, §5.4 Reset).
 	SerialQueries uint64 `json:"serial_queries"`
 	ResetQueries  uint64 `json:"reset_queries"`
+	Wave          string `json:"wave,omitempty"` // with RTR waves: the router's wave
 }
 
 // BGPRoute is one route of the live table (GET /bgp/routes): a prefix and

@@ -1,8 +1,22 @@
 package rtr
 
 import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"net"
 	"net/netip"
+	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/roadrpki/road/internal/vrp"
 )
 
 // TestWavesServeEachGroupItsView: routers from 127.0.0.2 are wave "w1",
@@ -68,5 +82,66 @@ func TestWavesServeEachGroupItsView(t *testing.T) {
 	}
 	if d := c2.query(AppendSerialQuery(nil, 1, r2.session, s1)); d.serial != sr || len(d.ann)+len(d.wd) != 0 {
 		t.Fatalf("w2 diff over B and back: %+v", d)
+	}
+}
+
+// TestWavesByCertificateName: over TLS a router's wave is chosen by its
+// client certificate's subject CN or DNS names once the handshake is done;
+// a certificate no wave names puts the router in the last wave.
+func TestWavesByCertificateName(t *testing.T) {
+	selfSigned := func(cn string, dns ...string) tls.Certificate {
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn}, DNSNames: dns,
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageServerAuth}}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+	}
+	s := NewServer(Config{NotifyInterval: -1, Waves: []WaveGroup{
+		{Name: "edge", CertNames: []string{"edge1"}}, {Name: "core", CertNames: []string{"core.example"}}, {Name: "rest"}}})
+	a, b := set(t, setA...), set(t, "192.0.2.0/24 => AS64496")
+	s.Update(a, nil)
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := tls.NewListener(raw, &tls.Config{Certificates: []tls.Certificate{selfSigned("rtr.test")}, ClientAuth: tls.RequireAnyClientCert})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = s.Serve(ctx, ln) }()
+	defer func() { cancel(); wg.Wait() }()
+	dialAs := func(cert tls.Certificate) *tclient {
+		conn, err := tls.Dial("tcp", raw.Addr().String(), &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{cert}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		return &tclient{t: t, conn: conn}
+	}
+	edge, core, other := dialAs(selfSigned("edge1")), dialAs(selfSigned("x", "core.example")), dialAs(selfSigned("r9"))
+	for _, c := range []*tclient{edge, core, other} {
+		c.query(AppendResetQuery(nil, 1))
+	}
+	if err := s.Show(0, s.Stage(b, nil)); err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		c    *tclient
+		want vrp.Set
+	}{"edge": {edge, b}, "core": {core, a}, "rest": {other, a}} {
+		if r := tc.c.query(AppendResetQuery(nil, 1)); !sameSet(r.ann, tc.want) {
+			t.Errorf("%s router: %v, want %v", name, r.ann, tc.want)
+		}
+	}
+	var waves []string
+	for _, c := range s.Status().Clients {
+		waves = append(waves, c.Wave)
+	}
+	if strings.Join(waves, " ") != "edge core rest" {
+		t.Fatalf("client waves %v", waves)
 	}
 }
