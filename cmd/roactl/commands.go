@@ -96,6 +96,7 @@ var groups = map[string]map[string]*command{
 			return err
 		})},
 	},
+	"publish": publishCommands, // publish.go
 	"rp": {
 		"vrps": {help: "VRPs the bundled relying party validated", flags: noFlags, run: getter(func(ctx context.Context, cl *api.Client) error {
 			_, err := cl.RPVRPs(ctx)

@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-var groupOrder = []string{"intent", "roa", "bgp", "audit", "rp", "rtr", "token", "ca", "parent", "repository"}
+var groupOrder = []string{"intent", "roa", "bgp", "audit", "rp", "rtr", "publish", "token", "ca", "parent", "repository"}
 
 func subNames(g map[string]*command) []string {
 	var out []string

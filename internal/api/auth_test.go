@@ -32,6 +32,10 @@ func (b *quietBackend) ROAs(context.Context) ([]proposal.ROAEntry, error)  { ret
 func (b *quietBackend) Intents(context.Context) ([]proposal.Intent, error) { return nil, nil }
 func (b *quietBackend) RPVRPs(context.Context) ([]byte, error)             { return []byte(`{"roas":[]}`), nil }
 func (b *quietBackend) RPStatus(context.Context) (*RPStatus, error)        { return &RPStatus{}, nil }
+func (b *quietBackend) PublishOverride(_ context.Context, actor, _ string) error {
+	b.actors = append(b.actors, actor)
+	return nil
+}
 func (b *quietBackend) BGPPeers(context.Context) (*liveroutes.PeerList, error) {
 	return &liveroutes.PeerList{}, nil
 }
@@ -132,6 +136,7 @@ var calls = map[string]call{
 	"GET /repositories":           {"/repositories", "", 200},
 	"POST /repositories/{name}":   {"/repositories/A", `{"xml":"<repository_response/>"}`, 201},
 	"DELETE /repositories/{name}": {"/repositories/A", "", 200},
+	"POST /publish/override":      {"/publish/override", `{"reason":"test"}`, 200},
 }
 
 type authFixture struct {

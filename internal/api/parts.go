@@ -56,6 +56,8 @@ type Parts struct {
 	Waves     Waves // RTR waves (waves.go)
 	// Delegation is road's parents and repository (delegation.go).
 	Delegation Delegation
+	// Publication is the publication guard (publish override); nil: none.
+	Publication Publication
 }
 
 var _ Backend = Parts{}

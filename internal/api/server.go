@@ -63,6 +63,10 @@ type Backend interface {
 	RPVRPs(ctx context.Context) ([]byte, error)
 	RPStatus(ctx context.Context) (*RPStatus, error)
 
+	// PublishOverride records an operator's override of a refused
+	// publication (reason required) and publishes (publish.go).
+	PublishOverride(ctx context.Context, actor, reason string) error
+
 	// Expiry lists published objects and validated VRPs by effective
 	// expiry, only those expiring within within when it is > 0.
 	Expiry(ctx context.Context, within time.Duration) (*audit.ExpiryList, error)
@@ -175,6 +179,7 @@ func (s *Server) Routes(r chi.Router) {
 		s.rpRoutes(r)
 		s.waveRoutes(r)
 		s.delegationRoutes(r)
+		s.publishRoutes(r)
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, &StatusError{Status: http.StatusNotFound, Code: CodeNotFound,
 				Message: "no such endpoint: " + r.Method + " " + r.URL.Path})

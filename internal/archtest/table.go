@@ -54,6 +54,9 @@ func Table() Rules {
 			// holder's routes: pure, like conflict.
 			"internal/impact": with(),
 			"internal/waves":  with("internal/rtr", "internal/impact", "internal/config"),
+			// The pre-publication gate and the publication invariants: the
+			// staged tree (publish) through the bundled RP (rp).
+			"internal/gate": with("internal/publish", "internal/rp", "internal/vrpjson", "internal/store", "internal/config"),
 			// The router-facing RP runner: rp's results, SLURM, to RTR's view.
 			"internal/rprun": with("internal/rp", "internal/slurm"),
 			// road as an RFC 6492 parent and an RFC 8181 publication server.
@@ -82,7 +85,7 @@ func Table() Rules {
 			"internal/listen": with("internal/config", "internal/rtr", "internal/tlsca"),
 			// daemon is the wiring: it builds every part.
 			"internal/daemon": with("internal/delegation", "internal/access", "internal/datadir", "internal/api", "internal/audit", "internal/bgp", "internal/ca", "internal/config",
-				"internal/conflict", "internal/expiry", "internal/health", "internal/listen", "internal/liveroutes", "internal/proposal", "internal/publish",
+				"internal/conflict", "internal/expiry", "internal/gate", "internal/health", "internal/listen", "internal/liveroutes", "internal/proposal", "internal/publish",
 				"internal/rp", "internal/rprun", "internal/rrdp", "internal/rtr", "internal/signer", "internal/slurm", "internal/store", "internal/tlsca",
 				"internal/vrpjson", "internal/waves"),
 
@@ -98,6 +101,8 @@ func Table() Rules {
 			"internal/rp": {"internal/ca", "internal/publish", "internal/store", "internal/api", "internal/daemon",
 				"internal/config"},
 			"internal/rtr": {"internal/slurm"},
+			// The gate's tests stage what the real CA signs.
+			"internal/gate": {"internal/ca"},
 			// impact's tests measure against the real 2010 table in a bgp.Table.
 			"internal/impact": {"internal/bgp"},
 			"internal/waves":  {"internal/bgp"},

@@ -53,6 +53,7 @@ type Config struct {
 	Timing    Timing
 	RP        RP
 	Impact    Impact
+	Publish   Publish
 	Schedule  Schedule
 	Alerts    Alerts
 	RTRTimers RTRTimers
@@ -156,6 +157,22 @@ type RP struct {
 	// MaxVRPLoss is the share (0..1) of the last good VRPs a run may lose
 	// without an approved change before RTR keeps the last good view.
 	MaxVRPLoss float64
+}
+
+// Publish configures the checks between staging a publication and making
+// it live (internal/gate).
+type Publish struct {
+	// Gate runs the pre-publication gate: the bundled relying party
+	// validates the staged tree offline and must find exactly the
+	// configured ROAs.
+	Gate bool
+	// GateCommand is an external relying party that must agree (argv with
+	// {cache}, {tal}, {out}, {time}); empty: none.
+	GateCommand []string
+	GateTimeout time.Duration
+	// MaxShrink is the share (0..1) of the published objects one
+	// publication may withdraw without a recorded operator override.
+	MaxShrink float64
 }
 
 // Schedule holds robfig/cron specs ("@every 10s" included).

@@ -349,6 +349,16 @@ func setRPTALs(c *Config, vs []string) error {
 	return nil
 }
 
+func setGateCommand(c *Config, vs []string) error {
+	c.Publish.GateCommand = nil
+	for _, v := range vs {
+		if v = strings.TrimSpace(v); v != "" || c.Publish.GateCommand != nil {
+			c.Publish.GateCommand = append(c.Publish.GateCommand, v)
+		}
+	}
+	return nil
+}
+
 // checkRPTALs: every TAL file is there when road starts.
 func checkRPTALs(c *Config) error {
 	for _, t := range c.RP.TALs {

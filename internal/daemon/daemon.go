@@ -31,6 +31,7 @@ import (
 	"github.com/roadrpki/road/internal/config"
 	"github.com/roadrpki/road/internal/datadir"
 	"github.com/roadrpki/road/internal/delegation"
+	"github.com/roadrpki/road/internal/gate"
 	"github.com/roadrpki/road/internal/health"
 	"github.com/roadrpki/road/internal/listen"
 	"github.com/roadrpki/road/internal/liveroutes"
@@ -55,6 +56,7 @@ type Daemon struct {
 	signer  signer.KeyStore // the TA and CA keys: software, or the [hsm] token
 	ca      *ca.CA
 	pub     *publish.Publisher
+	guard   *gate.Guard // the gate and invariants between stage and commit
 	rtr     *rtr.Server
 	waves   *waves.Controller // stages RTR sets wave by wave (rtr.waves); without waves it passes them on
 	token   string
@@ -133,12 +135,15 @@ func Open(ctx context.Context, cfg *config.Config, rt Runtime) (*Daemon, error) 
 		d.Close()
 		return nil, err
 	}
+	d.guard = gate.NewGuard(gate.Setup(cfg.Publish, cfg.DataDir, cfg.RsyncBase, gate.GuardConfig{Want: d.configuredVRPs, Store: d.st,
+		Clock: func() time.Time { return d.clock() }, Logger: rt.Logger, Registry: d.reg, Publish: d.publish}))
 	d.pub, err = publish.Open(publish.Options{Dir: cfg.DataDir, RRDPBase: cfg.RRDPBase, RsyncBase: cfg.RsyncBase,
-		Clock: rt.Clock, Logger: rt.Logger.With("pkg", "publish"), Floor: floor})
+		Clock: rt.Clock, Logger: rt.Logger.With("pkg", "publish"), Floor: floor, Check: d.guard.Check})
 	if err != nil {
 		d.Close()
 		return nil, fmt.Errorf("publish: %w", err)
 	}
+	d.guard.Start(floor, d.pub) // a database that disagrees with the publication blocks it until reconciled
 	rc := rtrConfig(cfg)
 	rc.Logger, rc.Clock, rc.Registry = rt.Logger.With("pkg", "rtr"), rt.Clock, d.reg
 	d.rtr = rtr.NewServer(rc)
@@ -150,7 +155,7 @@ func Open(ctx context.Context, cfg *config.Config, rt Runtime) (*Daemon, error) 
 	}
 	d.rp = d.newRPRunner()
 	d.wire()
-	if err := d.publish(ctx); err != nil {
+	if err := d.publish(ctx); err != nil && !errors.Is(err, gate.ErrRefused) { // refused: /readyz says why
 		d.Close()
 		return nil, err
 	}
@@ -260,7 +265,7 @@ func (d *Daemon) httpHandler() http.Handler {
 	r.Handle("/readyz", d.health)
 	r.Handle("/metrics", promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{}))
 	d.mountPublic(r)
-	parts := api.Parts{Proposals: d.props, Routes: d.routes, Auditor: d.audits, Node: d, Waves: d.waves, Delegation: d.deleg}
+	parts := api.Parts{Proposals: d.props, Routes: d.routes, Auditor: d.audits, Node: d, Waves: d.waves, Delegation: d.deleg, Publication: d.guard}
 	api.NewServer(parts, d.tokens, d.log.With("pkg", "api")).Routes(r)
 	return r
 }

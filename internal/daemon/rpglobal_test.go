@@ -192,7 +192,7 @@ func putASPA(t *testing.T, d *Daemon, customer uint32, providers []uint32) {
 		uri := row.RepoURI + fmt.Sprintf("AS%d.asa", customer)
 		ee, err := rpki.CreateCertificate(&rpki.Certificate{SerialNumber: big.NewInt(1 << 40),
 			Subject: fmt.Sprintf("%X", rpki.SubjectKeyID(&eeKey.PublicKey)), NotBefore: now.Add(-time.Minute),
-			NotAfter: now.Add(24 * time.Hour), PublicKey: &eeKey.PublicKey,
+			NotAfter: now.Add(7 * 24 * time.Hour), PublicKey: &eeKey.PublicKey, // beyond the manifest's nextUpdate (the gate validates at it)
 			CRLDP: row.RepoURI + rpki.KeyFileName(&key.PublicKey, ".crl"), AIA: row.CertURI,
 			SIA: rpki.SIA{SignedObject: uri}, AS: &rpki.ASResources{Ranges: []rpki.ASRange{{Min: customer, Max: customer}}}},
 			cert.Subject, key)

@@ -33,6 +33,10 @@ const (
 	ReasonNotPublished     = "not-published"          // nothing was published yet
 	ReasonPublishFailed    = "publish-failed"         // the last publication failed
 	ReasonPublicationStale = "publication-stale"      // a published manifest or CRL is past its nextUpdate
+	// ReasonPublicationRefused: the gate or the publication invariants
+	// refused the last publication, or the database and the published state
+	// disagreed at start (internal/gate); the message names the finding.
+	ReasonPublicationRefused = "publication-refused"
 )
 
 // Report statuses.

@@ -1,6 +1,7 @@
 package health
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -79,6 +80,10 @@ func Publication(now, at time.Time, err error, points []store.ObjectExpiry) Chec
 	switch {
 	case at.IsZero():
 		c.Reason, c.Message = ReasonNotPublished, "nothing was published yet"
+	case refusal(err) != "":
+		c.Reason = ReasonPublicationRefused
+		c.Message = fmt.Sprintf("publication is refused (%s; last attempt %s), the live repository is unchanged: %v; "+
+			"fix the cause, or reconcile with a recorded override (roactl publish override --reason TEXT)", refusal(err), stamp(at), err)
 	case err != nil:
 		c.Reason, c.Message = ReasonPublishFailed, fmt.Sprintf("the last publication (%s) failed: %v", stamp(at), err)
 	case len(stale) > 0:
@@ -92,6 +97,16 @@ func Publication(now, at time.Time, err error, points []store.ObjectExpiry) Chec
 		c.Message = fmt.Sprintf("last published %s; the soonest nextUpdate is %s (%s %s)", stamp(at), stamp(next.NotAfter), next.Kind, next.URI)
 	}
 	return c
+}
+
+// refusal is the reason code of a refused publication (an error with a
+// Reason method in its chain, internal/gate), "" for any other error.
+func refusal(err error) string {
+	var r interface{ Reason() string }
+	if err != nil && errors.As(err, &r) {
+		return r.Reason()
+	}
+	return ""
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

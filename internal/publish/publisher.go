@@ -53,6 +53,11 @@ type Options struct {
 	// newer one, so the next publication starts a new session instead
 	// (RFC 8182 §3.3.2: "re-initialise" when continuity is lost).
 	Floor State
+	// Check, when set, runs between Stage and Commit of every Publish that
+	// changes something (Staged.Pending): the pre-publication gate and the
+	// publication invariants. An error aborts the change: nothing live is
+	// touched and Publish returns the error.
+	Check func(ctx context.Context, s *Staged) error
 }
 
 // State is an RRDP session and serial.
@@ -202,6 +207,11 @@ func (p *Publisher) Publish(ctx context.Context, objects []Object) (Result, erro
 	p.publishMu.Lock()
 	defer p.publishMu.Unlock()
 	s, err := p.Stage(ctx, objects)
+	if err == nil && p.opts.Check != nil && s.Pending() {
+		if err = p.opts.Check(ctx, s); err != nil {
+			s.Abort()
+		}
+	}
 	if err == nil {
 		err = s.Commit()
 	}

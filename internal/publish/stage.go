@@ -18,6 +18,8 @@ type Staged struct {
 	p   *Publisher
 	gen uint64
 
+	prev map[string]*objectState // the live state Stage started from (never modified)
+	from State                   // its session and serial
 	next map[string]*objectState
 	res  Result
 
@@ -47,7 +49,7 @@ func (p *Publisher) Stage(ctx context.Context, objects []Object) (*Staged, error
 		return nil, err
 	}
 	changes, res := diffObjects(p.objects, next)
-	s := &Staged{p: p, gen: p.gen, next: next, res: res, session: p.session, serial: p.serial}
+	s := &Staged{p: p, gen: p.gen, prev: p.objects, from: State{p.session, p.serial}, next: next, res: res, session: p.session, serial: p.serial}
 	// No new serial without a change: an empty delta is never published.
 	s.newSerial = p.session == "" || len(changes) > 0
 	if s.newSerial {
@@ -225,6 +227,23 @@ func (s *Staged) Objects() []Object {
 	slices.SortFunc(out, func(a, b Object) int { return cmpString(a.URI, b.URI) })
 	return out
 }
+
+// Live returns the published state the change starts from, URI -> data
+// (shared, must not be modified).
+func (s *Staged) Live() map[string][]byte {
+	out := make(map[string][]byte, len(s.prev))
+	for u, o := range s.prev {
+		out[u] = o.data
+	}
+	return out
+}
+
+// From is the session and serial the change starts from ("" and 0: none).
+func (s *Staged) From() State { return s.from }
+
+// Pending reports whether Commit would change anything on disk: a new
+// serial, or an rsync tree to swap in.
+func (s *Staged) Pending() bool { return s.newSerial || s.treeDir != "" }
 
 // Result is what Commit will do (or did).
 func (s *Staged) Result() Result { return s.res }

@@ -35,7 +35,7 @@ func minTime(a time.Time, bs ...time.Time) time.Time {
 // checkIssued applies the RFC 6487 §7.2 checks shared by CA and EE
 // certificates issued by ca on pp.
 func (r *run) checkIssued(ca *caNode, pp *pubPoint, c *rpki.Certificate) error {
-	if err := c.CheckSignatureFrom(ca.cert); err != nil {
+	if err := r.o.Memo.checkSignature(c, ca.cert); err != nil {
 		return &RejectError{Reason: parseReason(err), Err: err}
 	}
 	if c.CRLDP != pp.crlURI {
@@ -131,7 +131,7 @@ func (r *run) checkSignedObjectEE(ca *caNode, pp *pubPoint, ee *rpki.Certificate
 // roa validates a .roa listed on ca's manifest (RFC 6488 §3, RFC 9582 §5)
 // and adds its VRPs.
 func (r *run) roa(ca *caNode, pp *pubPoint, f listedFile) error {
-	so, roa, err := rpki.ParseROAObject(f.data)
+	so, roa, err := r.o.Memo.parseROA(f.data)
 	if err != nil {
 		return &RejectError{Reason: parseReason(err), Err: err}
 	}

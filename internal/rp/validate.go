@@ -57,6 +57,10 @@ type Options struct {
 	// Observe is called under a lock, never concurrently.
 	Observe func(uri string, err error)
 
+	// Memo, when set, keeps parsed ROAs and verified certificate
+	// signatures by hash from one run to the next (memo.go).
+	Memo *Memo
+
 	// Workers is the number of publication points validated in parallel
 	// (signature checks dominate); default: every CPU (GOMAXPROCS).
 	Workers int
@@ -214,6 +218,7 @@ func Validate(ctx context.Context, o Options, tals []TAL) (*Result, error) {
 		res: &Result{}, vrps: map[vrp.VRP]*VRP{}, aspas: map[uint32]*ASPA{}, taIdx: map[string]int{},
 		walk: newWalker(o.Workers)}
 	defer r.walk.stop()
+	o.Memo.begin()
 	r.res.Time = r.now
 	if o.ManifestState != "" {
 		r.mstate = loadManifestState(o.ManifestState, r.log)

@@ -1,0 +1,232 @@
+package gate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/roadrpki/road/internal/rp"
+	"github.com/roadrpki/road/internal/rpki"
+	"github.com/roadrpki/road/internal/vrp"
+)
+
+// Config configures a Gate.
+type Config struct {
+	TALPath   string // road's own TAL (DataDir/road.tal)
+	RsyncBase string // the staged tree's root is this URI
+	// Command is an external relying party run on the staged tree (nil:
+	// none); see external.go for its placeholders.
+	Command []string
+	Timeout time.Duration // bounds one whole check (default 30s)
+	WorkDir string        // where the scratch caches live (created; default os.TempDir())
+	Memo    *rp.Memo      // parsed objects by hash across checks (nil: none)
+	Logger  *slog.Logger
+}
+
+// Gate validates staged trees.
+type Gate struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New returns a Gate.
+func New(cfg Config) *Gate {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Gate{cfg: cfg, log: cfg.Logger}
+}
+
+// Input is one staged publication to check.
+type Input struct {
+	Dir  string    // the staged rsync tree (its root is Config.RsyncBase)
+	Want vrp.Set   // the configured ROAs after the change
+	Now  time.Time // the current time
+}
+
+// Check validates in.Dir from the TAL at in.Now and at the earliest
+// nextUpdate of its manifests and CRLs. It returns nil, or a *Refusal.
+func (g *Gate) Check(ctx context.Context, in Input) error {
+	ctx, cancel := context.WithTimeout(ctx, g.cfg.Timeout)
+	defer cancel()
+	tal, err := rp.LoadTAL(g.cfg.TALPath)
+	if err != nil {
+		return refuse("gate", Finding{Code: CodeRPError, Subject: g.cfg.TALPath, Detail: err.Error()})
+	}
+	cache, cleanup, err := g.scratch(in.Dir, tal)
+	if err != nil {
+		return refuse("gate", Finding{Code: CodeRPError, Detail: "preparing the offline cache: " + err.Error()})
+	}
+	defer cleanup()
+	next, err := earliestNextUpdate(in.Dir)
+	if err != nil {
+		return refuse("gate", Finding{Code: CodeRPError, Detail: err.Error()})
+	}
+	clocks := []time.Time{in.Now}
+	if !next.IsZero() && next.After(in.Now) {
+		clocks = append(clocks, next)
+	}
+	var fs []Finding
+	for _, at := range clocks {
+		fs = append(fs, g.validate(ctx, cache, tal, in.Want, at)...)
+		if len(fs) > 0 {
+			break // the first clock's findings name the difference
+		}
+	}
+	if len(fs) == 0 && len(g.cfg.Command) > 0 {
+		fs = g.external(ctx, cache, in.Want, clocks)
+	}
+	if len(fs) > 0 {
+		return refuse("gate", fs...)
+	}
+	return nil
+}
+
+func refuse(stage string, fs ...Finding) *Refusal { return &Refusal{Stage: stage, Findings: fs} }
+
+// validate runs the bundled relying party at one clock and compares.
+func (g *Gate) validate(ctx context.Context, cache string, tal rp.TAL, want vrp.Set, at time.Time) []Finding {
+	res, err := rp.Validate(ctx, rp.Options{Cache: cache, Clock: func() time.Time { return at }, Memo: g.cfg.Memo,
+		Logger: g.log.With("pkg", "gate")}, []rp.TAL{tal})
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		return []Finding{{Code: CodeRPError, Detail: fmt.Sprintf("validating at %s: %v", stamp(at), err)}}
+	}
+	var fs []Finding
+	for _, x := range res.Rejected {
+		fs = append(fs, Finding{Code: CodeRejected, Subject: x.URI,
+			Detail: fmt.Sprintf("at %s: %s %s", stamp(at), x.Reason, x.Detail)})
+	}
+	fs = append(fs, compare(want, res.Set(), CodeVRPMissing, CodeVRPExtra, "the bundled relying party", at)...)
+	return fs
+}
+
+// compare names every difference between the configured and the validated VRPs.
+func compare(want, got vrp.Set, missing, extra, who string, at time.Time) []Finding {
+	added, removed := got.Diff(want)
+	var fs []Finding
+	for _, v := range removed {
+		fs = append(fs, Finding{Code: missing, Subject: v.String(),
+			Detail: fmt.Sprintf("configured, but %s does not validate it from the staged tree at %s", who, stamp(at))})
+	}
+	for _, v := range added {
+		fs = append(fs, Finding{Code: extra, Subject: v.String(),
+			Detail: fmt.Sprintf("%s validates it from the staged tree at %s, but it is not configured", who, stamp(at))})
+	}
+	return fs
+}
+
+// scratch lays the staged tree out as a relying party cache: the rsync
+// base's directory is a symbolic link to dir, the TA certificate (at the
+// rsync base's ta/ta.cer in road's tree) is copied where a TAL's https URI
+// is looked for (CACHE/ta/NAME/FILE, as rpki-client keeps it).
+func (g *Gate) scratch(dir string, tal rp.TAL) (string, func(), error) {
+	base := strings.TrimSuffix(strings.TrimPrefix(g.cfg.RsyncBase, "rsync://"), "/")
+	if base == "" || strings.Contains(base, "..") {
+		return "", nil, fmt.Errorf("bad rsync base %q", g.cfg.RsyncBase)
+	}
+	work := g.cfg.WorkDir
+	if work == "" {
+		work = os.TempDir()
+	}
+	if err := os.MkdirAll(work, 0o700); err != nil {
+		return "", nil, err
+	}
+	root, err := os.MkdirTemp(work, "gate-")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { os.RemoveAll(root) }
+	link := filepath.Join(root, filepath.FromSlash(base))
+	abs, err := filepath.Abs(dir)
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(link), 0o700)
+	}
+	if err == nil {
+		err = os.Symlink(abs, link)
+	}
+	if err == nil {
+		err = copyTA(root, dir, tal)
+	}
+	if err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	return root, cleanup, nil
+}
+
+// copyTA puts the staged TA certificate where the TAL's URIs are looked up.
+func copyTA(root, dir string, tal rp.TAL) error {
+	der, err := os.ReadFile(filepath.Join(dir, "ta", "ta.cer"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // the relying party reports the missing TA
+	}
+	if err != nil {
+		return err
+	}
+	for _, u := range tal.TAL.URIs {
+		name := u[strings.LastIndexByte(u, '/')+1:]
+		if name == "" || name == "." || name == ".." {
+			continue
+		}
+		d := filepath.Join(root, "ta", tal.Name)
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(d, name), der, 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// earliestNextUpdate is the soonest nextUpdate of the staged manifests and
+// CRLs (RFC 9286 §4.2.1, RFC 5280 §5.1.2.5): the state must stay valid
+// until then, when road renews it. Zero when there is none.
+func earliestNextUpdate(dir string) (time.Time, error) {
+	var next time.Time
+	note := func(t time.Time) {
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		ext := filepath.Ext(p)
+		if ext != ".mft" && ext != ".crl" {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if ext == ".crl" {
+			if c, err := rpki.ParseCRL(b); err == nil {
+				note(c.NextUpdate)
+			}
+			return nil // a bad one is the relying party's finding
+		}
+		if _, m, err := rpki.ParseManifestObject(b); err == nil {
+			note(m.NextUpdate)
+		}
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("reading the staged tree: %w", err)
+	}
+	return next, nil
+}
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

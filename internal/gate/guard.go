@@ -1,0 +1,202 @@
+package gate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/roadrpki/road/internal/fault"
+	"github.com/roadrpki/road/internal/publish"
+	"github.com/roadrpki/road/internal/store"
+	"github.com/roadrpki/road/internal/vrp"
+)
+
+// GuardConfig configures a Guard.
+type GuardConfig struct {
+	Gate      *Gate   // nil: the gate is off (the invariants still hold)
+	MaxShrink float64 // share of the live objects one publication may withdraw
+	// Want returns the configured ROAs (what the staged tree must yield).
+	Want  func(ctx context.Context) (vrp.Set, error)
+	Store *store.Store // refusals and overrides are recorded in its history
+	// Publish publishes what the database holds (through Check); Override
+	// calls it.
+	Publish  func(ctx context.Context) error
+	Clock    func() time.Time
+	Logger   *slog.Logger
+	Registry prometheus.Registerer
+}
+
+// Guard checks every publication between stage and commit
+// (publish.Options.Check): the invariants, then the gate.
+type Guard struct {
+	cfg GuardConfig
+	log *slog.Logger
+
+	mu       sync.Mutex
+	blocked  *Refusal // the start-up mismatch, until reconciled
+	override string   // an operator's reason for waiving the invariants once ("" none)
+	last     *Refusal // the last refusal (nil after a publication passed)
+
+	refusals *prometheus.CounterVec
+	duration prometheus.Histogram
+	state    prometheus.Gauge
+}
+
+// NewGuard returns a Guard.
+func NewGuard(cfg GuardConfig) *Guard {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	g := &Guard{cfg: cfg, log: cfg.Logger.With("pkg", "gate"),
+		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "road_publish_refusals_total",
+			Help: "Publications refused between stage and commit, by the first finding's reason code."}, []string{"reason"}),
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "road_publish_gate_seconds",
+			Help: "Time the pre-publication gate took per publication.", Buckets: prometheus.ExponentialBuckets(0.005, 2, 12)}),
+		state: prometheus.NewGauge(prometheus.GaugeOpts{Name: "road_publish_blocked",
+			Help: "1 while publication is refused (the last attempt was refused, or the start-up comparison failed)."}),
+	}
+	if cfg.Registry != nil {
+		cfg.Registry.MustRegister(g.refusals, g.duration, g.state)
+	}
+	return g
+}
+
+// Start compares the publication the database records with the one on
+// disk (StartState); a mismatch blocks every publication until an
+// operator override. It reports the mismatch (nil: none).
+func (g *Guard) Start(recorded publish.State, pub *publish.Publisher) *Refusal {
+	session, serial := pub.State()
+	r := StartState(recorded, publish.State{Session: session, Serial: serial}, len(pub.Objects()))
+	if r != nil {
+		g.mu.Lock()
+		g.blocked = r
+		g.mu.Unlock()
+		g.state.Set(1)
+		g.log.Error("publication blocked until an operator reconciles (roactl publish override)", "reason", r.Reason(), "err", r)
+	}
+	return r
+}
+
+// Check is publish.Options.Check.
+func (g *Guard) Check(ctx context.Context, s *publish.Staged) error {
+	r := g.check(ctx, s)
+	g.mu.Lock()
+	prev := g.last
+	if r == nil {
+		g.blocked, g.override, g.last = nil, "", nil
+	} else {
+		g.last = r
+	}
+	g.mu.Unlock()
+	if r == nil {
+		g.state.Set(0)
+		return nil
+	}
+	g.state.Set(1)
+	g.refusals.WithLabelValues(r.Reason()).Inc()
+	g.log.Error("publication refused; the live repository is unchanged", "stage", r.Stage, "reasons", joinCodes(r), "err", r)
+	if prev == nil || prev.Error() != r.Error() { // a retry of the same refusal is not recorded again
+		g.record(ctx, "road", "publish-refused", r.Error(), r.Findings)
+	}
+	return r
+}
+
+func (g *Guard) check(ctx context.Context, s *publish.Staged) *Refusal {
+	g.mu.Lock()
+	blocked, override := g.blocked, g.override
+	g.mu.Unlock()
+	if blocked != nil && override == "" {
+		return blocked
+	}
+	if fs := Invariants(s, g.cfg.MaxShrink); len(fs) > 0 && override == "" {
+		return refuse("invariants", fs...)
+	}
+	if g.cfg.Gate == nil {
+		return nil
+	}
+	want, err := g.cfg.Want(ctx)
+	if err != nil {
+		return refuse("gate", Finding{Code: CodeRPError, Detail: "reading the configured ROAs: " + err.Error()})
+	}
+	start := time.Now()
+	err = g.cfg.Gate.Check(ctx, Input{Dir: s.RsyncDir(), Want: want, Now: g.cfg.Clock()})
+	g.duration.Observe(time.Since(start).Seconds())
+	var r *Refusal
+	if errors.As(err, &r) {
+		return r
+	}
+	if err != nil {
+		return refuse("gate", Finding{Code: CodeRPError, Detail: err.Error()})
+	}
+	return nil
+}
+
+// Override waives the invariants (and the start-up block) for one
+// publication, records who did it and why in the history, and publishes.
+// The gate itself is never waived: its refusal is returned.
+func (g *Guard) Override(ctx context.Context, actor, reason string) error {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return fault.Invalidf("an override needs a reason (it is recorded in the history)")
+	}
+	g.mu.Lock()
+	last := g.last
+	g.override = reason
+	g.mu.Unlock()
+	defer func() {
+		g.mu.Lock()
+		g.override = ""
+		g.mu.Unlock()
+	}()
+	summary := "publication override: " + reason
+	var detail any
+	if last != nil {
+		summary += fmt.Sprintf(" (waives %s)", joinCodes(last))
+		detail = last.Findings
+	}
+	g.log.Warn("publication override", "actor", actor, "reason", reason)
+	if err := g.record(ctx, actor, "publish-override", summary, detail); err != nil {
+		return err
+	}
+	if g.cfg.Publish == nil {
+		return nil
+	}
+	err := g.cfg.Publish(ctx)
+	if err == nil {
+		g.mu.Lock()
+		g.blocked = nil
+		g.mu.Unlock()
+	}
+	return err
+}
+
+// Refused returns the refusal that currently blocks publication (nil: none).
+func (g *Guard) Refused() *Refusal {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.last
+}
+
+// record appends a history entry, once per distinct refusal.
+func (g *Guard) record(ctx context.Context, actor, action, summary string, detail any) error {
+	if g.cfg.Store == nil {
+		return nil
+	}
+	err := g.cfg.Store.Update(ctx, func(tx *store.Tx) error {
+		_, err := tx.AppendHistory(g.cfg.Clock(), actor, action, summary, detail)
+		return err
+	})
+	if err != nil {
+		g.log.Error("recording in the history", "action", action, "err", err)
+	}
+	return err
+}
