@@ -132,7 +132,9 @@ type versionedRoutes struct {
 	ver uint64
 }
 
-func (v *versionedRoutes) VersionedSnapshot() (route.Source, uint64) { return route.Slice(v.sliceRoutes), v.ver }
+func (v *versionedRoutes) VersionedSnapshot() (route.Source, uint64) {
+	return route.Slice(v.sliceRoutes), v.ver
+}
 
 // TestOwnSpaceCachedPerVersion: the holder's announced space is computed
 // once per table version: a route added under the same version is not in
