@@ -66,12 +66,12 @@ func Table() Rules {
 			"internal/liveroutes": with("internal/bgp", "internal/store"),
 			// road's BPKI identity (RFC 8183 §5.1), which signs the RFC 6492 and
 			// RFC 8181 messages.
-			"internal/identity": with("internal/store", "internal/oob", "internal/updown"),
+			"internal/identity": with("internal/store", "internal/oob", "internal/updown", "internal/signer"),
 			// road as a delegated CA: the RFC 6492 client, the RFC 8181 client,
 			// and the service that polls parents and repositories and feeds the CA.
 			"internal/updowncli":  with("internal/updown"),
 			"internal/pubcli":     with("internal/updown", "internal/updowncli", "internal/pubproto"),
-			"internal/delegation": with("internal/config", "internal/ca", "internal/store", "internal/identity", "internal/oob", "internal/updown", "internal/updowncli", "internal/pubcli"),
+			"internal/delegation": with("internal/config", "internal/ca", "internal/store", "internal/identity", "internal/oob", "internal/updown", "internal/updowncli", "internal/pubcli", "internal/signer"),
 			// Named API tokens and their roles.
 			"internal/access":   with("internal/store"),
 			"internal/proposal": with("internal/conflict", "internal/store", "internal/ca", "internal/impact"),

@@ -302,7 +302,7 @@ func baseSettings() []setting[Config] {
 			toml: tomlString, set: str(func(c *Config) *string { return &c.Alerts.Webhook }), check: checkWebhook},
 
 		{flag: "hsm-module", key: "hsm.module", arg: "file", example: "/usr/lib/softhsm/libsofthsm2.so",
-			help: "PKCS#11 module of the token that holds the CA and identity keys (default: keys in the database)", toml: tomlString,
+			help: "PKCS#11 module of the token that holds the TA, CA and BPKI identity keys (default: keys in the database)", toml: tomlString,
 			set: str(func(c *Config) *string { return &c.HSM.Module })},
 		{flag: "hsm-token-label", key: "hsm.token_label", arg: "label", example: "road",
 			help: "label of the PKCS#11 token", toml: tomlString,

@@ -21,7 +21,7 @@ func (d *Daemon) wire() {
 		Serial: func() uint64 { _, s := d.pub.State(); return s }, Clock: clock, Logger: d.log, Registry: d.reg,
 		Impact: proposal.Thresholds(d.cfg.Impact)})
 	d.audits = audit.New(d.auditConfig(rpView{d.rp}))
-	d.deleg = delegation.New(delegation.Config{Store: d.st, CA: d.ca, Settings: d.cfg.Delegation, RsyncBase: d.cfg.RsyncBase,
+	d.deleg = delegation.New(delegation.Config{Store: d.st, CA: d.ca, Settings: d.cfg.Delegation, Keys: d.signer, RsyncBase: d.cfg.RsyncBase,
 		Changed: d.publish, Clock: clock, Logger: d.log.With("pkg", "delegation")})
 	d.health = health.New(health.Sources{Listeners: func() bool { l := d.listeners.Load(); return l != nil && l.IsBound() },
 		Store: d.st, RP: d.rp, RPInterval: cmp.Or(d.rt.RPInterval, DefaultRPInterval), Publisher: d.pub, Clock: clock})

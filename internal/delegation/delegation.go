@@ -30,6 +30,7 @@ import (
 	"github.com/roadrpki/road/internal/config"
 	"github.com/roadrpki/road/internal/identity"
 	"github.com/roadrpki/road/internal/pubcli"
+	"github.com/roadrpki/road/internal/signer"
 	"github.com/roadrpki/road/internal/store"
 	"github.com/roadrpki/road/internal/updowncli"
 )
@@ -49,6 +50,8 @@ type Config struct {
 	// itself; the CA's objects elsewhere go to the repository.
 	RsyncBase string
 	HTTP      *http.Client // nil: a client with a 1-minute timeout
+	// Keys holds the identity key: nil is software (in the store).
+	Keys signer.KeyStore
 	// ReissueBefore: a certificate expiring sooner is requested again.
 	ReissueBefore time.Duration
 	// Changed is called after an exchange changed the CA (road publishes).
@@ -308,7 +311,7 @@ func (s *Service) syncRepository(ctx context.Context, id *identity.Identity, r *
 
 // identity is road's BPKI identity, made on first use.
 func (s *Service) identity(ctx context.Context) (*identity.Identity, error) {
-	return identity.Ensure(ctx, s.cfg.Store, s.cfg.Settings.Handle, s.cfg.Clock())
+	return identity.EnsureIn(ctx, s.cfg.Store, s.cfg.Keys, s.cfg.Settings.Handle, s.cfg.Clock())
 }
 
 // Local returns the objects road publishes itself (below its rsync base);

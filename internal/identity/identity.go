@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/roadrpki/road/internal/oob"
+	"github.com/roadrpki/road/internal/signer"
 	"github.com/roadrpki/road/internal/store"
 	"github.com/roadrpki/road/internal/updown"
 )
@@ -27,33 +28,46 @@ import (
 // pins, so it outlives any key roll schedule; an identity roll replaces it.
 const (
 	Validity = 10 * 8766 * time.Hour
-	backdate = 5 * time.Minute
-	keyBits  = 2048 // RFC 7935 §3.1 (the BPKI uses the RPKI's algorithms)
+	backdate = 5 * time.Minute // keys: RSA 2048 (signer.KeyBits, RFC 7935 §3.1: the BPKI uses the RPKI's algorithms)
 )
 
 // ErrBadIdentity marks a stored identity that cannot be used.
 var ErrBadIdentity = errors.New("identity-bad")
 
-// Identity is a BPKI identity: a self-signed CA certificate and its key.
+// Identity is a BPKI identity: a self-signed CA certificate and its key,
+// in software or in an HSM (internal/signer).
 type Identity struct {
 	Handle string
 	Cert   *x509.Certificate
 	DER    []byte
-	Key    *rsa.PrivateKey
+	Key    signer.Key
 }
 
-// Generate makes a new identity for handle: an RSA 2048 key and a
-// self-signed CA certificate, valid from now-5m for Validity.
+// Generate makes a new identity for handle with a software key.
 func Generate(handle string, now time.Time) (*Identity, error) {
-	key, err := rsa.GenerateKey(rand.Reader, keyBits)
+	return GenerateIn(context.Background(), nil, handle, now)
+}
+
+// GenerateIn makes a new identity for handle: an RSA 2048 key in ks (nil:
+// software) and a self-signed CA certificate, valid from now-5m for Validity.
+func GenerateIn(ctx context.Context, ks signer.KeyStore, handle string, now time.Time) (*Identity, error) {
+	key, err := keys(ks).Generate(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("identity: key: %w", err)
 	}
 	return selfSign(handle, key, now)
 }
 
-func selfSign(handle string, key *rsa.PrivateKey, now time.Time) (*Identity, error) {
-	ski, err := keyID(&key.PublicKey)
+// keys is ks, or software keys when nil.
+func keys(ks signer.KeyStore) signer.KeyStore {
+	if ks == nil {
+		return signer.Software{}
+	}
+	return ks
+}
+
+func selfSign(handle string, key signer.Key, now time.Time) (*Identity, error) {
+	ski, err := keyID(key.RSAPublicKey())
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +92,7 @@ func selfSign(handle string, key *rsa.PrivateKey, now time.Time) (*Identity, err
 		AuthorityKeyId:     ski,
 		SignatureAlgorithm: x509.SHA256WithRSA,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.RSAPublicKey(), key)
 	if err != nil {
 		return nil, fmt.Errorf("identity: certificate: %w", err)
 	}
@@ -123,21 +137,27 @@ func (id *Identity) OOB() oob.Identity {
 	return o
 }
 
-// Ensure returns road's active identity, creating and storing one for
-// handle when there is none yet. A stored identity keeps its handle: the
-// handle is what parents and repositories know road by.
+// Ensure is EnsureIn with software keys.
 func Ensure(ctx context.Context, st *store.Store, handle string, now time.Time) (*Identity, error) {
+	return EnsureIn(ctx, st, nil, handle, now)
+}
+
+// EnsureIn returns road's active identity, creating and storing one for
+// handle, its key in ks (nil: software), when there is none yet. A stored
+// identity keeps its handle: the handle is what parents and repositories
+// know road by.
+func EnsureIn(ctx context.Context, st *store.Store, ks signer.KeyStore, handle string, now time.Time) (*Identity, error) {
 	var id *Identity
 	err := st.Update(ctx, func(tx *store.Tx) error {
 		row, err := tx.Identity("active")
 		if err == nil {
-			id, err = FromRow(row)
+			id, err = FromRowIn(ctx, ks, row)
 			return err
 		}
 		if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		if id, err = Generate(handle, now); err != nil {
+		if id, err = GenerateIn(ctx, ks, handle, now); err != nil {
 			return err
 		}
 		return tx.PutIdentity(id.Row("active", now))
@@ -148,61 +168,69 @@ func Ensure(ctx context.Context, st *store.Store, handle string, now time.Time) 
 	return id, nil
 }
 
-// Load returns the identity stored in state ("active" or "next"), or
-// store.ErrNotFound.
+// Load is LoadIn with software keys.
 func Load(ctx context.Context, st *store.Store, state string) (*Identity, error) {
+	return LoadIn(ctx, st, nil, state)
+}
+
+// LoadIn returns the identity stored in state ("active" or "next"), its
+// key found in ks (nil: software), or store.ErrNotFound.
+func LoadIn(ctx context.Context, st *store.Store, ks signer.KeyStore, state string) (*Identity, error) {
 	var id *Identity
 	err := st.View(ctx, func(tx *store.Tx) error {
 		row, err := tx.Identity(state)
 		if err != nil {
 			return err
 		}
-		id, err = FromRow(row)
+		id, err = FromRowIn(ctx, ks, row)
 		return err
 	})
 	return id, err
 }
 
-// Row is the identity as the store keeps it.
+// Row is the identity as the store keeps it: the key's handle (the PKCS#8
+// DER of a software key, pkcs11:id=HEX of a key in an HSM).
 func (id *Identity) Row(state string, now time.Time) store.IdentityRow {
-	key, err := x509.MarshalPKCS8PrivateKey(id.Key)
-	if err != nil {
-		panic(fmt.Sprintf("identity: marshal RSA key: %v", err)) // cannot fail for *rsa.PrivateKey
-	}
-	return store.IdentityRow{Handle: id.Handle, State: state, KeyDER: key, CertDER: id.DER, CreatedAt: now}
+	return store.IdentityRow{Handle: id.Handle, State: state, KeyDER: id.Key.Handle(), CertDER: id.DER, CreatedAt: now}
 }
 
-// FromRow parses a stored identity and checks that key and certificate
-// belong together.
+// FromRow is FromRowIn with software keys.
 func FromRow(r store.IdentityRow) (*Identity, error) {
-	k, err := x509.ParsePKCS8PrivateKey(r.KeyDER)
+	return FromRowIn(context.Background(), nil, r)
+}
+
+// FromRowIn reads a stored identity, its key from ks (nil: software), and
+// checks that key and certificate belong together.
+func FromRowIn(ctx context.Context, ks signer.KeyStore, r store.IdentityRow) (*Identity, error) {
+	key, err := keys(ks).Load(ctx, r.KeyDER)
 	if err != nil {
-		return nil, fmt.Errorf("%w: key: %v", ErrBadIdentity, err)
-	}
-	key, ok := k.(*rsa.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("%w: key is %T, want RSA", ErrBadIdentity, k)
+		return nil, fmt.Errorf("%w: key: %w", ErrBadIdentity, err)
 	}
 	cert, err := x509.ParseCertificate(r.CertDER)
 	if err != nil {
 		return nil, fmt.Errorf("%w: certificate: %v", ErrBadIdentity, err)
 	}
-	if pub, ok := cert.PublicKey.(*rsa.PublicKey); !ok || !pub.Equal(&key.PublicKey) {
+	if pub, ok := cert.PublicKey.(*rsa.PublicKey); !ok || !pub.Equal(key.RSAPublicKey()) {
 		return nil, fmt.Errorf("%w: certificate and key do not match", ErrBadIdentity)
 	}
 	return &Identity{Handle: r.Handle, Cert: cert, DER: r.CertDER, Key: key}, nil
 }
 
-// Roll starts an identity roll: a new key and certificate stored as the
-// "next" identity, returned so that a new <child_request> or
-// <publisher_request> can be sent. Promote (store.Tx.PromoteIdentity) ends
-// it once the peers have the new certificate. A roll already under way is
-// returned as it is.
+// Roll is RollIn with software keys.
 func Roll(ctx context.Context, st *store.Store, now time.Time) (*Identity, error) {
+	return RollIn(ctx, st, nil, now)
+}
+
+// RollIn starts an identity roll: a new key in ks (nil: software) and
+// certificate stored as the "next" identity, returned so that a new
+// <child_request> or <publisher_request> can be sent. Promote
+// (store.Tx.PromoteIdentity) ends it once the peers have the new
+// certificate. A roll already under way is returned as it is.
+func RollIn(ctx context.Context, st *store.Store, ks signer.KeyStore, now time.Time) (*Identity, error) {
 	var id *Identity
 	err := st.Update(ctx, func(tx *store.Tx) error {
 		if row, err := tx.Identity("next"); err == nil {
-			id, err = FromRow(row)
+			id, err = FromRowIn(ctx, ks, row)
 			return err
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
@@ -211,7 +239,7 @@ func Roll(ctx context.Context, st *store.Store, now time.Time) (*Identity, error
 		if err != nil {
 			return err
 		}
-		if id, err = Generate(cur.Handle, now); err != nil {
+		if id, err = GenerateIn(ctx, ks, cur.Handle, now); err != nil {
 			return err
 		}
 		return tx.PutIdentity(id.Row("next", now))

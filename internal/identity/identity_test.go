@@ -93,7 +93,7 @@ func TestEnsureCreatesOnceAndKeepsHandle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(a.DER, b.DER) || b.Handle != "first" || !b.Key.Equal(a.Key) {
+	if !bytes.Equal(a.DER, b.DER) || b.Handle != "first" || !b.Key.RSAPublicKey().Equal(a.Key.RSAPublicKey()) || !bytes.Equal(b.Key.Handle(), a.Key.Handle()) {
 		t.Fatalf("second Ensure made a new identity (handle %q)", b.Handle)
 	}
 	l, err := Load(ctx, st, "active")
