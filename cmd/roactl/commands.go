@@ -47,6 +47,7 @@ var groups = map[string]map[string]*command{
 	"rtr":        rtrCommands,        // rtrwaves.go
 	"parent":     parentCommands,     // delegation.go
 	"repository": repositoryCommands, // delegation.go
+	"change":     changeCommands,     // change.go
 	"intent": {
 		"add": {synopsis: "PREFIX ASN [--note T]", help: "record an intended announcement",
 			minArgs: 2, maxArgs: 2, flags: intentFlags, run: runIntentAdd},
@@ -362,8 +363,16 @@ func propose(ctx context.Context, c *cli, o *proposeOpts) error {
 	} else {
 		printProposal(c.stdout, res)
 	}
-	if res.Blocked {
+	return outcome(res)
+}
+
+// outcome is the error a proposal's result exits with: 3 blocked, 4 pending.
+func outcome(res *api.ProposalResult) error {
+	switch {
+	case res.Blocked:
 		return errBlocked
+	case res.Pending:
+		return errPending
 	}
 	return nil
 }

@@ -68,7 +68,7 @@ func TestDuplicateROAsAgainstRealServer(t *testing.T) {
 		"SEVERITY  KIND       MESSAGE\n"+
 		"info      duplicate  192.0.2.0/24 => AS64496 is listed twice (add[0] and add[1]); merged into one\n"+
 		"info      unseen     192.0.2.0/24 => AS64496 authorizes no route seen in BGP and no intent\n"+
-		"result: applied, added 1 and removed 0 ROA(s), RRDP serial 3\n")
+		"result: applied, added 1 and removed 0 ROA(s), RRDP serial 3, change 1\n")
 	var roas []string
 	if err := st.View(context.Background(), func(tx *store.Tx) error {
 		objs, err := tx.Objects(ca.CAName)

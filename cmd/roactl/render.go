@@ -180,12 +180,23 @@ func printProposal(w io.Writer, r *api.ProposalResult) {
 			msg += " (override with --force --reason T)"
 		}
 		fmt.Fprintln(w, msg)
+	case r.Pending:
+		fmt.Fprintf(w, "result: pending approval as change %d (needs a second token: %s); nothing changed yet\n",
+			r.ChangeID, strings.Join(r.Approval, ", "))
+		fmt.Fprintf(w, "another token with the approver or admin role: roactl change approve %d\n", r.ChangeID)
 	case r.DryRun:
-		fmt.Fprintf(w, "result: dry run, would add %d and remove %d ROA(s); nothing changed\n", len(r.Added), len(r.Removed))
+		msg := fmt.Sprintf("result: dry run, would add %d and remove %d ROA(s); nothing changed", len(r.Added), len(r.Removed))
+		if len(r.Approval) > 0 {
+			msg += " (would need approval: " + strings.Join(r.Approval, ", ") + ")"
+		}
+		fmt.Fprintln(w, msg)
 	case r.Applied:
 		msg := fmt.Sprintf("result: applied, added %d and removed %d ROA(s)", len(r.Added), len(r.Removed))
 		if r.Serial != 0 {
 			msg += fmt.Sprintf(", RRDP serial %d", r.Serial)
+		}
+		if r.ChangeID != 0 {
+			msg += fmt.Sprintf(", change %d", r.ChangeID)
 		}
 		if r.Overridden {
 			msg += " (safety checks overridden)"

@@ -23,6 +23,7 @@ const (
 	exitError   = 1
 	exitUsage   = 2
 	exitBlocked = 3
+	exitPending = 4 // held for a second token's approval (roactl change approve)
 	exitFound   = 5 // a check command ran and found problems (audit run, rp status)
 )
 
@@ -51,6 +52,9 @@ var errHelp = errors.New("help shown")
 
 // errBlocked: the findings are printed; exit 3 without another message.
 var errBlocked = errors.New("blocked by a safety check")
+
+// errPending: the change is stored, waiting for approval; exit 4.
+var errPending = errors.New("held for approval")
 
 // problemsFound: a check command printed its answer and found problems
 // there; exit 5 with what says so on stderr.
@@ -96,6 +100,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, env func(stri
 	case errors.Is(err, errBlocked):
 		fmt.Fprintln(stderr, "roactl: blocked by a safety check; nothing changed")
 		return exitBlocked
+	case errors.Is(err, errPending):
+		fmt.Fprintln(stderr, "roactl: held for a second token's approval; nothing changed yet")
+		return exitPending
 	}
 	fmt.Fprintln(stderr, "roactl: "+safe(errorText(err)))
 	return exitCode(err)

@@ -17,6 +17,36 @@ var tokenCommands = map[string]*command{
 		flags: noFlags, run: runTokenList},
 	"revoke": {synopsis: "NAME", help: "revoke a token; requests with its secret get 401 from now on",
 		minArgs: 1, maxArgs: 1, flags: noFlags, run: runTokenRevoke},
+	"flag": {synopsis: "NAME [--off]", help: "flag a token: every change it proposes waits for another token's approval (--off clears the flag)",
+		minArgs: 1, maxArgs: 1, flags: tokenFlagFlags, run: runTokenFlag},
+}
+
+type tokenFlagOpts struct{ off bool }
+
+func tokenFlagFlags(fs *flag.FlagSet) any {
+	o := &tokenFlagOpts{}
+	fs.BoolVar(&o.off, "off", false, "clear the flag")
+	return o
+}
+
+func runTokenFlag(ctx context.Context, c *cli, opts any, args []string) error {
+	on := !opts.(*tokenFlagOpts).off
+	cl, err := c.api()
+	if err != nil {
+		return err
+	}
+	if _, err := cl.FlagToken(ctx, args[0], on); err != nil {
+		return err
+	}
+	if c.jsonOut() {
+		return c.printRaw()
+	}
+	if on {
+		fmt.Fprintf(c.stdout, "flagged token %s: its changes now need a second token's approval\n", args[0])
+	} else {
+		fmt.Fprintf(c.stdout, "token %s is no longer flagged\n", args[0])
+	}
+	return nil
 }
 
 type tokenAddOpts struct{ role string }
@@ -72,7 +102,11 @@ func printTokens(c *cli, l []api.TokenInfo) {
 	t := newTable(c.stdout)
 	fmt.Fprintln(t, "NAME\tROLE\tCREATED\tCREATED-BY")
 	for _, tk := range l {
-		fmt.Fprintf(t, "%s\t%s\t%s\t%s\n", tk.Name, tk.Role, fmtTime(tk.CreatedAt), orDash(tk.CreatedBy))
+		role := tk.Role
+		if tk.Flagged {
+			role += " (flagged)" // its changes need a second token's approval
+		}
+		fmt.Fprintf(t, "%s\t%s\t%s\t%s\n", tk.Name, role, fmtTime(tk.CreatedAt), orDash(tk.CreatedBy))
 	}
 	t.Flush()
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-var groupOrder = []string{"intent", "roa", "bgp", "audit", "rp", "rtr", "publish", "token", "ca", "parent", "repository"}
+var groupOrder = []string{"intent", "roa", "change", "bgp", "audit", "rp", "rtr", "publish", "token", "ca", "parent", "repository"}
 
 func subNames(g map[string]*command) []string {
 	var out []string
@@ -27,9 +27,10 @@ Talks to road's REST API. --server defaults to $ROAD_SERVER, else `+defaultServe
 to --cacert ($ROAD_CACERT), else to the system roots or ./`+defaultCAFile+` (road's testbed CA)
 when it exists. Global flags may also follow the command.
 ROA syntax: "PREFIX[-MAXLEN] => ASN", e.g. "192.0.2.0/24 => AS64496", "2001:db8::/32-48 => 64497".
-Exit codes: 0 ok, 1 error, 2 usage or bad input, 3 blocked by a safety check,
-5 a check found problems (audit run: warn or error findings; rp status: degraded, failed,
-not run, or not exactly the configured ROAs; ca migrate-check: routes would lose their VRP).
+Exit codes: 0 ok, 1 error, 2 usage or bad input, 3 blocked by a safety check (or the
+two-person rule), 4 held for a second token's approval (roactl change approve), 5 a check
+found problems (audit run: warn or error findings; rp status: degraded, failed, not run, or
+not exactly the configured ROAs; ca migrate-check: routes would lose their VRP).
 A connection lost during a change may have left it applied: see roactl history.
 
 commands:

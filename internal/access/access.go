@@ -84,6 +84,9 @@ type Token struct {
 	Role      Role
 	CreatedAt time.Time
 	CreatedBy string
+	// Flagged: every change this token proposes needs a second token's
+	// approval (the two-person rule, internal/proposal).
+	Flagged bool
 }
 
 // Service manages the tokens in the store.
@@ -147,7 +150,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (tok Token, o
 }
 
 func token(t store.Token) Token {
-	return Token{Name: t.Name, Role: Role(t.Role), CreatedAt: t.CreatedAt, CreatedBy: t.CreatedBy}
+	return Token{Name: t.Name, Role: Role(t.Role), CreatedAt: t.CreatedAt, CreatedBy: t.CreatedBy, Flagged: t.Flagged}
 }
 
 // List returns every token by name.
@@ -221,6 +224,27 @@ func (s *Service) Revoke(ctx context.Context, by, name string) error {
 		}
 		_, err = tx.AppendHistory(s.clock(), by, "token-revoke", fmt.Sprintf("token %s (%s) revoked", name, t.Role),
 			map[string]string{"name": name, "role": t.Role})
+		return err
+	})
+}
+
+// Flag sets or clears the flag of the token name on behalf of the token by
+// (a suspected stolen secret, a new operator): while it is set, each of its
+// changes waits for another token's approval.
+func (s *Service) Flag(ctx context.Context, by, name string, flagged bool) error {
+	return s.st.Update(ctx, func(tx *store.Tx) error {
+		err := tx.FlagToken(name, flagged)
+		if errors.Is(err, store.ErrNotFound) {
+			return fault.NotFoundf("no token %s", name)
+		}
+		if err != nil {
+			return err
+		}
+		action, what := "token-flag", "flagged: its changes need a second approver"
+		if !flagged {
+			action, what = "token-unflag", "no longer flagged"
+		}
+		_, err = tx.AppendHistory(s.clock(), by, action, fmt.Sprintf("token %s %s", name, what), map[string]string{"name": name})
 		return err
 	})
 }

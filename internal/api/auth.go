@@ -18,6 +18,7 @@ type Tokens interface {
 	List(ctx context.Context) ([]access.Token, error)
 	Add(ctx context.Context, by, name string, role access.Role) (access.Token, string, error)
 	Revoke(ctx context.Context, by, name string) error
+	Flag(ctx context.Context, by, name string, flagged bool) error
 }
 
 // routeRoles is the least role that may call each route: method and chi
@@ -50,6 +51,12 @@ var routeRoles = map[string]access.Role{
 	"GET /tokens":                access.Admin,
 	"POST /tokens":               access.Admin,
 	"DELETE /tokens/{name}":      access.Admin,
+	"POST /tokens/{name}/flag":   access.Admin,
+	"GET /changes":               access.ReadOnly,
+	"GET /changes/{id}":          access.ReadOnly,
+	"POST /changes/{id}/approve": access.Approver, // never the proposer's own token (proposal.Approve)
+	"POST /changes/{id}/reject":  access.Approver,
+	"POST /changes/revert":       access.Operator,
 	// road as a delegated CA: the RFC 8183 requests and the lists are read,
 	// adding and removing a parent or repository is the admin's.
 	"GET /parents/request":        access.ReadOnly,
@@ -206,8 +213,16 @@ func (s *Server) tokenRoutes(r chi.Router) {
 		name := chi.URLParam(r, "name")
 		return &TokenRevoked{Revoked: name}, http.StatusOK, s.tokens.Revoke(r.Context(), identity(r.Context()).Name, name)
 	}))
+	r.Post("/tokens/{name}/flag", s.handle(func(r *http.Request) (any, int, error) {
+		var req TokenFlag
+		if err := decodeBody(r, &req); err != nil {
+			return nil, 0, err
+		}
+		req.Name = chi.URLParam(r, "name")
+		return &req, http.StatusOK, s.tokens.Flag(r.Context(), identity(r.Context()).Name, req.Name, req.Flagged)
+	}))
 }
 
 func tokenInfo(t access.Token) TokenInfo {
-	return TokenInfo{Name: t.Name, Role: string(t.Role), CreatedAt: t.CreatedAt, CreatedBy: t.CreatedBy}
+	return TokenInfo{Name: t.Name, Role: string(t.Role), CreatedAt: t.CreatedAt, CreatedBy: t.CreatedBy, Flagged: t.Flagged}
 }

@@ -91,6 +91,24 @@ func (b *quietBackend) RTRRollback(_ context.Context, actor string) (*RTRWaves, 
 	b.actors = append(b.actors, actor)
 	return &RTRWaves{}, nil
 }
+func (b *quietBackend) Changes(context.Context, string, int) ([]proposal.ChangeInfo, error) {
+	return nil, nil
+}
+func (b *quietBackend) Change(_ context.Context, id int64) (*proposal.ChangeInfo, error) {
+	return &proposal.ChangeInfo{ID: id}, nil
+}
+func (b *quietBackend) Approve(_ context.Context, by proposal.Actor, _ int64, _ proposal.Decision) (*proposal.Result, error) {
+	b.actors = append(b.actors, by.Name)
+	return &proposal.Result{Applied: true}, nil
+}
+func (b *quietBackend) Reject(_ context.Context, by proposal.Actor, id int64, _ string) (*proposal.ChangeInfo, error) {
+	b.actors = append(b.actors, by.Name)
+	return &proposal.ChangeInfo{ID: id}, nil
+}
+func (b *quietBackend) Revert(_ context.Context, actor string, _ *proposal.RevertRequest) (*proposal.Result, error) {
+	b.actors = append(b.actors, actor)
+	return &proposal.Result{Applied: true}, nil
+}
 
 // call is one request of every route: its path, body and the status an
 // allowed token gets from quietBackend.
@@ -137,6 +155,12 @@ var calls = map[string]call{
 	"POST /repositories/{name}":   {"/repositories/A", `{"xml":"<repository_response/>"}`, 201},
 	"DELETE /repositories/{name}": {"/repositories/A", "", 200},
 	"POST /publish/override":      {"/publish/override", `{"reason":"test"}`, 200},
+	"POST /tokens/{name}/flag":    {"/tokens/read-only/flag", `{"flagged":true}`, 200},
+	"GET /changes":                {"/changes", "", 200},
+	"GET /changes/{id}":           {"/changes/1", "", 200},
+	"POST /changes/{id}/approve":  {"/changes/1/approve", `{}`, 200},
+	"POST /changes/{id}/reject":   {"/changes/1/reject", `{}`, 200},
+	"POST /changes/revert":        {"/changes/revert", `{"last":1}`, 200},
 }
 
 type authFixture struct {

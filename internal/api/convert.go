@@ -76,7 +76,8 @@ func wireFindings(fs []proposal.Finding) []Finding {
 
 func proposalResult(r *proposal.Result) *ProposalResult {
 	out := &ProposalResult{Applied: r.Applied, DryRun: r.DryRun, Blocked: r.Blocked, Overridden: r.Overridden,
-		Findings: wireFindings(r.Findings), Added: wireROAs(r.Added), Removed: wireROAs(r.Removed), Serial: r.Serial}
+		Findings: wireFindings(r.Findings), Added: wireROAs(r.Added), Removed: wireROAs(r.Removed), Serial: r.Serial,
+		Pending: r.Pending, ChangeID: r.ChangeID, Approval: r.Approval}
 	if out.Findings == nil {
 		out.Findings = []Finding{}
 	}
@@ -114,7 +115,7 @@ func historyList(l []proposal.HistoryEntry) *HistoryList {
 		name, says := splitActor(h.Actor)
 		out.Entries = append(out.Entries, HistoryEntry{ID: h.ID, At: h.At, Actor: name, ActorRemark: says, Action: h.Action,
 			Summary: h.Summary, Added: wireROAs(c.Added), Removed: wireROAs(c.Removed), Findings: wireFindings(c.Findings),
-			Forced: c.Forced, Reason: c.Reason, Serial: c.Serial})
+			Forced: c.Forced, Reason: c.Reason, Serial: c.Serial, ChangeID: c.ChangeID, Approver: c.Approver})
 	}
 	return out
 }

@@ -23,6 +23,7 @@ type Proposals interface {
 	Analysis(ctx context.Context) (conflict.Analysis, error)
 	Suggestions(ctx context.Context) (conflict.Suggestion, error)
 	Resilience(ctx context.Context) (impact.Resilience, error)
+	ChangeBackend
 }
 
 // Routes is what the API asks internal/liveroutes.
@@ -111,4 +112,19 @@ func (p Parts) Audits(ctx context.Context, kind string, limit int) ([]audit.Resu
 }
 func (p Parts) Expiry(ctx context.Context, within time.Duration) (*audit.ExpiryList, error) {
 	return p.Auditor.Expiry(ctx, within)
+}
+func (p Parts) Changes(ctx context.Context, state string, limit int) ([]proposal.ChangeInfo, error) {
+	return p.Proposals.Changes(ctx, state, limit)
+}
+func (p Parts) Change(ctx context.Context, id int64) (*proposal.ChangeInfo, error) {
+	return p.Proposals.Change(ctx, id)
+}
+func (p Parts) Approve(ctx context.Context, by proposal.Actor, id int64, d proposal.Decision) (*proposal.Result, error) {
+	return p.Proposals.Approve(ctx, by, id, d)
+}
+func (p Parts) Reject(ctx context.Context, by proposal.Actor, id int64, reason string) (*proposal.ChangeInfo, error) {
+	return p.Proposals.Reject(ctx, by, id, reason)
+}
+func (p Parts) Revert(ctx context.Context, actor string, rr *proposal.RevertRequest) (*proposal.Result, error) {
+	return p.Proposals.Revert(ctx, actor, rr)
 }

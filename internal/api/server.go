@@ -76,6 +76,8 @@ type Backend interface {
 	Audits(ctx context.Context, kind string, limit int) ([]audit.Result, error)
 
 	Delegation // road as a delegated CA (delegation.go)
+
+	ChangeBackend // the change pipeline (changes.go)
 }
 
 // Audit listing bounds (GET /audits).
@@ -132,6 +134,7 @@ var faultStatus = map[string]int{
 	fault.Invalid:     http.StatusBadRequest,
 	fault.NotFound:    http.StatusNotFound,
 	fault.Conflict:    http.StatusConflict,
+	fault.Blocked:     http.StatusConflict,
 	fault.TooLarge:    http.StatusRequestEntityTooLarge,
 	fault.Unavailable: http.StatusServiceUnavailable,
 }
@@ -173,6 +176,7 @@ func (s *Server) Routes(r chi.Router) {
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(s.authorize(r))
 		s.changeRoutes(r)
+		s.pipelineRoutes(r)
 		s.tokenRoutes(r)
 		s.bgpRoutes(r)
 		s.auditRoutes(r)
@@ -206,14 +210,13 @@ func (s *Server) changeRoutes(r chi.Router) {
 		if err := decodeBody(r, &req); err != nil {
 			return nil, 0, err
 		}
-		res, err := s.backend.Propose(r.Context(), actor(r), proposalRequest(&req))
+		preq := proposalRequest(&req)
+		preq.Submitter = submitter(r)
+		res, err := s.backend.Propose(r.Context(), actor(r), preq)
 		if err != nil {
 			return nil, 0, err
 		}
-		if res.Blocked {
-			return proposalResult(res), http.StatusConflict, nil
-		}
-		return proposalResult(res), http.StatusOK, nil
+		return proposalResult(res), resultStatus(res), nil
 	}))
 	r.Get("/intents", s.handle(func(r *http.Request) (any, int, error) {
 		l, err := s.backend.Intents(r.Context())

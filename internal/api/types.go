@@ -110,6 +110,12 @@ type ProposalResult struct {
 	Serial uint64 `json:"serial,omitempty"`
 	// Impact is what the change does to the live routes (impact.go).
 	Impact *Impact `json:"impact,omitempty"`
+	// Pending: the approval policy holds the change (HTTP 202) until
+	// another token approves it; Approval says why. ChangeID names the
+	// change, pending or applied.
+	Pending  bool     `json:"pending,omitempty"`
+	ChangeID int64    `json:"change_id,omitempty"`
+	Approval []string `json:"approval,omitempty"`
 }
 
 // Intent is an announcement the holder means to make (GET/POST/DELETE /intents).
@@ -140,6 +146,8 @@ type HistoryEntry struct {
 	Forced      bool      `json:"forced,omitempty"`
 	Reason      string    `json:"reason,omitempty"`
 	Serial      uint64    `json:"serial,omitempty"`
+	ChangeID    int64     `json:"change_id,omitempty"`
+	Approver    string    `json:"approver,omitempty"` // the second token of a change that needed approval
 }
 
 // HistoryList is the body of GET /history.
@@ -376,7 +384,8 @@ type TokenInfo struct {
 	Name      string    `json:"name"`
 	Role      string    `json:"role"` // read-only, operator, approver or admin
 	CreatedAt time.Time `json:"created_at"`
-	CreatedBy string    `json:"created_by"` // the token that added it ("road" for admin.token's)
+	CreatedBy string    `json:"created_by"`        // the token that added it ("road" for admin.token's)
+	Flagged   bool      `json:"flagged,omitempty"` // its changes need a second token's approval
 }
 
 // TokenList is the body of GET /tokens.

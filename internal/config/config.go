@@ -67,6 +67,13 @@ type Config struct {
 	HTTPServer HTTPServer
 	// HSM is the PKCS#11 token of the CA and identity keys (zero: software).
 	HSM HSM
+	// Approval is the two-person rule: which ROA changes wait for a
+	// second token's approval, and for how long.
+	Approval Approval
+	// PropagationAlarm: an applied change that has not reached a stage of
+	// its propagation (published, validated, served by RTR) this long
+	// after it was approved raises an alarm.
+	PropagationAlarm time.Duration
 }
 
 // HTTPServer configures the REST/metrics listener's transport and the
@@ -183,6 +190,17 @@ type Schedule struct {
 }
 
 // Alerts configures the expiry audit's alerting.
+// Approval says which ROA changes need a second token's approval. Its
+// fields match proposal.Policy's (the daemon converts one to the other).
+type Approval struct {
+	Force        bool // any forced change
+	OriginChange bool // a change authorizing another origin for an announced prefix
+	RemovesValid bool // a removal of a ROA that validates seen routes
+	// MaxAddresses: a change touching more addresses than this (0: off).
+	MaxAddresses int
+	Expiry       time.Duration // a pending change expires after this
+}
+
 type Alerts struct {
 	ExpiryWarning time.Duration
 	Webhook       string // optional URL receiving JSON alerts

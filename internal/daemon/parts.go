@@ -19,7 +19,7 @@ func (d *Daemon) wire() {
 		Logger: d.log, Clock: clock, Registry: d.reg})
 	d.props = proposal.New(proposal.Config{Store: d.st, CA: d.ca, Routes: d.routes, Publish: d.publish,
 		Serial: func() uint64 { _, s := d.pub.State(); return s }, Clock: clock, Logger: d.log, Registry: d.reg,
-		Impact: proposal.Thresholds(d.cfg.Impact)})
+		Impact: proposal.Thresholds(d.cfg.Impact), Approval: proposal.Policy(d.cfg.Approval)})
 	d.audits = audit.New(d.auditConfig(rpView{d.rp}))
 	d.deleg = delegation.New(delegation.Config{Store: d.st, CA: d.ca, Settings: d.cfg.Delegation, Keys: d.signer, RsyncBase: d.cfg.RsyncBase,
 		Changed: d.publish, Clock: clock, Logger: d.log.With("pkg", "delegation")})

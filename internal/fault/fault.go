@@ -15,6 +15,7 @@ const (
 	Invalid     = "bad-request" // the caller's input is wrong (malformed, out of bounds)
 	NotFound    = "not-found"   // the named thing does not exist
 	Conflict    = "conflict"    // the request clashes with the current state
+	Blocked     = "blocked"     // a safety rule refuses it (the two-person rule: no self-approval)
 	TooLarge    = "too-large"   // an upload or body is over its bound
 	Unavailable = "unavailable" // not ready yet; retrying later may work
 )

@@ -40,9 +40,11 @@ type Routes interface {
 
 // Config is what a Service works with.
 type Config struct {
-	Store  *store.Store
-	CA     *ca.CA
-	Routes Routes
+	// Approval says which changes wait for a second token (approval.go).
+	Approval Policy
+	Store    *store.Store
+	CA       *ca.CA
+	Routes   Routes
 	// Publish makes the publication equal to the store after a change;
 	// Serial is the RRDP serial then live.
 	Publish  func(ctx context.Context) error
@@ -56,6 +58,7 @@ type Config struct {
 
 // Service runs proposals and intent changes.
 type Service struct {
+	policy    Policy
 	st        *store.Store
 	ca        *ca.CA
 	routes    Routes
@@ -80,6 +83,7 @@ func New(c Config) *Service {
 		clock: c.Clock, log: c.Logger, limits: c.Impact,
 		proposals: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "road_proposals_total",
 			Help: "ROA proposals by outcome."}, []string{"outcome"})}
+	s.policy = c.Approval
 	c.Registry.MustRegister(s.proposals)
 	return s
 }
@@ -244,6 +248,9 @@ func (s *Service) Propose(ctx context.Context, actor string, req *Request) (*Res
 	for _, v := range in.removes {
 		res.Removed = append(res.Removed, roaOf(v))
 	}
+	if held, err := s.hold(ctx, actor, req, res, in); held || err != nil {
+		return res, err // pending: a second token approves it (changes.go)
+	}
 	if req.DryRun {
 		s.proposals.WithLabelValues("dry-run").Inc()
 		return res, nil
@@ -254,11 +261,13 @@ func (s *Service) Propose(ctx context.Context, actor string, req *Request) (*Res
 	}
 	res.Applied = true
 	s.proposals.WithLabelValues("applied").Inc()
-	if err := s.publish(ctx); err != nil {
+	perr := s.publish(ctx)
+	if perr != nil {
 		// The change is committed; the renewal loop republishes it.
-		s.log.Error("publish after change", "err", err)
+		s.log.Error("publish after change", "err", perr)
 	}
 	res.Serial = s.serial()
+	s.published(ctx, res, perr)
 	return res, nil
 }
 
@@ -308,9 +317,7 @@ func (s *Service) apply(ctx context.Context, actor string, req *Request, res *Re
 		if res.Overridden {
 			summary += " (safety checks overridden: " + req.Reason + ")"
 		}
-		_, err = tx.AppendHistory(s.clock(), actor, "roa-change", summary, Change{
-			Added: res.Added, Removed: res.Removed, Findings: res.Findings, Forced: res.Overridden, Reason: req.Reason})
-		return err
+		return s.record(tx, actor, req, res, summary) // the change's ID and history record (changes.go)
 	})
 	switch {
 	case errors.Is(err, ca.ErrNoROA), errors.Is(err, ca.ErrNotHeld), errors.Is(err, vrp.ErrMaxLength):

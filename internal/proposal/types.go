@@ -25,6 +25,7 @@ type Request struct {
 	DryRun      bool
 	Force       bool   // override overridable blocks; needs Reason
 	Reason      string // written to history
+	Submitter          // who sends it, what it reverts (changes.go); never read from a request body
 }
 
 // RouteRef names a BGP route in a finding.
@@ -56,6 +57,7 @@ type Finding struct {
 // Result is the outcome of a proposal: applied, a dry run, or blocked. Added
 // and Removed are the request's ROAs with explicit maxLengths.
 type Result struct {
+	Held                                 // pending approval, the change's ID, why it needs approval (changes.go)
 	Applied, DryRun, Blocked, Overridden bool
 	Findings                             []Finding
 	Added, Removed                       []ROA
@@ -90,6 +92,7 @@ type Change struct {
 	Forced   bool      `json:"forced,omitempty"`
 	Reason   string    `json:"reason,omitempty"`
 	Serial   uint64    `json:"serial,omitempty"`
+	Actors             // the change's ID, proposer and approver (changes.go)
 }
 
 // HistoryEntry is one append-only history record; Change is set for

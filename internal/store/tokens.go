@@ -15,11 +15,12 @@ type Token struct {
 	SecretHash []byte
 	CreatedAt  time.Time
 	CreatedBy  string
+	Flagged    bool // every change of a flagged token needs a second approver
 }
 
 // Tokens lists every token by name.
 func (t *Tx) Tokens() ([]Token, error) {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT name, role, secret_hash, created_at, created_by FROM tokens ORDER BY name`)
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT name, role, secret_hash, created_at, created_by, flagged FROM tokens ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("store: tokens: %w", err)
 	}
@@ -28,7 +29,7 @@ func (t *Tx) Tokens() ([]Token, error) {
 	for rows.Next() {
 		var tk Token
 		var at int64
-		if err := rows.Scan(&tk.Name, &tk.Role, &tk.SecretHash, &at, &tk.CreatedBy); err != nil {
+		if err := rows.Scan(&tk.Name, &tk.Role, &tk.SecretHash, &at, &tk.CreatedBy, &tk.Flagged); err != nil {
 			return nil, err
 		}
 		tk.CreatedAt = unix(at)
@@ -41,8 +42,8 @@ func (t *Tx) Tokens() ([]Token, error) {
 func (t *Tx) Token(name string) (Token, error) {
 	tk := Token{Name: name}
 	var at int64
-	err := t.tx.QueryRowContext(t.ctx, `SELECT role, secret_hash, created_at, created_by FROM tokens WHERE name = ?`, name).
-		Scan(&tk.Role, &tk.SecretHash, &at, &tk.CreatedBy)
+	err := t.tx.QueryRowContext(t.ctx, `SELECT role, secret_hash, created_at, created_by, flagged FROM tokens WHERE name = ?`, name).
+		Scan(&tk.Role, &tk.SecretHash, &at, &tk.CreatedBy, &tk.Flagged)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Token{}, fmt.Errorf("store: token %s: %w", name, ErrNotFound)
 	}
@@ -65,6 +66,19 @@ func (t *Tx) PutToken(tk Token) error {
 // DeleteToken removes the token called name; ErrNotFound when absent.
 func (t *Tx) DeleteToken(name string) error {
 	res, err := t.exec(`DELETE FROM tokens WHERE name = ?`, name)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: token %s: %w", name, ErrNotFound)
+	}
+	return nil
+}
+
+// FlagToken sets or clears the flag of the token called name; ErrNotFound
+// when absent.
+func (t *Tx) FlagToken(name string, flagged bool) error {
+	res, err := t.exec(`UPDATE tokens SET flagged = ? WHERE name = ?`, flagged, name)
 	if err != nil {
 		return err
 	}

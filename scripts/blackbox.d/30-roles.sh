@@ -29,9 +29,11 @@ routes=$(grep -oE '^\s*"(GET|POST|PUT|PATCH|DELETE) /[^"]*": *access\.[A-Za-z]+'
 # Reads answer 200 once the relying party has run (GET /rp/vrps is 503 before).
 for i in $(seq 1 600); do [ "$(get /rp/vrps "$ADMIN")" = 200 ] && break; sleep 0.1; done
 [ "$(get /rp/vrps "$ADMIN")" = 200 ] || fail "the relying party did not run within a minute"
+# Change 1 exists for GET /changes/{id}.
+"$ROACTL" roa add "198.51.100.0/24 => AS64497" >/dev/null || fail "admin roa add failed"
 reads=0 writes=0
 while read -r method pattern role; do
-  path=$(printf '%s' "$pattern" | sed -e 's/{kind}/expiry/' -e 's/{name}/nothing/')
+  path=$(printf '%s' "$pattern" | sed -e 's/{kind}/expiry/' -e 's/{name}/nothing/' -e 's/{id}/1/')
   if [ "$method" = GET ] && [ "$role" = ReadOnly ]; then
     got=$(get "$path" "$sec")
     [ "$got" = 200 ] || fail "read-only GET $path: $got, want 200"
@@ -49,7 +51,7 @@ ok "read-only token: $reads reads 200, $writes other routes 403 (forbidden, nami
 
 ROAD_TOKEN=$sec "$ROACTL" roa list >/dev/null || fail "read-only roactl roa list failed"
 if ROAD_TOKEN=$sec "$ROACTL" roa add "192.0.2.0/24 => AS64496" >/dev/null 2>&1; then fail "read-only roa add succeeded"; fi
-[ "$("$ROACTL" roa list -o json | jq '.roas | length')" = 0 ] || fail "read-only roa add added a ROA"
+[ "$("$ROACTL" roa list -o json | jq '.roas | length')" = 1 ] || fail "read-only roa add added a ROA"
 ok "ROAD_TOKEN=monitor: roa list exits 0, roa add exits non-zero and adds nothing"
 
 out=$("$ROACTL" token add ops --role operator) || fail "token add ops: $out"

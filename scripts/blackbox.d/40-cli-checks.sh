@@ -21,7 +21,7 @@ for i in $(seq 1 600); do rc=0; "$ROACTL" rp status >/dev/null 2>&1 || rc=$?; [ 
 ok "rp status: exit 0 once the relying party validated the publication"
 
 out=$("$ROACTL" roa add "192.0.2.0/24 => AS64496" "192.0.2.0/24-24 => 64496") || fail "roa add twice: $out"
-[ "$(printf '%s\n' "$out" | tail -1)" = "result: applied, added 1 and removed 0 ROA(s), RRDP serial 2" ] ||
+[ "$(printf '%s\n' "$out" | tail -1)" = "result: applied, added 1 and removed 0 ROA(s), RRDP serial 2, change 1" ] ||
   fail "roa add of one ROA in two spellings: $out"
 n=$(find "$D/rsync/current" -name '*.roa' | wc -l)
 [ "$n" = 1 ] || fail "$n ROA objects published for one ROA written twice"
