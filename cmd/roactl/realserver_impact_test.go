@@ -84,7 +84,7 @@ func TestImpactAndResilienceAgainstRealServer(t *testing.T) {
 		"    origins: AS64497\n"+
 		"    peers: import:t\n"+
 		"    largest: 192.0.2.128/25 AS64497\n"+
-		"result: applied, added 1 and removed 0 ROA(s), RRDP serial 3\n")
+		"result: applied, added 1 and removed 0 ROA(s), RRDP serial 3, change 1\n")
 	expect(t, runCLI(env, "bgp", "resilience"), 0, ""+
 		"2 route(s) in the holder's space, 0 with a Valid covering route to fall back on, 2 without\n"+
 		"ROUTE                   STATE      COVERING                          SUGGESTION\n"+

@@ -152,12 +152,14 @@ func detailOf(req *Request, res *Result) changeDetail {
 
 // impactOf is the result's impact report as JSON (nil when it has none).
 func impactOf(res *Result) json.RawMessage {
-	b, err := json.Marshal(res)
-	var v struct{ Impact json.RawMessage }
-	if err != nil || json.Unmarshal(b, &v) != nil || string(v.Impact) == "null" {
+	if res.Impact == nil {
 		return nil
 	}
-	return v.Impact
+	b, err := json.Marshal(res.Impact)
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 func addEvent(tx *store.Tx, id int64, stage string, at time.Time, actor string, d eventDetail) error {

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,8 +67,9 @@ func TestPendingNeedsASecondToken(t *testing.T) {
 	}
 	_, err = s.Approve(ctx, Actor{Token: "alice", Name: "alice"}, 1, Decision{})
 	wantFault(t, err, fault.Blocked, "token alice proposed change 1 and cannot approve it: another token with the approver or admin role must")
-	if c, _ := s.Change(ctx, 1); c.State != StatePending || c.Approver != "" {
-		t.Fatalf("after the refused self-approval: %+v", c)
+	if c, _ := s.Change(ctx, 1); c.State != StatePending || c.Approver != "" || !strings.HasPrefix(string(c.Impact), `{"harmed_routes":0,`) ||
+		len(c.Findings) != 1 || c.Findings[0].Kind != "unseen" {
+		t.Fatalf("after the refused self-approval: %+v (impact %s)", c, c.Impact)
 	}
 	res, err = s.Approve(ctx, Actor{Token: "bob", Name: "bob"}, 1, Decision{})
 	if err != nil {
