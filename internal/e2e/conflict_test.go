@@ -299,14 +299,14 @@ func TestSafetyChecksWithLiveBGP(t *testing.T) {
 		"  helped: 1 route(s) (1 in the holder's space), 1 IPv4 /24 and 0 IPv6 /48 equivalents, 33.33% of the holder's announced IPv4 space and 0.00% of its IPv6 space\n"+
 		"    origins: AS64497\n"+
 		"    peers: bgp:127.0.0.1\n"+
-		"    largest: 198.51.100.0/24 AS64497\n"+"result: applied, added 1 and removed 0 ROA(s), RRDP serial 2\n",
+		"    largest: 198.51.100.0/24 AS64497\n"+"result: applied, added 1 and removed 0 ROA(s), RRDP serial 2, change 1\n",
 		"roa", "propose", "--add", "198.51.100.0/24 => AS64497")
 	r.expect(t, 0, "no findings\n"+"impact: 1 route(s) change state: 0 turn Invalid, 0 lose protection (Valid to not-found), 1 helped\n"+
 		"  not-found -> valid  1\n"+
 		"  helped: 1 route(s) (1 in the holder's space), 0 IPv4 /24 and 1 IPv6 /48 equivalents, 0.00% of the holder's announced IPv4 space and 100.00% of its IPv6 space\n"+
 		"    origins: AS64498\n"+
 		"    peers: bgp:127.0.0.1\n"+
-		"    largest: 2001:db8:1::/48 AS64498\n"+"result: applied, added 1 and removed 0 ROA(s), RRDP serial 3\n",
+		"    largest: 2001:db8:1::/48 AS64498\n"+"result: applied, added 1 and removed 0 ROA(s), RRDP serial 3, change 2\n",
 		"roa", "add", "2001:db8:1::/48 => AS64498")
 	// Removing the IPv6 ROA would leave its route unprotected: a warning only.
 	r.expect(t, 0, "SEVERITY  KIND              MESSAGE\n"+
@@ -324,11 +324,11 @@ func TestSafetyChecksWithLiveBGP(t *testing.T) {
 		"  helped: 1 route(s) (1 in the holder's space), 1 IPv4 /24 and 0 IPv6 /48 equivalents, 33.33% of the holder's announced IPv4 space and 0.00% of its IPv6 space\n"+
 		"    origins: AS64499\n"+
 		"    peers: bgp:127.0.0.1\n"+
-		"    largest: 203.0.113.0/24 AS64499\n"+"result: applied, added 1 and removed 0 ROA(s), RRDP serial 4 (safety checks overridden)\n",
+		"    largest: 203.0.113.0/24 AS64499\n"+"result: applied, added 1 and removed 0 ROA(s), RRDP serial 4, change 3 (safety checks overridden)\n",
 		"roa", "add", "203.0.113.0/24-25 => AS64499", "--force", "--reason", "DDoS mitigation (RFC 9319 §5.1)")
 	r.expect(t, 0, "SEVERITY  KIND                      MESSAGE\n"+
 		"info      loose-maxlength-excepted  2001:db8:1::/48-64 => AS64498 authorizes unannounced 2001:db8:1::/49; accepted as a recorded exception (blackholing)\n"+
-		"result: applied, added 1 and removed 1 ROA(s), RRDP serial 5\n",
+		"result: applied, added 1 and removed 1 ROA(s), RRDP serial 5, change 4\n",
 		"roa", "propose", "--add", "2001:db8:1::/48-64 => AS64498", "--remove", "2001:db8:1::/48 => AS64498", "--exception", "blackholing")
 	list := r.ctl(t, "-o", "json", "roa", "list")
 	var roaList api.ROAList
