@@ -135,7 +135,9 @@ func (c *CA) CertificateRequest(ctx context.Context) ([]byte, error) {
 }
 
 func certificateRequest(in *instance, notify string) ([]byte, error) {
-	uri := func(s string) asn1.RawValue { return asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 6, Bytes: []byte(s)} }
+	uri := func(s string) asn1.RawValue {
+		return asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 6, Bytes: []byte(s)}
+	}
 	sia := []accessDescription{{oidCARepository, uri(in.row.RepoURI)}, {oidRPKIManifest, uri(in.mftURI())}}
 	if notify != "" {
 		sia = append(sia, accessDescription{oidRPKINotify, uri(notify)})
