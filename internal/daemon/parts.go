@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"cmp"
+	"context"
 	"time"
 
 	"github.com/roadrpki/road/internal/audit"
@@ -22,7 +23,8 @@ func (d *Daemon) wire() {
 		Impact: proposal.Thresholds(d.cfg.Impact), Approval: proposal.Policy(d.cfg.Approval)})
 	d.audits = audit.New(d.auditConfig(rpView{d.rp}))
 	d.deleg = delegation.New(delegation.Config{Store: d.st, CA: d.ca, Settings: d.cfg.Delegation, Keys: d.signer, RsyncBase: d.cfg.RsyncBase,
-		Changed: d.publish, Clock: clock, Logger: d.log.With("pkg", "delegation")})
+		Changed: d.publish, Withdrawn: func(ctx context.Context) error { _, err := d.audits.RunAudit(ctx, audit.BGP); return err },
+		Clock: clock, Logger: d.log.With("pkg", "delegation")})
 	d.health = health.New(health.Sources{Listeners: func() bool { l := d.listeners.Load(); return l != nil && l.IsBound() },
 		Store: d.st, RP: d.rp, RPInterval: cmp.Or(d.rt.RPInterval, DefaultRPInterval), Publisher: d.pub, Clock: clock})
 }

@@ -56,8 +56,12 @@ type Config struct {
 	ReissueBefore time.Duration
 	// Changed is called after an exchange changed the CA (road publishes).
 	Changed func(ctx context.Context) error
-	Clock   func() time.Time
-	Logger  *slog.Logger
+	// Withdrawn raises the alarm after a parent's certificate left
+	// configured ROAs uncovered (the daemon runs the BGP audit: a not-held
+	// finding per ROA, and its webhook).
+	Withdrawn func(ctx context.Context) error
+	Clock     func() time.Time
+	Logger    *slog.Logger
 }
 
 // Service is road's delegated-CA side.
@@ -69,6 +73,8 @@ type Service struct {
 	mu   sync.Mutex
 	wait map[string]*backoff // "parents/NAME", "repositories/NAME"
 	run  sync.Mutex          // one sync pass at a time
+	// lost is set by a pass whose certificate withdrew configured ROAs.
+	lost bool
 }
 
 type backoff struct {
@@ -233,6 +239,10 @@ func (s *Service) SyncPeers(ctx context.Context, force bool) error {
 	}
 	if changed && s.cfg.Changed != nil {
 		first = firstErr(first, s.cfg.Changed(ctx))
+	}
+	if s.lost && s.cfg.Withdrawn != nil {
+		s.lost = false
+		first = firstErr(first, s.cfg.Withdrawn(ctx))
 	}
 	if len(repos) > 0 {
 		key := "repositories/" + repos[0].Name

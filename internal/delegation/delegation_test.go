@@ -111,9 +111,9 @@ func TestChildOfRealParent(t *testing.T) {
 	if err := b.roa(t, "198.51.100.0/24 => AS64496"); err != nil { // under B's testbed TA
 		t.Fatal(err)
 	}
-	changes := 0
+	changes, alarms := 0, 0
 	svc := New(Config{Store: b.st, CA: b.ca, Settings: config.Delegation{Handle: "B"}, RsyncBase: "rsync://b.example/repo/", Clock: clk.now,
-		Changed: func(context.Context) error { changes++; return nil }})
+		Changed: func(context.Context) error { changes++; return nil }, Withdrawn: func(context.Context) error { alarms++; return nil }})
 	req, err := svc.ChildRequest(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -138,8 +138,8 @@ func TestChildOfRealParent(t *testing.T) {
 	if got := b.roaFiles(t); len(got) != 0 {
 		t.Errorf("B still publishes %v: 198.51.100.0/24 is not delegated", got)
 	}
-	if changes != 1 {
-		t.Errorf("Changed called %d times, want 1", changes)
+	if changes != 1 || alarms != 1 {
+		t.Errorf("Changed called %d times, Withdrawn %d, want 1 and 1 (198.51.100.0/24 went)", changes, alarms)
 	}
 	// The certificate B holds is the one A publishes, and chains to A's CA.
 	bCert, _ := b.ca.CertDER(ctx)
@@ -187,6 +187,9 @@ func TestChildOfRealParent(t *testing.T) {
 	}
 	if got, want := b.roaFiles(t), []string{"192-0-2-0_25-25_AS64500.roa"}; len(got) != 0 {
 		t.Errorf("after the shrink B publishes %v, want none (%v is no longer covered either)", got, want)
+	}
+	if alarms != 2 {
+		t.Errorf("Withdrawn called %d times, want 2", alarms)
 	}
 	notHeld, err := b.ca.NotHeld(ctx)
 	if err != nil {

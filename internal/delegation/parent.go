@@ -75,6 +75,7 @@ func (s *Service) syncParent(ctx context.Context, id *identity.Identity, p *stor
 		return false, err
 	}
 	if len(res.Withdrawn) > 0 {
+		s.lost = true
 		s.log.Error("the parent no longer covers configured ROAs: they are withdrawn", "parent", p.Name,
 			"roas", fmt.Sprint(res.Withdrawn), "resources", strings.Join(res.Resources, ", "))
 	}
