@@ -61,7 +61,7 @@ func Table() Rules {
 			"internal/rprun": with("internal/rp", "internal/slurm"),
 			// road as an RFC 6492 parent and an RFC 8181 publication server.
 			"internal/updownsrv": with("internal/store", "internal/ca", "internal/updown", "internal/oob"),
-			"internal/pubsrv":    with("internal/store", "internal/updown", "internal/pubproto", "internal/oob"),
+			"internal/pubsrv":    with("internal/store", "internal/updown", "internal/pubproto", "internal/oob", "internal/publish"),
 			// The domain rooms know nothing of REST: api converts their types.
 			"internal/liveroutes": with("internal/bgp", "internal/store"),
 			// road's BPKI identity (RFC 8183 §5.1), which signs the RFC 6492 and

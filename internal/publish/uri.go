@@ -64,3 +64,11 @@ func knownExtension(ext string) bool {
 	}
 	return false
 }
+
+// CheckURI reports whether uri names an object this publisher can serve
+// under rsyncBase (the rules of objectPath); the RFC 8181 server checks its
+// publishers' URIs with it before it stores them.
+func CheckURI(rsyncBase, uri string) error {
+	_, err := objectPath(rsyncBase, uri)
+	return err
+}

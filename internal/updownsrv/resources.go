@@ -104,15 +104,14 @@ func (r Resources) set() updown.ResourceSet {
 	return s
 }
 
-// handleRE is what a child or publisher name may be: it is a URL path
-// element and, for a publisher, a directory of the rsync tree (RFC 8183's
-// handle also allows "/", road does not).
-var handleRE = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$`)
+// handleRE is what a child's name may be: a URL path element (RFC 8183's
+// handle also allows "/" and ".", road does not).
+var handleRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
-// CheckName refuses a name that cannot be a child's or publisher's.
+// CheckName refuses a name that cannot be a child's.
 func CheckName(name string) error {
 	if !handleRE.MatchString(name) {
-		return fault.Invalidf("name %q: want 1 to 64 of A-Z a-z 0-9 . _ - (not starting with a dot)", name)
+		return fault.Invalidf("name %q: want 1 to 64 of A-Z a-z 0-9 _ -", name)
 	}
 	return nil
 }
