@@ -48,6 +48,8 @@ var groups = map[string]map[string]*command{
 	"parent":     parentCommands,     // delegation.go
 	"repository": repositoryCommands, // delegation.go
 	"change":     changeCommands,     // change.go
+	"child":      childCommands,      // parent.go
+	"publisher":  publisherCommands,  // parent.go
 	"intent": {
 		"add": {synopsis: "PREFIX ASN [--note T]", help: "record an intended announcement",
 			minArgs: 2, maxArgs: 2, flags: intentFlags, run: runIntentAdd},

@@ -59,16 +59,23 @@ var routeRoles = map[string]access.Role{
 	"POST /changes/revert":       access.Operator,
 	// road as a delegated CA: the RFC 8183 requests and the lists are read,
 	// adding and removing a parent or repository is the admin's.
-	"GET /parents/request":        access.ReadOnly,
-	"GET /parents":                access.ReadOnly,
-	"POST /parents/{name}":        access.Admin,
-	"DELETE /parents/{name}":      access.Admin,
-	"POST /parents/sync":          access.Operator,
-	"GET /repositories/request":   access.ReadOnly,
-	"GET /repositories":           access.ReadOnly,
-	"POST /repositories/{name}":   access.Admin,
-	"DELETE /repositories/{name}": access.Admin,
-	"POST /publish/override":      access.Admin, // waives the publication invariants (recorded)
+	"GET /parents/request":           access.ReadOnly,
+	"GET /parents":                   access.ReadOnly,
+	"POST /parents/{name}":           access.Admin,
+	"DELETE /parents/{name}":         access.Admin,
+	"POST /parents/sync":             access.Operator,
+	"GET /repositories/request":      access.ReadOnly,
+	"GET /repositories":              access.ReadOnly,
+	"POST /repositories/{name}":      access.Admin,
+	"DELETE /repositories/{name}":    access.Admin,
+	"POST /publish/override":         access.Admin, // waives the publication invariants (recorded)
+	"GET /children":                  access.ReadOnly,
+	"POST /children":                 access.Admin,
+	"PUT /children/{name}/resources": access.Admin,
+	"DELETE /children/{name}":        access.Admin,
+	"GET /publishers":                access.ReadOnly,
+	"POST /publishers":               access.Admin,
+	"DELETE /publishers/{name}":      access.Admin,
 }
 
 type identityKey struct{}

@@ -20,12 +20,34 @@ import (
 	"github.com/roadrpki/road/internal/impact"
 	"github.com/roadrpki/road/internal/liveroutes"
 	"github.com/roadrpki/road/internal/proposal"
+	"github.com/roadrpki/road/internal/pubsrv"
 	"github.com/roadrpki/road/internal/store"
+	"github.com/roadrpki/road/internal/updownsrv"
 )
 
 // quietBackend answers every call with an empty result and records the
 // actors of the changes.
-type quietBackend struct{ actors []string }
+type quietBackend struct {
+	actors []string
+	quietParent
+}
+
+// quietParent is quietBackend's Parent.
+type quietParent struct{}
+
+func (quietParent) AddChild(_ context.Context, _, name string, _ []byte, _ string) (*updownsrv.Added, error) {
+	return &updownsrv.Added{Child: updownsrv.ChildInfo{Name: name}, ParentResponse: []byte("<parent_response/>")}, nil
+}
+func (quietParent) Children(context.Context) ([]updownsrv.ChildInfo, error) { return nil, nil }
+func (quietParent) SetChildResources(_ context.Context, _, name, _ string) (*updownsrv.ChildInfo, error) {
+	return &updownsrv.ChildInfo{Name: name}, nil
+}
+func (quietParent) RemoveChild(context.Context, string, string) error { return nil }
+func (quietParent) AddPublisher(_ context.Context, _, name string, _ []byte) (*pubsrv.Added, error) {
+	return &pubsrv.Added{Publisher: pubsrv.PublisherInfo{Name: name}, RepositoryResponse: []byte("<repository_response/>")}, nil
+}
+func (quietParent) Publishers(context.Context) ([]pubsrv.PublisherInfo, error) { return nil, nil }
+func (quietParent) RemovePublisher(context.Context, string, string) error      { return nil }
 
 func (b *quietBackend) Status(context.Context) (*Status, error)            { return &Status{}, nil }
 func (b *quietBackend) ROAs(context.Context) ([]proposal.ROAEntry, error)  { return nil, nil }
@@ -120,47 +142,54 @@ type call struct {
 // calls has one request per route of routeRoles; TestEveryRouteHasARole
 // checks it covers every route of the router.
 var calls = map[string]call{
-	"GET /status":                 {"/status", "", 200},
-	"GET /roas":                   {"/roas", "", 200},
-	"GET /intents":                {"/intents", "", 200},
-	"GET /history":                {"/history", "", 200},
-	"GET /bgp/routes":             {"/bgp/routes", "", 200},
-	"GET /bgp/peers":              {"/bgp/peers", "", 200},
-	"GET /bgp/analysis":           {"/bgp/analysis", "", 200},
-	"GET /bgp/suggestions":        {"/bgp/suggestions", "", 200},
-	"GET /bgp/resilience":         {"/bgp/resilience", "", 200},
-	"GET /expiry":                 {"/expiry", "", 200},
-	"GET /audits":                 {"/audits", "", 200},
-	"GET /rp/status":              {"/rp/status", "", 200},
-	"GET /rp/vrps":                {"/rp/vrps", "", 200},
-	"POST /roas/proposals":        {"/roas/proposals", `{"add":[],"remove":[]}`, 200},
-	"POST /intents":               {"/intents", `{"prefix":"192.0.2.0/24","origin":64496}`, 201},
-	"DELETE /intents":             {"/intents", `{"prefix":"192.0.2.0/24","origin":64496}`, 200},
-	"POST /bgp/import":            {"/bgp/import", "192.0.2.0/24 64496\n", 200},
-	"DELETE /bgp/imports/{name}":  {"/bgp/imports/rib", "", 200},
-	"POST /audits/{kind}":         {"/audits/expiry", "", 200},
-	"GET /rtr/waves":              {"/rtr/waves", "", 200},
-	"POST /rtr/waves/promote":     {"/rtr/waves/promote", "", 200},
-	"POST /rtr/waves/rollback":    {"/rtr/waves/rollback", "", 200},
-	"GET /tokens":                 {"/tokens", "", 200},
-	"POST /tokens":                {"/tokens", `{"name":"added","role":"read-only"}`, 201},
-	"DELETE /tokens/{name}":       {"/tokens/victim", "", 200},
-	"GET /parents/request":        {"/parents/request", "", 200},
-	"GET /parents":                {"/parents", "", 200},
-	"POST /parents/{name}":        {"/parents/A", `{"xml":"<parent_response/>"}`, 201},
-	"DELETE /parents/{name}":      {"/parents/A", "", 200},
-	"POST /parents/sync":          {"/parents/sync", "{}", 200},
-	"GET /repositories/request":   {"/repositories/request", "", 200},
-	"GET /repositories":           {"/repositories", "", 200},
-	"POST /repositories/{name}":   {"/repositories/A", `{"xml":"<repository_response/>"}`, 201},
-	"DELETE /repositories/{name}": {"/repositories/A", "", 200},
-	"POST /publish/override":      {"/publish/override", `{"reason":"test"}`, 200},
-	"POST /tokens/{name}/flag":    {"/tokens/read-only/flag", `{"flagged":true}`, 200},
-	"GET /changes":                {"/changes", "", 200},
-	"GET /changes/{id}":           {"/changes/1", "", 200},
-	"POST /changes/{id}/approve":  {"/changes/1/approve", `{}`, 200},
-	"POST /changes/{id}/reject":   {"/changes/1/reject", `{}`, 200},
-	"POST /changes/revert":        {"/changes/revert", `{"last":1}`, 200},
+	"GET /status":                    {"/status", "", 200},
+	"GET /roas":                      {"/roas", "", 200},
+	"GET /intents":                   {"/intents", "", 200},
+	"GET /history":                   {"/history", "", 200},
+	"GET /bgp/routes":                {"/bgp/routes", "", 200},
+	"GET /bgp/peers":                 {"/bgp/peers", "", 200},
+	"GET /bgp/analysis":              {"/bgp/analysis", "", 200},
+	"GET /bgp/suggestions":           {"/bgp/suggestions", "", 200},
+	"GET /bgp/resilience":            {"/bgp/resilience", "", 200},
+	"GET /expiry":                    {"/expiry", "", 200},
+	"GET /audits":                    {"/audits", "", 200},
+	"GET /rp/status":                 {"/rp/status", "", 200},
+	"GET /rp/vrps":                   {"/rp/vrps", "", 200},
+	"POST /roas/proposals":           {"/roas/proposals", `{"add":[],"remove":[]}`, 200},
+	"POST /intents":                  {"/intents", `{"prefix":"192.0.2.0/24","origin":64496}`, 201},
+	"DELETE /intents":                {"/intents", `{"prefix":"192.0.2.0/24","origin":64496}`, 200},
+	"POST /bgp/import":               {"/bgp/import", "192.0.2.0/24 64496\n", 200},
+	"DELETE /bgp/imports/{name}":     {"/bgp/imports/rib", "", 200},
+	"POST /audits/{kind}":            {"/audits/expiry", "", 200},
+	"GET /rtr/waves":                 {"/rtr/waves", "", 200},
+	"POST /rtr/waves/promote":        {"/rtr/waves/promote", "", 200},
+	"POST /rtr/waves/rollback":       {"/rtr/waves/rollback", "", 200},
+	"GET /tokens":                    {"/tokens", "", 200},
+	"POST /tokens":                   {"/tokens", `{"name":"added","role":"read-only"}`, 201},
+	"DELETE /tokens/{name}":          {"/tokens/victim", "", 200},
+	"GET /parents/request":           {"/parents/request", "", 200},
+	"GET /parents":                   {"/parents", "", 200},
+	"POST /parents/{name}":           {"/parents/A", `{"xml":"<parent_response/>"}`, 201},
+	"DELETE /parents/{name}":         {"/parents/A", "", 200},
+	"POST /parents/sync":             {"/parents/sync", "{}", 200},
+	"GET /repositories/request":      {"/repositories/request", "", 200},
+	"GET /repositories":              {"/repositories", "", 200},
+	"POST /repositories/{name}":      {"/repositories/A", `{"xml":"<repository_response/>"}`, 201},
+	"DELETE /repositories/{name}":    {"/repositories/A", "", 200},
+	"POST /publish/override":         {"/publish/override", `{"reason":"test"}`, 200},
+	"POST /tokens/{name}/flag":       {"/tokens/read-only/flag", `{"flagged":true}`, 200},
+	"GET /changes":                   {"/changes", "", 200},
+	"GET /changes/{id}":              {"/changes/1", "", 200},
+	"POST /changes/{id}/approve":     {"/changes/1/approve", `{}`, 200},
+	"POST /changes/{id}/reject":      {"/changes/1/reject", `{}`, 200},
+	"POST /changes/revert":           {"/changes/revert", `{"last":1}`, 200},
+	"GET /children":                  {"/children", "", 200},
+	"POST /children":                 {"/children", `{"name":"B","request":"<x/>","resources":"192.0.2.0/25"}`, 201},
+	"PUT /children/{name}/resources": {"/children/B/resources", `{"resources":"192.0.2.0/25"}`, 200},
+	"DELETE /children/{name}":        {"/children/B", "", 200},
+	"GET /publishers":                {"/publishers", "", 200},
+	"POST /publishers":               {"/publishers", `{"name":"B","request":"<x/>"}`, 201},
+	"DELETE /publishers/{name}":      {"/publishers/B", "", 200},
 }
 
 type authFixture struct {

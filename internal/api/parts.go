@@ -59,6 +59,7 @@ type Parts struct {
 	Delegation Delegation
 	// Publication is the publication guard (publish override); nil: none.
 	Publication Publication
+	Parent      // children and publishers (internal/parent)
 }
 
 var _ Backend = Parts{}

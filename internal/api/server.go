@@ -78,6 +78,9 @@ type Backend interface {
 	Delegation // road as a delegated CA (delegation.go)
 
 	ChangeBackend // the change pipeline (changes.go)
+	// Parent: the children and publishers of road as a parent and a
+	// publication server.
+	Parent
 }
 
 // Audit listing bounds (GET /audits).
@@ -184,6 +187,7 @@ func (s *Server) Routes(r chi.Router) {
 		s.waveRoutes(r)
 		s.delegationRoutes(r)
 		s.publishRoutes(r)
+		s.parentRoutes(r)
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, &StatusError{Status: http.StatusNotFound, Code: CodeNotFound,
 				Message: "no such endpoint: " + r.Method + " " + r.URL.Path})

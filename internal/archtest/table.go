@@ -62,6 +62,8 @@ func Table() Rules {
 			// road as an RFC 6492 parent and an RFC 8181 publication server.
 			"internal/updownsrv": with("internal/store", "internal/ca", "internal/updown", "internal/oob"),
 			"internal/pubsrv":    with("internal/store", "internal/updown", "internal/pubproto", "internal/oob", "internal/publish"),
+			// Both, with road's identity and service URL, as the API and the daemon see them.
+			"internal/parent": with("internal/config", "internal/store", "internal/ca", "internal/identity", "internal/updownsrv", "internal/pubsrv"),
 			// The domain rooms know nothing of REST: api converts their types.
 			"internal/liveroutes": with("internal/bgp", "internal/store"),
 			// road's BPKI identity (RFC 8183 §5.1), which signs the RFC 6492 and
@@ -78,7 +80,8 @@ func Table() Rules {
 			"internal/audit":    with("internal/expiry", "internal/conflict", "internal/store", "internal/ca", "internal/rp", "internal/impact"),
 			// api is the transport: it may know the domain, never the other way.
 			"internal/api": with("internal/proposal", "internal/audit", "internal/conflict", "internal/expiry", "internal/impact",
-				"internal/liveroutes", "internal/vrpjson", "internal/rtr", "internal/access", "internal/datadir", "internal/health", "internal/waves", "internal/delegation"),
+				"internal/liveroutes", "internal/vrpjson", "internal/rtr", "internal/access", "internal/datadir", "internal/health", "internal/waves", "internal/delegation",
+				"internal/updownsrv", "internal/pubsrv"),
 			// Is road alive, does it do its job: checks of the running parts.
 			"internal/health": with("internal/store", "internal/rprun"),
 			// The network edge: binds road's listeners, then serves them bounded.
@@ -87,7 +90,7 @@ func Table() Rules {
 			"internal/daemon": with("internal/delegation", "internal/access", "internal/datadir", "internal/api", "internal/audit", "internal/bgp", "internal/ca", "internal/config",
 				"internal/conflict", "internal/expiry", "internal/gate", "internal/health", "internal/listen", "internal/liveroutes", "internal/proposal", "internal/publish",
 				"internal/rp", "internal/rprun", "internal/rrdp", "internal/rtr", "internal/signer", "internal/slurm", "internal/store", "internal/tlsca",
-				"internal/vrpjson", "internal/waves"),
+				"internal/vrpjson", "internal/waves", "internal/parent"),
 
 			// Test harness and checks: no production code imports them.
 			"internal/testpeers":  with("internal/vrpjson", "internal/testshared"),

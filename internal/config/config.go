@@ -45,6 +45,11 @@ type Config struct {
 	// RTR serves them ("" = none).
 	SLURMFile string
 
+	// ServiceURL is the base URL of the RFC 6492 and RFC 8181 endpoints in
+	// parent_response and repository_response ("" = derived from the
+	// listeners, see internal/parent).
+	ServiceURL string
+
 	// Resources the testbed trust anchor holds (RFC 3779).
 	Resources []netip.Prefix
 	ASNs      []ASRange

@@ -286,6 +286,15 @@ func baseSettings() []setting[Config] {
 		{flag: "publish-max-shrink", key: "publish.max_shrink", def: "0.5", arg: "share",
 			help: "share (0..1) of the published objects one publication may withdraw; more (or an empty repository) needs a recorded override (roactl publish override)",
 			toml: tomlNumber, set: setShare(func(c *Config) *float64 { return &c.Publish.MaxShrink })},
+		{key: "ca.service_url", example: "https://road.example.net/",
+			help: "base URL of road's RFC 6492 and RFC 8181 endpoints given to children and publishers (unset: http://ADDR:PORT/ of --http when it is plain HTTP, else https:// of --http or --https; an unspecified host becomes 127.0.0.1)",
+			toml: tomlString, set: str(func(c *Config) *string { return &c.ServiceURL }),
+			check: func(c *Config) error {
+				if c.ServiceURL == "" || checkBaseURL(c.ServiceURL, "https") == nil {
+					return nil
+				}
+				return checkBaseURL(c.ServiceURL, "http")
+			}},
 
 		{key: "schedule.expiry_audit", def: "@every 1h", help: "when the expiry audit runs (robfig/cron spec)", toml: tomlString,
 			set: str(func(c *Config) *string { return &c.Schedule.ExpiryAudit }), check: cronSpec(func(c *Config) string { return c.Schedule.ExpiryAudit })},

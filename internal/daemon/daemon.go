@@ -35,6 +35,7 @@ import (
 	"github.com/roadrpki/road/internal/health"
 	"github.com/roadrpki/road/internal/listen"
 	"github.com/roadrpki/road/internal/liveroutes"
+	"github.com/roadrpki/road/internal/parent"
 	"github.com/roadrpki/road/internal/proposal"
 	"github.com/roadrpki/road/internal/publish"
 	"github.com/roadrpki/road/internal/route"
@@ -67,6 +68,7 @@ type Daemon struct {
 	props   *proposal.Service  // ROA changes and intents
 	audits  *audit.Service
 	deleg   *delegation.Service // parents and repository (road as a delegated CA)
+	parent  *parent.Service     // road as RFC 6492 parent and RFC 8181 repository
 	started time.Time
 	// listeners are bound (listeners.Bound()) before any serves; set by Run.
 	listeners atomic.Pointer[listen.Set]
@@ -155,6 +157,11 @@ func Open(ctx context.Context, cfg *config.Config, rt Runtime) (*Daemon, error) 
 	}
 	d.rp = d.newRPRunner()
 	d.wire()
+	if d.parent, err = parent.Open(ctx, parent.Options{Config: cfg, Store: d.st, CA: d.ca, Publish: d.publish,
+		Clock: func() time.Time { return d.clock() }, Logger: d.log}); err != nil {
+		d.Close()
+		return nil, err
+	}
 	if err := d.publish(ctx); err != nil && !errors.Is(err, gate.ErrRefused) { // refused: /readyz says why
 		d.Close()
 		return nil, err
@@ -255,6 +262,7 @@ func (d *Daemon) publicHandler() http.Handler {
 func (d *Daemon) mountPublic(r chi.Router) {
 	r.Handle("/rrdp/*", d.pub.Handler())
 	r.Get("/ta/ta.cer", d.pub.ObjectHandler(d.ca.TACertURI(), "application/pkix-cert").ServeHTTP)
+	api.MountProtocols(r, d.parent.UpDown, d.parent.Publication)
 }
 
 // httpHandler is the plain-HTTP side: REST API, metrics, /healthz (alive),
@@ -265,7 +273,7 @@ func (d *Daemon) httpHandler() http.Handler {
 	r.Handle("/readyz", d.health)
 	r.Handle("/metrics", promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{}))
 	d.mountPublic(r)
-	parts := api.Parts{Proposals: d.props, Routes: d.routes, Auditor: d.audits, Node: d, Waves: d.waves, Delegation: d.deleg, Publication: d.guard}
+	parts := api.Parts{Proposals: d.props, Routes: d.routes, Auditor: d.audits, Node: d, Waves: d.waves, Delegation: d.deleg, Publication: d.guard, Parent: d.parent}
 	api.NewServer(parts, d.tokens, d.log.With("pkg", "api")).Routes(r)
 	return r
 }
