@@ -212,6 +212,36 @@ func TestChildOfRealParent(t *testing.T) {
 		len(peers[0].Classes) != 1 || !peers[0].Classes[0].Active || peers[0].Classes[0].Resources != "AS64500, 192.0.2.0/26" {
 		t.Errorf("parents %+v (%v)", peers, err)
 	}
+
+	// A parent that refuses (it no longer knows B) or is gone changes
+	// nothing in B's CA; the error is recorded with the parent.
+	if err := b.roa(t, "192.0.2.0/26 => AS64500"); err != nil {
+		t.Fatal(err)
+	}
+	before, lastContact := b.objects(t), peers[0].LastContact
+	if err := srv.RemoveChild(ctx, "test", "B"); err != nil {
+		t.Fatal(err)
+	}
+	clk.t = clk.t.Add(time.Minute)
+	if err := svc.SyncPeers(ctx, true); err == nil || !strings.Contains(err.Error(), updownsrv.ReasonUnknownChild) {
+		t.Errorf("sync with a parent that forgot B: %v, want %s", err, updownsrv.ReasonUnknownChild)
+	}
+	ts.Close()
+	if err := svc.SyncPeers(ctx, true); err == nil || !strings.Contains(err.Error(), "parent-unreachable") {
+		t.Errorf("sync with a parent that is gone: %v", err)
+	}
+	if after := b.objects(t); len(after) != len(before) {
+		t.Errorf("B's objects went from %d to %d while its parent was gone", len(before), len(after))
+	}
+	for uri, o := range before {
+		if string(b.objects(t)[uri].DER) != string(o.DER) {
+			t.Errorf("%s changed while the parent was gone", uri)
+		}
+	}
+	peers, _ = svc.ListPeers(ctx, Parents)
+	if !strings.Contains(peers[0].LastError, "parent-unreachable") || !peers[0].LastContact.Equal(lastContact) {
+		t.Errorf("after the failures: last error %q, last contact %v (was %v)", peers[0].LastError, peers[0].LastContact, lastContact)
+	}
 }
 
 func vrpStrings(vs []vrp.VRP) []string {

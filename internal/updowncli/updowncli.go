@@ -76,7 +76,13 @@ func Exchange(ctx context.Context, hc *http.Client, uri, contentType string, sig
 		return nil, fault.New(ReasonTransport, "reading the answer: "+err.Error(), nil)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fault.New(ReasonHTTP, fmt.Sprintf("%s answered HTTP %d: %.200s", uri, resp.StatusCode, data), nil)
+		// road's servers sign their refusals (HTTP 400 with an error
+		// message); show its XML when it verifies, else the raw start.
+		detail := fmt.Sprintf("%.200q", data)
+		if u, err := updown.Unwrap(data, peer, now(), time.Time{}); err == nil {
+			detail = fmt.Sprintf("%.400s", u.XML)
+		}
+		return nil, fault.New(ReasonHTTP, fmt.Sprintf("%s answered HTTP %d: %s", uri, resp.StatusCode, detail), nil)
 	}
 	return updown.Unwrap(data, peer, now(), last)
 }
