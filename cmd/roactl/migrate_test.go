@@ -113,3 +113,18 @@ appear  2001:db8::/32  -      2001:db8::/32-48 => AS64496  no
 		t.Errorf("no changes: exit %d\n%s", code, out.String())
 	}
 }
+
+// TestStatusShowsHSMKeys: the CA line names a PKCS#11 token, and says
+// nothing for software keys (the default).
+func TestStatusShowsHSMKeys(t *testing.T) {
+	var b strings.Builder
+	printStatus(&b, &api.Status{CA: api.CAStatus{Mode: "testbed", Name: "X", Keys: "pkcs11"}})
+	if !strings.Contains(b.String(), "CA                    testbed X, 0 ROAs, certificate not after -, keys in a PKCS#11 token\n") {
+		t.Errorf("status:\n%s", b.String())
+	}
+	b.Reset()
+	printStatus(&b, &api.Status{CA: api.CAStatus{Mode: "testbed", Name: "X", Keys: "software"}})
+	if strings.Contains(b.String(), "keys") {
+		t.Errorf("software keys named:\n%s", b.String())
+	}
+}

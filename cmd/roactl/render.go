@@ -46,12 +46,21 @@ func roaText(r api.ROA) string {
 	return vrp.VRP{Prefix: p, MaxLen: uint8(ml), ASN: r.ASN}.String()
 }
 
+// keysText notes keys kept in an HSM on the CA line.
+func keysText(kind string) string {
+	if kind == "pkcs11" {
+		return ", keys in a PKCS#11 token"
+	}
+	return ""
+}
+
 func printStatus(w io.Writer, s *api.Status) {
 	t := newTable(w)
 	fmt.Fprintf(t, "version\t%s\n", orDash(s.Version))
 	fmt.Fprintf(t, "started\t%s\n", fmtTime(s.StartedAt))
 	printReady(t, s.Ready)
-	fmt.Fprintf(t, "CA\t%s %s, %d ROAs, certificate not after %s\n", orDash(s.CA.Mode), orDash(s.CA.Name), s.CA.ROAs, fmtTime(s.CA.CertNotAfter))
+	fmt.Fprintf(t, "CA\t%s %s, %d ROAs, certificate not after %s%s\n", orDash(s.CA.Mode), orDash(s.CA.Name), s.CA.ROAs,
+		fmtTime(s.CA.CertNotAfter), keysText(s.CA.Keys))
 	fmt.Fprintf(t, "resources\t%s\n", orDash(strings.Join(s.CA.Resources, ", ")))
 	fmt.Fprintf(t, "manifest next update\t%s\n", fmtTime(s.CA.ManifestNext))
 	fmt.Fprintf(t, "TAL\t%s\n", orDash(s.CA.TAL))

@@ -181,6 +181,9 @@ type CAStatus struct {
 	ROAs         int       `json:"roas"`
 	ManifestNext time.Time `json:"manifest_next_update"`
 	TAL          string    `json:"tal"` // path of the TAL file
+	// Keys is where new TA, CA and identity keys are made: "software" (in
+	// the database) or "pkcs11" (an HSM, [hsm]).
+	Keys string `json:"keys,omitempty"`
 }
 
 // PublicationStatus describes RRDP and the rsync tree.

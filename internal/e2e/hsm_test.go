@@ -33,6 +33,10 @@ func TestROAsValidateWithCAKeyInHSM(t *testing.T) {
 	if code := call(t, r.http, r.token, "POST", "/roas/proposals", req, &res); code != 200 || !res.Applied {
 		t.Fatalf("proposal: HTTP %d %+v", code, res)
 	}
+	var st api.Status
+	if code := call(t, r.http, r.token, "GET", "/status", nil, &st); code != 200 || st.CA.Keys != "pkcs11" {
+		t.Fatalf("GET /status: HTTP %d, ca.keys %q, want pkcs11", code, st.CA.Keys)
+	}
 	want := vrpSet(t, add...)
 	tal, tlsCA := filepath.Join(r.dir, "road.tal"), filepath.Join(r.dir, "tls", "ca.pem")
 	if got := testpeers.RunRPKIClient(t, testpeers.RPKIClientOptions{TAL: tal, TLSCAFile: tlsCA,
