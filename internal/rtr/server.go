@@ -47,6 +47,7 @@ func NewServer(cfg Config) *Server {
 		s.waves, s.kept = make([]wave, len(cfg.Waves)), map[uint32]*generation{}
 		for i, g := range cfg.Waves {
 			s.waves[i].name = g.Name
+			s.m.waveClients.WithLabelValues(g.Name) // 0, not absent, before the first router
 		}
 	}
 	// RFC 8210 §5.1: a clock-based session id, and a different one per

@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/roadrpki/road/internal/bgp"
 	"github.com/roadrpki/road/internal/route"
@@ -222,5 +225,66 @@ func TestWithoutWavesEveryRouterAtOnce(t *testing.T) {
 	}
 	if _, err := c.Promote(context.Background(), "t", false); err == nil {
 		t.Fatal("promote without waves must fail")
+	}
+}
+
+// TestMetricsPerWave: the RTR server's and the controller's per-wave series.
+func TestMetricsPerWave(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	ck := &clock{t: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)}
+	flag := filepath.Join(t.TempDir(), "healthy")
+	if err := os.WriteFile(flag, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := rtr.NewServer(rtr.Config{Waves: groups(), NotifyInterval: -1, Registry: reg})
+	c, err := New(Config{Server: srv, Groups: []Group{{"canary", 0}, {"rest", time.Hour}}, Health: Health{Command: "test -e " + flag},
+		Clock: ck.now, Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Update(mustSet(t, setA...), nil)
+	c.Update(mustSet(t, setB...), nil)
+	step(t, c, "promoted")
+	c.Update(mustSet(t, setC...), nil)
+	os.Remove(flag)
+	step(t, c, "rolled-back")
+	want := `road_rtr_wave_clients{wave="canary"} 0
+road_rtr_wave_clients{wave="rest"} 0
+road_rtr_wave_health_checks_total{result="command"} 1
+road_rtr_wave_health_checks_total{result="ok"} 1
+road_rtr_wave_pending{wave="canary"} 0
+road_rtr_wave_pending{wave="rest"} 0
+road_rtr_wave_promotions_total{wave="canary"} 0
+road_rtr_wave_promotions_total{wave="rest"} 1
+road_rtr_wave_rollbacks_total 1
+road_rtr_wave_serial{wave="canary"} 3
+road_rtr_wave_serial{wave="rest"} 3
+road_rtr_wave_vrps{wave="canary"} 2
+road_rtr_wave_vrps{wave="rest"} 2
+`
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got strings.Builder
+	for _, mf := range mfs {
+		if !strings.HasPrefix(mf.GetName(), "road_rtr_wave_") {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+			}
+			v := m.GetGauge().GetValue() + m.GetCounter().GetValue()
+			if len(labels) > 0 {
+				fmt.Fprintf(&got, "%s{%s} %g\n", mf.GetName(), strings.Join(labels, ","), v)
+			} else {
+				fmt.Fprintf(&got, "%s %g\n", mf.GetName(), v)
+			}
+		}
+	}
+	if got.String() != want {
+		t.Fatalf("metrics:\n%s\nwant:\n%s", got.String(), want)
 	}
 }
