@@ -32,7 +32,7 @@ const maxExternalOutput = 64 << 20
 // Its VRPs are read as rpki-client JSON from {out}/json when that file
 // exists, else from its standard output. An exit status other than 0, a
 // timeout, a missing program or unreadable output refuses.
-func (g *Gate) external(ctx context.Context, cache string, want vrp.Set, clocks []time.Time) []Finding {
+func (g *Gate) external(ctx context.Context, cache string, in Input, clocks []time.Time) []Finding {
 	if !strings.Contains(strings.Join(g.cfg.Command, " "), "{time}") {
 		clocks = clocks[:1]
 	}
@@ -41,7 +41,7 @@ func (g *Gate) external(ctx context.Context, cache string, want vrp.Set, clocks 
 		if err != nil {
 			return []Finding{{Code: CodeExternalError, Subject: g.cfg.Command[0], Detail: err.Error()}}
 		}
-		if fs := compare(want, got, CodeExternalMissing, CodeExternalExtra, "the external relying party ("+g.cfg.Command[0]+")", at); len(fs) > 0 {
+		if fs := compare(in.Want, in.Delegated.own(got, in.Want), CodeExternalMissing, CodeExternalExtra, "the external relying party ("+g.cfg.Command[0]+")", at); len(fs) > 0 {
 			return fs
 		}
 	}

@@ -47,9 +47,12 @@ func New(cfg Config) *Gate {
 
 // Input is one staged publication to check.
 type Input struct {
-	Dir  string    // the staged rsync tree (its root is Config.RsyncBase)
-	Want vrp.Set   // the configured ROAs after the change
-	Now  time.Time // the current time
+	Dir  string  // the staged rsync tree (its root is Config.RsyncBase)
+	Want vrp.Set // the configured ROAs after the change
+	// Delegated is what the tree carries for road's child CAs and
+	// publishers (delegated.go).
+	Delegated Delegated
+	Now       time.Time // the current time
 }
 
 // Check validates in.Dir from the TAL at in.Now and at the earliest
@@ -76,13 +79,13 @@ func (g *Gate) Check(ctx context.Context, in Input) error {
 	}
 	var fs []Finding
 	for _, at := range clocks {
-		fs = append(fs, g.validate(ctx, cache, tal, in.Want, at)...)
+		fs = append(fs, g.validate(ctx, cache, tal, in, at)...)
 		if len(fs) > 0 {
 			break // the first clock's findings name the difference
 		}
 	}
 	if len(fs) == 0 && len(g.cfg.Command) > 0 {
-		fs = g.external(ctx, cache, in.Want, clocks)
+		fs = g.external(ctx, cache, in, clocks)
 	}
 	if len(fs) > 0 {
 		return refuse("gate", fs...)
@@ -93,7 +96,7 @@ func (g *Gate) Check(ctx context.Context, in Input) error {
 func refuse(stage string, fs ...Finding) *Refusal { return &Refusal{Stage: stage, Findings: fs} }
 
 // validate runs the bundled relying party at one clock and compares.
-func (g *Gate) validate(ctx context.Context, cache string, tal rp.TAL, want vrp.Set, at time.Time) []Finding {
+func (g *Gate) validate(ctx context.Context, cache string, tal rp.TAL, in Input, at time.Time) []Finding {
 	res, err := rp.Validate(ctx, rp.Options{Cache: cache, Clock: func() time.Time { return at }, Memo: g.cfg.Memo,
 		Logger: g.log.With("pkg", "gate")}, []rp.TAL{tal})
 	if err == nil && ctx.Err() != nil {
@@ -104,10 +107,13 @@ func (g *Gate) validate(ctx context.Context, cache string, tal rp.TAL, want vrp.
 	}
 	var fs []Finding
 	for _, x := range res.Rejected {
+		if in.Delegated.theirs(x.URI) {
+			continue
+		}
 		fs = append(fs, Finding{Code: CodeRejected, Subject: x.URI,
 			Detail: fmt.Sprintf("at %s: %s %s", stamp(at), x.Reason, x.Detail)})
 	}
-	fs = append(fs, compare(want, res.Set(), CodeVRPMissing, CodeVRPExtra, "the bundled relying party", at)...)
+	fs = append(fs, compare(in.Want, in.Delegated.own(res.Set(), in.Want), CodeVRPMissing, CodeVRPExtra, "the bundled relying party", at)...)
 	return fs
 }
 

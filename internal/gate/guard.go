@@ -22,8 +22,11 @@ type GuardConfig struct {
 	Gate      *Gate   // nil: the gate is off (the invariants still hold)
 	MaxShrink float64 // share of the live objects one publication may withdraw
 	// Want returns the configured ROAs (what the staged tree must yield).
-	Want  func(ctx context.Context) (vrp.Set, error)
-	Store *store.Store // refusals and overrides are recorded in its history
+	Want func(ctx context.Context) (vrp.Set, error)
+	// Delegated returns what the tree carries for road's child CAs and
+	// publishers (nil: nothing).
+	Delegated func(ctx context.Context) (Delegated, error)
+	Store     *store.Store // refusals and overrides are recorded in its history
 	// Publish publishes what the database holds (through Check); Override
 	// calls it.
 	Publish  func(ctx context.Context) error
@@ -127,8 +130,14 @@ func (g *Guard) check(ctx context.Context, s *publish.Staged) *Refusal {
 	if err != nil {
 		return refuse("gate", Finding{Code: CodeRPError, Detail: "reading the configured ROAs: " + err.Error()})
 	}
+	var del Delegated
+	if g.cfg.Delegated != nil {
+		if del, err = g.cfg.Delegated(ctx); err != nil {
+			return refuse("gate", Finding{Code: CodeRPError, Detail: "reading the delegated spaces: " + err.Error()})
+		}
+	}
 	start := time.Now()
-	err = g.cfg.Gate.Check(ctx, Input{Dir: s.RsyncDir(), Want: want, Now: g.cfg.Clock()})
+	err = g.cfg.Gate.Check(ctx, Input{Dir: s.RsyncDir(), Want: want, Delegated: del, Now: g.cfg.Clock()})
 	g.duration.Observe(time.Since(start).Seconds())
 	var r *Refusal
 	if errors.As(err, &r) {

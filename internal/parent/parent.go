@@ -35,6 +35,7 @@ type Options struct {
 
 // Service is road as a parent and as a publication server.
 type Service struct {
+	store       *store.Store
 	UpDown      *updownsrv.Server // the RFC 6492 endpoint
 	Publication *pubsrv.Server    // the RFC 8181 endpoint
 }
@@ -47,7 +48,7 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 		return nil, err
 	}
 	base := ServiceBase(o.Config)
-	return &Service{
+	return &Service{store: o.Store,
 		UpDown: updownsrv.New(updownsrv.Config{Store: o.Store, CA: o.CA, Handle: id.Handle, Identity: id.OOB(),
 			Signer: id.Signer(o.Clock), ServiceBase: base, Publish: o.Publish, Clock: o.Clock,
 			Logger: o.Logger.With("pkg", "updownsrv")}),

@@ -1,0 +1,71 @@
+package parent
+
+import (
+	"context"
+	"strings"
+
+	"github.com/roadrpki/road/internal/ca"
+	"github.com/roadrpki/road/internal/gate"
+	"github.com/roadrpki/road/internal/rpki"
+	"github.com/roadrpki/road/internal/store"
+	"github.com/roadrpki/road/internal/vrp"
+)
+
+// Delegated is what road's publication carries for others, for the
+// pre-publication gate (gate.GuardConfig.Delegated): the publishers'
+// spaces and the child certificates' repositories, and the VRPs of the
+// ROAs the publishers published. A child's publication point is its own:
+// its state must not refuse road's publication, nor its ROAs count as
+// road's.
+func (s *Service) Delegated(ctx context.Context) (gate.Delegated, error) {
+	var d gate.Delegated
+	var vrps []vrp.VRP
+	err := s.store.View(ctx, func(tx *store.Tx) error {
+		pubs, err := tx.Publishers()
+		if err != nil {
+			return err
+		}
+		for _, p := range pubs {
+			d.Spaces = append(d.Spaces, p.SIABase)
+		}
+		objs, err := tx.Objects(ca.CAName)
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			if o.Kind != "cer" {
+				continue
+			}
+			if c, err := rpki.ParseCertificate(o.DER); err == nil && c.IsCA && c.SIA.CARepository != "" {
+				d.Spaces = append(d.Spaces, c.SIA.CARepository)
+			}
+		}
+		published, err := tx.Published("")
+		if err != nil {
+			return err
+		}
+		for _, o := range published {
+			if !strings.HasSuffix(o.URI, ".roa") {
+				continue
+			}
+			if _, roa, err := rpki.ParseROAObject(o.DER); err == nil {
+				vrps = append(vrps, roaVRPs(roa)...)
+			}
+		}
+		return nil
+	})
+	d.VRPs = vrp.NewSet(vrps)
+	return d, err
+}
+
+func roaVRPs(r *rpki.ROA) []vrp.VRP {
+	var out []vrp.VRP
+	for _, p := range r.Prefixes {
+		ml := p.MaxLength
+		if ml == 0 {
+			ml = p.Prefix.Bits()
+		}
+		out = append(out, vrp.VRP{Prefix: p.Prefix, MaxLen: uint8(ml), ASN: r.ASID})
+	}
+	return out
+}
