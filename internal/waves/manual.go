@@ -85,7 +85,7 @@ type WaveStatus struct {
 	Set    *SetInfo  `json:"set,omitempty"`
 	Since  time.Time `json:"since"`
 	// State: "no-data", "stable" (serves the base), "holding" (serves a
-	// newer set and waits for its hold time) or "held" (hold passed; the
+	// newer set and waits for its hold time) or "ready" (hold passed; the
 	// next step hands the set on when health passes).
 	State     string    `json:"state"`
 	HoldUntil time.Time `json:"hold_until,omitzero"`
@@ -117,7 +117,7 @@ func (c *Controller) Status() *Status {
 			ws.HoldUntil = w.since.Add(g.Hold)
 			ws.State = "holding"
 			if !now.Before(ws.HoldUntil) {
-				ws.State = "held"
+				ws.State = "ready"
 			}
 		}
 		st.Waves = append(st.Waves, ws)

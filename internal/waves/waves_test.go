@@ -106,6 +106,9 @@ func TestHoldThenPromoteThenComplete(t *testing.T) {
 		t.Fatalf("status while holding: %+v", st)
 	}
 	ck.add(time.Minute)
+	if st := c.Status(); st.Waves[0].State != "ready" {
+		t.Fatalf("hold passed: %+v", st.Waves[0])
+	}
 	step(t, c, "promoted")
 	expect(t, srv, "canary:1:3 rest:1:3")
 	ck.add(2*time.Hour - time.Second)
