@@ -127,7 +127,7 @@ func TestAttacksRefused(t *testing.T) {
 	// Over the bound: refused before parsing, whatever the size.
 	huge := make([]byte, 8<<20)
 	var perr error
-	if n := allocated(func() { _, perr = Parse(huge, Options{MaxBytes: 1 << 20}) }); !errors.Is(perr, ErrTooLarge) || n > 4<<10 {
+	if n := allocated(func() { _, perr = Parse(huge, Options{MaxBytes: 1 << 20}) }); !errors.Is(perr, ErrTooLarge) || n > 64<<10 { // MemStats counts the whole process (GC, other goroutines): the bound is far from 8 MiB, not exact
 		t.Errorf("8 MiB over a 1 MiB bound: %v, %d bytes allocated", perr, n)
 	}
 }

@@ -48,7 +48,7 @@ func TestAttacksRefused(t *testing.T) {
 func TestBounds(t *testing.T) {
 	huge := []byte("<a>" + strings.Repeat("x", 8<<20) + "</a>")
 	var err error
-	if n := allocated(func() { _, err = Parse(huge, Limits{MaxBytes: 1 << 20}) }); !errors.Is(err, ErrTooLarge) || n > 4<<10 {
+	if n := allocated(func() { _, err = Parse(huge, Limits{MaxBytes: 1 << 20}) }); !errors.Is(err, ErrTooLarge) || n > 64<<10 { // MemStats counts the whole process (GC, other goroutines): the bound is far from 8 MiB, not exact
 		t.Errorf("8 MiB over a 1 MiB bound: %v, %d bytes allocated", err, n)
 	}
 	deep := []byte(strings.Repeat("<a>", 17) + strings.Repeat("</a>", 17))
