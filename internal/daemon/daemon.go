@@ -158,7 +158,7 @@ func Open(ctx context.Context, cfg *config.Config, rt Runtime) (*Daemon, error) 
 	}
 	d.rp = d.newRPRunner()
 	d.wire()
-	if d.parent, err = parent.Open(ctx, parent.Options{Config: cfg, Store: d.st, CA: d.ca, Publish: d.publish,
+	if d.parent, err = parent.Open(ctx, parent.Options{Config: cfg, Store: d.st, CA: d.ca, Publish: d.publish, Keys: d.signer,
 		Clock: func() time.Time { return d.clock() }, Logger: d.log}); err != nil {
 		d.Close()
 		return nil, err

@@ -16,7 +16,7 @@ import (
 )
 
 // TestROAsValidateWithCAKeyInHSM: road with [hsm] set makes its TA and CA
-// keys in a softhsm2 token; rpki-client and FORT validate exactly the
+// keys (and its BPKI identity key) in a softhsm2 token; rpki-client and FORT validate exactly the
 // configured ROAs over RRDP, the database holds only token handles, and
 // the published certificates are for the token's keys. (The issue asks for
 // this on the parent/child pair; until that test exists on main it runs on
@@ -56,6 +56,11 @@ func TestROAsValidateWithCAKeyInHSM(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	if len(lines) != 2 {
 		t.Fatalf("cas rows: %q", out)
+	}
+	id, err := exec.Command("sqlite3", "-readonly", filepath.Join(r.dir, "road.db"),
+		"SELECT state || ' ' || substr(CAST(key_der AS TEXT), 1, 10) FROM identities").CombinedOutput()
+	if err != nil || string(id) != "active pkcs11:id=\n" {
+		t.Errorf("road's BPKI identity key is not in the token: %q %v", id, err)
 	}
 	hsm, err := signer.OpenPKCS11(signer.HSMConfig{Module: tok.Module, TokenLabel: tok.Label, PINFile: tok.PINFile})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/roadrpki/road/internal/config"
 	"github.com/roadrpki/road/internal/identity"
 	"github.com/roadrpki/road/internal/pubsrv"
+	"github.com/roadrpki/road/internal/signer"
 	"github.com/roadrpki/road/internal/store"
 	"github.com/roadrpki/road/internal/updownsrv"
 )
@@ -29,6 +30,7 @@ type Options struct {
 	Store   *store.Store
 	CA      *ca.CA
 	Publish func(ctx context.Context) error // after a change the repository serves
+	Keys    signer.KeyStore                 // the identity key's store; nil: software
 	Clock   func() time.Time
 	Logger  *slog.Logger
 }
@@ -43,7 +45,7 @@ type Service struct {
 // Open loads (or creates, on first start) road's identity and builds both
 // servers.
 func Open(ctx context.Context, o Options) (*Service, error) {
-	id, err := identity.Ensure(ctx, o.Store, Handle, o.Clock())
+	id, err := identity.EnsureIn(ctx, o.Store, o.Keys, Handle, o.Clock())
 	if err != nil {
 		return nil, err
 	}
