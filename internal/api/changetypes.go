@@ -38,7 +38,8 @@ type Change struct {
 
 // ChangeEvent is one stage of a change's timeline: proposed, approved,
 // rejected, expired, signed, published (RRDP serial), validated (by road's
-// own relying party), rtr (RTR serial, routers connected).
+// own relying party), rtr (RTR serial, routers connected), late (the
+// propagation alarm fired; the note names the stages it missed).
 type ChangeEvent struct {
 	Stage   string    `json:"stage"`
 	At      time.Time `json:"at"`

@@ -288,6 +288,7 @@ func (d *Daemon) renewLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		d.props.CheckLate(ctx) // the change propagation alarm
 		changed, err := d.ca.Renew(ctx)
 		if err != nil {
 			d.log.Error("renew", "err", err)

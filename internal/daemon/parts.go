@@ -20,7 +20,8 @@ func (d *Daemon) wire() {
 		Logger: d.log, Clock: clock, Registry: d.reg})
 	d.props = proposal.New(proposal.Config{Store: d.st, CA: d.ca, Routes: d.routes, Publish: d.publish,
 		Serial: func() uint64 { _, s := d.pub.State(); return s }, Clock: clock, Logger: d.log, Registry: d.reg,
-		Impact: proposal.Thresholds(d.cfg.Impact), Approval: proposal.Policy(d.cfg.Approval)})
+		Impact: proposal.Thresholds(d.cfg.Impact), Approval: proposal.Policy(d.cfg.Approval),
+		PropagationAlarm: d.cfg.PropagationAlarm, Alarm: func(ctx context.Context, v any) { d.audits.Alarm(ctx, v) }})
 	d.audits = audit.New(d.auditConfig(rpView{d.rp}))
 	d.deleg = delegation.New(delegation.Config{Store: d.st, CA: d.ca, Settings: d.cfg.Delegation, Keys: d.signer, RsyncBase: d.cfg.RsyncBase,
 		Changed: d.publish, Withdrawn: func(ctx context.Context) error { _, err := d.audits.RunAudit(ctx, audit.BGP); return err },

@@ -33,8 +33,15 @@ func (d *Daemon) newRPRunner() *rprun.Runner {
 		GlobalTALs: d.cfg.RP.TALs, GlobalCache: filepath.Join(d.cfg.DataDir, "rp-cache-global"),
 		UserAgent: "road/" + d.rt.Version, Interval: d.rt.RPInterval, GlobalInterval: d.cfg.RP.Interval,
 		MaxLoss: rpMaxLoss(d.cfg), SLURMFile: d.cfg.SLURMFile, Configured: d.configuredVRPs,
-		Serve: d.waves.Update, OnDegraded: d.rpDegraded, Clock: clock, Logger: d.log, Registry: d.reg,
+		Serve: d.serve, OnDegraded: d.rpDegraded, Clock: clock, Logger: d.log, Registry: d.reg,
 	})
+}
+
+// serve hands RTR the relying party's view; the changes' timelines follow it.
+func (d *Daemon) serve(vrps vrp.Set, aspas []vrp.ASPA) (uint32, bool) {
+	serial, changed := d.waves.Update(vrps, aspas)
+	d.props.Follow(context.Background(), d.rp.LastGood(), vrps, uint64(serial), len(d.rtr.Status().Clients))
+	return serial, changed
 }
 
 // configuredVRPs are the VRPs of road's ROAs.

@@ -42,9 +42,14 @@ type Routes interface {
 type Config struct {
 	// Approval says which changes wait for a second token (approval.go).
 	Approval Policy
-	Store    *store.Store
-	CA       *ca.CA
-	Routes   Routes
+	// PropagationAlarm: Alarm (and the log) fires for an applied change the
+	// RTR server does not serve this long after its approval (propagation.go).
+	PropagationAlarm time.Duration
+	Alarm            func(ctx context.Context, v any)
+
+	Store  *store.Store
+	CA     *ca.CA
+	Routes Routes
 	// Publish makes the publication equal to the store after a change;
 	// Serial is the RRDP serial then live.
 	Publish  func(ctx context.Context) error
@@ -59,6 +64,7 @@ type Config struct {
 // Service runs proposals and intent changes.
 type Service struct {
 	policy    Policy
+	prop      *propagation
 	st        *store.Store
 	ca        *ca.CA
 	routes    Routes
@@ -83,7 +89,7 @@ func New(c Config) *Service {
 		clock: c.Clock, log: c.Logger, limits: c.Impact,
 		proposals: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "road_proposals_total",
 			Help: "ROA proposals by outcome."}, []string{"outcome"})}
-	s.policy = c.Approval
+	s.policy, s.prop = c.Approval, newPropagation(c)
 	c.Registry.MustRegister(s.proposals)
 	return s
 }
