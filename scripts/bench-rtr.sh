@@ -226,7 +226,7 @@ med() { printf '%s\n' "$@" | sort -g | sed -n "$(( ($# + 1) / 2 ))p"; }
 ratio() { echo "scale=3; $1 / $2" | bc; }
 
 p1=$(freeport); p2=$(freeport)
-"$w/road" rtr --vrps "$w/road.json" --listen "127.0.0.1:$p1" --poll 100ms --notify-interval=-1s >"$w/road.log" 2>&1 &
+"$w/road" rtr --vrps "$w/road.json" --listen "127.0.0.1:$p1" --poll 100ms --notify-interval=-1s --max-per-source 4096 --max-connections 4096 >"$w/road.log" 2>&1 &
 rp=$!; pids+=($rp)
 stayrtr -bind "127.0.0.1:$p2" -metrics.addr "127.0.0.1:$(freeport)" -cache "$w/stay.json" -checktime=false \
   -refresh 3600 -maxconn 0 >"$w/stay.log" 2>&1 &
