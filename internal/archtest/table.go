@@ -118,7 +118,8 @@ func Table() Rules {
 			// parent and RFC 8181 server.
 			"internal/delegation": {"internal/updownsrv", "internal/pubsrv"},
 			"internal/e2e": {"internal/api", "internal/bgp", "internal/ca", "internal/daemon", "internal/tlsca", "internal/signer",
-				"internal/liveroutes", "internal/proposal", "internal/audit", "internal/config"},
+				"internal/liveroutes", "internal/proposal", "internal/audit", "internal/config",
+				"internal/updown", "internal/pubproto", "internal/oob"},
 		},
 		Free: []string{"cmd/road", "cmd/roactl", "scripts/gentree"}, // gentree: a benchmark tool, not part of road
 	}
