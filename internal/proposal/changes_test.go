@@ -220,3 +220,41 @@ func TestPolicyReasons(t *testing.T) {
 		}
 	}
 }
+
+// fixedRoutes is a complete route table of the given routes.
+type fixedRoutes route.Slice
+
+func (fixedRoutes) Ready(context.Context) error { return nil }
+func (r fixedRoutes) Snapshot() route.Source    { return route.Slice(r) }
+func (fixedRoutes) Incomplete() []string        { return nil }
+
+// TestRevertThatHurtsRoutingIsBlocked: a revert is a proposal like any
+// other: undoing the ROA that makes a seen route Valid again, while another
+// ROA still covers it, would make it Invalid, so the revert is blocked.
+func TestRevertThatHurtsRoutingIsBlocked(t *testing.T) {
+	s, _ := newService(t)
+	s.routes = fixedRoutes{rt("192.0.2.0/24", 64497)}
+	ctx := context.Background()
+	for i, r := range []*Request{
+		{Add: []ROA{{Prefix: "192.0.2.0/24", ASN: 64496}}, Force: true, Reason: "origin moves to AS64496"},
+		{Add: []ROA{{Prefix: "192.0.2.0/24", ASN: 64497}}},
+	} {
+		if res, err := s.Propose(ctx, "alice", r); err != nil || !res.Applied {
+			t.Fatalf("step %d: %v %+v", i, err, res)
+		}
+	}
+	res, err := s.Revert(ctx, "bob", &RevertRequest{IDs: []int64{2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Blocked || res.Applied || len(res.Findings) == 0 || res.Findings[0].Kind != "invalidates-route" || res.Findings[0].Message !=
+		"route 192.0.2.0/24 from AS64497 is valid now and would be invalid (invalid-asn) after removing 192.0.2.0/24 => AS64497" {
+		t.Fatalf("revert %+v", res)
+	}
+	if c, _ := s.Change(ctx, 2); c.State != StateApplied {
+		t.Fatalf("a blocked revert changed change 2: %+v", c)
+	}
+	if got := configured(t, s); len(got) != 2 {
+		t.Fatalf("a blocked revert changed the ROAs: %v", got)
+	}
+}
