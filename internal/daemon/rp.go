@@ -32,8 +32,9 @@ func (d *Daemon) newRPRunner() *rprun.Runner {
 		OwnTAL: filepath.Join(d.cfg.DataDir, "road.tal"), OwnCache: filepath.Join(d.cfg.DataDir, "rp-cache"),
 		GlobalTALs: d.cfg.RP.TALs, GlobalCache: filepath.Join(d.cfg.DataDir, "rp-cache-global"),
 		UserAgent: "road/" + d.rt.Version, Interval: d.rt.RPInterval, GlobalInterval: d.cfg.RP.Interval,
-		MaxLoss: rpMaxLoss(d.cfg), SLURMFile: d.cfg.SLURMFile, Configured: d.configuredVRPs,
-		Serve: d.serve, OnDegraded: d.rpDegraded, Clock: clock, Logger: d.log, Registry: d.reg,
+		MaxLoss: rpMaxLoss(d.cfg), SLURMFile: d.cfg.SLURMFile,
+		Configured: func(ctx context.Context) (vrp.Set, error) { return d.parent.WithDelegated(ctx, d.configuredVRPs) },
+		Serve:      d.serve, OnDegraded: d.rpDegraded, Clock: clock, Logger: d.log, Registry: d.reg,
 	})
 }
 

@@ -69,3 +69,20 @@ func roaVRPs(r *rpki.ROA) []vrp.VRP {
 	}
 	return out
 }
+
+// WithDelegated is road's configured VRPs (own) plus the VRPs of the ROAs
+// road's publishers published: what road's own TAL yields when every child
+// is in order (the bundled relying party's expectation: a child
+// withdrawing a ROA is then no unexplained loss). A nil Service (not open
+// yet) adds nothing.
+func (s *Service) WithDelegated(ctx context.Context, own func(context.Context) (vrp.Set, error)) (vrp.Set, error) {
+	set, err := own(ctx)
+	if err != nil || s == nil {
+		return set, err
+	}
+	d, err := s.Delegated(ctx)
+	if err != nil {
+		return set, err
+	}
+	return vrp.NewSet(append(append([]vrp.VRP{}, set...), d.VRPs...)), nil
+}
