@@ -64,6 +64,7 @@ func printStatus(w io.Writer, s *api.Status) {
 	fmt.Fprintf(t, "resources\t%s\n", orDash(strings.Join(s.CA.Resources, ", ")))
 	fmt.Fprintf(t, "manifest next update\t%s\n", fmtTime(s.CA.ManifestNext))
 	fmt.Fprintf(t, "TAL\t%s\n", orDash(s.CA.TAL))
+	printKeyRoll(t, s.CA.KeyRoll) // keyroll.go
 	p := s.Publication
 	fmt.Fprintf(t, "publication\tserial %d, session %s, %d objects, last change %s\n", p.Serial, orDash(p.Session), p.Objects, fmtTime(p.LastChange))
 	fmt.Fprintf(t, "RRDP notification\t%s\n", orDash(p.Notification))

@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-var groupOrder = []string{"intent", "roa", "change", "bgp", "audit", "rp", "rtr", "publish", "token", "ca", "parent", "repository", "child", "publisher"}
+var groupOrder = []string{"intent", "roa", "change", "bgp", "audit", "rp", "rtr", "publish", "token", "ca", "parent", "repository", "child", "publisher", "identity"}
 
 func subNames(g map[string]*command) []string {
 	var out []string

@@ -21,6 +21,7 @@ type Delegation interface {
 	ListPeers(ctx context.Context, kind delegation.Kind) ([]delegation.Peer, error)
 	// SyncPeers contacts every parent and repository now.
 	SyncPeers(ctx context.Context, force bool) error
+	KeyRolls // the CA's and the identity's key rolls (keyroll.go)
 }
 
 // OOBMessage is an RFC 8183 XML message, to send or imported.

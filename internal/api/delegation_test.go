@@ -28,3 +28,21 @@ func (b *quietBackend) ListPeers(context.Context, delegation.Kind) ([]delegation
 	return nil, nil
 }
 func (b *quietBackend) SyncPeers(context.Context, bool) error { return nil }
+
+func (b *quietBackend) StartRoll(_ context.Context, actor string) (*delegation.Roll, error) {
+	b.actors = append(b.actors, actor)
+	return &delegation.Roll{}, nil
+}
+func (b *quietBackend) ActivateRoll(_ context.Context, actor string) (*delegation.Roll, error) {
+	b.actors = append(b.actors, actor)
+	return &delegation.Roll{}, nil
+}
+func (b *quietBackend) KeyRoll(context.Context) (*delegation.Roll, error) { return nil, nil }
+func (b *quietBackend) IdentityRoll(_ context.Context, actor string) ([]byte, []byte, error) {
+	b.actors = append(b.actors, actor)
+	return []byte("<child_request/>"), []byte("<publisher_request/>"), nil
+}
+func (b *quietBackend) IdentityActivate(_ context.Context, actor string) error {
+	b.actors = append(b.actors, actor)
+	return nil
+}

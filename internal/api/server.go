@@ -186,6 +186,7 @@ func (s *Server) Routes(r chi.Router) {
 		s.rpRoutes(r)
 		s.waveRoutes(r)
 		s.delegationRoutes(r)
+		s.keyRollRoutes(r)
 		s.publishRoutes(r)
 		s.parentRoutes(r)
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {

@@ -183,7 +183,8 @@ type CAStatus struct {
 	TAL          string    `json:"tal"` // path of the TAL file
 	// Keys is where new TA, CA and identity keys are made: "software" (in
 	// the database) or "pkcs11" (an HSM, [hsm]).
-	Keys string `json:"keys,omitempty"`
+	Keys    string   `json:"keys,omitempty"`
+	KeyRoll *KeyRoll `json:"key_roll,omitempty"` // the current or last key roll (keyroll.go)
 }
 
 // PublicationStatus describes RRDP and the rsync tree.

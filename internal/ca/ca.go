@@ -82,6 +82,9 @@ type Config struct {
 	// each manifest/CRL nextUpdate, so that many publication points do not
 	// come due at the same second (DESIGN.md [timing]). nil adds none (tests).
 	Jitter func(max time.Duration) time.Duration
+	// RollStaging is a key roll's staging period (0: DefaultRollStaging);
+	// RollEvery starts a key roll when the key is that old (0: never).
+	RollStaging, RollEvery time.Duration
 }
 
 // RandomJitter is a Config.Jitter drawing from math/rand/v2 (the jitter

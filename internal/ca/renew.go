@@ -21,8 +21,12 @@ import (
 func (c *CA) Renew(ctx context.Context) (bool, error) {
 	var changed bool
 	err := c.st.Update(ctx, func(tx *store.Tx) error {
-		var err error
+		rolled, err := c.advanceRoll(ctx, tx) // rollover.go
+		if err != nil {
+			return err
+		}
 		changed, err = c.renew(ctx, tx)
+		changed = changed || rolled
 		return err
 	})
 	return changed, err

@@ -16,6 +16,7 @@ type Status struct {
 	ManifestNext time.Time // the current manifest's nextUpdate
 	ROAs         int       // configured ROAs
 	Resources    []string  // held prefixes, then AS numbers and ranges ("AS64496", "AS64496-AS64511")
+	KeyRoll      *Roll     // the current or last key roll (nil: never rolled)
 }
 
 // Status reads the CA's state.
@@ -41,6 +42,9 @@ func (c *CA) Status(ctx context.Context) (Status, error) {
 			out.Name, out.CertNotAfter = cert.Subject, cert.NotAfter
 		}
 		out.ManifestNext = row.MftNextUpdate
+		if out.KeyRoll, err = readRoll(tx); err != nil {
+			return err
+		}
 		roas, err := tx.ROAs()
 		out.ROAs = len(roas)
 		return err

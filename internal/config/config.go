@@ -67,6 +67,8 @@ type Config struct {
 	// Delegation is road as a delegated CA: its handle and how it polls
 	// its parents and repository (internal/delegation).
 	Delegation Delegation
+	// KeyRoll is the CA key rollover schedule (RFC 6489, internal/ca).
+	KeyRoll KeyRoll
 	// HTTPServer is how the --http listener is served (TLS, plain HTTP on
 	// a non-loopback address) and the limits of every HTTP(S) server.
 	HTTPServer HTTPServer
@@ -157,6 +159,12 @@ type Delegation struct {
 	Poll       time.Duration // how often each parent and repository is contacted
 	PollJitter float64       // up to this share of Poll more, at random
 	BackoffMax time.Duration // the longest wait after failures in a row
+}
+
+// KeyRoll is when the CA's key is rolled ([ca] roll_staging, roll_every).
+type KeyRoll struct {
+	Staging time.Duration // between the new key's certificate and its activation (RFC 6489 §2 step 4)
+	Every   time.Duration // start a roll when the key is this old (0: only by command)
 }
 
 // RP configures the relying party whose VRPs and ASPAs RTR serves.

@@ -54,6 +54,7 @@ func TestDefaults(t *testing.T) {
 		RTRWaves:   defaultRTRWaves,
 		HTTPServer: defaultHTTPServer,
 		Delegation: Delegation{Handle: "road", Poll: 10 * time.Minute, PollJitter: 0.1, BackoffMax: 6 * time.Hour},
+		KeyRoll:    KeyRoll{Staging: 24 * time.Hour},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults\n got %+v\nwant %+v", c, want)
@@ -136,6 +137,7 @@ func TestFile(t *testing.T) {
 		RTRWaves:   defaultRTRWaves,
 		HTTPServer: defaultHTTPServer,
 		Delegation: Delegation{Handle: "road", Poll: 10 * time.Minute, PollJitter: 0.1, BackoffMax: 6 * time.Hour},
+		KeyRoll:    KeyRoll{Staging: 24 * time.Hour},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("file\n got %+v\nwant %+v", c, want)

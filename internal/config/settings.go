@@ -253,6 +253,12 @@ func baseSettings() []setting[Config] {
 		{key: "ca.backoff_max", def: "6h", help: "after failed exchanges the wait doubles from 10s up to this",
 			toml: tomlDuration, set: duration(func(c *Config) *time.Duration { return &c.Delegation.BackoffMax }),
 			check: positive(func(c *Config) time.Duration { return c.Delegation.BackoffMax })},
+		{key: "ca.roll_staging", def: "24h", help: "a CA key roll's staging period: the new key's certificate and empty manifest are published this long before the new key signs (RFC 6489 §2 says at least 24h)",
+			toml: tomlDuration, set: duration(func(c *Config) *time.Duration { return &c.KeyRoll.Staging }),
+			check: positive(func(c *Config) time.Duration { return c.KeyRoll.Staging })},
+		{key: "ca.roll_every", def: "0", help: "start a CA key roll when the current key is this old (e.g. 8760h; 0 = only by roactl ca roll)",
+			toml: tomlDuration, set: duration(func(c *Config) *time.Duration { return &c.KeyRoll.Every }),
+			check: notNegative(func(c *Config) time.Duration { return c.KeyRoll.Every })},
 
 		{flag: "rp-tal", key: "rp.tals", arg: "file", example: "/usr/share/rpki/tals/ripe.tal",
 			help: "also validate this TAL and serve its VRPs and ASPAs over RTR with road's own (the flag repeats; none by default)",

@@ -119,7 +119,7 @@ func Open(ctx context.Context, cfg *config.Config, rt Runtime) (*Daemon, error) 
 	}
 	d.ca, err = ca.New(ca.Config{RsyncBase: cfg.RsyncBase, RRDPBase: cfg.RRDPBase, TAURIs: taURIs, IP: cfg.Resources,
 		AS: asRanges(cfg), Timing: caTiming(cfg), Clock: rt.Clock, Logger: rt.Logger.With("pkg", "ca"), Keys: d.keys, KeyStore: d.signer,
-		Jitter: ca.RandomJitter}, d.st)
+		Jitter: ca.RandomJitter, RollStaging: cfg.KeyRoll.Staging, RollEvery: cfg.KeyRoll.Every}, d.st)
 	if err != nil {
 		d.Close()
 		return nil, err

@@ -15,7 +15,8 @@ func (d *Daemon) Status(ctx context.Context) (*api.Status, error) {
 		return nil, err
 	}
 	st.CA = api.CAStatus{Mode: "testbed", Name: cs.Name, Resources: cs.Resources, CertNotAfter: cs.CertNotAfter,
-		ROAs: cs.ROAs, ManifestNext: cs.ManifestNext, TAL: filepath.Join(d.cfg.DataDir, "road.tal"), Keys: d.signer.Kind()}
+		ROAs: cs.ROAs, ManifestNext: cs.ManifestNext, TAL: filepath.Join(d.cfg.DataDir, "road.tal"), Keys: d.signer.Kind(),
+		KeyRoll: cs.KeyRoll}
 	session, serial := d.pub.State()
 	st.Publication = api.PublicationStatus{Session: session, Serial: serial,
 		Notification: d.cfg.RRDPBase + "notification.xml", RsyncBase: d.cfg.RsyncBase,

@@ -232,6 +232,11 @@ func (s *Service) SyncPeers(ctx context.Context, force bool) error {
 			continue
 		}
 		c, err := s.syncParent(ctx, id, &parents[i])
+		if err == nil {
+			var rolled bool
+			rolled, err = s.rollParent(ctx, id, &parents[i]) // rollover.go
+			c = c || rolled
+		}
 		s.record(ctx, store.Parents, &parents[i], err)
 		s.done(key, err)
 		changed = changed || c
@@ -296,7 +301,7 @@ func (s *Service) syncRepository(ctx context.Context, id *identity.Identity, r *
 	}
 	want := map[string][]byte{}
 	err = s.cfg.Store.View(ctx, func(tx *store.Tx) error {
-		objs, err := tx.Objects(ca.CAName)
+		objs, err := tx.Objects("") // the CA's, and a key roll's NEW or OLD CA's
 		for _, o := range objs {
 			if strings.HasPrefix(o.URI, r.SIABase) {
 				want[o.URI] = o.DER
