@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -83,6 +84,11 @@ func (s *Service) Observe(ctx context.Context, o Observed) {
 			if json.Unmarshal(c.Detail, &d) != nil || !shows(d, o.VRPs) {
 				continue
 			}
+			if o.Stage == StageValidated { // fetched, so published (by a later publication if Propose's failed)
+				if err := addEvent(tx, c.ID, StagePublished, now, "", eventDetail{Note: "seen by the relying party"}); err != nil {
+					return err
+				}
+			}
 			ev := eventDetail{Serial: o.Serial, Routers: o.Routers}
 			if err := addEvent(tx, c.ID, o.Stage, now, "", ev); err != nil {
 				return err
@@ -120,8 +126,8 @@ func (s *Service) CheckLate(ctx context.Context) {
 				continue
 			}
 			missing, err := missingStages(tx, c.ID)
-			if err != nil || len(missing) == 0 {
-				continue
+			if err != nil || !slices.Contains(missing, StageRTR) {
+				continue // served: a publication retried later may have left "published" unrecorded
 			}
 			note := "not " + strings.Join(missing, ", not ") + fmt.Sprintf(" within %s", s.prop.alarmAfter)
 			if err := addEvent(tx, c.ID, StageLate, now, "", eventDetail{Note: note}); err != nil {

@@ -2,6 +2,7 @@ package proposal
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"testing"
 	"time"
@@ -72,5 +73,34 @@ func TestPropagationFollowAndAlarm(t *testing.T) {
 	if s.prop.toRTR.(interface{ Write(*dto.Metric) error }).Write(&m); m.GetHistogram().GetSampleCount() != 2 ||
 		m.GetHistogram().GetSampleSum() != 3+20*60 {
 		t.Fatalf("approval-to-RTR histogram %v", m.GetHistogram())
+	}
+}
+
+// TestPublishedWhenSeen: a change whose publication failed at first (the
+// gate refused it, a later publication carried it) counts as published once
+// the relying party sees it, and no alarm fires for it once served.
+func TestPublishedWhenSeen(t *testing.T) {
+	s, _ := newService(t)
+	now := svcT0
+	s.clock = func() time.Time { return now }
+	s.publish = func(context.Context) error { return errors.New("publication refused") }
+	ctx := context.Background()
+	if res, err := s.Propose(ctx, "alice", &Request{Add: []ROA{{Prefix: "192.0.2.0/24", ASN: 64496}}}); err != nil || !res.Applied {
+		t.Fatalf("%v %+v", err, res)
+	}
+	view, err := vrp.ParseSet("192.0.2.0/24 => AS64496")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = svcT0.Add(time.Minute)
+	s.Follow(ctx, view, view, 3, 0)
+	now = svcT0.Add(time.Hour)
+	s.CheckLate(ctx)
+	c, _ := s.Change(ctx, 1)
+	if got := stages(c.Timeline); !reflect.DeepEqual(got, []string{StageProposed, StageSigned, StagePublished, StageValidated, StageRTR}) {
+		t.Fatalf("timeline %v", got)
+	}
+	if e := c.Timeline[2]; e.Note != "seen by the relying party" || !e.At.Equal(svcT0.Add(time.Minute)) {
+		t.Fatalf("published stage %+v", e)
 	}
 }
