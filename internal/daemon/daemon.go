@@ -289,7 +289,7 @@ func (d *Daemon) renewLoop(ctx context.Context) {
 		case <-t.C:
 		}
 		d.props.CheckLate(ctx) // the change propagation alarm
-		changed, err := d.ca.Renew(ctx)
+		changed, err := d.parent.Renew(ctx, d.ca.Renew) // and the child certificates follow the CA
 		if err != nil {
 			d.log.Error("renew", "err", err)
 			d.metrics.errors.WithLabelValues("renew").Inc()

@@ -121,3 +121,15 @@ func (s *Service) Publishers(ctx context.Context) ([]pubsrv.PublisherInfo, error
 func (s *Service) RemovePublisher(ctx context.Context, actor, name string) error {
 	return s.Publication.RemovePublisher(ctx, actor, name)
 }
+
+// Renew runs the CA's renewal, then makes the children's certificates
+// follow the CA (updownsrv.Server.Reconcile); it reports whether either
+// changed anything.
+func (s *Service) Renew(ctx context.Context, renew func(context.Context) (bool, error)) (bool, error) {
+	changed, err := renew(ctx)
+	if err != nil {
+		return changed, err
+	}
+	followed, err := s.UpDown.Reconcile(ctx)
+	return changed || followed, err
+}

@@ -294,3 +294,45 @@ func splitItems(s string) []string {
 	}
 	return r.Items()
 }
+
+// Reconcile makes every child's certificates follow its entitlement ∩ what
+// the CA holds now, and renews those near expiry: the CA certificate itself
+// may have been reissued with other resources or a later notAfter (its
+// renewal, a change of road's own resources). It reports whether a
+// certificate was reissued or revoked. Without children it reads only.
+func (s *Server) Reconcile(ctx context.Context) (bool, error) {
+	var certs []store.ChildCert
+	if err := s.cfg.Store.View(ctx, func(tx *store.Tx) error {
+		var err error
+		certs, err = tx.ChildCerts("")
+		return err
+	}); err != nil || len(certs) == 0 {
+		return false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	changed := false
+	err := s.cfg.Store.Update(ctx, func(tx *store.Tx) error {
+		rows, err := tx.Children()
+		if err != nil {
+			return err
+		}
+		var names []string
+		for i := range rows {
+			c, err := s.follow(ctx, tx, &rows[i])
+			if err != nil {
+				return fmt.Errorf("child %s: %w", rows[i].Name, err)
+			}
+			if c {
+				names = append(names, rows[i].Name)
+			}
+		}
+		if changed = len(names) > 0; !changed {
+			return nil
+		}
+		_, err = tx.AppendHistory(s.cfg.Clock(), "road", "child-reconcile",
+			fmt.Sprintf("reissued the certificates of %d child(ren) to follow the CA", len(names)), map[string]any{"children": names})
+		return err
+	})
+	return changed, err
+}

@@ -7,10 +7,12 @@ import (
 	"crypto/rsa"
 	"errors"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/roadrpki/road/internal/ca"
 	"github.com/roadrpki/road/internal/fault"
 	"github.com/roadrpki/road/internal/oob"
 	"github.com/roadrpki/road/internal/rpki"
@@ -296,4 +298,39 @@ func TestAddChildRefuses(t *testing.T) {
 func isCode(err error, code string) bool {
 	var fe *fault.Error
 	return errors.As(err, &fe) && fe.Code == code
+}
+
+// TestReconcileFollowsTheCA: when the CA's own resources shrink (its
+// certificate reissued by Renew), Reconcile reissues the child's
+// certificate within them at once; a second run changes nothing.
+func TestReconcileFollowsTheCA(t *testing.T) {
+	e := newEnv(t, t0, "A")
+	b := addChild(t, e, "B", "192.0.2.0/25, 2001:db8:1::/48, AS64500")
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	e.send("B", e.wrap(b, issue("B", "default", csr(t, key, rsyncBase+"B/"))))
+	ctx := context.Background()
+	if changed, err := e.srv.Reconcile(ctx); err != nil || changed {
+		t.Fatalf("nothing to follow: %v %v", changed, err)
+	}
+	smaller, err := ca.New(ca.Config{RsyncBase: rsyncBase, RRDPBase: "https://127.0.0.1:8443/rrdp/",
+		IP: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/26")}, AS: []rpki.ASRange{{Min: 64496, Max: 64511}},
+		Clock: e.clock, Keys: ca.NewKeyPool(0)}, e.st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.now = e.now.Add(time.Minute)
+	if _, err := smaller.Renew(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.srv.cfg.CA = smaller
+	if changed, err := e.srv.Reconcile(ctx); err != nil || !changed {
+		t.Fatalf("after the CA shrank: %v %v", changed, err)
+	}
+	l, _ := e.srv.Children(ctx)
+	if len(l) != 1 || len(l[0].Certificates) != 1 || strings.Join(l[0].Certificates[0].Resources, ", ") != "192.0.2.0/26, AS64500" {
+		t.Fatalf("child certificates %+v", l)
+	}
+	if changed, err := e.srv.Reconcile(ctx); err != nil || changed {
+		t.Fatalf("second run: %v %v", changed, err)
+	}
 }
