@@ -38,7 +38,11 @@ func (s *Service) StartRoll(ctx context.Context, actor string) (*Roll, error) {
 	return r, nil
 }
 
-// ActivateRoll ends a pending roll's staging period now.
+// ActivateRoll ends a pending roll's staging period now and brings the
+// repository up to date before it returns. The parent is asked to revoke
+// the old key at its next poll (or parent sync), as after an activation
+// at the end of the staging period: relying parties first see the
+// objects under the new key with the old CA still certified.
 func (s *Service) ActivateRoll(ctx context.Context, actor string) (*Roll, error) {
 	r, err := s.cfg.CA.ActivateRoll(ctx, actor)
 	if err != nil {
@@ -47,8 +51,8 @@ func (s *Service) ActivateRoll(ctx context.Context, actor string) (*Roll, error)
 	if err := s.changed(ctx); err != nil {
 		return r, err
 	}
-	s.Kick()
-	return r, nil
+	s.forget("repositories/")
+	return r, s.SyncPeers(ctx, false)
 }
 
 // KeyRoll is the current or last CA key roll (nil: none).
