@@ -64,7 +64,7 @@ func Table() Rules {
 			"internal/pubsrv":    with("internal/store", "internal/updown", "internal/pubproto", "internal/oob", "internal/publish"),
 			// Both, with road's identity and service URL, as the API and the daemon see them.
 			"internal/parent": with("internal/config", "internal/store", "internal/ca", "internal/identity", "internal/updownsrv", "internal/pubsrv",
-				"internal/gate", "internal/signer"),
+				"internal/gate", "internal/signer", "internal/oob", "internal/updown"),
 			// The domain rooms know nothing of REST: api converts their types.
 			"internal/liveroutes": with("internal/bgp", "internal/store"),
 			// road's BPKI identity (RFC 8183 §5.1), which signs the RFC 6492 and

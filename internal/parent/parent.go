@@ -14,9 +14,11 @@ import (
 	"github.com/roadrpki/road/internal/ca"
 	"github.com/roadrpki/road/internal/config"
 	"github.com/roadrpki/road/internal/identity"
+	"github.com/roadrpki/road/internal/oob"
 	"github.com/roadrpki/road/internal/pubsrv"
 	"github.com/roadrpki/road/internal/signer"
 	"github.com/roadrpki/road/internal/store"
+	"github.com/roadrpki/road/internal/updown"
 	"github.com/roadrpki/road/internal/updownsrv"
 )
 
@@ -43,20 +45,36 @@ type Service struct {
 }
 
 // Open loads (or creates, on first start) road's identity and builds both
-// servers.
+// servers. They read the active identity again for every message and add,
+// so an identity roll (roactl identity activate) takes effect at once.
 func Open(ctx context.Context, o Options) (*Service, error) {
-	id, err := identity.EnsureIn(ctx, o.Store, o.Keys, Handle, o.Clock())
-	if err != nil {
+	if _, err := identity.EnsureIn(ctx, o.Store, o.Keys, Handle, o.Clock()); err != nil {
 		return nil, err
+	}
+	active := func(ctx context.Context) (*identity.Identity, error) {
+		return identity.EnsureIn(ctx, o.Store, o.Keys, Handle, o.Clock())
 	}
 	base := ServiceBase(o.Config)
 	return &Service{store: o.Store,
-		UpDown: updownsrv.New(updownsrv.Config{Store: o.Store, CA: o.CA, Handle: id.Handle, Identity: id.OOB(),
-			Signer: id.Signer(o.Clock), ServiceBase: base, Publish: o.Publish, Clock: o.Clock,
-			Logger: o.Logger.With("pkg", "updownsrv")}),
-		Publication: pubsrv.New(pubsrv.Config{Store: o.Store, Identity: id.OOB(), Signer: id.Signer(o.Clock),
-			ServiceBase: base, RsyncBase: o.Config.RsyncBase, RRDPNotify: o.Config.RRDPBase + "notification.xml",
-			Publish: o.Publish, Clock: o.Clock, Logger: o.Logger.With("pkg", "pubsrv")}),
+		UpDown: updownsrv.New(updownsrv.Config{Store: o.Store, CA: o.CA, ServiceBase: base, Publish: o.Publish, Clock: o.Clock,
+			Logger: o.Logger.With("pkg", "updownsrv"),
+			Self: func(ctx context.Context) (*updownsrv.Self, error) {
+				id, err := active(ctx)
+				if err != nil {
+					return nil, err
+				}
+				return &updownsrv.Self{Handle: id.Handle, Identity: id.OOB(), Signer: id.Signer(o.Clock)}, nil
+			}}),
+		Publication: pubsrv.New(pubsrv.Config{Store: o.Store, ServiceBase: base, RsyncBase: o.Config.RsyncBase,
+			RRDPNotify: o.Config.RRDPBase + "notification.xml", Publish: o.Publish, Clock: o.Clock,
+			Logger: o.Logger.With("pkg", "pubsrv"),
+			Self: func(ctx context.Context) (oob.Identity, *updown.Signer, error) {
+				id, err := active(ctx)
+				if err != nil {
+					return oob.Identity{}, nil, err
+				}
+				return id.OOB(), id.Signer(o.Clock), nil
+			}}),
 	}, nil
 }
 

@@ -63,9 +63,13 @@ func (s *Server) AddPublisher(ctx context.Context, actor, name string, request [
 	if err != nil {
 		return nil, fault.Invalidf("publisher request: %v", err)
 	}
+	me, _, err := s.self(ctx)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := oob.EmitRepositoryResponse(oob.RepositoryResponse{Tag: req.Tag, ServiceURI: s.serviceURI(name),
 		PublisherHandle: name, SIABase: s.siaBase(name), RRDPNotificationURI: s.cfg.RRDPNotify,
-		RepositoryBPKI: s.cfg.Identity})
+		RepositoryBPKI: me})
 	if err != nil {
 		return nil, fmt.Errorf("repository response: %w", err)
 	}

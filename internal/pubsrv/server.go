@@ -63,6 +63,10 @@ type Config struct {
 	// Identity and Signer are road's BPKI identity.
 	Identity oob.Identity
 	Signer   *updown.Signer
+	// Self, when set, returns road's current identity for each query and
+	// each add (an identity roll takes effect at once); it overrides
+	// Identity and Signer.
+	Self func(ctx context.Context) (oob.Identity, *updown.Signer, error)
 	// ServiceBase is the base URL of the endpoints; a publisher's service
 	// URI is ServiceBase + "rfc8181/" + name.
 	ServiceBase string
@@ -72,6 +76,14 @@ type Config struct {
 	Publish func(ctx context.Context) error
 	Clock   func() time.Time
 	Logger  *slog.Logger
+}
+
+// self is road's current identity.
+func (s *Server) self(ctx context.Context) (oob.Identity, *updown.Signer, error) {
+	if s.cfg.Self != nil {
+		return s.cfg.Self(ctx)
+	}
+	return s.cfg.Identity, s.cfg.Signer, nil
 }
 
 // Server is the publication server; queries are handled one at a time.
@@ -124,16 +136,21 @@ type refusal struct {
 func (s *Server) Handle(ctx context.Context, publisher string, body []byte) (int, []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	_, me, err := s.self(ctx)
+	if err != nil {
+		s.log.Error("rfc8181: road's identity", "err", err)
+		return http.StatusInternalServerError, nil
+	}
 	q, row, ref := s.accept(ctx, publisher, body)
 	if ref != nil {
 		s.log.Warn("rfc8181: refused a query", "publisher", publisher, "code", ref.code, "err", ref.err)
-		return http.StatusBadRequest, s.sign(publisher, pubproto.Message{Type: pubproto.Reply,
+		return http.StatusBadRequest, s.sign(me, publisher, pubproto.Message{Type: pubproto.Reply,
 			Errors: []pubproto.ReportError{{Code: ref.code, Text: ref.err.Error()}}})
 	}
 	reply, changed, err := s.apply(ctx, row, q)
 	if err != nil {
 		s.log.Error("rfc8181: query failed", "publisher", publisher, "err", err)
-		return http.StatusInternalServerError, s.sign(publisher, pubproto.Message{Type: pubproto.Reply,
+		return http.StatusInternalServerError, s.sign(me, publisher, pubproto.Message{Type: pubproto.Reply,
 			Errors: []pubproto.ReportError{{Code: pubproto.OtherError, Text: "internal error"}}})
 	}
 	for _, e := range reply.Errors {
@@ -144,7 +161,7 @@ func (s *Server) Handle(ctx context.Context, publisher string, body []byte) (int
 			s.log.Error("rfc8181: publish after a change", "publisher", publisher, "err", err)
 		}
 	}
-	return http.StatusOK, s.sign(publisher, reply)
+	return http.StatusOK, s.sign(me, publisher, reply)
 }
 
 // query is an authenticated query with its signing time.
@@ -189,11 +206,11 @@ func (s *Server) accept(ctx context.Context, publisher string, body []byte) (*qu
 }
 
 // sign wraps a reply; one that cannot be signed leaves an empty body.
-func (s *Server) sign(publisher string, m pubproto.Message) []byte {
+func (s *Server) sign(me *updown.Signer, publisher string, m pubproto.Message) []byte {
 	xml, err := pubproto.Emit(m)
 	if err == nil {
 		var der []byte
-		if der, err = updown.Wrap(xml, s.cfg.Signer); err == nil {
+		if der, err = updown.Wrap(xml, me); err == nil {
 			return der
 		}
 	}

@@ -56,8 +56,12 @@ func (s *Server) AddChild(ctx context.Context, actor, name string, request []byt
 	if err != nil {
 		return nil, fault.Invalidf("child request: %v", err)
 	}
+	me, err := s.self(ctx)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := oob.EmitParentResponse(oob.ParentResponse{Tag: req.Tag, ServiceURI: s.ServiceURI(name),
-		ChildHandle: name, ParentHandle: s.cfg.Handle, ParentBPKI: s.cfg.Identity})
+		ChildHandle: name, ParentHandle: me.Handle, ParentBPKI: me.Identity})
 	if err != nil {
 		return nil, fmt.Errorf("parent response: %w", err)
 	}

@@ -66,6 +66,10 @@ type Config struct {
 	Handle   string
 	Identity oob.Identity
 	Signer   *updown.Signer
+	// Self, when set, returns road's current identity for each message and
+	// each add (an identity roll takes effect at once); it overrides
+	// Handle, Identity and Signer.
+	Self func(ctx context.Context) (*Self, error)
 	// ServiceBase is the base URL of the endpoints ("http://host:port/");
 	// a child's service URI is ServiceBase + "rfc6492/" + name.
 	ServiceBase string
@@ -73,6 +77,21 @@ type Config struct {
 	Publish func(ctx context.Context) error
 	Clock   func() time.Time
 	Logger  *slog.Logger
+}
+
+// Self is road's BPKI identity as a parent.
+type Self struct {
+	Handle   string
+	Identity oob.Identity
+	Signer   *updown.Signer
+}
+
+// self is road's current identity.
+func (s *Server) self(ctx context.Context) (*Self, error) {
+	if s.cfg.Self != nil {
+		return s.cfg.Self(ctx)
+	}
+	return &Self{Handle: s.cfg.Handle, Identity: s.cfg.Identity, Signer: s.cfg.Signer}, nil
 }
 
 // Server is the parent side. It is safe for concurrent use; messages are
@@ -120,19 +139,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) Handle(ctx context.Context, child string, body []byte) (int, []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	msg, err := s.accept(ctx, child, body)
+	me, err := s.self(ctx)
+	if err != nil {
+		s.log.Error("rfc6492: road's identity", "err", err)
+		return http.StatusInternalServerError, nil
+	}
+	msg, err := s.accept(ctx, me.Handle, child, body)
 	if err != nil {
 		code := 2001
 		if updown.Reason(err) == ReasonNotAQuery {
 			code = 1103
 		}
 		s.log.Warn("rfc6492: refused a message", "child", child, "reason", updown.Reason(err), "err", err)
-		return http.StatusBadRequest, s.sign(child, errorMessage(code, err.Error()))
+		return http.StatusBadRequest, s.sign(me, child, errorMessage(code, err.Error()))
 	}
 	resp, changed, err := s.perform(ctx, child, msg)
 	if err != nil {
 		s.log.Error("rfc6492: request failed", "child", child, "type", msg.Type, "err", err)
-		return http.StatusInternalServerError, s.sign(child, errorMessage(2001, "internal error"))
+		return http.StatusInternalServerError, s.sign(me, child, errorMessage(2001, "internal error"))
 	}
 	if resp.Type == updown.TypeError {
 		s.log.Warn("rfc6492: request not performed", "child", child, "type", msg.Type,
@@ -143,7 +167,7 @@ func (s *Server) Handle(ctx context.Context, child string, body []byte) (int, []
 			s.log.Error("rfc6492: publish after a change", "child", child, "err", err)
 		}
 	}
-	return http.StatusOK, s.sign(child, resp)
+	return http.StatusOK, s.sign(me, child, resp)
 }
 
 // verified is an authenticated query with the signing time to record.
@@ -153,7 +177,7 @@ type verified struct {
 }
 
 // accept runs RFC 6492 §3.2 checks 1 to 7 and returns the query.
-func (s *Server) accept(ctx context.Context, child string, body []byte) (*verified, error) {
+func (s *Server) accept(ctx context.Context, handle, child string, body []byte) (*verified, error) {
 	if len(body) > MaxBody {
 		return nil, fault.New(ReasonTooLarge, fmt.Sprintf("message over %d bytes", MaxBody), nil)
 	}
@@ -184,8 +208,8 @@ func (s *Server) accept(ctx context.Context, child string, body []byte) (*verifi
 	switch {
 	case m.Sender != child:
 		return nil, fault.New(ReasonWrongSender, fmt.Sprintf("sender %q on the endpoint of %q", m.Sender, child), nil)
-	case m.Recipient != s.cfg.Handle:
-		return nil, fault.New(ReasonWrongRecipient, fmt.Sprintf("recipient %q, this parent is %q", m.Recipient, s.cfg.Handle), nil)
+	case m.Recipient != handle:
+		return nil, fault.New(ReasonWrongRecipient, fmt.Sprintf("recipient %q, this parent is %q", m.Recipient, handle), nil)
 	case m.Type != updown.TypeList && m.Type != updown.TypeIssue && m.Type != updown.TypeRevoke:
 		return nil, fault.New(ReasonNotAQuery, fmt.Sprintf("a %s message is not a query", m.Type), nil)
 	}
@@ -199,15 +223,15 @@ func errorMessage(code int, text string) *updown.Message {
 
 // sign addresses m from road to child and wraps it; a message that cannot
 // be signed leaves an empty body (logged).
-func (s *Server) sign(child string, m *updown.Message) []byte {
-	m.Sender, m.Recipient = s.cfg.Handle, child
+func (s *Server) sign(me *Self, child string, m *updown.Message) []byte {
+	m.Sender, m.Recipient = me.Handle, child
 	if !handleRE.MatchString(child) {
 		m.Recipient = "unknown"
 	}
 	xml, err := updown.Marshal(m)
 	if err == nil {
 		var der []byte
-		if der, err = updown.Wrap(xml, s.cfg.Signer); err == nil {
+		if der, err = updown.Wrap(xml, me.Signer); err == nil {
 			return der
 		}
 	}

@@ -334,3 +334,27 @@ func TestReconcileFollowsTheCA(t *testing.T) {
 		t.Fatalf("second run: %v %v", changed, err)
 	}
 }
+
+// TestSelfIsReadPerMessage: with Config.Self, an identity roll takes
+// effect at the next message and add: answers verify with the new
+// identity, and the parent_response carries it.
+func TestSelfIsReadPerMessage(t *testing.T) {
+	e := newEnv(t, t0, "A")
+	b := addChild(t, e, "B", "192.0.2.0/25")
+	rolled := newTestID(t, "A-next", t0)
+	e.srv.cfg.Self = func(context.Context) (*Self, error) {
+		return &Self{Handle: "A", Identity: rolled.oob(t), Signer: rolled.signer(e.clock)}, nil
+	}
+	_, resp := e.srv.Handle(context.Background(), "B", e.wrap(b, list("B")))
+	if _, err := updown.Unwrap(resp, rolled.cert, e.now, time.Time{}); err != nil {
+		t.Fatalf("answer after the roll: %v", err)
+	}
+	added, err := e.srv.AddChild(context.Background(), "admin", "B", b.childRequest(t, "B"), "192.0.2.0/25")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, _ := oob.ParseParentResponse(added.ParentResponse, oob.Options{})
+	if !bytes.Equal(pr.ParentBPKI.DER, rolled.cert.Raw) {
+		t.Fatal("parent_response after the roll carries the old identity")
+	}
+}
