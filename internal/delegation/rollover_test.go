@@ -85,6 +85,26 @@ func TestKeyRollUnderParent(t *testing.T) {
 	if err != nil || r.Phase != ca.RollRequested {
 		t.Fatalf("start: %+v %v", r, err)
 	}
+	// The issue request reaches A but its answer is lost (a crash of B):
+	// the next sync asks again for the same key and A answers with the
+	// certificate it issued, not a second one.
+	p, err := parentPeer(ctx, b.st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := identity.Load(ctx, b.st, "active")
+	cli := &updowncli.Client{Signer: id.Signer(clk.now), Clock: clk.now}
+	par, _ := parentOf(p)
+	csr, ok, err := b.ca.NextCertificateRequest(ctx)
+	if err != nil || !ok {
+		t.Fatalf("next CSR: %v %v", ok, err)
+	}
+	if _, _, err := cli.Issue(ctx, par, updownsrv.ClassName, csr); err != nil {
+		t.Fatal(err)
+	}
+	clk.t = clk.t.Add(time.Second)
+	b.ca = restartCA(t, b)
+	svc = newSvc()
 	if err := svc.SyncPeers(ctx, true); err != nil {
 		t.Fatal(err)
 	}
@@ -129,13 +149,10 @@ func TestKeyRollUnderParent(t *testing.T) {
 
 	// The revocation reaches A but its answer is lost: the next sync's
 	// error 1302 ends the roll all the same.
-	p, err := parentPeer(ctx, b.st)
-	if err != nil {
+	if p, err = parentPeer(ctx, b.st); err != nil {
 		t.Fatal(err)
 	}
-	id, _ := identity.Load(ctx, b.st, "active")
-	cli := &updowncli.Client{Signer: id.Signer(clk.now), Clock: clk.now}
-	par, _ := parentOf(p)
+	par, _ = parentOf(p)
 	if _, err := cli.Revoke(ctx, par, updownsrv.ClassName, oldSKI); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/roadrpki/road/internal/api"
 	"github.com/roadrpki/road/internal/config"
@@ -225,4 +226,47 @@ func checkActivated(t *testing.T, a *road, r *api.KeyRoll) {
 	if want := base64.RawURLEncoding.EncodeToString(oldSKI) + ".crl"; len(oldMft) != 1 || oldMft[0] != want {
 		t.Fatalf("the old key's manifest lists %v, want only %s", oldMft, want)
 	}
+}
+
+// TestTestbedKeyRoll: road without a parent rolls its CA key under its
+// own testbed TA the same way; rpki-client 9.5 validates the ROA through
+// road's TAL before, while pending (both CA certificates under the TA) and
+// once the TA revoked the old one.
+func TestTestbedKeyRoll(t *testing.T) {
+	testpeers.TrixieScript(t)
+	r := startRoad(t)
+	var res api.ProposalResult
+	if code := call(t, r.http, r.token, "POST", "/roas/proposals", api.ProposalRequest{Add: roas(t, "192.0.2.0/24 => AS64496"),
+		Force: true, Reason: "e2e: no BGP view"}, &res); code != 200 || !res.Applied {
+		t.Fatalf("ROA: HTTP %d %+v", code, res)
+	}
+	want := vrpSet(t, "192.0.2.0/24 => AS64496")
+	cache := testpeers.RPKIClientDir(t)
+	validate := func(phase string, certs int) {
+		t.Helper()
+		res := testpeers.RunRPKIClient(t, testpeers.RPKIClientOptions{TAL: filepath.Join(r.dir, "road.tal"),
+			TLSCAFile: filepath.Join(r.dir, "tls", "ca.pem"), CacheDir: cache, Trixie: true})
+		line := fmt.Sprintf("Certificates: %d (0 invalid, 0 non-functional)", certs)
+		if !sameVRPs(res.VRPs, want) || !strings.Contains(res.Log, line) {
+			t.Fatalf("%s: rpki-client 9.5: %v, want %v and %q\n%s", phase, res.VRPs, want, line, res.Log)
+		}
+	}
+	validate("before the roll", 2)
+	var kr api.KeyRollState
+	if code := call(t, r.http, r.token, "POST", "/ca/roll", struct{}{}, &kr); code != 200 || kr.Roll == nil || kr.Roll.Phase != "pending" {
+		t.Fatalf("POST /ca/roll: HTTP %d %+v", code, kr.Roll)
+	}
+	validate("pending", 3)
+	if code := call(t, r.http, r.token, "POST", "/ca/roll/activate", struct{}{}, &kr); code != 200 {
+		t.Fatalf("POST /ca/roll/activate: HTTP %d", code)
+	}
+	// The TA revokes the old CA certificate on road's next renew pass.
+	deadline := time.Now().Add(30 * time.Second)
+	for keyRollPhase(t, r).Phase != "done" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the roll did not finish: %+v", keyRollPhase(t, r))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	validate("done", 2)
 }
