@@ -291,8 +291,8 @@ func (c *CA) refreshPublicationPoint(ctx context.Context, tx *store.Tx, in *inst
 	return tx.PutCA(in.row)
 }
 
-// inheritFor gives a manifest EE "inherit" for each resource family its
-// issuer holds.
+// inheritFor gives a manifest EE "inherit" for each IP family its issuer
+// holds, and for AS numbers.
 func inheritFor(issuer *rpki.Certificate) (*rpki.IPResources, *rpki.ASResources) {
 	var ip *rpki.IPResources
 	if issuer.IP != nil && (issuer.IP.V4 != nil || issuer.IP.V6 != nil) {
@@ -304,11 +304,10 @@ func inheritFor(issuer *rpki.Certificate) (*rpki.IPResources, *rpki.ASResources)
 			ip.V6 = &rpki.IPFamily{Inherit: true}
 		}
 	}
-	var as *rpki.ASResources
-	if issuer.AS != nil && (issuer.AS.Inherit || len(issuer.AS.Ranges) > 0) {
-		as = &rpki.ASResources{Inherit: true}
-	}
-	return ip, as
+	// AS inherit even when the issuer holds no AS numbers (a child CA that a
+	// parent gave only prefixes): rpki-client 9.5 rejects a manifest whose
+	// EE lacks it ("RFC 3779 extension not set to inherit"), as Krill writes it.
+	return ip, &rpki.ASResources{Inherit: true}
 }
 
 // issueCRL signs and stores the publication point's next CRL with every

@@ -13,7 +13,8 @@ import (
 
 // Delegated is what road's publication carries for others, for the
 // pre-publication gate (gate.GuardConfig.Delegated): the publishers'
-// spaces and the child certificates' repositories, and the VRPs of the
+// spaces, the repositories of the child certificates road issued and of
+// those its publishers published (grandchildren), and the VRPs of the
 // ROAs the publishers published. A child's publication point is its own:
 // its state must not refuse road's publication, nor its ROAs count as
 // road's.
@@ -45,11 +46,17 @@ func (s *Service) Delegated(ctx context.Context) (gate.Delegated, error) {
 			return err
 		}
 		for _, o := range published {
-			if !strings.HasSuffix(o.URI, ".roa") {
-				continue
-			}
-			if _, roa, err := rpki.ParseROAObject(o.DER); err == nil {
-				vrps = append(vrps, roaVRPs(roa)...)
+			switch {
+			case strings.HasSuffix(o.URI, ".roa"):
+				if _, roa, err := rpki.ParseROAObject(o.DER); err == nil {
+					vrps = append(vrps, roaVRPs(roa)...)
+				}
+			case strings.HasSuffix(o.URI, ".cer"):
+				// A publisher's own child CA (road's grandchild) publishing
+				// elsewhere: its publication point is not in road's tree.
+				if c, err := rpki.ParseCertificate(o.DER); err == nil && c.IsCA && c.SIA.CARepository != "" {
+					d.Spaces = append(d.Spaces, c.SIA.CARepository)
+				}
 			}
 		}
 		return nil
