@@ -20,11 +20,12 @@ import (
 // delegatedPair starts road A (testbed TA, RFC 6492 parent, RFC 8181
 // repository) and road B, A's child publishing to A, through the REST
 // calls roactl makes (child add, parent add, publisher add, repository
-// add), and gives B the ROA 192.0.2.0/25 => AS64500.
-func delegatedPair(t *testing.T) (a, b *road) {
+// add), and gives B the ROA 192.0.2.0/25 => AS64500. bOpts adjust B's
+// configuration.
+func delegatedPair(t *testing.T, bOpts ...func(*config.Config)) (a, b *road) {
 	t.Helper()
 	a = startRoad(t)
-	b = startRoad(t, func(c *config.Config) { c.Delegation.Handle = "B" })
+	b = startRoad(t, append([]func(*config.Config){func(c *config.Config) { c.Delegation.Handle = "B" }}, bOpts...)...)
 	var creq, preq api.OOBMessage
 	call(t, b.http, b.token, "GET", "/parents/request", nil, &creq)
 	call(t, b.http, b.token, "GET", "/repositories/request", nil, &preq)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/ThalesGroup/crypto11"
@@ -164,6 +165,28 @@ func (p *PKCS11) find(handle []byte) (crypto11.Signer, []byte, error) {
 		return nil, nil, fmt.Errorf("signer: %d key pairs share %s on the token: %w", len(found), handle, ErrHSMOperation)
 	}
 	return found[0], id, nil
+}
+
+// Handles lists the handles of every key pair on the token, sorted (for
+// status and tests: which keys road left there).
+func (p *PKCS11) Handles(ctx context.Context) ([][]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	all, err := p.ctx.FindAllKeyPairs()
+	if err != nil {
+		return nil, fmt.Errorf("signer: list key pairs: %v: %w", err, ErrHSMOperation)
+	}
+	var out [][]byte
+	for _, s := range all {
+		a, err := p.ctx.GetAttribute(s, crypto11.CkaId)
+		if err != nil || a == nil {
+			return nil, fmt.Errorf("signer: CKA_ID of a key pair: %v: %w", err, ErrHSMOperation)
+		}
+		out = append(out, []byte(handlePrefix+hex.EncodeToString(a.Value)))
+	}
+	slices.SortFunc(out, bytes.Compare)
+	return out, nil
 }
 
 // ParseTokenHandle returns the CKA_ID of a token key's handle.

@@ -182,8 +182,14 @@ func TestPKCS11SoftHSM(t *testing.T) {
 	if _, err := p.Load(ctx, []byte("pkcs11:id=00112233")); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown id: %v, want %v", err, ErrNotFound)
 	}
+	if hs, err := p.Handles(ctx); err != nil || len(hs) != 1 || !bytes.Equal(hs[0], h) {
+		t.Fatalf("Handles = %q, %v; want [%s]", hs, err, h)
+	}
 	if err := p.Delete(ctx, h); err != nil {
 		t.Fatal(err)
+	}
+	if hs, err := p.Handles(ctx); err != nil || len(hs) != 0 {
+		t.Fatalf("Handles after Delete = %q, %v", hs, err)
 	}
 	if _, err := p.Load(ctx, h); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Load after Delete: %v, want %v", err, ErrNotFound)
