@@ -63,6 +63,7 @@ func isDirURI(uri string) bool { return strings.HasSuffix(uri, "/") }
 type cache struct {
 	root    string
 	maxSize int64
+	memo    *Memo // nil: every read goes to the file
 }
 
 // path maps an rsync URI to a file below the cache root.
@@ -84,6 +85,16 @@ func (c *cache) read(uri string) ([]byte, error) {
 		return nil, err
 	}
 	return readCacheFile(p, c.maxSize)
+}
+
+// readSum is read with the file's SHA-256, through the Memo when there is
+// one.
+func (c *cache) readSum(uri string) ([]byte, [32]byte, error) {
+	p, err := c.path(uri)
+	if err != nil {
+		return nil, [32]byte{}, err
+	}
+	return c.memo.readFile(p, c.maxSize)
 }
 
 // readCacheFile reads a repository file: only a regular file, never a

@@ -3,28 +3,51 @@ package rp
 import (
 	"crypto/sha256"
 	"sync"
+	"syscall"
 
 	"github.com/roadrpki/road/internal/rpki"
 )
 
 // Memo remembers, across validation runs, the work that depends only on an
-// object's bytes: parsing a ROA with the check of its CMS signature, and a
-// certificate's signature by a given issuer certificate. Only successes are
-// kept, and only what the last run used, so a repository that does not
-// change is re-validated mostly without public-key operations (the
-// pre-publication gate validates road's own tree twice per change). Every
-// check that depends on the clock, the CRL or the issuer's resources still
+// object's bytes: reading an unchanged file (fileKey), parsing a certificate or a ROA
+// (with the check of its CMS signature), and a certificate's signature by
+// a given issuer. Only successes are kept, and only what the last run used,
+// so a repository that does not change is re-validated mostly without
+// reads, parsing or public-key operations (the pre-publication gate
+// validates road's own tree twice per change). Every check that depends on
+// the clock, the CRL, the manifest's hashes or the issuer's resources still
 // runs. Safe for concurrent use; parsed objects are shared read-only.
 type Memo struct {
 	mu   sync.Mutex
-	cur  map[[32]byte]any // used by the run under way
-	prev map[[32]byte]any // used by the run before
+	cur  *memoGen // used by the run under way
+	prev *memoGen // used by the run before
+}
+
+type memoGen struct {
+	files map[fileKey]memoFile
+	roas  map[[32]byte]memoROA
+	certs map[[32]byte]*rpki.Certificate
+	sigs  map[sigPair]bool
+}
+
+func newGen() *memoGen {
+	return &memoGen{files: map[fileKey]memoFile{}, roas: map[[32]byte]memoROA{},
+		certs: map[[32]byte]*rpki.Certificate{}, sigs: map[sigPair]bool{}}
+}
+
+type memoFile struct {
+	data []byte
+	sum  [32]byte
 }
 
 type memoROA struct {
 	so  *rpki.SignedObject
 	roa *rpki.ROA
 }
+
+// sigPair is "child's signature verified with issuer's key": both parsed
+// certificates are the Memo's own (the same pointers in every run).
+type sigPair struct{ child, issuer *rpki.Certificate }
 
 // begin starts a run: what the run before used stays available.
 func (m *Memo) begin() {
@@ -33,74 +56,133 @@ func (m *Memo) begin() {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if len(m.cur) > 0 {
+	if m.cur != nil {
 		m.prev = m.cur
 	}
-	m.cur = map[[32]byte]any{}
+	m.cur = newGen()
 }
 
-func (m *Memo) get(k [32]byte) (any, bool) {
+// lookup finds k in the run's generation, else in the one before (and
+// keeps it for the next run).
+func lookup[K comparable, V any](m *Memo, pick func(*memoGen) map[K]V, k K) (V, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	v, ok := m.cur[k]
-	if !ok {
-		if v, ok = m.prev[k]; ok {
-			m.cur[k] = v
+	if m.cur == nil {
+		m.cur = newGen()
+	}
+	v, ok := pick(m.cur)[k]
+	if !ok && m.prev != nil {
+		if v, ok = pick(m.prev)[k]; ok {
+			pick(m.cur)[k] = v
 		}
 	}
 	return v, ok
 }
 
-func (m *Memo) put(k [32]byte, v any) {
+func remember[K comparable, V any](m *Memo, pick func(*memoGen) map[K]V, k K, v V) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.cur == nil {
-		m.cur = map[[32]byte]any{}
+		m.cur = newGen()
 	}
-	m.cur[k] = v
+	pick(m.cur)[k] = v
 }
 
-// parseROA is rpki.ParseROAObject, remembered by the object's SHA-256.
-func (m *Memo) parseROA(der []byte) (*rpki.SignedObject, *rpki.ROA, error) {
+func genFiles(g *memoGen) map[fileKey]memoFile           { return g.files }
+func genROAs(g *memoGen) map[[32]byte]memoROA            { return g.roas }
+func genCerts(g *memoGen) map[[32]byte]*rpki.Certificate { return g.certs }
+func genSigs(g *memoGen) map[sigPair]bool                { return g.sigs }
+
+// parseROA is rpki.ParseROAObject of der, whose SHA-256 is sum.
+func (m *Memo) parseROA(der []byte, sum [32]byte) (*rpki.SignedObject, *rpki.ROA, error) {
 	if m == nil {
 		return rpki.ParseROAObject(der)
 	}
-	k := sha256.Sum256(der)
-	if v, ok := m.get(k); ok {
-		if r, ok := v.(memoROA); ok {
-			return r.so, r.roa, nil
-		}
+	if r, ok := lookup(m, genROAs, sum); ok {
+		return r.so, r.roa, nil
 	}
 	so, roa, err := rpki.ParseROAObject(der)
 	if err == nil {
-		m.put(k, memoROA{so, roa})
+		remember(m, genROAs, sum, memoROA{so, roa})
 	}
 	return so, roa, err
 }
 
-// sigKey marks "c's signature verified with issuer": both certificates whole.
-type sigKey struct{}
+// parseCertificate is rpki.ParseCertificate of der, whose SHA-256 is sum.
+func (m *Memo) parseCertificate(der []byte, sum [32]byte) (*rpki.Certificate, error) {
+	if m == nil {
+		return rpki.ParseCertificate(der)
+	}
+	if c, ok := lookup(m, genCerts, sum); ok {
+		return c, nil
+	}
+	c, err := rpki.ParseCertificate(der)
+	if err == nil {
+		remember(m, genCerts, sum, c)
+	}
+	return c, err
+}
 
-// checkSignature is c.CheckSignatureFrom(issuer), remembered by both
-// certificates' bytes.
+// checkSignature is c.CheckSignatureFrom(issuer), remembered when both
+// come from the Memo.
 func (m *Memo) checkSignature(c, issuer *rpki.Certificate) error {
 	if m == nil {
 		return c.CheckSignatureFrom(issuer)
 	}
-	h := sha256.New()
-	h.Write(c.Raw)
-	h.Write([]byte{0})
-	h.Write(issuer.Raw)
-	var k [32]byte
-	h.Sum(k[:0])
-	if v, ok := m.get(k); ok {
-		if _, ok := v.(sigKey); ok {
-			return nil
-		}
+	k := sigPair{c, issuer}
+	if _, ok := lookup(m, genSigs, k); ok {
+		return nil
 	}
 	err := c.CheckSignatureFrom(issuer)
 	if err == nil {
-		m.put(k, sigKey{})
+		remember(m, genSigs, k, true)
 	}
 	return err
+}
+
+// fileKey identifies one version of a file whatever its path: its inode,
+// size and mtime. A file is replaced by writing a new one (a new inode, or
+// at least a new mtime: road's publisher sets the signing time); the
+// staged tree hard-links the files that did not change, so they are not
+// read again. Content that changed under the same inode, size and mtime
+// is not noticed (the manifest hashes are still checked against the
+// remembered bytes).
+type fileKey struct {
+	dev, ino    uint64
+	size, mtime int64
+}
+
+func statKey(p string) (fileKey, bool) {
+	var st syscall.Stat_t
+	if err := syscall.Lstat(p, &st); err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		return fileKey{}, false
+	}
+	return fileKey{dev: uint64(st.Dev), ino: st.Ino, size: st.Size, mtime: st.Mtim.Nano()}, true
+}
+
+// readFile is readCacheFile with the file's SHA-256, remembered by the
+// file's identity (statKey).
+func (m *Memo) readFile(p string, max int64) ([]byte, [32]byte, error) {
+	if m == nil {
+		b, err := readCacheFile(p, max)
+		if err != nil {
+			return nil, [32]byte{}, err
+		}
+		return b, sha256.Sum256(b), nil
+	}
+	k, ok := statKey(p)
+	if ok {
+		if f, ok := lookup(m, genFiles, k); ok {
+			return f.data, f.sum, nil
+		}
+	}
+	b, err := readCacheFile(p, max) // absent, not a regular file, ...: its own answer
+	if err != nil {
+		return nil, [32]byte{}, err
+	}
+	sum := sha256.Sum256(b)
+	if k2, ok2 := statKey(p); ok && ok2 && k2 == k { // not replaced while it was read
+		remember(m, genFiles, k, memoFile{b, sum})
+	}
+	return b, sum, nil
 }

@@ -78,7 +78,7 @@ func resolveResources(ca *caNode, c *rpki.Certificate) (rpki.IPResources, *rpki.
 
 // childCA validates a .cer listed on ca's manifest and walks its tree.
 func (r *run) childCA(ctx context.Context, ca *caNode, pp *pubPoint, f listedFile) error {
-	c, err := rpki.ParseCertificate(f.data)
+	c, err := r.o.Memo.parseCertificate(f.data, f.sum)
 	if err != nil {
 		return &RejectError{Reason: parseReason(err), Err: err}
 	}
@@ -131,7 +131,7 @@ func (r *run) checkSignedObjectEE(ca *caNode, pp *pubPoint, ee *rpki.Certificate
 // roa validates a .roa listed on ca's manifest (RFC 6488 §3, RFC 9582 §5)
 // and adds its VRPs.
 func (r *run) roa(ca *caNode, pp *pubPoint, f listedFile) error {
-	so, roa, err := r.o.Memo.parseROA(f.data)
+	so, roa, err := r.o.Memo.parseROA(f.data, f.sum)
 	if err != nil {
 		return &RejectError{Reason: parseReason(err), Err: err}
 	}

@@ -18,6 +18,7 @@ import (
 type listedFile struct {
 	name, uri string
 	data      []byte
+	sum       [32]byte // SHA-256 of data
 }
 
 // publicationPoint processes the manifest of ca and, if the publication
@@ -232,17 +233,17 @@ func readListed(view cache, m *rpki.Manifest, repo, mftURI string) ([]listedFile
 	files := make([]listedFile, 0, len(m.Files))
 	for _, f := range m.Files {
 		uri := repo + f.Name
-		b, err := view.read(uri)
+		b, sum, err := view.readSum(uri)
 		if err != nil {
 			if errors.Is(err, errNotFound) {
 				return nil, uri, reject(ReasonFileMissing, "listed on %s but not in the cache: publication point failed (RFC 9286 §6.4)", mftURI)
 			}
 			return nil, uri, asReject(ReasonFileMissing, err)
 		}
-		if sha256.Sum256(b) != f.Hash {
+		if sum != f.Hash {
 			return nil, uri, reject(ReasonHashMismatch, "SHA-256 differs from %s: publication point failed (RFC 9286 §6.5)", mftURI)
 		}
-		files = append(files, listedFile{name: f.Name, uri: uri, data: b})
+		files = append(files, listedFile{name: f.Name, uri: uri, data: b, sum: sum})
 	}
 	return files, "", nil
 }

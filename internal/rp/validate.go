@@ -214,7 +214,7 @@ type pubPoint struct {
 // cancelled context.
 func Validate(ctx context.Context, o Options, tals []TAL) (*Result, error) {
 	o.setDefaults()
-	r := &run{o: o, c: cache{root: o.Cache, maxSize: o.MaxFileSize}, now: o.Clock().UTC(), log: o.Logger,
+	r := &run{o: o, c: cache{root: o.Cache, maxSize: o.MaxFileSize, memo: o.Memo}, now: o.Clock().UTC(), log: o.Logger,
 		res: &Result{}, vrps: map[vrp.VRP]*VRP{}, aspas: map[uint32]*ASPA{}, taIdx: map[string]int{},
 		walk: newWalker(o.Workers)}
 	defer r.walk.stop()
