@@ -288,8 +288,8 @@ func (d *Daemon) renewLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		d.props.CheckLate(ctx) // the change propagation alarm
-		changed, err := d.parent.Renew(ctx, d.ca.Renew) // and the child certificates follow the CA
+		d.props.CheckLate(ctx)                          // the change propagation alarm
+		changed, err := d.parent.Renew(ctx, d.ca.Renew) // the CA, then its child certificates
 		if err != nil {
 			d.log.Error("renew", "err", err)
 			d.metrics.errors.WithLabelValues("renew").Inc()
