@@ -306,3 +306,32 @@ func TestCorpusQueries(t *testing.T) {
 		t.Fatalf("list: %+v", m.List)
 	}
 }
+
+// TestConcurrentQueries: queries arriving together are applied one at a
+// time; every object is stored once.
+func TestConcurrentQueries(t *testing.T) {
+	e := newEnv(t, base)
+	b := e.add("B")
+	const n = 4
+	bodies := make([][]byte, n)
+	for i := range bodies {
+		bodies[i] = e.wrap(b, pub("t", base+"B/o"+itoa(i)+".roa", "R"+itoa(i), ""))
+	}
+	done := make(chan int, n)
+	for i := range bodies {
+		go func() {
+			status, _ := e.srv.Handle(context.Background(), "B", bodies[i])
+			done <- status
+		}()
+	}
+	for range n {
+		if s := <-done; s != http.StatusOK {
+			t.Fatalf("HTTP %d", s)
+		}
+	}
+	if got := e.published(); len(got) != n {
+		t.Fatalf("stored %d objects: %v", len(got), got)
+	}
+}
+
+func itoa(i int) string { return string(rune('0' + i)) }
