@@ -14,7 +14,7 @@ import (
 func (s *Service) expiryInputs(ctx context.Context) ([]expiry.Object, []expiry.VRP, time.Time, error) {
 	var objs []expiry.Object
 	if err := s.st.View(ctx, func(tx *store.Tx) error {
-		stored, err := tx.Objects("")
+		stored, err := tx.ObjectExpiries() // with a parent-issued CA certificate
 		for _, o := range stored {
 			objs = append(objs, expiry.Object{URI: o.URI, Kind: o.Kind, NotAfter: o.NotAfter})
 		}

@@ -158,6 +158,24 @@ func TestChildOfRealParent(t *testing.T) {
 		t.Error("B's certificate is not in A's publication point")
 	}
 	checkChain(t, aCA, bCert)
+	// The parent-issued certificate is not B's object, but its expiry is
+	// watched with B's (the expiry audit and metrics read ObjectExpiries).
+	bc, _ := rpki.ParseCertificate(bCert)
+	var watched []store.ObjectExpiry
+	b.st.View(ctx, func(tx *store.Tx) error {
+		var err error
+		watched, err = tx.ObjectExpiries("cer")
+		return err
+	})
+	var fromA []store.ObjectExpiry
+	for _, w := range watched {
+		if strings.HasPrefix(w.URI, "rsync://a.example/") {
+			fromA = append(fromA, w)
+		}
+	}
+	if len(fromA) != 1 || fromA[0].CA != ca.CAName || !fromA[0].NotAfter.Equal(bc.NotAfter) {
+		t.Errorf("B's watched certificates %+v, want the one A issued (not after %v)", watched, bc.NotAfter)
+	}
 
 	if err := b.roa(t, "192.0.2.0/24 => AS64500"); !errors.Is(err, ca.ErrNotHeld) {
 		t.Errorf("a ROA beyond the delegation: %v, want %v", err, ca.ErrNotHeld)

@@ -3,7 +3,10 @@ package store
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+
+	"github.com/roadrpki/road/internal/rpki"
 )
 
 // Object is one published signed object or certificate.
@@ -134,5 +137,36 @@ func (t *Tx) ObjectExpiries(kinds ...string) ([]ObjectExpiry, error) {
 			out = append(out, o)
 		}
 	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(kinds) > 0 && !slices.Contains(kinds, "cer") {
+		return out, nil
+	}
+	return t.parentIssued(out)
+}
+
+// parentIssued adds the certificates of road's CAs that road does not
+// publish itself (issued and published by a parent, RFC 6492): their
+// expiry is watched as well as everything road signs.
+func (t *Tx) parentIssued(out []ObjectExpiry) ([]ObjectExpiry, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT name, cert_uri, cert_der FROM cas
+		WHERE cert_uri NOT IN (SELECT uri FROM objects) ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list CA certificates: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var o ObjectExpiry
+		var der []byte
+		if err := rows.Scan(&o.CA, &o.URI, &der); err != nil {
+			return nil, err
+		}
+		if c, err := rpki.ParseCertificate(der); err == nil {
+			o.Kind, o.NotAfter = "cer", c.NotAfter
+			out = append(out, o)
+		}
+	}
+	slices.SortFunc(out, func(a, b ObjectExpiry) int { return strings.Compare(a.URI, b.URI) })
 	return out, rows.Err()
 }
