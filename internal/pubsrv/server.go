@@ -50,11 +50,19 @@ const ContentType = "application/rpki-publication"
 // MaxBody bounds a query: a CA's whole publication point in one message.
 const MaxBody = updown.MaxMessageSize
 
+// Quotas of one publisher: what its space may hold. A query that would go
+// over one is refused whole with other_error (pubsrv-quota).
+const (
+	MaxObjects    = 100000  // objects in its space
+	MaxObjectSize = 4 << 20 // bytes of one object
+)
+
 // Reason codes of this package (error_text prefixes and logs).
 const (
 	ReasonTooLarge         = "pubsrv-too-large"
 	ReasonUnknownPublisher = "pubsrv-unknown-publisher"
 	ReasonNotAQuery        = "pubsrv-not-a-query"
+	ReasonQuota            = "pubsrv-quota"
 )
 
 // Config configures the server.
@@ -282,10 +290,16 @@ func (s *Server) check(p *store.Publisher, held map[string]string, pdus []pubpro
 		case pdu.Hash != "" && pdu.Hash != have:
 			return fail(pubproto.NoObjectMatchingHash, "the object at %s has hash %s, not %s", pdu.URI, have, pdu.Hash)
 		}
+		if pdu.Kind == pubproto.Publish && len(pdu.Content) > MaxObjectSize {
+			return fail(pubproto.OtherError, "%s: %s of %d bytes, at most %d", ReasonQuota, pdu.URI, len(pdu.Content), MaxObjectSize)
+		}
 		if pdu.Kind == pubproto.Withdraw {
 			delete(held, pdu.URI)
 		} else {
 			held[pdu.URI] = hashOf(pdu.Content)
+		}
+		if len(held) > MaxObjects {
+			return fail(pubproto.OtherError, "%s: the space would hold over %d objects", ReasonQuota, MaxObjects)
 		}
 	}
 	return nil

@@ -211,6 +211,7 @@ func TestPDUFailuresAreAllOrNothing(t *testing.T) {
 		{"withdraw of nothing", wd("bad", base+"B/none.roa", hashOf([]byte("X"))), pubproto.NoObjectPresent},
 		{"withdraw with a wrong hash", wd("bad", mft, hashOf([]byte("other"))), pubproto.NoObjectMatchingHash},
 		{"publish with a wrong hash", pub("bad", mft, "M2", hashOf([]byte("other"))), pubproto.NoObjectMatchingHash},
+		{"an object over the size quota", pub("bad", base+"B/big.roa", string(make([]byte, MaxObjectSize+1)), ""), pubproto.OtherError},
 	}
 	for _, c := range cases {
 		status, m := e.send("B", e.wrap(b, fresh, c.pdu))
