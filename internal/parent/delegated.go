@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 
-	"github.com/roadrpki/road/internal/ca"
 	"github.com/roadrpki/road/internal/gate"
 	"github.com/roadrpki/road/internal/rpki"
 	"github.com/roadrpki/road/internal/store"
@@ -29,15 +28,22 @@ func (s *Service) Delegated(ctx context.Context) (gate.Delegated, error) {
 		for _, p := range pubs {
 			d.Spaces = append(d.Spaces, p.SIABase)
 		}
-		objs, err := tx.Objects(ca.CAName)
+		// The certificates issued to children, whichever instance of the
+		// CA holds them (a key roll moves them to the new key).
+		certs, err := tx.ChildCerts("")
 		if err != nil {
 			return err
 		}
+		objs, err := tx.Objects("")
+		if err != nil {
+			return err
+		}
+		byURI := make(map[string][]byte, len(objs))
 		for _, o := range objs {
-			if o.Kind != "cer" {
-				continue
-			}
-			if c, err := rpki.ParseCertificate(o.DER); err == nil && c.IsCA && c.SIA.CARepository != "" {
+			byURI[o.URI] = o.DER
+		}
+		for _, cc := range certs {
+			if c, err := rpki.ParseCertificate(byURI[cc.URI]); err == nil && c.IsCA && c.SIA.CARepository != "" {
 				d.Spaces = append(d.Spaces, c.SIA.CARepository)
 			}
 		}
