@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/roadrpki/road/internal/api"
+	"github.com/roadrpki/road/internal/config"
 	"github.com/roadrpki/road/internal/health"
 	"github.com/roadrpki/road/internal/proposal"
 )
@@ -87,4 +88,41 @@ func TestStorageLossBlocksPublicationAndReadyzSaysWhy(t *testing.T) {
 	if _, err := d2.pub.LastPublish(); err != nil {
 		t.Errorf("last publication: %v", err)
 	}
+}
+
+// TestChangeRefusedByTheGate: a ROA change whose staged publication an
+// external relying party does not agree with fails with the gate's finding
+// (409, the findings as details), the live repository is unchanged, and
+// /readyz names the refusal.
+func TestChangeRefusedByTheGate(t *testing.T) {
+	dir := t.TempDir()
+	d, srv := testDaemonIn(t, dir, func(c *config.Config, _ *Runtime) {
+		c.Publish.GateCommand = []string{"echo", `{"roas":[]}`} // agrees with no ROAs only
+	})
+	_, serial := d.pub.State()
+	notification, err := os.ReadFile(filepath.Join(dir, "rrdp", "notification.xml"))
+	if err != nil || serial != 1 {
+		t.Fatalf("first publication: serial %d, %v", serial, err)
+	}
+	expectJSON(t, d, srv, "POST", "/roas/proposals", `{"add":[{"prefix":"192.0.2.0/24","asn":64496}]}`, 409,
+		`{"error":{"code":"conflict","message":"publication refused by the gate: gate-external-missing 192.0.2.0/24 => AS64496: configured, but the external relying party (echo) does not validate it from the staged tree at 2026-03-04T05:06:07Z","details":[{"code":"gate-external-missing","subject":"192.0.2.0/24 => AS64496","detail":"configured, but the external relying party (echo) does not validate it from the staged tree at 2026-03-04T05:06:07Z"}]}}`)
+	if _, n := d.pub.State(); n != serial {
+		t.Errorf("serial %d, want %d", n, serial)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "rrdp", "notification.xml")); string(b) != string(notification) {
+		t.Error("notification.xml changed")
+	}
+	if c := health.Publication(testNow, testNow, mustLastErr(t, d), nil); c.Reason != health.ReasonPublicationRefused ||
+		!strings.Contains(c.Message, "publication is refused (gate-external-missing;") {
+		t.Errorf("publication check %+v", c)
+	}
+}
+
+func mustLastErr(t *testing.T, d *Daemon) error {
+	t.Helper()
+	_, err := d.pub.LastPublish()
+	if err == nil {
+		t.Fatal("the last publication did not fail")
+	}
+	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/netip"
@@ -190,6 +191,9 @@ func liveFiles(t testing.TB, dir string) map[string]string {
 	for _, sub := range []string{"rrdp", filepath.Join("rsync", "current")} {
 		root := filepath.Join(dir, sub)
 		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if p == root && errors.Is(err, fs.ErrNotExist) {
+				return nil // nothing published yet
+			}
 			if err != nil || d.IsDir() {
 				return err
 			}

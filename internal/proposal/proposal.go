@@ -274,6 +274,11 @@ func (s *Service) Propose(ctx context.Context, actor string, req *Request) (*Res
 	}
 	res.Serial = s.serial()
 	s.published(ctx, res, perr)
+	if _, refused := fault.As(perr); refused {
+		// The gate or the publication invariants refused it (internal/gate):
+		// the change fails with their findings; nothing live changed.
+		return nil, perr
+	}
 	return res, nil
 }
 
