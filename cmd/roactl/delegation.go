@@ -137,15 +137,19 @@ func printPeers(w io.Writer, kind string, peers []api.Peer) {
 			who = p.SIABase
 		}
 		fmt.Fprintf(t, "%s\t%s\t%s\t%s\t%s\n", p.Name, safe(orDash(who)), safe(p.ServiceURI), fmtTime(p.LastContact), safe(orDash(p.LastError)))
+	}
+	t.Flush()
+	// The parents' resource classes, one line each, below the table.
+	for _, p := range peers {
 		for _, cl := range p.Classes {
 			active := ""
 			if cl.Active {
 				active = " (the CA's certificate)"
 			}
-			fmt.Fprintf(t, "\t  class %s\t%s\tcert not after %s%s\t\n", safe(cl.Name), safe(orDash(cl.Resources)), fmtTime(cl.CertNotAfter), active)
+			fmt.Fprintf(w, "%s class %s: %s; certificate not after %s%s\n", p.Name, safe(cl.Name), safe(orDash(cl.Resources)),
+				fmtTime(cl.CertNotAfter), active)
 		}
 	}
-	t.Flush()
 }
 
 func peerRemove(kind string) func(context.Context, *cli, any, []string) error {
