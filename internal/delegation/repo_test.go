@@ -9,13 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/roadrpki/road/internal/ca"
 	"github.com/roadrpki/road/internal/config"
 	"github.com/roadrpki/road/internal/identity"
 	"github.com/roadrpki/road/internal/pubcli"
 	"github.com/roadrpki/road/internal/pubsrv"
 	"github.com/roadrpki/road/internal/rpki"
 	"github.com/roadrpki/road/internal/store"
+	"github.com/roadrpki/road/internal/updowncli"
 	"github.com/roadrpki/road/internal/updownsrv"
 )
 
@@ -185,7 +185,6 @@ func TestChildPublishesToRealRepository(t *testing.T) {
 	if len(peers) != 1 || peers[0].LastError != "" || peers[0].LastContact.IsZero() || peers[0].SIABase != base {
 		t.Errorf("repositories %+v", peers)
 	}
-	_ = ca.CAName
 }
 
 func toObjects(m map[string]store.Object) []store.Object {
@@ -194,4 +193,59 @@ func toObjects(m map[string]store.Object) []store.Object {
 		out = append(out, o)
 	}
 	return out
+}
+
+// TestRevokeAtParent: the RFC 6492 revoke of updowncli makes A revoke and
+// withdraw the certificate of B's key (§3.5); A's next list shows the class
+// without it, and a revoke of an unknown key is A's 1302 refusal.
+func TestRevokeAtParent(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)}
+	a, b := newParentRoad(t, clk), newNode(t, clk, "b.example")
+	svc := New(Config{Store: b.st, CA: b.ca, Settings: config.Delegation{Handle: "B"}, RsyncBase: "rsync://b.example/repo/",
+		Clock: clk.now})
+	req, _ := svc.ChildRequest(ctx)
+	added, err := a.updown.AddChild(ctx, "test", "B", req, "192.0.2.0/24")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AddParent(ctx, "admin", "A", added.ParentResponse); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.SyncPeers(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	id, err := svc.identity(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var row store.Peer
+	b.st.View(ctx, func(tx *store.Tx) error {
+		p, err := tx.Peer(store.Parents, "A")
+		row = *p
+		return err
+	})
+	par, err := parentOf(&row)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli := &updowncli.Client{Signer: id.Signer(clk.now), Clock: clk.now}
+	ski, _ := b.ca.KeyID(ctx)
+	clk.t = clk.t.Add(time.Second)
+	if _, err := cli.Revoke(ctx, par, updownsrv.ClassName, ski); err != nil {
+		t.Fatalf("revoke: %v", err)
+	}
+	clk.t = clk.t.Add(time.Second)
+	classes, _, err := cli.List(ctx, par)
+	if err != nil || len(classes) != 1 || len(classes[0].Certificates) != 0 {
+		t.Fatalf("after the revoke A lists %+v (%v)", classes, err)
+	}
+	if n := len(a.objects(t)); n != 2 { // A's own manifest and CRL only
+		t.Errorf("A still publishes %d objects", n)
+	}
+	clk.t = clk.t.Add(time.Second)
+	if _, err := cli.Revoke(ctx, par, updownsrv.ClassName, []byte("no such key 20 bytes")); err == nil ||
+		!strings.Contains(err.Error(), "1302") {
+		t.Errorf("revoke of an unknown key: %v, want the 1302 refusal", err)
+	}
 }
