@@ -56,7 +56,7 @@ func Table() Rules {
 			"internal/waves":  with("internal/rtr", "internal/impact", "internal/config"),
 			// The pre-publication gate and the publication invariants: the
 			// staged tree (publish) through the bundled RP (rp).
-			"internal/gate": with("internal/publish", "internal/rp", "internal/vrpjson", "internal/store", "internal/config"),
+			"internal/gate": with("internal/publish", "internal/rp", "internal/vrpjson", "internal/store", "internal/config", "internal/audit"),
 			// The router-facing RP runner: rp's results, SLURM, to RTR's view.
 			"internal/rprun": with("internal/rp", "internal/slurm"),
 			// road as an RFC 6492 parent and an RFC 8181 publication server.

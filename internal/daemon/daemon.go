@@ -137,7 +137,7 @@ func Open(ctx context.Context, cfg *config.Config, rt Runtime) (*Daemon, error) 
 		d.Close()
 		return nil, err
 	}
-	d.guard = gate.NewGuard(gate.Setup(cfg.Publish, cfg.DataDir, cfg.RsyncBase, gate.GuardConfig{Want: d.configuredVRPs, Store: d.st,
+	d.guard = gate.NewGuard(gate.Setup(cfg, gate.GuardConfig{TAL: d.ca.TAL, Want: d.configuredVRPs, Store: d.st,
 		Delegated: func(ctx context.Context) (gate.Delegated, error) { return d.parent.Delegated(ctx) },
 		Clock:     func() time.Time { return d.clock() }, Logger: rt.Logger, Registry: d.reg, Publish: d.publish}))
 	d.pub, err = publish.Open(publish.Options{Dir: cfg.DataDir, RRDPBase: cfg.RRDPBase, RsyncBase: cfg.RsyncBase,

@@ -32,12 +32,12 @@ const maxExternalOutput = 64 << 20
 // Its VRPs are read as rpki-client JSON from {out}/json when that file
 // exists, else from its standard output. An exit status other than 0, a
 // timeout, a missing program or unreadable output refuses.
-func (g *Gate) external(ctx context.Context, cache string, in Input, clocks []time.Time) []Finding {
+func (g *Gate) external(ctx context.Context, cache, talPath string, in Input, clocks []time.Time) []Finding {
 	if !strings.Contains(strings.Join(g.cfg.Command, " "), "{time}") {
 		clocks = clocks[:1]
 	}
 	for _, at := range clocks {
-		got, err := g.runExternal(ctx, cache, at)
+		got, err := g.runExternal(ctx, cache, talPath, at)
 		if err != nil {
 			return []Finding{{Code: CodeExternalError, Subject: g.cfg.Command[0], Detail: err.Error()}}
 		}
@@ -48,13 +48,13 @@ func (g *Gate) external(ctx context.Context, cache string, in Input, clocks []ti
 	return nil
 }
 
-func (g *Gate) runExternal(ctx context.Context, cache string, at time.Time) (vrp.Set, error) {
+func (g *Gate) runExternal(ctx context.Context, cache, talPath string, at time.Time) (vrp.Set, error) {
 	out, err := os.MkdirTemp(filepath.Dir(cache), "gate-out-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(out)
-	r := strings.NewReplacer("{cache}", cache, "{tal}", g.cfg.TALPath, "{out}", out,
+	r := strings.NewReplacer("{cache}", cache, "{tal}", talPath, "{out}", out,
 		"{time}", strconv.FormatInt(at.Unix(), 10))
 	args := make([]string, len(g.cfg.Command))
 	for i, a := range g.cfg.Command {

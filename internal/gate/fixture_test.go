@@ -41,6 +41,12 @@ type fixture struct {
 	mu     sync.Mutex
 	now    time.Time
 	inject func(stagedDir string)
+	alarms chan any // what the guard posted to the alert webhook
+}
+
+func (f *fixture) alert(_ context.Context, v any) error {
+	f.alarms <- v
+	return nil
 }
 
 var testStart = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
@@ -65,7 +71,7 @@ func newFixture(t testing.TB, dir string, p config.Publish) *fixture {
 		dir = t.TempDir()
 	}
 	ctx := context.Background()
-	f := &fixture{t: t, dir: dir, now: testStart}
+	f := &fixture{t: t, dir: dir, now: testStart, alarms: make(chan any, 16)}
 	var err error
 	if f.st, err = store.Open(ctx, filepath.Join(dir, "road.db")); err != nil {
 		t.Fatal(err)
@@ -95,7 +101,9 @@ func newFixture(t testing.TB, dir string, p config.Publish) *fixture {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	f.guard = NewGuard(Setup(p, dir, rsyncBase, GuardConfig{Want: f.configured, Store: f.st, Clock: f.clock, Publish: f.publish}))
+	c := config.Default()
+	c.Publish, c.DataDir, c.RsyncBase = p, dir, rsyncBase
+	f.guard = NewGuard(Setup(c, GuardConfig{TAL: f.ca.TAL, Want: f.configured, Store: f.st, Clock: f.clock, Publish: f.publish, Alert: f.alert}))
 	check := func(ctx context.Context, s *publish.Staged) error {
 		if f.inject != nil {
 			f.inject(s.RsyncDir())

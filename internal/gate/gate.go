@@ -17,7 +17,10 @@ import (
 
 // Config configures a Gate.
 type Config struct {
-	TALPath   string // road's own TAL (DataDir/road.tal)
+	TALPath string // road's own TAL (DataDir/road.tal), unless TAL is set
+	// TAL, when set, is road's own TAL from where road keeps its trust
+	// anchor (the CA's database), so the gate does not depend on the file.
+	TAL       func(ctx context.Context) (*rpki.TAL, error)
 	RsyncBase string // the staged tree's root is this URI
 	// Command is an external relying party run on the staged tree (nil:
 	// none); see external.go for its placeholders.
@@ -60,15 +63,22 @@ type Input struct {
 func (g *Gate) Check(ctx context.Context, in Input) error {
 	ctx, cancel := context.WithTimeout(ctx, g.cfg.Timeout)
 	defer cancel()
-	tal, err := rp.LoadTAL(g.cfg.TALPath)
+	tal, err := g.loadTAL(ctx)
 	if err != nil {
-		return refuse("gate", Finding{Code: CodeRPError, Subject: g.cfg.TALPath, Detail: err.Error()})
+		return refuse("gate", Finding{Code: CodeRPError, Subject: "road.tal", Detail: err.Error()})
 	}
 	cache, cleanup, err := g.scratch(in.Dir, tal)
 	if err != nil {
 		return refuse("gate", Finding{Code: CodeRPError, Detail: "preparing the offline cache: " + err.Error()})
 	}
 	defer cleanup()
+	talPath := g.cfg.TALPath
+	if g.cfg.TAL != nil { // {tal} of the external command
+		talPath = filepath.Join(cache, "road.tal")
+		if err := os.WriteFile(talPath, tal.TAL.Encode(), 0o600); err != nil {
+			return refuse("gate", Finding{Code: CodeRPError, Detail: "preparing the offline cache: " + err.Error()})
+		}
+	}
 	next, err := earliestNextUpdate(in.Dir)
 	if err != nil {
 		return refuse("gate", Finding{Code: CodeRPError, Detail: err.Error()})
@@ -85,12 +95,24 @@ func (g *Gate) Check(ctx context.Context, in Input) error {
 		}
 	}
 	if len(fs) == 0 && len(g.cfg.Command) > 0 {
-		fs = g.external(ctx, cache, in, clocks)
+		fs = g.external(ctx, cache, talPath, in, clocks)
 	}
 	if len(fs) > 0 {
 		return refuse("gate", fs...)
 	}
 	return nil
+}
+
+// loadTAL reads road's TAL (Config.TAL, else Config.TALPath).
+func (g *Gate) loadTAL(ctx context.Context) (rp.TAL, error) {
+	if g.cfg.TAL == nil {
+		return rp.LoadTAL(g.cfg.TALPath)
+	}
+	t, err := g.cfg.TAL(ctx)
+	if err != nil {
+		return rp.TAL{}, err
+	}
+	return rp.TAL{Name: "road", TAL: t}, nil
 }
 
 func refuse(stage string, fs ...Finding) *Refusal { return &Refusal{Stage: stage, Findings: fs} }

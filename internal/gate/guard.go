@@ -13,6 +13,7 @@ import (
 
 	"github.com/roadrpki/road/internal/fault"
 	"github.com/roadrpki/road/internal/publish"
+	"github.com/roadrpki/road/internal/rpki"
 	"github.com/roadrpki/road/internal/store"
 	"github.com/roadrpki/road/internal/vrp"
 )
@@ -21,6 +22,8 @@ import (
 type GuardConfig struct {
 	Gate      *Gate   // nil: the gate is off (the invariants still hold)
 	MaxShrink float64 // share of the live objects one publication may withdraw
+	// TAL returns road's own TAL (nil: the gate reads DataDir/road.tal).
+	TAL func(ctx context.Context) (*rpki.TAL, error)
 	// Want returns the configured ROAs (what the staged tree must yield).
 	Want func(ctx context.Context) (vrp.Set, error)
 	// Delegated returns what the tree carries for road's child CAs and
@@ -29,7 +32,10 @@ type GuardConfig struct {
 	Store     *store.Store // refusals and overrides are recorded in its history
 	// Publish publishes what the database holds (through Check); Override
 	// calls it.
-	Publish  func(ctx context.Context) error
+	Publish func(ctx context.Context) error
+	// Alert, when set, receives every new refusal (the audits' webhook;
+	// Alarm is the JSON posted), in the background.
+	Alert    func(ctx context.Context, v any) error
 	Clock    func() time.Time
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
@@ -109,6 +115,7 @@ func (g *Guard) Check(ctx context.Context, s *publish.Staged) error {
 	g.log.Error("publication refused; the live repository is unchanged", "stage", r.Stage, "reasons", joinCodes(r), "err", r)
 	if prev == nil || prev.Error() != r.Error() { // a retry of the same refusal is not recorded again
 		g.record(ctx, "road", "publish-refused", r.Error(), r.Findings)
+		g.alert(r)
 	}
 	return r
 }
@@ -193,6 +200,42 @@ func (g *Guard) Refused() *Refusal {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.last
+}
+
+// Alarm is what the alert webhook receives for a refusal: the shape of an
+// audit result (internal/audit), kind "publication".
+type Alarm struct {
+	Kind         string         `json:"kind"` // "publication"
+	At           time.Time      `json:"finished_at"`
+	OK           bool           `json:"ok"` // false
+	Summary      string         `json:"summary"`
+	FindingCount int            `json:"finding_count"`
+	Findings     []AlarmFinding `json:"findings"`
+}
+
+// AlarmFinding is one finding as the audits' webhook posts it.
+type AlarmFinding struct {
+	Code     string `json:"code"`
+	Severity string `json:"severity"` // "error"
+	Subject  string `json:"subject,omitempty"`
+	Message  string `json:"message"`
+}
+
+// alert posts the refusal in the background (bounded by the webhook's
+// timeout and attempts); a failure is logged.
+func (g *Guard) alert(r *Refusal) {
+	if g.cfg.Alert == nil {
+		return
+	}
+	a := Alarm{Kind: "publication", At: g.cfg.Clock(), Summary: r.Error(), FindingCount: len(r.Findings)}
+	for _, f := range r.Findings {
+		a.Findings = append(a.Findings, AlarmFinding{Code: f.Code, Severity: "error", Subject: f.Subject, Message: f.Detail})
+	}
+	go func() {
+		if err := g.cfg.Alert(context.Background(), a); err != nil {
+			g.log.Error("posting the publication refusal to the alert webhook", "err", err)
+		}
+	}()
 }
 
 // record appends a history entry, once per distinct refusal.

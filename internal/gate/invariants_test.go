@@ -5,8 +5,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/roadrpki/road/internal/publish"
 	"github.com/roadrpki/road/internal/store"
@@ -58,6 +60,17 @@ func TestShrinkNeedsARecordedOverride(t *testing.T) {
 	}
 	if h := history(t, f.st); h[0].Action != "publish-refused" || h[0].Actor != "road" || h[0].Summary != r.Error() {
 		t.Errorf("history %+v, want the refusal", h[0])
+	}
+	select { // the alarm: what [alerts] webhook receives
+	case v := <-f.alarms:
+		a, ok := v.(Alarm)
+		want := Alarm{Kind: "publication", At: testStart, Summary: r.Error(), FindingCount: 1,
+			Findings: []AlarmFinding{{Code: CodeShrink, Severity: "error", Message: r.Findings[0].Detail}}}
+		if !ok || !reflect.DeepEqual(a, want) {
+			t.Errorf("alarm %+v, want %+v", v, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no alarm posted")
 	}
 	// A retry (the renewal loop) is not recorded again.
 	refusalOf(t, f.publish(ctx), "invariants", CodeShrink)
