@@ -334,6 +334,9 @@ func (c *CA) SetRepository(ctx context.Context, actor, siaBase, notify string) (
 		if err != nil || in.row.RepoURI == siaBase && old == notify {
 			return err
 		}
+		if busy, err := c.rollBusy(tx, siaBase); err != nil || busy { // rollover.go
+			return err
+		}
 		changed = true
 		if err := c.withdrawAll(tx, ""); err != nil {
 			return err

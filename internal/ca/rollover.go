@@ -524,6 +524,18 @@ func (c *CA) refreshRollCAs(ctx context.Context, tx *store.Tx, now time.Time) (b
 	return changed, nil
 }
 
+// rollBusy reports whether a key roll runs: the publication point moves
+// to siaBase only after it (the NEW CA's certificate names the current
+// one), so SetRepository leaves it for a later call.
+func (c *CA) rollBusy(tx *store.Tx, siaBase string) (bool, error) {
+	r, err := readRoll(tx)
+	if err != nil || !r.Running() {
+		return false, err
+	}
+	c.log.Info("the publication point moves after the key roll", "to", siaBase, "phase", r.Phase)
+	return true, nil
+}
+
 // Config is the CA's configuration (to open another CA over the same
 // store, as a restart does).
 func (c *CA) Config() Config { return c.cfg }

@@ -297,3 +297,33 @@ func TestKeyRollSchedule(t *testing.T) {
 		t.Fatalf("rolled again too early: %v", err)
 	}
 }
+
+// TestRepositoryMoveWaitsForKeyRoll: a publication point move asked for
+// during a roll happens once the roll is done.
+func TestRepositoryMoveWaitsForKeyRoll(t *testing.T) {
+	ctx := context.Background()
+	clk := &testClock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
+	c, _ := newTestCA(t, clk)
+	if _, err := c.StartRoll(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	const moved = "rsync://repo.example/repo/road/"
+	if changed, err := c.SetRepository(ctx, "road", moved, "https://repo.example/notification.xml"); err != nil || changed {
+		t.Fatalf("move during the roll: changed %v, %v", changed, err)
+	}
+	if base, _, _ := c.Repository(ctx); base != "rsync://127.0.0.1:8873/repo/ca/" {
+		t.Fatalf("the publication point moved during the roll to %s", base)
+	}
+	clk.t = clk.t.Add(DefaultRollStaging)
+	for range 2 {
+		if _, err := c.Renew(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if changed, err := c.SetRepository(ctx, "road", moved, "https://repo.example/notification.xml"); err != nil || !changed {
+		t.Fatalf("move after the roll: changed %v, %v", changed, err)
+	}
+	if base, _, _ := c.Repository(ctx); base != moved {
+		t.Fatalf("publication point %s, want %s", base, moved)
+	}
+}
