@@ -26,37 +26,12 @@ func delegatedPair(t *testing.T, bOpts ...func(*config.Config)) (a, b *road) {
 	t.Helper()
 	a = startRoad(t)
 	b = startRoad(t, append([]func(*config.Config){func(c *config.Config) { c.Delegation.Handle = "B" }}, bOpts...)...)
-	var creq, preq api.OOBMessage
-	call(t, b.http, b.token, "GET", "/parents/request", nil, &creq)
-	call(t, b.http, b.token, "GET", "/repositories/request", nil, &preq)
-	var child api.ChildAdded
-	if code := call(t, a.http, a.token, "POST", "/children", api.ChildAdd{Name: "B", Request: creq.XML,
-		Resources: "192.0.2.0/25, AS64500"}, &child); code != 201 {
-		t.Fatalf("A: POST /children: HTTP %d", code)
-	}
-	var pub api.PublisherAdded
-	if code := call(t, a.http, a.token, "POST", "/publishers", api.PublisherAdd{Name: "B", Request: preq.XML}, &pub); code != 201 {
-		t.Fatalf("A: POST /publishers: HTTP %d", code)
-	}
-	var peer api.Peer
-	if code := call(t, b.http, b.token, "POST", "/repositories/A", api.OOBMessage{XML: pub.RepositoryResponse}, &peer); code != 201 {
-		t.Fatalf("B: POST /repositories/A: HTTP %d", code)
-	}
-	if code := call(t, b.http, b.token, "POST", "/parents/A", api.OOBMessage{XML: child.ParentResponse}, &peer); code != 201 {
-		t.Fatalf("B: POST /parents/A: HTTP %d", code)
-	}
-	syncB(t, b)
+	becomeChild(t, a, b)
 	var st api.Status
 	call(t, b.http, b.token, "GET", "/status", nil, &st)
 	if st.CA.Mode != "delegated" || strings.Join(st.CA.Resources, ", ") != "192.0.2.0/25, AS64500" {
 		t.Fatalf("B's CA: %+v", st.CA)
 	}
-	var res api.ProposalResult
-	if code := call(t, b.http, b.token, "POST", "/roas/proposals", api.ProposalRequest{Add: roas(t, "192.0.2.0/25 => AS64500"),
-		Force: true, Reason: "e2e: no BGP view"}, &res); code != 200 || !res.Applied {
-		t.Fatalf("B: ROA: HTTP %d %+v", code, res)
-	}
-	syncB(t, b)
 	return a, b
 }
 
