@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -84,7 +86,11 @@ func NewGuard(cfg GuardConfig) *Guard {
 // operator override. It reports the mismatch (nil: none).
 func (g *Guard) Start(recorded publish.State, pub *publish.Publisher) *Refusal {
 	session, serial := pub.State()
-	r := StartState(recorded, publish.State{Session: session, Serial: serial}, len(pub.Objects()))
+	n := len(pub.Objects())
+	if n == 0 {
+		n = countFiles(pub.RsyncRoot())
+	}
+	r := StartState(recorded, publish.State{Session: session, Serial: serial}, n)
 	if r != nil {
 		g.mu.Lock()
 		g.blocked = r
@@ -93,6 +99,18 @@ func (g *Guard) Start(recorded publish.State, pub *publish.Publisher) *Refusal {
 		g.log.Error("publication blocked until an operator reconciles (roactl publish override)", "reason", r.Reason(), "err", r)
 	}
 	return r
+}
+
+// countFiles counts the regular files below dir (0 when it is absent).
+func countFiles(dir string) int {
+	n := 0
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return nil
+	})
+	return n
 }
 
 // Check is publish.Options.Check.

@@ -75,13 +75,21 @@ func manifestDecrease(uri string, old, cur []byte) (Finding, bool) {
 // database holds: a database that lost its data (or was restored from an
 // older backup) would withdraw or roll back what relying parties already
 // have. A crash between writing the files and recording them leaves the
-// record one serial behind, which is no mismatch.
+// record one serial behind, which is no mismatch. liveObjects counts the
+// published objects, or the files of the rsync tree when the RRDP state
+// could not be continued (another RRDP base, damaged files).
 func StartState(recorded, live publish.State, liveObjects int) *Refusal {
 	switch {
-	case recorded.Session == "" && live.Session != "" && liveObjects > 0:
+	case recorded.Session == "" && liveObjects > 0 && !(live.Session != "" && live.Serial == 1):
+		// (serial 1 unrecorded: a crash right after road's first publication,
+		// which carries no ROA yet)
+		where := "in its rsync tree"
+		if live.Session != "" {
+			where = fmt.Sprintf("(RRDP session %s serial %d)", live.Session, live.Serial)
+		}
 		return refuse("start", Finding{Code: CodeMismatch, Subject: live.Session, Detail: fmt.Sprintf(
-			"the database records no publication, but the repository holds %d objects (RRDP session %s serial %d): the database may have lost its data",
-			liveObjects, live.Session, live.Serial)})
+			"the database records no publication, but the repository holds %d objects %s: the database may have lost its data",
+			liveObjects, where)})
 	case recorded.Session != "" && recorded.Session == live.Session && live.Serial > recorded.Serial+1:
 		return refuse("start", Finding{Code: CodeMismatch, Subject: live.Session, Detail: fmt.Sprintf(
 			"the database records RRDP serial %d, but the repository is at serial %d: the database is older than the publication",

@@ -144,6 +144,9 @@ func TestStorageLossBlocksPublication(t *testing.T) {
 	dir := t.TempDir()
 	f := newFixture(t, dir, defaults())
 	ctx := context.Background()
+	if err := f.publish(ctx); err != nil { // road's first publication, at start: no ROA yet
+		t.Fatal(err)
+	}
 	f.change(roas(0, 3), nil)
 	if err := f.publish(ctx); err != nil {
 		t.Fatal(err)
@@ -159,7 +162,7 @@ func TestStorageLossBlocksPublication(t *testing.T) {
 	g := newFixture(t, dir, defaults()) // a new, empty database: a new CA, no ROAs
 	r := refusalOf(t, g.publish(ctx), "start", CodeMismatch)
 	if want := "publish-state-mismatch " + session + ": the database records no publication, but the repository holds 9 objects (RRDP session " +
-		session + " serial 1): the database may have lost its data"; r.Findings[0].String() != want || serial != 1 {
+		session + " serial 2): the database may have lost its data"; r.Findings[0].String() != want || serial != 2 {
 		t.Errorf("finding %q, want %q", r.Findings[0], want)
 	}
 	if d := sameFiles(before, liveFiles(t, dir)); d != "" {
@@ -169,8 +172,8 @@ func TestStorageLossBlocksPublication(t *testing.T) {
 	if err := g.guard.Override(ctx, "admin", "the old database is gone; start over"); err != nil {
 		t.Fatalf("override: %v", err)
 	}
-	if s, n := g.pub.State(); s != session || n != 2 || len(g.pub.Objects()) != 6 {
-		t.Errorf("after the override: %s/%d with %d objects, want %s/2 with 6", s, n, len(g.pub.Objects()), session)
+	if s, n := g.pub.State(); s != session || n != 3 || len(g.pub.Objects()) != 6 {
+		t.Errorf("after the override: %s/%d with %d objects, want %s/3 with 6", s, n, len(g.pub.Objects()), session)
 	}
 }
 
@@ -183,5 +186,27 @@ func TestFreshDataDirPublishes(t *testing.T) {
 	}
 	if _, n := f.pub.State(); n != 1 || len(f.pub.Objects()) != 6 {
 		t.Errorf("serial %d with %d objects, want 1 with 6", n, len(f.pub.Objects()))
+	}
+}
+
+// TestStartStateWithoutRRDPState: a populated rsync tree whose RRDP state
+// could not be continued (another RRDP base) beside a database that records
+// no publication is a mismatch too; an empty one is a new data directory.
+func TestStartStateWithoutRRDPState(t *testing.T) {
+	r := StartState(publish.State{}, publish.State{}, 9)
+	if r == nil || r.Findings[0].String() != "publish-state-mismatch: the database records no publication, but the repository holds 9 objects in its rsync tree: the database may have lost its data" {
+		t.Errorf("%v", r)
+	}
+	if r := StartState(publish.State{}, publish.State{Session: "s", Serial: 1}, 6); r != nil {
+		t.Errorf("a crash before the first publication was recorded: %v", r)
+	}
+	if r := StartState(publish.State{}, publish.State{}, 0); r != nil {
+		t.Errorf("a new data directory: %v", r)
+	}
+	if r := StartState(publish.State{Session: "s", Serial: 4}, publish.State{Session: "s", Serial: 5}, 9); r != nil {
+		t.Errorf("a record one serial behind: %v", r)
+	}
+	if r := StartState(publish.State{Session: "s", Serial: 4}, publish.State{Session: "s", Serial: 6}, 9); r == nil || r.Findings[0].Code != CodeMismatch {
+		t.Errorf("a database two serials behind: %v", r)
 	}
 }
