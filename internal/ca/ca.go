@@ -354,7 +354,7 @@ func (c *CA) createCA(ctx context.Context, tx *store.Tx) error {
 func (c *CA) issueCACert(tx *store.Tx, ta *instance, row *store.CA, key *caKey, now time.Time) error {
 	tmpl := c.caTemplate(ta.nextSerial(), &key.PublicKey, row.RepoURI, now, c.cfg.Timing.CAValidity)
 	tmpl.CRLDP, tmpl.AIA = ta.crlURI(), ta.row.CertURI // RFC 6487 §4.8.6, §4.8.7
-	der, err := rpki.CreateCertificate(tmpl, ta.cert.Subject, ta.key)
+	der, err := rpki.CreateCertificateUnder(tmpl, ta.cert, ta.key)
 	if err != nil {
 		return fmt.Errorf("ca: issue CA certificate: %w", err)
 	}

@@ -200,7 +200,7 @@ func (c *CA) IssueChildCert(ctx context.Context, tx *store.Tx, req ChildRequest)
 	if len(as.Ranges) > 0 {
 		tmpl.AS = &as
 	}
-	der, err := rpki.CreateCertificate(tmpl, in.cert.Subject, in.key)
+	der, err := rpki.CreateCertificateUnder(tmpl, in.cert, in.key)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadCSR, err)
 	}

@@ -211,7 +211,7 @@ func (c *CA) issueEE(in *instance, key *rsa.PrivateKey, serial *big.Int, notBefo
 		IP:           ip,
 		AS:           as,
 	}
-	return rpki.CreateCertificate(tmpl, in.cert.Subject, in.key)
+	return rpki.CreateCertificateUnder(tmpl, in.cert, in.key)
 }
 
 // refreshPublicationPoint issues a new CRL and a new manifest for the
@@ -317,7 +317,7 @@ func (c *CA) issueCRL(tx *store.Tx, in *instance, crlURI string, thisUpdate, nex
 	if err != nil {
 		return nil, err
 	}
-	crl := &rpki.CRL{Issuer: in.cert.Subject, ThisUpdate: thisUpdate, NextUpdate: nextUpdate,
+	crl := &rpki.CRL{Issuer: in.cert.Subject, RawIssuer: in.cert.RawSubject, ThisUpdate: thisUpdate, NextUpdate: nextUpdate,
 		Number: big.NewInt(in.row.CRLNumber + 1)}
 	for _, r := range revoked {
 		s, ok := new(big.Int).SetString(r.Serial, 10)

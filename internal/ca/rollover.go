@@ -352,7 +352,7 @@ func (c *CA) moveChildCerts(tx *store.Tx, cur, next *instance, now time.Time) er
 		if tmpl.NotAfter.After(next.cert.NotAfter) { // RFC 6492 §3.4.2: within the issuer's validity
 			tmpl.NotAfter = next.cert.NotAfter
 		}
-		der, err := rpki.CreateCertificate(&tmpl, next.cert.Subject, next.key)
+		der, err := rpki.CreateCertificateUnder(&tmpl, next.cert, next.key)
 		if err != nil {
 			return fmt.Errorf("ca: reissue child certificate %s: %w", o.URI, err)
 		}

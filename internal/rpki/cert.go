@@ -23,6 +23,11 @@ type SIA struct{ CARepository, Manifest, Notify, SignedObject string }
 // Certificate is an RFC 6487 resource certificate.
 type Certificate struct {
 	Raw, RawTBS, RawSubjectPublicKeyInfo []byte
+	// RawSubject is the subject Name as encoded (set by ParseCertificate).
+	// What a CA issues names its issuer with these bytes: a parent may give
+	// a name with a serialNumber beside the CommonName (RFC 6487 §4.5;
+	// ARIN does), which Subject only summarises as "CN/serial".
+	RawSubject []byte
 
 	SerialNumber        *big.Int
 	Issuer, Subject     string // CommonName
@@ -74,6 +79,24 @@ func addSPKI(b *cryptobyte.Builder, pub *rsa.PublicKey) {
 // the certificate is self-signed (issuerKey's public key is tmpl.PublicKey).
 // Extensions follow RFC 6487 §4.8 in its order.
 func CreateCertificate(tmpl *Certificate, issuerName string, issuerKey crypto.Signer) ([]byte, error) {
+	return createCertificate(tmpl, issuerName, nil, issuerKey)
+}
+
+// CreateCertificateUnder is CreateCertificate with the issuer named exactly
+// as issuer's certificate names its subject (RFC 5280 §4.1.2.4: the issuer
+// field must match the issuing certificate's subject), whatever attributes
+// that name holds.
+func CreateCertificateUnder(tmpl *Certificate, issuer *Certificate, issuerKey crypto.Signer) ([]byte, error) {
+	if issuer == nil {
+		return nil, invalidf("certificate: issuer certificate required")
+	}
+	return createCertificate(tmpl, issuer.Subject, issuer.RawSubject, issuerKey)
+}
+
+func createCertificate(tmpl *Certificate, issuerName string, rawIssuer []byte, issuerKey crypto.Signer) ([]byte, error) {
+	if rawIssuer != nil {
+		issuerName = "x" // checked as bytes below, not as a CommonName
+	}
 	issuerPub, err := signerPublic(issuerKey)
 	if err != nil {
 		return nil, err
@@ -98,7 +121,7 @@ func CreateCertificate(tmpl *Certificate, issuerName string, issuerKey crypto.Si
 		b.AddASN1(tagExplicit0, func(b *cryptobyte.Builder) { b.AddASN1Int64(2) }) // RFC 6487 §4.1: v3
 		b.AddASN1BigInt(tmpl.SerialNumber)
 		addAlgorithm(b, oidSHA256WithRSA, true)
-		addName(b, issuerName)
+		addNameOrRaw(b, issuerName, rawIssuer)
 		b.AddASN1(asn1.SEQUENCE, func(b *cryptobyte.Builder) {
 			addTime(b, tmpl.NotBefore)
 			addTime(b, tmpl.NotAfter)

@@ -88,7 +88,7 @@ func parseTBSCertificate(c *Certificate, raw cryptobyte.String) error {
 	if c.NotAfter.Before(c.NotBefore) {
 		return profilef("notAfter before notBefore")
 	}
-	if c.Subject, _, err = readName(&tbs); err != nil {
+	if c.Subject, c.RawSubject, err = readName(&tbs); err != nil {
 		return fmt.Errorf("subject: %w", err)
 	}
 	var spki cryptobyte.String

@@ -21,8 +21,11 @@ type RevokedCert struct {
 
 // CRL is an RFC 6487 §5 certificate revocation list.
 type CRL struct {
-	Raw                    []byte
-	Issuer                 string
+	Raw    []byte
+	Issuer string
+	// RawIssuer, when set, is written as the issuer Name instead of a Name
+	// of the CommonName Issuer: the issuing certificate's RawSubject.
+	RawIssuer              []byte
 	ThisUpdate, NextUpdate time.Time
 	Number                 *big.Int
 	AKI                    []byte
@@ -46,7 +49,7 @@ func CreateCRL(c *CRL, issuerKey crypto.Signer) ([]byte, error) {
 	switch {
 	case c == nil:
 		return nil, invalidf("CRL: nil CRL or key")
-	case c.Issuer == "" || !isPrintableString(c.Issuer):
+	case c.RawIssuer == nil && (c.Issuer == "" || !isPrintableString(c.Issuer)):
 		return nil, invalidf("CRL: issuer must be a PrintableString")
 	case c.Number == nil || c.Number.Sign() < 0 || c.Number.BitLen() > 159:
 		return nil, invalidf("CRL: number must be non-negative and fit 20 octets")
@@ -62,7 +65,7 @@ func CreateCRL(c *CRL, issuerKey crypto.Signer) ([]byte, error) {
 	tbs.AddASN1(asn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddASN1Int64(1) // v2
 		addAlgorithm(b, oidSHA256WithRSA, true)
-		addName(b, c.Issuer)
+		addNameOrRaw(b, c.Issuer, c.RawIssuer)
 		addTime(b, c.ThisUpdate)
 		addTime(b, c.NextUpdate)
 		if len(c.Revoked) > 0 { // DER: the OPTIONAL list is omitted when empty

@@ -188,6 +188,16 @@ func addName(b *cryptobyte.Builder, cn string) {
 	})
 }
 
+// addNameOrRaw writes raw, a Name as some certificate encoded it, or else a
+// Name of the one CommonName cn.
+func addNameOrRaw(b *cryptobyte.Builder, cn string, raw []byte) {
+	if raw != nil {
+		b.AddBytes(raw)
+		return
+	}
+	addName(b, cn)
+}
+
 // isPrintableString reports whether s fits the X.680 PrintableString alphabet.
 func isPrintableString(s string) bool {
 	for i := 0; i < len(s); i++ {
