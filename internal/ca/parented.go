@@ -201,6 +201,9 @@ func (c *CA) InstallIssuedCert(ctx context.Context, actor, parent, class string,
 			return nil
 		}
 		res.Changed = true
+		if err := c.endTestbedRoll(ctx, tx, prev == nil); err != nil { // rollover.go
+			return err
+		}
 		if err := c.switchCert(ctx, tx, in, cert, der, certURI, prev == nil); err != nil {
 			return err
 		}

@@ -50,6 +50,7 @@ const (
 	RollPending   RollPhase = "pending"   // NEW CA certified, its empty manifest and CRL published: staging (steps 3-4)
 	RollActive    RollPhase = "active"    // NEW key signs everything; the OLD CA's certificate is being revoked (step 5)
 	RollDone      RollPhase = "done"      // OLD certificate revoked, its CRL and manifest withdrawn, key destroyed (step 6)
+	RollCancelled RollPhase = "cancelled" // a parent certified the CA before the testbed TA's roll was activated
 )
 
 // ErrRollInProgress: a roll was asked for while one runs.
@@ -69,7 +70,9 @@ type Roll struct {
 }
 
 // Running reports whether the roll is between start and done.
-func (r *Roll) Running() bool { return r != nil && r.Phase != "" && r.Phase != RollDone }
+func (r *Roll) Running() bool {
+	return r != nil && r.Phase != "" && r.Phase != RollDone && r.Phase != RollCancelled
+}
 
 func (c *CA) rollStaging() time.Duration {
 	if c.cfg.RollStaging > 0 {
@@ -534,6 +537,39 @@ func (c *CA) rollBusy(tx *store.Tx, siaBase string) (bool, error) {
 	}
 	c.log.Info("the publication point moves after the key roll", "to", siaBase, "phase", r.Phase)
 	return true, nil
+}
+
+// endTestbedRoll settles a roll under the testbed TA when a parent issues
+// the CA's first certificate (first): an active roll is finished (the TA
+// revokes the old key's certificate), an earlier one is cancelled (the
+// NEW CA and its TA certificate are withdrawn; its key, unused, is left
+// in a token). A roll can be started again under the parent.
+func (c *CA) endTestbedRoll(ctx context.Context, tx *store.Tx, first bool) error {
+	r, err := readRoll(tx)
+	if err != nil || !first || !r.Running() {
+		return err
+	}
+	if r.Phase == RollActive {
+		return c.revokeOldUnderTA(ctx, tx, r)
+	}
+	next, err := tx.CA(NextName)
+	if err != nil {
+		return err
+	}
+	if next.CertURI != "" {
+		objs, err := tx.Objects(TAName)
+		if err != nil {
+			return err
+		}
+		if err := c.withdrawTACopy(ctx, tx, objs, next.CertURI, c.now()); err != nil {
+			return err
+		}
+	}
+	if err := tx.DeleteCA(NextName); err != nil {
+		return err
+	}
+	r.Phase = RollCancelled
+	return c.writeRoll(tx, r, "road", "key roll cancelled: a parent now certifies the CA; a new roll asks the parent")
 }
 
 // Config is the CA's configuration (to open another CA over the same

@@ -256,3 +256,52 @@ func TestIdentityRoll(t *testing.T) {
 		t.Fatal("a second activation without a roll succeeded")
 	}
 }
+
+// TestTestbedRollEndsWhenParented: a roll under B's testbed TA is
+// cancelled when A first certifies B's CA: the new CA and its TA
+// certificate are gone, and a new roll asks A.
+func TestTestbedRollEndsWhenParented(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)}
+	a, b := newNode(t, clk, "a.example"), newNode(t, clk, "b.example")
+	aID, err := identity.Generate("A", clk.t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(nil)
+	defer ts.Close()
+	ts.Config.Handler = updownsrv.New(updownsrv.Config{Store: a.st, CA: a.ca, Handle: "A", Identity: aID.OOB(),
+		Signer: aID.Signer(clk.now), ServiceBase: ts.URL + "/", Clock: clk.now})
+	svc := New(Config{Store: b.st, CA: b.ca, Settings: config.Delegation{Handle: "B"}, RsyncBase: "rsync://b.example/repo/", Clock: clk.now})
+	if r, err := svc.StartRoll(ctx, "alice"); err != nil || r.Phase != ca.RollPending {
+		t.Fatalf("testbed roll: %+v %v", r, err)
+	}
+	req, _ := svc.ChildRequest(ctx)
+	added, err := ts.Config.Handler.(*updownsrv.Server).AddChild(ctx, "test", "B", req, "192.0.2.0/25")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AddParent(ctx, "admin", "A", added.ParentResponse); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.SyncPeers(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := svc.KeyRoll(ctx); r.Phase != ca.RollCancelled {
+		t.Fatalf("after the first parent certificate: %+v", r)
+	}
+	for _, o := range b.allObjects(t) {
+		if o.CA == ca.NextName || o.Kind == "cer" && o.CA == ca.TAName && o.URI != "rsync://b.example/repo/ta/ta.cer" {
+			t.Fatalf("left behind: %s (%s)", o.URI, o.CA)
+		}
+	}
+	if r, err := svc.StartRoll(ctx, "alice"); err != nil || r.Phase != ca.RollRequested {
+		t.Fatalf("a roll under A: %+v %v", r, err)
+	}
+	if err := svc.SyncPeers(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := childKeys(t, a); len(got) != 2 {
+		t.Fatalf("A certifies %v", got)
+	}
+}
