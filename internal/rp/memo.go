@@ -17,10 +17,11 @@ import (
 // validates road's own tree twice per change). Every check that depends on
 // the clock, the CRL, the manifest's hashes or the issuer's resources still
 // runs. Safe for concurrent use; parsed objects are shared read-only.
+// Without Rotate it keeps everything it ever saw.
 type Memo struct {
 	mu   sync.Mutex
-	cur  *memoGen // used by the run under way
-	prev *memoGen // used by the run before
+	cur  *memoGen // used since the last Rotate
+	prev *memoGen // used between the two Rotates before
 }
 
 type memoGen struct {
@@ -49,8 +50,10 @@ type memoROA struct {
 // certificates are the Memo's own (the same pointers in every run).
 type sigPair struct{ child, issuer *rpki.Certificate }
 
-// begin starts a run: what the run before used stays available.
-func (m *Memo) begin() {
+// Rotate starts a new generation: what was used since the last Rotate
+// stays available until the next one, anything older is forgotten. Call
+// it between uses (runs at once share a generation).
+func (m *Memo) Rotate() {
 	if m == nil {
 		return
 	}

@@ -22,6 +22,7 @@ func TestMemoRevalidatesChangedFiles(t *testing.T) {
 	memo := &Memo{}
 	run := func() *Result {
 		t.Helper()
+		memo.Rotate()
 		res, err := Validate(t.Context(), Options{Cache: cache, Clock: fixedClock(t0.Add(time.Hour)), Memo: memo}, []TAL{tal})
 		if err != nil {
 			t.Fatal(err)

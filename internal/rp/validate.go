@@ -57,8 +57,8 @@ type Options struct {
 	// Observe is called under a lock, never concurrently.
 	Observe func(uri string, err error)
 
-	// Memo, when set, keeps parsed ROAs and verified certificate
-	// signatures by hash from one run to the next (memo.go).
+	// Memo, when set, keeps unchanged files, parsed objects and verified
+	// signatures from one run to the next (memo.go; the caller rotates it).
 	Memo *Memo
 
 	// Workers is the number of publication points validated in parallel
@@ -218,7 +218,6 @@ func Validate(ctx context.Context, o Options, tals []TAL) (*Result, error) {
 		res: &Result{}, vrps: map[vrp.VRP]*VRP{}, aspas: map[uint32]*ASPA{}, taIdx: map[string]int{},
 		walk: newWalker(o.Workers)}
 	defer r.walk.stop()
-	o.Memo.begin()
 	r.res.Time = r.now
 	if o.ManifestState != "" {
 		r.mstate = loadManifestState(o.ManifestState, r.log)
