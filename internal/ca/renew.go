@@ -19,17 +19,14 @@ import (
 // ManifestReissueBefore (RFC 9286 §5.2: a new manifest before nextUpdate).
 // It reports whether anything was reissued.
 func (c *CA) Renew(ctx context.Context) (bool, error) {
+	rolled := c.AdvanceRoll(ctx) // rollover.go
 	var changed bool
 	err := c.st.Update(ctx, func(tx *store.Tx) error {
-		rolled, err := c.advanceRoll(ctx, tx) // rollover.go
-		if err != nil {
-			return err
-		}
+		var err error
 		changed, err = c.renew(ctx, tx)
-		changed = changed || rolled
 		return err
 	})
-	return changed, err
+	return changed || rolled, err
 }
 
 func (c *CA) renew(ctx context.Context, tx *store.Tx) (bool, error) {

@@ -283,6 +283,9 @@ func (c *CA) ActivateRoll(ctx context.Context, actor string) (*Roll, error) {
 		out = r
 		return c.activate(ctx, tx, r, actor)
 	})
+	if err != nil {
+		c.reloadParented(ctx)
+	}
 	return out, err
 }
 
@@ -450,7 +453,34 @@ func (c *CA) revokeOldUnderTA(ctx context.Context, tx *store.Tx, r *Roll) error 
 	return nil
 }
 
-// advanceRoll moves a roll on what road decides alone, inside renew's
+// AdvanceRoll runs advanceRoll in its own transaction (Renew calls it
+// first). A failing step (a token that cannot make a key, say) is logged
+// and retried on the next pass; it never holds up the renewal of
+// manifests and ROAs.
+func (c *CA) AdvanceRoll(ctx context.Context) bool {
+	var rolled bool
+	err := c.st.Update(ctx, func(tx *store.Tx) error {
+		var err error
+		rolled, err = c.advanceRoll(ctx, tx)
+		return err
+	})
+	if err != nil {
+		c.log.Error("key roll: step failed, retried on the next renewal pass", "err", err)
+		c.reloadParented(ctx)
+		return false
+	}
+	return rolled
+}
+
+// reloadParented restores the held resources from the store after a
+// failed transaction that may have changed them in memory.
+func (c *CA) reloadParented(ctx context.Context) {
+	if err := c.st.View(ctx, c.loadParented); err != nil {
+		c.log.Error("reload the parent's certificate", "err", err)
+	}
+}
+
+// advanceRoll moves a roll on what road decides alone, in one
 // transaction: a scheduled start, the testbed TA's steps, the activation
 // once the staging period is over, and fresh manifests and CRLs for the
 // NEW and OLD CAs. It reports whether anything was published.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/roadrpki/road/internal/fault"
 	"github.com/roadrpki/road/internal/rpki"
+	"github.com/roadrpki/road/internal/signer"
 	"github.com/roadrpki/road/internal/store"
 	"github.com/roadrpki/road/internal/vrp"
 )
@@ -325,5 +326,62 @@ func TestRepositoryMoveWaitsForKeyRoll(t *testing.T) {
 	}
 	if base, _, _ := c.Repository(ctx); base != moved {
 		t.Fatalf("publication point %s, want %s", base, moved)
+	}
+}
+
+// failingKeys is a KeyStore whose Generate fails once armed (a token
+// that cannot make keys).
+type failingKeys struct {
+	signer.KeyStore
+	armed bool
+}
+
+func (f *failingKeys) Generate(ctx context.Context) (signer.Key, error) {
+	if f.armed {
+		return nil, errors.New("token full")
+	}
+	return f.KeyStore.Generate(ctx)
+}
+
+// TestFailedRollStepDoesNotBlockRenewal: a scheduled roll whose key cannot
+// be made is retried later; the manifest is renewed all the same.
+func TestFailedRollStepDoesNotBlockRenewal(t *testing.T) {
+	ctx := context.Background()
+	clk := &testClock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
+	c, st := newTestCA(t, clk)
+	keys := &failingKeys{KeyStore: c.cfg.KeyStore}
+	cfg := c.cfg
+	cfg.KeyStore, cfg.RollEvery = keys, 48*time.Hour
+	c, err := New(cfg, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Renew(ctx); err != nil { // records when the key became current
+		t.Fatal(err)
+	}
+	keys.armed = true
+	clk.t = clk.t.Add(48 * time.Hour) // a roll is due, and so is the manifest
+	changed, err := c.Renew(ctx)
+	if err != nil || !changed {
+		t.Fatalf("renew with a failing roll step: changed %v, %v", changed, err)
+	}
+	if r := rollOf(t, c); r != nil {
+		t.Fatalf("roll %+v despite the failing key store", r)
+	}
+	var next time.Time
+	st.View(ctx, func(tx *store.Tx) error {
+		row, err := tx.CA(CAName)
+		next = row.MftNextUpdate
+		return err
+	})
+	if !next.After(clk.t) {
+		t.Fatalf("the manifest was not renewed: nextUpdate %s", next)
+	}
+	keys.armed = false
+	if _, err := c.Renew(ctx); err != nil || rollOf(t, c) == nil || rollOf(t, c).Phase != RollPending {
+		t.Fatalf("the roll was not retried: %v %+v", err, rollOf(t, c))
 	}
 }
