@@ -212,6 +212,12 @@ type Approval struct {
 	// MaxAddresses: a change touching more addresses than this (0: off).
 	MaxAddresses int
 	Expiry       time.Duration // a pending change expires after this
+	// MaxHarmedRoutes: a change turning more routes Invalid than this (0: off).
+	MaxHarmedRoutes int
+	// ExternalVRPs: an external relying party's VRP JSON URL ("": none),
+	// polled every ExternalInterval to follow changes to it.
+	ExternalVRPs     string
+	ExternalInterval time.Duration
 }
 
 type Alerts struct {

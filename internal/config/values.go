@@ -232,8 +232,10 @@ func CheckLogFormat(f string) error {
 	return fmt.Errorf("%q is not text or json", f)
 }
 
-func checkWebhook(c *Config) error {
-	w := c.Alerts.Webhook
+func checkWebhook(c *Config) error { return checkHTTPURL(c.Alerts.Webhook) }
+
+// checkHTTPURL accepts "" (unset) or an http(s) URL with a host.
+func checkHTTPURL(w string) error {
 	if w == "" {
 		return nil
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/roadrpki/road/internal/ca"
+	"github.com/roadrpki/road/internal/impact"
 	"github.com/roadrpki/road/internal/route"
 	"github.com/roadrpki/road/internal/vrp"
 )
@@ -20,6 +21,14 @@ type Policy struct {
 	// (additions and removals together; 0: off).
 	MaxAddresses int
 	Expiry       time.Duration // a pending change expires this long after it was proposed
+	// MaxHarmedRoutes: a change whose impact report counts more harmed
+	// routes (turning Invalid) than this (0: off).
+	MaxHarmedRoutes int
+	// ExternalVRPs is an external relying party's VRP JSON (http(s) URL,
+	// "" for none), polled every ExternalInterval: when it shows an applied
+	// change, the change's timeline gets the stage StageExternal (external.go).
+	ExternalVRPs     string
+	ExternalInterval time.Duration
 }
 
 // DefaultExpiry is Policy.Expiry when it is unset.
@@ -32,11 +41,13 @@ const (
 	NeedsRemovesValid = "removes-valid"
 	NeedsMaxAddresses = "max-addresses"
 	NeedsFlagged      = "flagged-token"
+	NeedsHarmedRoutes = "harmed-routes"
 )
 
 // reasons lists why the change in needs a second approver under p (nil:
-// it needs none). routes is read only when a switch that needs it is on.
-func (p Policy) reasons(req *Request, in *parsed, routes func() route.Source) []string {
+// it needs none). rep is the change's impact report (nil: none). routes is
+// read only when a switch that needs it is on.
+func (p Policy) reasons(req *Request, in *parsed, rep *impact.Report, routes func() route.Source) []string {
 	var out []string
 	if p.Force && req.Force {
 		out = append(out, NeedsForce)
@@ -52,6 +63,9 @@ func (p Policy) reasons(req *Request, in *parsed, routes func() route.Source) []
 	}
 	if p.MaxAddresses > 0 && addresses(in) > uint64(p.MaxAddresses) {
 		out = append(out, NeedsMaxAddresses)
+	}
+	if p.MaxHarmedRoutes > 0 && rep != nil && rep.HarmedRoutes > p.MaxHarmedRoutes {
+		out = append(out, NeedsHarmedRoutes)
 	}
 	if req.Flagged {
 		out = append(out, NeedsFlagged)
@@ -70,6 +84,8 @@ func (p Policy) Explain(reason string) string {
 		return "it removes a ROA that validates seen routes ([approval] removes_valid)"
 	case NeedsMaxAddresses:
 		return fmt.Sprintf("it touches more than %d addresses ([approval] max_addresses)", p.MaxAddresses)
+	case NeedsHarmedRoutes:
+		return fmt.Sprintf("it turns more than %d route(s) Invalid ([approval] max_harmed_routes)", p.MaxHarmedRoutes)
 	case NeedsFlagged:
 		return "the proposing token is flagged (roactl token flag)"
 	}

@@ -180,7 +180,7 @@ func (s *Service) hold(ctx context.Context, actor string, req *Request, res *Res
 	if req.approving != nil {
 		return false, nil
 	}
-	res.Approval = s.policy.reasons(req, in, s.routes.Snapshot)
+	res.Approval = s.policy.reasons(req, in, res.Impact, s.routes.Snapshot)
 	if len(res.Approval) == 0 || req.DryRun {
 		return false, nil
 	}

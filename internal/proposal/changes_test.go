@@ -214,7 +214,7 @@ func TestPolicyReasons(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.req.Flagged = c.flagged
-		got := c.p.reasons(&c.req, in, func() route.Source { return routes })
+		got := c.p.reasons(&c.req, in, nil, func() route.Source { return routes })
 		if !reflect.DeepEqual(got, c.want) {
 			t.Errorf("case %d: %v, want %v", i, got, c.want)
 		}
