@@ -241,6 +241,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	start("audits", func() error { return d.audits.Run(ctx) })
 	start("delegation", func() error { d.deleg.Run(ctx); return nil })
 	start("store", func() error { return d.st.Watch(ctx, 2*time.Second) }) // a removed data directory stops road
+	// An external RP's VRP JSON gives the "external" stage of the change timeline.
+	if u := d.cfg.Approval.ExternalVRPs; u != "" {
+		f := &rtr.Follower{Source: u, Interval: d.cfg.Approval.ExternalInterval, Target: d.props.External(ctx), Clock: d.clock, Logger: d.log.With("part", "external-vrps")}
+		start("external-vrps", func() error { return f.Run(ctx) })
+	}
 	d.log.Info("road running", "http", d.cfg.HTTP, "https", d.cfg.HTTPS, "rtr", d.cfg.RTR, "bgp", d.cfg.BGP.Listen,
 		"rrdp", d.cfg.RRDPBase, "rsync", d.cfg.RsyncBase, "data", d.cfg.DataDir, "version", d.rt.Version)
 	var runErr error

@@ -49,10 +49,11 @@ func newPropagation(c Config) *propagation {
 
 // Observed is what one part of the pipeline shows now.
 type Observed struct {
-	Stage   string  // StageValidated (road's own relying party) or StageRTR (the RTR server)
-	VRPs    vrp.Set // the VRPs it validated or serves
-	Serial  uint64  // StageRTR: the RTR serial
-	Routers int     // StageRTR: routers connected
+	Stage   string    // StageValidated (road's own relying party), StageRTR (the RTR server) or StageExternal
+	VRPs    vrp.Set   // the VRPs it validated or serves
+	Serial  uint64    // StageRTR: the RTR serial
+	Routers int       // StageRTR: routers connected
+	At      time.Time // when it showed them (zero: now)
 }
 
 // shows reports whether view holds every VRP the change added and none it removed.
@@ -81,6 +82,9 @@ func (s *Service) Observe(ctx context.Context, o Observed) {
 		}
 		for _, c := range cs {
 			var d changeDetail
+			if !o.At.IsZero() && o.At.Before(c.DecidedAt) {
+				continue // a view built before the change cannot show it
+			}
 			if json.Unmarshal(c.Detail, &d) != nil || !shows(d, o.VRPs) {
 				continue
 			}
@@ -89,8 +93,11 @@ func (s *Service) Observe(ctx context.Context, o Observed) {
 					return err
 				}
 			}
-			ev := eventDetail{Serial: o.Serial, Routers: o.Routers}
-			if err := addEvent(tx, c.ID, o.Stage, now, "", ev); err != nil {
+			ev, at := eventDetail{Serial: o.Serial, Routers: o.Routers}, now
+			if !o.At.IsZero() {
+				at = o.At
+			}
+			if err := addEvent(tx, c.ID, o.Stage, at, "", ev); err != nil {
 				return err
 			}
 			if o.Stage == StageRTR {

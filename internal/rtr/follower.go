@@ -27,6 +27,13 @@ type Updater interface {
 	Update(vrps vrp.Set, aspas []vrp.ASPA) (serial uint32, changed bool)
 }
 
+// BuildTimeUpdater is a Target that also takes the document's build time
+// (metadata.buildtime; zero when it has none); the follower calls it
+// instead of Update.
+type BuildTimeUpdater interface {
+	UpdateBuilt(vrps vrp.Set, aspas []vrp.ASPA, built time.Time) (serial uint32, changed bool)
+}
+
 // Withdrawer is implemented by targets that can stop serving (*Server).
 type Withdrawer interface{ Withdraw(reason string) }
 
@@ -201,7 +208,12 @@ func (f *Follower) serve(vrps vrp.Set, aspas []vrp.ASPA, meta vrpjson.Meta, t0 t
 		}
 	}
 	t1 := time.Now()
-	serial, changed := f.Target.Update(vrps, aspas)
+	serial, changed := uint32(0), false
+	if b, ok := f.Target.(BuildTimeUpdater); ok {
+		serial, changed = b.UpdateBuilt(vrps, aspas, meta.BuildTime)
+	} else {
+		serial, changed = f.Target.Update(vrps, aspas)
+	}
 	f.servedBuild = meta.BuildTime
 	if f.ReleaseMemory {
 		debug.FreeOSMemory()
