@@ -105,6 +105,8 @@ func Table() Rules {
 			"internal/rp": {"internal/ca", "internal/publish", "internal/store", "internal/api", "internal/daemon",
 				"internal/config"},
 			"internal/rtr": {"internal/slurm"},
+			// proposal's tests poll an external VRP JSON with the real follower.
+			"internal/proposal": {"internal/rtr"},
 			// The gate's tests stage what the real CA signs.
 			"internal/gate": {"internal/ca"},
 			// impact's tests measure against the real 2010 table in a bgp.Table.
