@@ -33,6 +33,10 @@ func (e *ExternalView) Update(vrps vrp.Set, aspas []vrp.ASPA) (uint32, bool) {
 // UpdateBuilt records the stage for the changes vrps shows, at built (the
 // document's build time; zero: the fetch time).
 func (e *ExternalView) UpdateBuilt(vrps vrp.Set, _ []vrp.ASPA, built time.Time) (uint32, bool) {
-	e.s.Observe(e.ctx, Observed{Stage: StageExternal, VRPs: vrps, At: built})
+	note := "in the external VRP JSON built then"
+	if built.IsZero() {
+		note = "in the external VRP JSON fetched then (it has no metadata.buildtime)"
+	}
+	e.s.Observe(e.ctx, Observed{Stage: StageExternal, VRPs: vrps, At: built, Note: note})
 	return 0, true
 }

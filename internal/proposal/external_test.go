@@ -87,6 +87,9 @@ func TestExternalStage(t *testing.T) {
 		var out []string
 		for _, e := range c.Timeline {
 			out = append(out, e.Stage+"@"+e.At.Sub(svcT0).String())
+			if e.Stage == StageExternal {
+				out = append(out, e.Note)
+			}
 		}
 		return out
 	}
@@ -95,7 +98,7 @@ func TestExternalStage(t *testing.T) {
 	poll(doc("2026-03-04T05:06:37Z", v4))        // built 30s after: shows change 1, not change 2
 	now = svcT0.Add(2 * time.Minute)
 	poll(doc("2026-03-04T05:07:37Z", v4)) // again: once
-	if got, want := timeline(1), []string{"proposed@0s", "signed@0s", "published@0s", "external@30s"}; !reflect.DeepEqual(got, want) {
+	if got, want := timeline(1), []string{"proposed@0s", "signed@0s", "published@0s", "external@30s", "in the external VRP JSON built then"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("change 1 timeline %v, want %v", got, want)
 	}
 	if got, want := timeline(2), []string{"proposed@0s", "signed@0s", "published@0s"}; !reflect.DeepEqual(got, want) {
@@ -106,7 +109,7 @@ func TestExternalStage(t *testing.T) {
 		t.Fatal(err)
 	}
 	poll(doc("", v4+","+v6)) // no build time: the fetch time
-	if got, want := timeline(2), []string{"proposed@0s", "signed@0s", "published@0s", "external@3m0s"}; !reflect.DeepEqual(got, want) {
+	if got, want := timeline(2), []string{"proposed@0s", "signed@0s", "published@0s", "external@3m0s", "in the external VRP JSON fetched then (it has no metadata.buildtime)"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("change 2 timeline %v, want %v", got, want)
 	}
 	if js.gets != 5 {

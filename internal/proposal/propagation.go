@@ -54,6 +54,7 @@ type Observed struct {
 	Serial  uint64    // StageRTR: the RTR serial
 	Routers int       // StageRTR: routers connected
 	At      time.Time // when it showed them (zero: now)
+	Note    string    // shown in the stage's detail
 }
 
 // shows reports whether view holds every VRP the change added and none it removed.
@@ -93,7 +94,7 @@ func (s *Service) Observe(ctx context.Context, o Observed) {
 					return err
 				}
 			}
-			ev, at := eventDetail{Serial: o.Serial, Routers: o.Routers}, now
+			ev, at := eventDetail{Serial: o.Serial, Routers: o.Routers, Note: o.Note}, now
 			if !o.At.IsZero() {
 				at = o.At
 			}
