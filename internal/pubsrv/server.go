@@ -28,10 +28,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"path"
 	"strings"
 	"sync"
 	"time"
@@ -117,20 +115,7 @@ func New(cfg Config) *Server {
 
 // ServeHTTP answers POST /rfc8181/{publisher}.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "POST an RFC 8181 message", http.StatusMethodNotAllowed)
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
-	if err != nil {
-		http.Error(w, "reading the request body failed", http.StatusBadRequest)
-		return
-	}
-	status, resp := s.Handle(r.Context(), path.Base(r.URL.Path), body)
-	w.Header().Set("Content-Type", ContentType)
-	w.WriteHeader(status)
-	w.Write(resp)
+	updown.ServeMessage(w, r, "RFC 8181", ContentType, MaxBody, s.Handle)
 }
 
 // refusal is a query refused before it was applied.

@@ -25,10 +25,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"path"
 	"sync"
 	"time"
 
@@ -118,20 +116,7 @@ func New(cfg Config) *Server {
 
 // ServeHTTP answers POST /rfc6492/{child}.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "POST an RFC 6492 message", http.StatusMethodNotAllowed)
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
-	if err != nil {
-		http.Error(w, "reading the request body failed", http.StatusBadRequest)
-		return
-	}
-	status, resp := s.Handle(r.Context(), path.Base(r.URL.Path), body)
-	w.Header().Set("Content-Type", ContentType)
-	w.WriteHeader(status)
-	w.Write(resp)
+	updown.ServeMessage(w, r, "RFC 6492", ContentType, MaxBody, s.Handle)
 }
 
 // Handle answers one CMS message from child: the HTTP status and the
