@@ -104,6 +104,9 @@ type CA struct {
 	// parented is set when the CA's certificate comes from a parent
 	// (parented.go): its resources are then the held ones.
 	parented atomic.Pointer[parentState]
+	// classes are the certified CA instances of further resource classes
+	// (classes.go).
+	classes atomic.Pointer[classStates]
 }
 
 // New returns a CA over st. Call Init once before use.
@@ -144,12 +147,10 @@ func (c *CA) TACertURI() string { return c.cfg.RsyncBase + "ta/ta.cer" }
 func (c *CA) notifyURI() string { return c.cfg.RRDPBase + "notification.xml" }
 
 // Resources returns the IP and AS resources the CA holds: the configured
-// ones, or exactly those of the parent-issued certificate (parented.go).
+// ones, or exactly those of the parent-issued certificates (parented.go,
+// classes.go: the union over the resource classes).
 func (c *CA) Resources() (rpki.IPResources, rpki.ASResources) {
-	if p := c.parented.Load(); p != nil {
-		return p.ip, p.as
-	}
-	return c.configured()
+	return c.union(c.firstResources())
 }
 
 // configured returns the configured resources (the testbed TA's).
@@ -157,11 +158,9 @@ func (c *CA) configured() (rpki.IPResources, rpki.ASResources) {
 	return rpki.NewIPResources(c.cfg.IP...), rpki.ASResources{Ranges: c.cfg.AS}
 }
 
-// Holds reports whether p lies entirely inside the CA's IP resources.
-func (c *CA) Holds(p netip.Prefix) bool {
-	ip, _ := c.Resources()
-	return ip.ContainsPrefix(p)
-}
+// Holds reports whether p lies entirely inside the IP resources of one of
+// the CA's instances (one resource class: a ROA has one issuer).
+func (c *CA) Holds(p netip.Prefix) bool { return c.owner(p) != "" }
 
 // instance is a CA loaded from the store with its key and certificate.
 type instance struct {
@@ -239,6 +238,9 @@ func (c *CA) Init(ctx context.Context) error {
 			return err
 		}
 		if err := c.loadParented(tx); err != nil {
+			return err
+		}
+		if err := c.loadClasses(tx); err != nil {
 			return err
 		}
 		_, err := c.renew(ctx, tx)

@@ -37,56 +37,66 @@ type Change struct {
 // that is not configured.
 func (c *CA) ApplyChange(ctx context.Context, tx *store.Tx, add []NewROA, remove []vrp.VRP) (Change, error) {
 	var ch Change
-	in, err := c.load(tx, CAName)
+	ins, err := c.issuing(tx) // "ca" and the further classes' CAs (classes.go)
 	if err != nil {
 		return ch, err
 	}
 	now := c.now()
-	objs, err := objectsByURI(tx, CAName)
-	if err != nil {
-		return ch, err
+	objs := make([]map[string]*store.Object, len(ins))
+	dirty := make([]bool, len(ins))
+	for i, in := range ins {
+		if objs[i], err = objectsByURI(tx, in.row.Name); err != nil {
+			return ch, err
+		}
 	}
 	for _, v := range remove {
 		if err := tx.RemoveROA(v); err != nil {
 			return ch, fmt.Errorf("%w: %s", ErrNoROA, v)
 		}
-		uri := in.row.RepoURI + ROAFileName(v)
-		if o, ok := objs[uri]; ok {
-			if err := c.withdraw(tx, o, now); err != nil {
-				return ch, err
+		for i, in := range ins {
+			uri := in.row.RepoURI + ROAFileName(v)
+			if o, ok := objs[i][uri]; ok {
+				if err := c.withdraw(tx, o, now); err != nil {
+					return ch, err
+				}
+				delete(objs[i], uri)
+				dirty[i] = true
 			}
-			delete(objs, uri)
 		}
 		ch.Revoked = append(ch.Revoked, v)
 	}
-	var jobs []roaJob
+	jobs := make([][]roaJob, len(ins))
 	for _, a := range add {
 		if err := a.VRP.Validate(); err != nil {
 			return ch, err
 		}
-		if !c.Holds(a.VRP.Prefix) {
-			return ch, fmt.Errorf("%w: %s is outside the CA's resources", ErrNotHeld, a.VRP.Prefix)
+		i := slices.IndexFunc(ins, func(in *instance) bool { return in.row.Name == c.owner(a.VRP.Prefix) })
+		if i < 0 {
+			return ch, fmt.Errorf("%w: %s is outside the CA's resources (or spans two resource classes)", ErrNotHeld, a.VRP.Prefix)
 		}
 		id, err := tx.AddROA(a.VRP, a.Comment, a.Exception, now)
 		if err != nil {
 			return ch, err
 		}
-		if _, ok := objs[in.row.RepoURI+ROAFileName(a.VRP)]; ok {
+		if _, ok := objs[i][ins[i].row.RepoURI+ROAFileName(a.VRP)]; ok {
 			continue // already issued: a repeated add changes only the comment
 		}
-		jobs = append(jobs, roaJob{v: a.VRP, roaID: id})
+		jobs[i] = append(jobs[i], roaJob{v: a.VRP, roaID: id})
 	}
-	if err := c.issueROAs(ctx, tx, in, jobs, objs, now); err != nil {
-		return ch, err
-	}
-	for _, j := range jobs {
-		ch.Issued = append(ch.Issued, j.v)
-	}
-	if len(ch.Issued)+len(ch.Revoked) == 0 {
-		return ch, tx.PutCA(in.row)
-	}
-	if err := c.refreshPublicationPoint(ctx, tx, in, now); err != nil {
-		return ch, err
+	for i, in := range ins {
+		if err := c.issueROAs(ctx, tx, in, jobs[i], objs[i], now); err != nil {
+			return ch, err
+		}
+		for _, j := range jobs[i] {
+			ch.Issued = append(ch.Issued, j.v)
+		}
+		if len(jobs[i]) == 0 && !dirty[i] {
+			if err := tx.PutCA(in.row); err != nil {
+				return ch, err
+			}
+		} else if err := c.refreshPublicationPoint(ctx, tx, in, now); err != nil {
+			return ch, err
+		}
 	}
 	return ch, nil
 }
@@ -158,11 +168,11 @@ func (c *CA) issueROAs(ctx context.Context, tx *store.Tx, in *instance, jobs []r
 		}
 		uri := in.row.RepoURI + ROAFileName(j.v)
 		if old, ok := objs[uri]; ok && old.EESerial != "" { // a reissue replaces the file in place
-			if err := tx.Revoke(CAName, old.EESerial, now, old.NotAfter); err != nil {
+			if err := tx.Revoke(in.row.Name, old.EESerial, now, old.NotAfter); err != nil {
 				return err
 			}
 		}
-		o := &store.Object{URI: uri, CA: CAName, Kind: "roa", DER: j.der, EESerial: j.serial.String(),
+		o := &store.Object{URI: uri, CA: in.row.Name, Kind: "roa", DER: j.der, EESerial: j.serial.String(),
 			NotAfter: j.notAfter, SigningTime: now, ROAID: j.roaID, UpdatedAt: now}
 		if err := tx.PutObject(o); err != nil {
 			return err

@@ -210,10 +210,10 @@ func (c *CA) InstallIssuedCert(ctx context.Context, actor, parent, class string,
 		if err := tx.SetMeta(metaParent, parent+" "+class); err != nil {
 			return err
 		}
-		if res.Withdrawn, err = notCovered(tx, &next.ip); err != nil {
+		c.parented.Store(next)
+		if res.Withdrawn, err = c.notOwned(tx); err != nil { // classes.go
 			return err
 		}
-		c.parented.Store(next)
 		if _, err := c.renew(ctx, tx); err != nil {
 			return err
 		}
@@ -273,8 +273,12 @@ func (c *CA) withdrawTACopy(ctx context.Context, tx *store.Tx, objs []store.Obje
 }
 
 // withdrawAll revokes and removes the CA's objects of kind ("" all).
-func (c *CA) withdrawAll(tx *store.Tx, kind string) error {
-	objs, err := tx.Objects(CAName)
+func (c *CA) withdrawAll(tx *store.Tx, kind string) error { return c.withdrawAllOf(tx, CAName, kind) }
+
+// withdrawAllOf revokes and removes the objects of kind of the CA
+// instance name.
+func (c *CA) withdrawAllOf(tx *store.Tx, name, kind string) error {
+	objs, err := tx.Objects(name)
 	if err != nil {
 		return err
 	}
@@ -289,29 +293,14 @@ func (c *CA) withdrawAll(tx *store.Tx, kind string) error {
 	return nil
 }
 
-// notCovered lists the configured ROAs whose prefix ip does not cover.
-func notCovered(tx *store.Tx, ip *rpki.IPResources) ([]vrp.VRP, error) {
-	roas, err := tx.ROAs()
-	if err != nil {
-		return nil, err
-	}
-	var out []vrp.VRP
-	for _, r := range roas {
-		if !ip.ContainsPrefix(r.VRP.Prefix) {
-			out = append(out, r.VRP)
-		}
-	}
-	return out, nil
-}
-
 // NotHeld lists the configured ROAs outside the held resources (those a
-// parent no longer covers: neither signed nor published).
+// parent no longer covers, or spanning two resource classes: neither
+// signed nor published).
 func (c *CA) NotHeld(ctx context.Context) ([]vrp.VRP, error) {
-	ip, _ := c.Resources()
 	var out []vrp.VRP
 	err := c.st.View(ctx, func(tx *store.Tx) error {
 		var err error
-		out, err = notCovered(tx, &ip)
+		out, err = c.notOwned(tx)
 		return err
 	})
 	return out, err
@@ -353,6 +342,9 @@ func (c *CA) SetRepository(ctx context.Context, actor, siaBase, notify string) (
 		from := in.row.RepoURI
 		in.row.RepoURI, in.row.MftNextUpdate = siaBase, time.Time{}
 		if err := tx.PutCA(in.row); err != nil {
+			return err
+		}
+		if err := c.moveClasses(tx, from, siaBase); err != nil { // classes.go
 			return err
 		}
 		if c.parented.Load() == nil {

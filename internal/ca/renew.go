@@ -82,6 +82,10 @@ func (c *CA) renew(ctx context.Context, tx *store.Tx) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	classDirty, err := c.renewClasses(ctx, tx, roas, now) // classes.go
+	if err != nil {
+		return false, err
+	}
 
 	mftDue := false
 	if caDirty || c.manifestDue(caIn, now) {
@@ -102,7 +106,7 @@ func (c *CA) renew(ctx context.Context, tx *store.Tx) (bool, error) {
 			return false, err
 		}
 	}
-	return mftDue || taDirty, nil
+	return mftDue || taDirty || classDirty, nil
 }
 
 // ROAReissueMargin is how long before a ROA's notAfter the CA reissues it:
@@ -171,15 +175,15 @@ func famKey(r *rpki.IPResources) string {
 // orphaned; it reports whether the CA's publication point changed.
 func (c *CA) renewROAs(ctx context.Context, tx *store.Tx, caIn *instance, roas []store.ROA, now time.Time) (bool, error) {
 	dirty := false
-	objs, err := objectsByURI(tx, CAName)
+	objs, err := objectsByURI(tx, caIn.row.Name)
 	if err != nil {
 		return false, err
 	}
 	want := make(map[string]bool, len(roas))
 	var jobs []roaJob
 	for _, r := range roas {
-		if !c.Holds(r.VRP.Prefix) {
-			continue // no longer held (a parent shrank the resources): withdrawn below
+		if c.owner(r.VRP.Prefix) != caIn.row.Name {
+			continue // another class's, or no longer held (a parent shrank the resources): withdrawn below
 		}
 		uri := caIn.row.RepoURI + ROAFileName(r.VRP)
 		want[uri] = true

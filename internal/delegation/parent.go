@@ -39,8 +39,18 @@ func (s *Service) syncParent(ctx context.Context, id *identity.Identity, p *stor
 	}
 	cl := s.pick(p.Name, classes)
 	if cl == nil {
-		return false, nil
+		return s.syncClasses(ctx, cli, par, p, classes, nil) // classes.go
 	}
+	changed, err := s.syncFirst(ctx, cli, par, p, cl)
+	if err != nil {
+		return changed, err
+	}
+	more, err := s.syncClasses(ctx, cli, par, p, classes, cl)
+	return changed || more, err
+}
+
+// syncFirst keeps the certificate of the "ca" instance in class cl.
+func (s *Service) syncFirst(ctx context.Context, cli *updowncli.Client, par updowncli.Parent, p *store.Peer, cl *updown.Class) (bool, error) {
 	ski, err := s.cfg.CA.KeyID(ctx)
 	if err != nil {
 		return false, err
@@ -74,11 +84,7 @@ func (s *Service) syncParent(ctx context.Context, id *identity.Identity, p *stor
 	if err != nil {
 		return false, err
 	}
-	if len(res.Withdrawn) > 0 {
-		s.lost = true
-		s.log.Error("the parent no longer covers configured ROAs: they are withdrawn", "parent", p.Name,
-			"roas", fmt.Sprint(res.Withdrawn), "resources", strings.Join(res.Resources, ", "))
-	}
+	s.noteWithdrawn(p.Name, res)
 	if err := s.storeCert(ctx, p.Name, cl, der, uri); err != nil {
 		return res.Changed, err
 	}
@@ -132,16 +138,8 @@ func (s *Service) needIssue(ctx context.Context, cl *updown.Class, cert *rpki.Ce
 	if err != nil {
 		return false, "", err
 	}
-	ip, as := cl.Resources.IPResources(), cl.Resources.ASResources()
-	switch {
-	case resourceKey(cert.IP, cert.AS) != resourceKey(&ip, &as):
-		return true, "the class's resources changed", nil
-	case cert.SIA.CARepository != repo || cert.SIA.Notify != notify:
-		return true, "the CA's publication point moved", nil
-	case cert.NotAfter.Sub(s.cfg.Clock()) < s.cfg.ReissueBefore:
-		return true, "the certificate nears expiry", nil
-	}
-	return false, "", nil
+	need, why := s.needIssueAt(cl, cert, repo, notify) // classes.go
+	return need, why, nil
 }
 
 // resourceKey is a canonical text of resources, for comparison.

@@ -181,7 +181,7 @@ func (s *Service) ListPeers(ctx context.Context, kind store.PeerKind) ([]Peer, e
 				SIABase: p.SIABase, RRDPNotify: p.RRDPNotify, LastContact: p.LastContact, LastError: p.LastError, AddedAt: p.AddedAt}
 			for _, c := range classes {
 				if kind == store.Parents && c.Parent == p.Name {
-					v.Classes = append(v.Classes, classView(c, parented && held == p.Name && active == c.Class))
+					v.Classes = append(v.Classes, classView(c, parented && held == p.Name && active == c.Class || s.classHeld(p.Name, c.Class)))
 				}
 			}
 			out = append(out, v)

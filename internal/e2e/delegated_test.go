@@ -86,8 +86,15 @@ func TestDelegatedChain(t *testing.T) {
 }
 
 // adopt makes child a child of parent under name with resources: the
-// <child_request> goes to the parent, its <parent_response> back.
+// <child_request> goes to the parent, its <parent_response> back (the
+// child calls the parent "parent").
 func adopt(t *testing.T, parent, child *road, name, resources string) {
+	t.Helper()
+	adoptAs(t, parent, child, name, "parent", resources)
+}
+
+// adoptAs is adopt with the name the child gives the parent.
+func adoptAs(t *testing.T, parent, child *road, name, parentName, resources string) {
 	t.Helper()
 	var req api.OOBMessage
 	if code := call(t, child.http, child.token, "GET", "/parents/request", nil, &req); code != 200 || !strings.Contains(req.XML, "<child_request") {
@@ -101,7 +108,7 @@ func adopt(t *testing.T, parent, child *road, name, resources string) {
 		t.Fatalf("POST /children: HTTP %d", code)
 	}
 	var p api.Peer
-	if code := call(t, child.http, child.token, "POST", "/parents/parent", api.OOBMessage{XML: added.ParentResponse}, &p); code != 201 {
+	if code := call(t, child.http, child.token, "POST", "/parents/"+parentName, api.OOBMessage{XML: added.ParentResponse}, &p); code != 201 {
 		t.Fatalf("POST /parents/parent: HTTP %d %+v", code, p)
 	}
 }

@@ -15,13 +15,13 @@ func (s *Service) ROAs(ctx context.Context) ([]ROAEntry, error) {
 		if err != nil {
 			return err
 		}
-		objs, err := tx.Objects(ca.CAName)
+		objs, err := tx.Objects("")
 		if err != nil {
 			return err
 		}
 		byROA := map[int64]store.Object{}
 		for _, o := range objs {
-			if o.ROAID != 0 {
+			if o.ROAID != 0 && ca.IssuesROAs(o.CA) { // every resource class's CA
 				byROA[o.ROAID] = o
 			}
 		}
