@@ -195,7 +195,7 @@ func (c *CA) InstallIssuedCert(ctx context.Context, actor, parent, class string,
 		if !in.key.PublicKey.Equal(cert.PublicKey) {
 			return fmt.Errorf("%w: parent %s certified another key", ErrWrongKey, parent)
 		}
-		res.Previous = resourceStrings(c.Resources())
+		res.Previous = resourceStrings(c.firstResources()) // this class's (classes.go)
 		res.Resources = resourceStrings(next.ip, next.as)
 		if bytes.Equal(in.row.CertDER, der) && in.row.CertURI == certURI && prev != nil {
 			return nil
