@@ -1,7 +1,7 @@
 # `make test` installs what the tests need (Debian packages, as root) and runs every test,
 # then the race detector over the concurrent packages.
 GO ?= go
-RACE_PKGS = ./internal/rtr/... ./internal/listen/... ./internal/health/... ./internal/publish/... ./internal/store/... ./internal/api/... ./internal/daemon/... ./internal/ca/...
+RACE_PKGS = ./internal/rtr/... ./internal/listen/... ./internal/health/... ./internal/publish/... ./internal/store/... ./internal/api/... ./internal/daemon/... ./internal/ca/... ./internal/waves/... ./internal/delegation/... ./internal/updownsrv/... ./internal/pubsrv/... ./internal/gate/... ./internal/proposal/...
 
 .PHONY: test unit deps build vet race bench blackbox
 test: deps vet unit race blackbox
