@@ -179,20 +179,14 @@ type caKey struct {
 func newCAKey(k signer.Key) *caKey { return &caKey{Key: k, PublicKey: *k.RSAPublicKey()} }
 
 func (c *CA) load(tx *store.Tx, name string) (*instance, error) {
-	row, err := tx.CA(name)
+	in, err := c.loadKey(tx, name)
 	if err != nil {
 		return nil, err
 	}
-	k, err := c.cfg.KeyStore.Load(tx.Context(), row.KeyDER)
-	if err != nil {
-		return nil, fmt.Errorf("ca %s: key: %w", name, err)
-	}
-	key := newCAKey(k)
-	cert, err := rpki.ParseCertificate(row.CertDER)
-	if err != nil {
+	if in.cert, err = rpki.ParseCertificate(in.row.CertDER); err != nil {
 		return nil, fmt.Errorf("ca %s: certificate: %w", name, err)
 	}
-	return &instance{row: row, key: key, cert: cert}, nil
+	return in, nil
 }
 
 // subjectName is the CommonName used for a key: the hex SKI keeps subject

@@ -218,15 +218,8 @@ func (c *CA) ClassKeyID(ctx context.Context, name string) ([]byte, error) {
 func (c *CA) ClassCertificateRequest(ctx context.Context, name string) ([]byte, error) {
 	var csr []byte
 	err := c.st.View(ctx, func(tx *store.Tx) error {
-		in, err := c.loadKey(tx, name)
-		if err != nil {
-			return err
-		}
-		notify, err := c.repoNotify(tx)
-		if err != nil {
-			return err
-		}
-		csr, err = certificateRequest(in, notify)
+		var err error
+		csr, err = c.requestFor(tx, name)
 		return err
 	})
 	return csr, err

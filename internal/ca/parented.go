@@ -118,20 +118,21 @@ type accessDescription struct {
 // the SIA of where the CA publishes (RFC 6487 §4.8.8.1: caRepository,
 // rpkiManifest; RFC 8182 §3.2: rpkiNotify).
 func (c *CA) CertificateRequest(ctx context.Context) ([]byte, error) {
-	var csr []byte
-	err := c.st.View(ctx, func(tx *store.Tx) error {
-		in, err := c.load(tx, CAName)
-		if err != nil {
-			return err
-		}
-		notify, err := c.repoNotify(tx)
-		if err != nil {
-			return err
-		}
-		csr, err = certificateRequest(in, notify)
-		return err
-	})
-	return csr, err
+	return c.ClassCertificateRequest(ctx, CAName)
+}
+
+// requestFor is the PKCS#10 request for the key of the CA instance name,
+// certified or not yet, with the SIA of the CA's publication point.
+func (c *CA) requestFor(tx *store.Tx, name string) ([]byte, error) {
+	in, err := c.loadKey(tx, name)
+	if err != nil {
+		return nil, err
+	}
+	notify, err := c.repoNotify(tx)
+	if err != nil {
+		return nil, err
+	}
+	return certificateRequest(in, notify)
 }
 
 func certificateRequest(in *instance, notify string) ([]byte, error) {

@@ -212,15 +212,7 @@ func (c *CA) NextCertificateRequest(ctx context.Context) (csr []byte, ok bool, e
 		if err != nil || r == nil || r.Phase != RollRequested {
 			return err
 		}
-		next, err := c.loadKey(tx, NextName)
-		if err != nil {
-			return err
-		}
-		notify, err := c.repoNotify(tx)
-		if err != nil {
-			return err
-		}
-		csr, err = certificateRequest(next, notify)
+		csr, err = c.requestFor(tx, NextName)
 		ok = err == nil
 		return err
 	})
