@@ -107,6 +107,9 @@ func ServiceBase(c *config.Config) string {
 
 // AddChild registers a child (updownsrv.Server.AddChild).
 func (s *Service) AddChild(ctx context.Context, actor, name string, request []byte, resources string) (*updownsrv.Added, error) {
+	if err := s.UpDown.CheckHeld(resources); err != nil {
+		return nil, err
+	}
 	return s.UpDown.AddChild(ctx, actor, name, request, resources)
 }
 
@@ -117,6 +120,9 @@ func (s *Service) Children(ctx context.Context) ([]updownsrv.ChildInfo, error) {
 
 // SetChildResources changes a child's entitlement.
 func (s *Service) SetChildResources(ctx context.Context, actor, name, resources string) (*updownsrv.ChildInfo, error) {
+	if err := s.UpDown.CheckHeld(resources); err != nil {
+		return nil, err
+	}
 	return s.UpDown.SetResources(ctx, actor, name, resources)
 }
 

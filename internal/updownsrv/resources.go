@@ -115,3 +115,34 @@ func CheckName(name string) error {
 	}
 	return nil
 }
+
+// CheckHeld refuses an entitlement that road's CA does not hold in full:
+// issuance takes the intersection, so a mistyped prefix or AS number would
+// silently give the child nothing. The operator's add and change go through
+// it; a CA that shrinks later still leaves stored entitlements as they are.
+func (s *Server) CheckHeld(resources string) error {
+	res, err := ParseResources(resources)
+	if err != nil || s.cfg.CA == nil {
+		return err
+	}
+	ip, as := s.cfg.CA.Resources()
+	var out []string
+	for _, p := range res.IP.Prefixes() {
+		if !ip.ContainsPrefix(p) {
+			out = append(out, p.String())
+		}
+	}
+	for _, r := range res.AS.Ranges {
+		if !as.Covers(rpki.ASResources{Ranges: []rpki.ASRange{r}}) {
+			if r.Min == r.Max {
+				out = append(out, fmt.Sprintf("AS%d", r.Min))
+			} else {
+				out = append(out, fmt.Sprintf("AS%d-AS%d", r.Min, r.Max))
+			}
+		}
+	}
+	if len(out) > 0 {
+		return fault.Invalidf("resources: %s not held by road's CA (not-held)", strings.Join(out, ", "))
+	}
+	return nil
+}
