@@ -141,6 +141,10 @@ func New(cfg Config, st *store.Store) (*CA, error) {
 // now is the injected clock truncated to seconds (DER times carry seconds).
 func (c *CA) now() time.Time { return c.cfg.Clock().UTC().Truncate(time.Second) }
 
+// HoldKeyGeneration pauses the key pool's background filler while a change
+// is in flight (KeyPool.Hold); call release when it is done.
+func (c *CA) HoldKeyGeneration() (release func()) { return c.cfg.Keys.Hold() }
+
 // TACertURI is where the TA certificate is published (and the TAL points).
 func (c *CA) TACertURI() string { return c.cfg.RsyncBase + "ta/ta.cer" }
 

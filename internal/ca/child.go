@@ -174,9 +174,10 @@ func (c *CA) IssueChildCert(ctx context.Context, tx *store.Tx, req ChildRequest)
 	}
 	old := objs[uri]
 	if old != nil {
-		if cur, err := rpki.ParseCertificate(old.DER); err == nil && cur.PublicKey.Equal(req.Key) && cur.SIA == req.SIA &&
+		der, derr := tx.ObjectDER(uri)
+		if cur, err := rpki.ParseCertificate(der); derr == nil && err == nil && cur.PublicKey.Equal(req.Key) && cur.SIA == req.SIA &&
 			sameResources(cur, &ip, &as) && cur.NotAfter.Sub(now) >= c.effectiveROAReissue() && !cur.NotAfter.After(in.cert.NotAfter) {
-			return &ChildCert{URI: uri, DER: old.DER, Cert: cur}, nil
+			return &ChildCert{URI: uri, DER: der, Cert: cur}, nil
 		}
 	}
 	notAfter := now.Add(c.cfg.Timing.CAValidity)

@@ -3,7 +3,6 @@ package ca
 import (
 	"context"
 	"crypto/rsa"
-	"crypto/sha256"
 	"fmt"
 	"math/big"
 	"runtime"
@@ -101,8 +100,11 @@ func (c *CA) ApplyChange(ctx context.Context, tx *store.Tx, add []NewROA, remove
 	return ch, nil
 }
 
+// objectsByURI indexes a CA's objects by URI, without their DER (Hash is
+// set): the issuing paths need serials, times and hashes, and reading every
+// DER of a large publication point was much of a change's time.
 func objectsByURI(tx *store.Tx, ca string) (map[string]*store.Object, error) {
-	list, err := tx.Objects(ca)
+	list, err := tx.ObjectsMeta(ca)
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +266,7 @@ func (c *CA) refreshPublicationPoint(ctx context.Context, tx *store.Tx, in *inst
 		if uri == mftURI || !strings.HasPrefix(uri, in.row.RepoURI) || strings.Contains(uri[len(in.row.RepoURI):], "/") {
 			continue
 		}
-		files = append(files, rpki.FileAndHash{Name: fileName(uri), Hash: sha256.Sum256(o.DER)})
+		files = append(files, rpki.FileAndHash{Name: fileName(uri), Hash: o.Hash})
 	}
 	slices.SortFunc(files, func(a, b rpki.FileAndHash) int { return strings.Compare(a.Name, b.Name) })
 	mft := &rpki.Manifest{Number: big.NewInt(in.row.ManifestNumber + 1), ThisUpdate: thisUpdate,

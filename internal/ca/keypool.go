@@ -19,6 +19,10 @@ type KeyPool struct {
 	once sync.Once
 	stop chan struct{}
 	done chan struct{}
+
+	mu     sync.Mutex
+	held   int           // Holds not yet released
+	resume chan struct{} // closed when held drops to 0
 }
 
 // NewKeyPool returns a pool that keeps up to size keys ready. Call Start to
@@ -42,6 +46,9 @@ func (p *KeyPool) Start() {
 					return
 				default:
 				}
+				if !p.waitUnheld() {
+					return
+				}
 				k, err := rsa.GenerateKey(rand.Reader, KeyBits)
 				if err != nil {
 					continue
@@ -54,6 +61,47 @@ func (p *KeyPool) Start() {
 			}
 		}()
 	})
+}
+
+// Hold keeps the background filler from starting another key until release
+// is called (each Hold its own release; safe to call twice). A change in
+// flight holds it: generating a key takes a core for about 100 ms, which a
+// change on a small machine needs for signing and its gate's two relying
+// party runs. Get still works meanwhile (inline when the pool is empty).
+func (p *KeyPool) Hold() (release func()) {
+	p.mu.Lock()
+	if p.held == 0 {
+		p.resume = make(chan struct{})
+	}
+	p.held++
+	p.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			p.mu.Lock()
+			if p.held--; p.held == 0 {
+				close(p.resume)
+			}
+			p.mu.Unlock()
+		})
+	}
+}
+
+// waitUnheld waits until no Hold is in force; false when the pool closes.
+func (p *KeyPool) waitUnheld() bool {
+	for {
+		p.mu.Lock()
+		held, resume := p.held, p.resume
+		p.mu.Unlock()
+		if held == 0 {
+			return true
+		}
+		select {
+		case <-resume:
+		case <-p.stop:
+			return false
+		}
+	}
 }
 
 // Close stops the background filler and waits for it.

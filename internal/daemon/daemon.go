@@ -75,8 +75,9 @@ type Daemon struct {
 	health    *health.Checker // /readyz and status: every part's check
 
 	rp         *rprun.Runner
-	publishMu  sync.Mutex    // one publication at a time, in commit order
-	recorded   publish.State // the RRDP state last written to the database (under publishMu)
+	publishMu  sync.Mutex             // one publication at a time, in commit order
+	recorded   publish.State          // the RRDP state last written to the database (under publishMu)
+	pubCache   store.PublicationCache // DER of the published objects (only changed ones are read again)
 	lastChange time.Time
 }
 

@@ -17,7 +17,7 @@ func (d *Daemon) publish(ctx context.Context) error {
 	var objs []store.Object
 	if err := d.st.View(ctx, func(tx *store.Tx) error {
 		var err error
-		objs, err = tx.PublicationObjects() // road's own and its publishers' objects
+		objs, err = tx.PublicationObjectsVia(&d.pubCache) // road's own and its publishers' objects
 		return err
 	}); err != nil {
 		return err

@@ -2,6 +2,7 @@ package parent
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/roadrpki/road/internal/gate"
@@ -34,16 +35,14 @@ func (s *Service) Delegated(ctx context.Context) (gate.Delegated, error) {
 		if err != nil {
 			return err
 		}
-		objs, err := tx.Objects("")
-		if err != nil {
-			return err
-		}
-		byURI := make(map[string][]byte, len(objs))
-		for _, o := range objs {
-			byURI[o.URI] = o.DER
-		}
-		for _, cc := range certs {
-			if c, err := rpki.ParseCertificate(byURI[cc.URI]); err == nil && c.IsCA && c.SIA.CARepository != "" {
+		for _, cc := range certs { // each its own read: not every object's DER on every publication
+			der, err := tx.ObjectDER(cc.URI)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			if c, err := rpki.ParseCertificate(der); err == nil && c.IsCA && c.SIA.CARepository != "" {
 				d.Spaces = append(d.Spaces, c.SIA.CARepository)
 			}
 		}

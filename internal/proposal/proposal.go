@@ -261,7 +261,8 @@ func (s *Service) Propose(ctx context.Context, actor string, req *Request) (*Res
 		s.proposals.WithLabelValues("dry-run").Inc()
 		return res, nil
 	}
-	defer s.dropCheckCache() // after the commit, before the unlock (deferred: last in, first out)
+	defer s.dropCheckCache()         // after the commit, before the unlock (deferred: last in, first out)
+	defer s.ca.HoldKeyGeneration()() // signing and the gate get every core until the change is live
 	if err := s.apply(ctx, actor, req, res, in); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,10 @@
 package store
 
 import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -15,6 +19,7 @@ type Object struct {
 	CA          string
 	Kind        string // cer, crl, mft, roa
 	DER         []byte
+	Hash        [32]byte // SHA-256 of DER (set by PutObject, read back by the listings)
 	EESerial    string
 	NotAfter    time.Time
 	SigningTime time.Time
@@ -28,11 +33,12 @@ func (t *Tx) PutObject(o *Object) error {
 	if o.ROAID != 0 {
 		roaID = o.ROAID
 	}
-	_, err := t.exec(`INSERT INTO objects(uri, ca, kind, der, ee_serial, not_after, signing_time, roa_id, updated_at)
-		VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(uri) DO UPDATE SET ca=excluded.ca, kind=excluded.kind, der=excluded.der,
-		ee_serial=excluded.ee_serial, not_after=excluded.not_after, signing_time=excluded.signing_time,
+	o.Hash = sha256.Sum256(o.DER)
+	_, err := t.exec(`INSERT INTO objects(uri, ca, kind, der, hash, ee_serial, not_after, signing_time, roa_id, updated_at)
+		VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(uri) DO UPDATE SET ca=excluded.ca, kind=excluded.kind, der=excluded.der,
+		hash=excluded.hash, ee_serial=excluded.ee_serial, not_after=excluded.not_after, signing_time=excluded.signing_time,
 		roa_id=excluded.roa_id, updated_at=excluded.updated_at`,
-		o.URI, o.CA, o.Kind, o.DER, o.EESerial, o.NotAfter.Unix(), o.SigningTime.Unix(), roaID, o.UpdatedAt.Unix())
+		o.URI, o.CA, o.Kind, o.DER, o.Hash[:], o.EESerial, o.NotAfter.Unix(), o.SigningTime.Unix(), roaID, o.UpdatedAt.Unix())
 	return err
 }
 
@@ -43,8 +49,18 @@ func (t *Tx) DeleteObject(uri string) error {
 }
 
 // Objects lists published objects, all of them when ca is "", sorted by URI.
-func (t *Tx) Objects(ca string) ([]Object, error) {
-	q := `SELECT uri, ca, kind, der, ee_serial, not_after, signing_time, coalesce(roa_id, 0), updated_at FROM objects`
+func (t *Tx) Objects(ca string) ([]Object, error) { return t.objects(ca, true) }
+
+// ObjectsMeta is Objects without the DER (Hash is set): what a manifest or
+// an index of the publication point needs, without reading every object.
+func (t *Tx) ObjectsMeta(ca string) ([]Object, error) { return t.objects(ca, false) }
+
+func (t *Tx) objects(ca string, withDER bool) ([]Object, error) {
+	der := `CASE WHEN hash IS NULL THEN der END` // a row from before migration 0008
+	if withDER {
+		der = `der`
+	}
+	q := `SELECT uri, ca, kind, ` + der + `, hash, ee_serial, not_after, signing_time, coalesce(roa_id, 0), updated_at FROM objects`
 	var args []any
 	if ca != "" {
 		q += ` WHERE ca = ?`
@@ -59,14 +75,30 @@ func (t *Tx) Objects(ca string) ([]Object, error) {
 	var out []Object
 	for rows.Next() {
 		var o Object
+		var hash []byte
 		var na, st, up int64
-		if err := rows.Scan(&o.URI, &o.CA, &o.Kind, &o.DER, &o.EESerial, &na, &st, &o.ROAID, &up); err != nil {
+		if err := rows.Scan(&o.URI, &o.CA, &o.Kind, &o.DER, &hash, &o.EESerial, &na, &st, &o.ROAID, &up); err != nil {
 			return nil, err
+		}
+		if len(hash) == len(o.Hash) {
+			copy(o.Hash[:], hash)
+		} else {
+			o.Hash = sha256.Sum256(o.DER)
 		}
 		o.NotAfter, o.SigningTime, o.UpdatedAt = unix(na), unix(st), unix(up)
 		out = append(out, o)
 	}
 	return out, rows.Err()
+}
+
+// ObjectDER returns one object's DER (ErrNotFound when absent).
+func (t *Tx) ObjectDER(uri string) ([]byte, error) {
+	var der []byte
+	err := t.tx.QueryRowContext(t.ctx, `SELECT der FROM objects WHERE uri = ?`, uri).Scan(&der)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: object %s", ErrNotFound, uri)
+	}
+	return der, err
 }
 
 // Revoke records a revoked certificate; it stays on the CRL until notAfter.
@@ -169,4 +201,42 @@ func (t *Tx) parentIssued(out []ObjectExpiry) ([]ObjectExpiry, error) {
 	}
 	slices.SortFunc(out, func(a, b ObjectExpiry) int { return strings.Compare(a.URI, b.URI) })
 	return out, rows.Err()
+}
+
+// fillHashes writes the hash of the objects stored before migration 0008.
+func (s *Store) fillHashes(ctx context.Context) error {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM objects WHERE hash IS NULL`).Scan(&n); err != nil || n == 0 {
+		return err // nothing to do: no write transaction at every start
+	}
+	return s.Update(ctx, func(tx *Tx) error {
+		rows, err := tx.tx.QueryContext(ctx, `SELECT uri, der FROM objects WHERE hash IS NULL`)
+		if err != nil {
+			return fmt.Errorf("store: objects without hash: %w", err)
+		}
+		type row struct {
+			uri string
+			der []byte
+		}
+		var todo []row
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.uri, &r.der); err != nil {
+				rows.Close()
+				return err
+			}
+			todo = append(todo, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, r := range todo {
+			h := sha256.Sum256(r.der)
+			if _, err := tx.exec(`UPDATE objects SET hash = ? WHERE uri = ?`, h[:], r.uri); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -56,6 +56,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := s.fillHashes(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if !strings.Contains(path, ":memory:") {
 		if s.opened, err = os.Stat(path); err != nil {
 			db.Close()
