@@ -3,13 +3,17 @@ package publish
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 )
 
-// Commit makes the staged change live, in crash-safe order: snapshot and
-// delta files at their new URLs, then the notification (RFC 8182 §3.3.2:
-// it references only files that already exist), then the rsync tree.
+// Commit makes the staged change live, in crash-safe order. Stage already
+// made the snapshot and delta durable at their new URLs; Commit writes the
+// notification (RFC 8182 §3.3.2: it references only files that already
+// exist), then swaps in the rsync tree.
 // It fails with ErrStale if another commit happened since Stage.
 func (s *Staged) Commit() error {
 	p := s.p
@@ -23,9 +27,13 @@ func (s *Staged) Commit() error {
 		return fmt.Errorf("%w: state changed since Stage", ErrStale)
 	}
 	now := p.opts.Clock()
+	// The live tree, if it matched the live objects, becomes the spare.
+	prevObjs, prevOK := p.objects, p.treeOK
 	if s.newSerial {
-		if err := p.writeRRDP(s, now); err != nil {
-			s.discard()
+		if err := p.commitRRDP(s, now); err != nil {
+			// As after a crash: the files Stage wrote stay, unreferenced,
+			// until retention removes them.
+			s.discardTree()
 			return err
 		}
 	}
@@ -33,8 +41,8 @@ func (s *Staged) Commit() error {
 	p.gen++
 	if s.treeDir != "" {
 		p.treeOK = false
-		if err := p.swapTree(s.treeDir); err != nil {
-			s.discard()
+		if err := p.swapTree(s.treeDir, prevObjs, prevOK); err != nil {
+			s.discardTree()
 			return err
 		}
 		s.treeDir = ""
@@ -45,21 +53,72 @@ func (s *Staged) Commit() error {
 	return nil
 }
 
-// writeRRDP writes the staged RRDP files and then the notification, and
-// moves the in-memory state to the new serial.
-func (p *Publisher) writeRRDP(s *Staged, now time.Time) error {
-	if err := mkdirAllSync(p.rrdpDir, s.dir); err != nil {
-		return err
-	}
-	dir := filepath.Join(p.rrdpDir, filepath.FromSlash(s.dir))
-	if err := writeFileAtomic(dir, snapshotName, s.snapshotXML, now); err != nil {
-		return err
-	}
-	if s.deltaXML != nil {
-		if err := writeFileAtomic(dir, deltaName, s.deltaXML, now); err != nil {
-			return err
+// stageRRDPFiles writes the snapshot and delta of s at their new URLs. They
+// are not synced here: the syncfs that makes the staged tree durable covers
+// them (syncStaged), before Commit writes a notification naming them.
+func (p *Publisher) stageRRDPFiles(s *Staged, now time.Time) error {
+	dir := p.rrdpDir
+	for _, seg := range strings.Split(s.dir, "/") {
+		dir = filepath.Join(dir, seg)
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			s.rrdpDirs = append(s.rrdpDirs, dir)
+		} else if !os.IsExist(err) {
+			return fmt.Errorf("%w: %w", ErrWrite, err)
 		}
 	}
+	files := []struct {
+		name string
+		data []byte
+	}{{snapshotName, s.snapshotXML}, {deltaName, s.deltaXML}}
+	for _, f := range files {
+		if f.data == nil {
+			continue // no delta on the first serial of a session
+		}
+		path := filepath.Join(dir, f.name)
+		if err := writeFileNoSync(path, f.data, now); err != nil {
+			return err
+		}
+		s.rrdpFiles = append(s.rrdpFiles, path)
+	}
+	// On disk now; the next Stage renders into the same memory.
+	p.snapBuf, s.snapshotXML = s.snapshotXML, nil
+	return nil
+}
+
+// removeRRDPFiles removes what stageRRDPFiles wrote and created.
+func (s *Staged) removeRRDPFiles() {
+	for _, f := range s.rrdpFiles {
+		if err := os.Remove(f); err != nil && !os.IsNotExist(err) {
+			s.p.log.Warn("removing staged rrdp file", "file", f, "err", err)
+		}
+	}
+	for _, d := range slices.Backward(s.rrdpDirs) {
+		_ = os.Remove(d) // only if empty: another stage may share it
+	}
+	s.rrdpFiles, s.rrdpDirs = nil, nil
+}
+
+// syncStaged makes everything Stage wrote durable: one syncfs of the file
+// system holding the staged tree (far cheaper than an fsync per file), and
+// of the one holding Dir/rrdp if that is another.
+func (p *Publisher) syncStaged(s *Staged) error {
+	synced := false
+	if s.treeDir != "" {
+		if err := syncFS(s.treeDir); err != nil {
+			return err
+		}
+		synced = !p.splitFS
+	}
+	if len(s.rrdpFiles) > 0 && !synced {
+		return syncFS(p.rrdpDir)
+	}
+	return nil
+}
+
+// commitRRDP writes the notification and moves the in-memory state to the
+// new serial.
+func (p *Publisher) commitRRDP(s *Staged, now time.Time) error {
 	if h := p.hooks.afterFiles; h != nil {
 		if err := h(); err != nil {
 			return err
@@ -73,6 +132,7 @@ func (p *Publisher) writeRRDP(s *Staged, now time.Time) error {
 	p.snapshot, p.deltas = s.snapshot, s.deltas
 	p.objects = s.next
 	p.treeOK = false
+	s.rrdpFiles, s.rrdpDirs = nil, nil // announced: never removed by a discard
 	p.log.Info("rrdp notification written", "session", s.session, "serial", s.serial,
 		"deltas", len(s.deltas), "snapshot_bytes", s.snapshot.Size)
 	if h := p.hooks.afterNotification; h != nil {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -31,39 +30,20 @@ func randomHex(r io.Reader, n int) (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-// writeFileSync creates path with data, fsyncs it and sets its mtime.
-// The caller fsyncs the directory.
-func writeFileSync(path string, data []byte, mtime time.Time) error {
+// writeFileNoSync creates path (which must not exist: a tree's files may be
+// hard links shared with the live tree, never written in place) with data
+// and sets its mtime; the caller makes it durable (syncFS).
+func writeFileNoSync(path string, data []byte, mtime time.Time) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrWrite, err)
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		os.Remove(path)
-		return fmt.Errorf("%w: %w", ErrWrite, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(path)
-		return fmt.Errorf("%w: fsync %s: %w", ErrWrite, path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(path)
-		return fmt.Errorf("%w: %w", ErrWrite, err)
-	}
-	if !mtime.IsZero() {
-		if err := os.Chtimes(path, mtime, mtime); err != nil {
-			return fmt.Errorf("%w: %w", ErrWrite, err)
-		}
-	}
-	return nil
-}
-
-// writeFileNoSync creates path with data and sets its mtime; the caller
-// makes it durable (syncFS).
-func writeFileNoSync(path string, data []byte, mtime time.Time) error {
-	if err := os.WriteFile(path, data, 0o644); err != nil {
 		return fmt.Errorf("%w: %w", ErrWrite, err)
 	}
 	if err := os.Chtimes(path, mtime, mtime); err != nil {
@@ -111,26 +91,9 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// mkdirAllSync creates dir and missing parents below root, fsyncing each
-// parent whose entries changed.
-func mkdirAllSync(root, rel string) error {
-	dir := root
-	for _, seg := range strings.Split(rel, "/") {
-		if seg == "" {
-			continue
-		}
-		next := filepath.Join(dir, seg)
-		err := os.Mkdir(next, 0o755)
-		switch {
-		case err == nil:
-			if err := syncDir(dir); err != nil {
-				return err
-			}
-		case os.IsExist(err):
-		default:
-			return fmt.Errorf("%w: %w", ErrWrite, err)
-		}
-		dir = next
-	}
-	return nil
+// sameFS reports whether a and b are on the same file system (one syncfs
+// covers both).
+func sameFS(a, b string) bool {
+	var sa, sb unix.Stat_t
+	return unix.Stat(a, &sa) == nil && unix.Stat(b, &sb) == nil && sa.Dev == sb.Dev
 }

@@ -80,6 +80,10 @@ type objectState struct {
 	hash string
 	time time.Time
 	path string // relative to the rsync tree root
+	// frag is the object's <publish> element of a snapshot (RFC 8182
+	// §3.5.2.3), rendered once and carried over while the object is
+	// unchanged, so a snapshot is a concatenation. nil: not rendered yet.
+	frag []byte
 }
 
 // Publisher owns the RRDP files and the rsync tree. It is safe for
@@ -100,6 +104,14 @@ type Publisher struct {
 	deltas    []deltaRef // newest first
 	notifTime time.Time  // mtime of notification.xml, strictly increasing in whole seconds
 	treeOK    bool       // Dir/rsync/current matches objects (content and mtimes)
+	// spare is a tree beside current that holds exactly spareObjs (content
+	// and mtimes): the generation before the live one, kept after the swap
+	// so the next Stage only applies the differences (see spare.go). "":
+	// none; a Stage that takes it clears it.
+	spare     string
+	spareObjs map[string]*objectState
+	splitFS   bool   // Dir/rrdp and Dir/rsync are on different file systems
+	snapBuf   []byte // memory of the last snapshot rendered, reused by the next Stage
 	retired   map[string]time.Time
 	lastAt    time.Time // when the last Publish ended
 	lastErr   error     // its error (nil: it succeeded)
@@ -116,7 +128,7 @@ type snapshotRef struct {
 
 // testHooks let tests simulate a crash between the steps of a commit.
 type testHooks struct {
-	afterFiles        func() error            // snapshot/delta written, notification not yet
+	afterFiles        func() error            // snapshot/delta written and durable, notification not yet
 	afterNotification func() error            // notification written, rsync tree not yet swapped
 	exchange          func(a, b string) error // replaces renameat2(RENAME_EXCHANGE)
 }

@@ -23,7 +23,8 @@ func (p *Publisher) recover(ctx context.Context) error {
 			return fmt.Errorf("%w: %w", ErrWrite, err)
 		}
 	}
-	p.removeLeftovers()
+	p.splitFS = !sameFS(p.rrdpDir, p.rsyncDir)
+	p.removeLeftovers() // spare trees of the last run too: what they hold is not known
 	now := p.opts.Clock()
 	if info, err := os.Stat(filepath.Join(p.rrdpDir, notificationName)); err == nil {
 		p.notifTime = info.ModTime() // keeps Last-Modified increasing even across a new session
@@ -46,7 +47,10 @@ func (p *Publisher) recover(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if err := p.swapTree(stage); err != nil {
+			if err := syncFS(stage); err != nil {
+				return err
+			}
+			if err := p.swapTree(stage, nil, false); err != nil {
 				return err
 			}
 			p.treeOK = true

@@ -78,6 +78,37 @@ func snapshotXML(session string, serial uint64, uris []string, data func(string)
 	return b.Bytes()
 }
 
+// snapshotFromFragments renders the same bytes as snapshotXML from each
+// object's cached <publish> element (RFC 8182 §3.5.2.3), rendering only
+// those not cached yet. It appends to dst[:0], reusing its memory.
+func snapshotFromFragments(dst []byte, session string, serial uint64, uris []string, objs map[string]*objectState) []byte {
+	size := 0
+	for _, u := range uris {
+		size += len(fragment(u, objs[u]))
+	}
+	b := bytes.NewBuffer(dst[:0])
+	b.Grow(size + 512)
+	e := rrdp.StartSnapshot(b, rrdp.Header{Session: session, Serial: serial})
+	for _, u := range uris {
+		b.Write(objs[u].frag)
+	}
+	e.Close()
+	return b.Bytes()
+}
+
+// fragment returns o's snapshot <publish> element, rendering it by the
+// rrdp encoder on first use.
+func fragment(uri string, o *objectState) []byte {
+	if o.frag == nil {
+		var b bytes.Buffer
+		e := rrdp.StartSnapshot(&b, rrdp.Header{})
+		start := b.Len()
+		e.Publish(uri, nil, o.data)
+		o.frag = bytes.Clone(b.Bytes()[start:])
+	}
+	return o.frag
+}
+
 // deltaXML renders one delta (RFC 8182 §3.5.3.3): publish without hash for a
 // new object, publish with the replaced object's hash, withdraw with hash.
 func deltaXML(session string, serial uint64, changes []change) []byte {

@@ -35,11 +35,16 @@ type Staged struct {
 
 	treeDir string // staged rsync tree; "" when the live tree already matches
 	done    bool
+
+	rrdpFiles []string // snapshot and delta written by Stage (absolute paths)
+	rrdpDirs  []string // directories Stage created for them, outermost first
 }
 
 // Stage prepares making objects (the complete desired state) the published
 // state. It computes the delta against the current state (RFC 8182
-// §3.5.3.3), renders the files and builds the staged rsync tree.
+// §3.5.3.3), renders the files, writes the snapshot and delta at their new,
+// not yet announced URLs, builds the staged rsync tree, and makes all of it
+// durable with one syncfs, so Commit only has to write the notification.
 func (p *Publisher) Stage(ctx context.Context, objects []Object) (*Staged, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -56,42 +61,61 @@ func (p *Publisher) Stage(ctx context.Context, objects []Object) (*Staged, error
 		if err := p.renderRRDP(s, changes, now); err != nil {
 			return nil, err
 		}
+		if err := p.stageRRDPFiles(s, now); err != nil {
+			s.discard()
+			return nil, err
+		}
 	}
 	s.res.Session, s.res.Serial, s.res.Changed = s.session, s.serial, s.newSerial
 	if s.newSerial || !p.treeOK || timesDiffer(p.objects, next) {
-		if s.treeDir, err = p.buildTree(ctx, next); err != nil {
+		if s.treeDir, err = p.stageTree(ctx, next); err != nil {
+			s.discard()
+			return nil, err
+		}
+	}
+	if s.Pending() {
+		if err := p.syncStaged(s); err != nil {
+			s.discard()
 			return nil, err
 		}
 	}
 	return s, nil
 }
 
-// desired validates objects and turns them into the next state.
+// desired validates objects and turns them into the next state. An object
+// whose bytes equal the current one's keeps its data, hash and snapshot
+// fragment: nothing is hashed or copied twice.
 func (p *Publisher) desired(ctx context.Context, objects []Object, now time.Time) (map[string]*objectState, error) {
 	next := make(map[string]*objectState, len(objects))
 	for _, o := range objects {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		rel, err := objectPath(p.opts.RsyncBase, o.URI)
-		if err != nil {
-			return nil, err
-		}
-		h := sha256Hex(o.Data)
 		if prev, dup := next[o.URI]; dup {
-			if prev.hash != h {
+			if !bytes.Equal(prev.data, o.Data) {
 				return nil, fmt.Errorf("%w: %s", ErrDuplicate, o.URI)
 			}
 			continue
 		}
-		t := o.Time
-		if t.IsZero() {
-			t = now
-			if cur := p.objects[o.URI]; cur != nil && cur.hash == h {
-				t = cur.time
+		var n objectState
+		cur := p.objects[o.URI]
+		if cur != nil && bytes.Equal(cur.data, o.Data) {
+			n = *cur // same URI, so the same (already checked) path
+		} else {
+			rel, err := objectPath(p.opts.RsyncBase, o.URI)
+			if err != nil {
+				return nil, err
+			}
+			n = objectState{data: bytes.Clone(o.Data), hash: sha256Hex(o.Data), path: rel}
+		}
+		n.time = o.Time
+		if n.time.IsZero() {
+			n.time = now
+			if cur != nil && cur.hash == n.hash {
+				n.time = cur.time
 			}
 		}
-		next[o.URI] = &objectState{data: bytes.Clone(o.Data), hash: h, time: t, path: rel}
+		next[o.URI] = &n
 	}
 	return next, nil
 }
@@ -168,7 +192,7 @@ func (p *Publisher) renderRRDP(s *Staged, changes []change, now time.Time) error
 		uris = append(uris, u)
 	}
 	slices.Sort(uris)
-	s.snapshotXML = snapshotXML(s.session, s.serial, uris, func(u string) []byte { return s.next[u].data })
+	s.snapshotXML = snapshotFromFragments(p.snapBuf, s.session, s.serial, uris, s.next)
 	s.snapshot = snapshotRef{
 		fileRef: fileRef{URI: p.opts.RRDPBase + s.dir + "/" + snapshotName, Hash: sha256Hex(s.snapshotXML)},
 		Size:    int64(len(s.snapshotXML)),
@@ -248,7 +272,9 @@ func (s *Staged) Pending() bool { return s.newSerial || s.treeDir != "" }
 // Result is what Commit will do (or did).
 func (s *Staged) Result() Result { return s.res }
 
-// Abort discards the staged change.
+// Abort discards the staged change: the staged tree and the snapshot and
+// delta files Stage wrote (never announced) are removed, so the live state
+// is byte-identical to what it was before Stage.
 func (s *Staged) Abort() {
 	s.p.mu.Lock()
 	defer s.p.mu.Unlock()
@@ -256,6 +282,13 @@ func (s *Staged) Abort() {
 }
 
 func (s *Staged) discard() {
+	s.discardTree()
+	s.removeRRDPFiles()
+}
+
+// discardTree removes the staged rsync tree. It was the spare tree or a
+// fresh build; either way a gate may have changed it, so it is not kept.
+func (s *Staged) discardTree() {
 	s.done = true
 	if s.treeDir != "" {
 		if err := os.RemoveAll(s.treeDir); err != nil {

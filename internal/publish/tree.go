@@ -14,7 +14,8 @@ import (
 
 // buildTree writes next as a complete rsync tree in a staging directory
 // beside Dir/rsync/current. Files whose content and mtime are unchanged are
-// hard-linked from the live tree; new files are written and fsynced.
+// hard-linked from the live tree; new files are written. The caller makes
+// the tree durable (syncFS) before it swaps it in.
 func (p *Publisher) buildTree(ctx context.Context, next map[string]*objectState) (string, error) {
 	suffix, err := randomHex(p.opts.Rand, 8)
 	if err != nil {
@@ -28,7 +29,6 @@ func (p *Publisher) buildTree(ctx context.Context, next map[string]*objectState)
 		os.RemoveAll(stage)
 		return "", err
 	}
-	cur := p.RsyncRoot()
 	uris := make([]string, 0, len(next))
 	for u := range next {
 		uris = append(uris, u)
@@ -50,28 +50,37 @@ func (p *Publisher) buildTree(ctx context.Context, next map[string]*objectState)
 				dirs[d] = true
 			}
 		}
-		if c := p.objects[u]; p.treeOK && c != nil && c.hash == o.hash && c.time.Unix() == o.time.Unix() {
-			if err := os.Link(filepath.Join(cur, filepath.FromSlash(o.path)), dst); err == nil {
-				continue
-			}
-		}
-		if err := writeFileNoSync(dst, o.data, o.time); err != nil {
+		if err := p.placeFile(u, o, dst); err != nil {
 			return fail(err)
 		}
 	}
-	// One syncfs makes every new file and directory durable before the
-	// swap; it is far cheaper than an fsync per file for large trees.
-	if err := syncFS(stage); err != nil {
-		return fail(err)
-	}
 	return stage, nil
+}
+
+// placeFile creates dst holding object u (o): a hard link to the live
+// tree's file if that has the same content and mtime, else a new file.
+func (p *Publisher) placeFile(u string, o *objectState, dst string) error {
+	if c := p.objects[u]; p.treeOK && c != nil && sameFile(c, o) {
+		if err := os.Link(filepath.Join(p.RsyncRoot(), filepath.FromSlash(o.path)), dst); err == nil {
+			return nil
+		}
+	}
+	return writeFileNoSync(dst, o.data, o.time)
+}
+
+// sameFile reports whether a and b make the same rsync file: content and
+// mtime (in whole seconds: CMS times have no fraction).
+func sameFile(a, b *objectState) bool {
+	return a.hash == b.hash && a.time.Unix() == b.time.Unix()
 }
 
 // swapTree makes stage the live tree. An rsync daemon serving "current"
 // sees either the old or the new complete tree: renameat2(RENAME_EXCHANGE)
 // swaps both names in one step; where unsupported, the old tree is renamed
-// aside first (a short window with no "current").
-func (p *Publisher) swapTree(stage string) error {
+// aside first (a short window with no "current"). The old tree, if it held
+// exactly prev (prevOK), is kept as the spare for the next Stage instead of
+// being removed.
+func (p *Publisher) swapTree(stage string, prev map[string]*objectState, prevOK bool) error {
 	cur := p.RsyncRoot()
 	if _, err := os.Lstat(cur); errors.Is(err, fs.ErrNotExist) {
 		if err := os.Rename(stage, cur); err != nil {
@@ -85,34 +94,25 @@ func (p *Publisher) swapTree(stage string) error {
 			return unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
 		}
 	}
-	err := exchange(stage, cur)
-	if err == nil {
-		if err := syncDir(p.rsyncDir); err != nil {
-			return err
+	old := stage // after the exchange, the old tree
+	if err := exchange(stage, cur); err != nil {
+		p.log.Debug("RENAME_EXCHANGE unavailable, renaming aside", "err", err)
+		suffix, rerr := randomHex(p.opts.Rand, 8)
+		if rerr != nil {
+			return rerr
 		}
-		if err := os.RemoveAll(stage); err != nil { // now the old tree
-			p.log.Warn("removing old rsync tree", "dir", stage, "err", err)
+		old = filepath.Join(p.rsyncDir, oldTreePrefix+suffix)
+		if err := os.Rename(cur, old); err != nil {
+			return fmt.Errorf("%w: %w", ErrWrite, err)
 		}
-		return nil
-	}
-	p.log.Debug("RENAME_EXCHANGE unavailable, renaming aside", "err", err)
-	suffix, rerr := randomHex(p.opts.Rand, 8)
-	if rerr != nil {
-		return rerr
-	}
-	old := filepath.Join(p.rsyncDir, oldTreePrefix+suffix)
-	if err := os.Rename(cur, old); err != nil {
-		return fmt.Errorf("%w: %w", ErrWrite, err)
-	}
-	if err := os.Rename(stage, cur); err != nil {
-		return fmt.Errorf("%w: %w", ErrWrite, err)
+		if err := os.Rename(stage, cur); err != nil {
+			return fmt.Errorf("%w: %w", ErrWrite, err)
+		}
 	}
 	if err := syncDir(p.rsyncDir); err != nil {
 		return err
 	}
-	if err := os.RemoveAll(old); err != nil {
-		p.log.Warn("removing old rsync tree", "dir", old, "err", err)
-	}
+	p.keepSpare(old, prev, prevOK)
 	return nil
 }
 

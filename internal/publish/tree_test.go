@@ -53,9 +53,8 @@ func TestRsyncTreeContentAndMtimes(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "ca/sub")); !os.IsNotExist(err) {
 		t.Error("directory of withdrawn object left behind")
 	}
-	entries, _ := os.ReadDir(filepath.Join(dir, "rsync"))
-	if len(entries) != 1 {
-		t.Errorf("rsync dir holds %d entries, want only current", len(entries))
+	if got := rsyncEntries(t, p, dir); got != "current" {
+		t.Errorf("rsync dir holds %s besides the spare, want only current", got)
 	}
 }
 
@@ -96,8 +95,7 @@ func TestSwapFallbackWithoutExchange(t *testing.T) {
 	if got := treeFiles(t, dir); !maps.Equal(got, want) {
 		t.Fatalf("tree %v, want %v", got, want)
 	}
-	entries, _ := os.ReadDir(filepath.Join(dir, "rsync"))
-	if len(entries) != 1 {
-		t.Fatalf("rsync dir holds %v", entries)
+	if got := rsyncEntries(t, p, dir); got != "current" {
+		t.Fatalf("rsync dir holds %s besides the spare", got)
 	}
 }
