@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/roadrpki/road/internal/rp"
@@ -63,36 +64,34 @@ type Input struct {
 func (g *Gate) Check(ctx context.Context, in Input) error {
 	ctx, cancel := context.WithTimeout(ctx, g.cfg.Timeout)
 	defer cancel()
-	tal, err := g.loadTAL(ctx)
-	if err != nil {
-		return refuse("gate", Finding{Code: CodeRPError, Subject: "road.tal", Detail: err.Error()})
-	}
-	cache, cleanup, err := g.scratch(in.Dir, tal)
-	if err != nil {
-		return refuse("gate", Finding{Code: CodeRPError, Detail: "preparing the offline cache: " + err.Error()})
+	// Both runs share the Memo's generation: what this check does not use
+	// is forgotten at the next. The earliest nextUpdate is read while the
+	// TAL and the scratch cache are prepared.
+	g.cfg.Memo.Rotate()
+	var next time.Time
+	var nextErr error
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { next, nextErr = earliestNextUpdate(in.Dir, g.cfg.Memo) })
+	tal, cache, talPath, cleanup, r := g.prepare(ctx, in.Dir)
+	if r != nil {
+		return r
 	}
 	defer cleanup()
-	talPath := g.cfg.TALPath
-	if g.cfg.TAL != nil { // {tal} of the external command
-		talPath = filepath.Join(cache, "road.tal")
-		if err := os.WriteFile(talPath, tal.TAL.Encode(), 0o600); err != nil {
-			return refuse("gate", Finding{Code: CodeRPError, Detail: "preparing the offline cache: " + err.Error()})
-		}
-	}
 	// The run at the current time starts at once; the run at the earliest
-	// nextUpdate beside it, once that is known (both share the Memo's
-	// generation: what this check does not use is forgotten at the next).
-	g.cfg.Memo.Rotate()
+	// nextUpdate beside it, once that is known. The staged tree does not
+	// change during the check: both runs share its reads.
+	reads := &rp.Reads{}
 	first := make(chan []Finding, 1)
-	go func() { first <- g.validate(ctx, cache, tal, in, in.Now) }()
+	go func() { first <- g.validate(ctx, cache, reads, tal, in, in.Now) }()
 	clocks := []time.Time{in.Now}
 	var later []Finding
-	next, err := earliestNextUpdate(in.Dir)
-	if err != nil {
-		later = []Finding{{Code: CodeRPError, Detail: err.Error()}}
+	wg.Wait()
+	if nextErr != nil {
+		later = []Finding{{Code: CodeRPError, Detail: nextErr.Error()}}
 	} else if !next.IsZero() && next.After(in.Now) {
 		clocks = append(clocks, next)
-		later = g.validate(ctx, cache, tal, in, next)
+		later = g.validate(ctx, cache, reads, tal, in, next)
 	}
 	fs := <-first
 	if len(fs) == 0 {
@@ -105,6 +104,28 @@ func (g *Gate) Check(ctx context.Context, in Input) error {
 		return refuse("gate", fs...)
 	}
 	return nil
+}
+
+// prepare loads the TAL and lays out the scratch cache for dir; talPath is
+// the TAL file the external command reads ({tal}).
+func (g *Gate) prepare(ctx context.Context, dir string) (tal rp.TAL, cache, talPath string, cleanup func(), r *Refusal) {
+	tal, err := g.loadTAL(ctx)
+	if err != nil {
+		return tal, "", "", nil, refuse("gate", Finding{Code: CodeRPError, Subject: "road.tal", Detail: err.Error()})
+	}
+	cache, cleanup, err = g.scratch(dir, tal)
+	if err != nil {
+		return tal, "", "", nil, refuse("gate", Finding{Code: CodeRPError, Detail: "preparing the offline cache: " + err.Error()})
+	}
+	talPath = g.cfg.TALPath
+	if g.cfg.TAL != nil && len(g.cfg.Command) > 0 { // {tal} of the external command
+		talPath = filepath.Join(cache, "road.tal")
+		if err := os.WriteFile(talPath, tal.TAL.Encode(), 0o600); err != nil {
+			cleanup()
+			return tal, "", "", nil, refuse("gate", Finding{Code: CodeRPError, Detail: "preparing the offline cache: " + err.Error()})
+		}
+	}
+	return tal, cache, talPath, cleanup, nil
 }
 
 // loadTAL reads road's TAL (Config.TAL, else Config.TALPath).
@@ -122,8 +143,8 @@ func (g *Gate) loadTAL(ctx context.Context) (rp.TAL, error) {
 func refuse(stage string, fs ...Finding) *Refusal { return &Refusal{Stage: stage, Findings: fs} }
 
 // validate runs the bundled relying party at one clock and compares.
-func (g *Gate) validate(ctx context.Context, cache string, tal rp.TAL, in Input, at time.Time) []Finding {
-	res, err := rp.Validate(ctx, rp.Options{Cache: cache, Clock: func() time.Time { return at }, Memo: g.cfg.Memo,
+func (g *Gate) validate(ctx context.Context, cache string, reads *rp.Reads, tal rp.TAL, in Input, at time.Time) []Finding {
+	res, err := rp.Validate(ctx, rp.Options{Cache: cache, Clock: func() time.Time { return at }, Memo: g.cfg.Memo, Reads: reads,
 		Logger: g.log.With("pkg", "gate")}, []rp.TAL{tal})
 	if err == nil && ctx.Err() != nil {
 		err = ctx.Err()
@@ -224,8 +245,9 @@ func copyTA(root, dir string, tal rp.TAL) error {
 
 // earliestNextUpdate is the soonest nextUpdate of the staged manifests and
 // CRLs (RFC 9286 §4.2.1, RFC 5280 §5.1.2.5): the state must stay valid
-// until then, when road renews it. Zero when there is none.
-func earliestNextUpdate(dir string) (time.Time, error) {
+// until then, when road renews it. Zero when there is none. The parses
+// are the Memo's, which the relying party's runs use too.
+func earliestNextUpdate(dir string, memo *rp.Memo) (time.Time, error) {
 	var next time.Time
 	note := func(t time.Time) {
 		if next.IsZero() || t.Before(next) {
@@ -245,12 +267,12 @@ func earliestNextUpdate(dir string) (time.Time, error) {
 			return err
 		}
 		if ext == ".crl" {
-			if c, err := rpki.ParseCRL(b); err == nil {
+			if c, err := memo.ParseCRL(b); err == nil {
 				note(c.NextUpdate)
 			}
 			return nil // a bad one is the relying party's finding
 		}
-		if _, m, err := rpki.ParseManifestObject(b); err == nil {
+		if _, m, err := memo.ParseManifest(b); err == nil {
 			note(m.NextUpdate)
 		}
 		return nil

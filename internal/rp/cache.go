@@ -63,7 +63,8 @@ func isDirURI(uri string) bool { return strings.HasSuffix(uri, "/") }
 type cache struct {
 	root    string
 	maxSize int64
-	memo    *Memo // nil: every read goes to the file
+	memo    *Memo  // nil: every read goes to the file
+	reads   *Reads // nil: every run reads for itself
 }
 
 // path maps an rsync URI to a file below the cache root.
@@ -80,21 +81,27 @@ var errNotFound = errors.New("not in the cache")
 
 // read returns the file for uri, bounded by maxSize (see readCacheFile).
 func (c *cache) read(uri string) ([]byte, error) {
-	p, err := c.path(uri)
-	if err != nil {
-		return nil, err
-	}
-	return readCacheFile(p, c.maxSize)
+	b, _, err := c.reads.get(readKey{c.root, uri, false}, func() ([]byte, [32]byte, error) {
+		p, err := c.path(uri)
+		if err != nil {
+			return nil, [32]byte{}, err
+		}
+		b, err := readCacheFile(p, c.maxSize)
+		return b, [32]byte{}, err
+	})
+	return b, err
 }
 
 // readSum is read with the file's SHA-256, through the Memo when there is
-// one.
+// one. Both go through the run's Reads when there is one.
 func (c *cache) readSum(uri string) ([]byte, [32]byte, error) {
-	p, err := c.path(uri)
-	if err != nil {
-		return nil, [32]byte{}, err
-	}
-	return c.memo.readFile(p, c.maxSize)
+	return c.reads.get(readKey{c.root, uri, true}, func() ([]byte, [32]byte, error) {
+		p, err := c.path(uri)
+		if err != nil {
+			return nil, [32]byte{}, err
+		}
+		return c.memo.readFile(p, c.maxSize)
+	})
 }
 
 // readCacheFile reads a repository file: only a regular file, never a

@@ -29,11 +29,14 @@ type memoGen struct {
 	roas  map[[32]byte]memoROA
 	certs map[[32]byte]*rpki.Certificate
 	sigs  map[sigPair]bool
+	mfts  map[[32]byte]memoMft   // manifests (reads.go)
+	crls  map[[32]byte]*rpki.CRL // CRLs (reads.go)
 }
 
 func newGen() *memoGen {
 	return &memoGen{files: map[fileKey]memoFile{}, roas: map[[32]byte]memoROA{},
-		certs: map[[32]byte]*rpki.Certificate{}, sigs: map[sigPair]bool{}}
+		certs: map[[32]byte]*rpki.Certificate{}, sigs: map[sigPair]bool{},
+		mfts: map[[32]byte]memoMft{}, crls: map[[32]byte]*rpki.CRL{}}
 }
 
 type memoFile struct {

@@ -160,7 +160,7 @@ func (r *run) loadManifest(ca *caNode, view cache) (string, []byte, *rpki.Signed
 		}
 		return "", nil, nil, nil, asReject(ReasonManifestMissing, err)
 	}
-	so, m, err := rpki.ParseManifestObject(data)
+	so, m, err := r.o.Memo.ParseManifest(data)
 	if err != nil {
 		return "", nil, nil, nil, &RejectError{Reason: ReasonManifestInvalid, Err: err}
 	}
@@ -251,7 +251,7 @@ func readListed(view cache, m *rpki.Manifest, repo, mftURI string) ([]listedFile
 // checkCRL parses and checks the publication point's CRL, and that it does
 // not revoke the manifest's EE certificate (RFC 9286 §6).
 func (r *run) checkCRL(ca *caNode, data []byte, crlURI string, ee *rpki.Certificate, mftURI string) (*rpki.CRL, string, error) {
-	crl, err := rpki.ParseCRL(data)
+	crl, err := r.o.Memo.ParseCRL(data)
 	if err != nil {
 		return nil, crlURI, &RejectError{Reason: ReasonCRLInvalid, Err: err}
 	}

@@ -61,6 +61,10 @@ type Options struct {
 	// signatures from one run to the next (memo.go; the caller rotates it).
 	Memo *Memo
 
+	// Reads, when set, shares file reads with other runs over the same
+	// unchanging cache (reads.go); ignored with Fetch or RRDP.
+	Reads *Reads
+
 	// Workers is the number of publication points validated in parallel
 	// (signature checks dominate); default: every CPU (GOMAXPROCS).
 	Workers int
@@ -214,7 +218,10 @@ type pubPoint struct {
 // cancelled context.
 func Validate(ctx context.Context, o Options, tals []TAL) (*Result, error) {
 	o.setDefaults()
-	r := &run{o: o, c: cache{root: o.Cache, maxSize: o.MaxFileSize, memo: o.Memo}, now: o.Clock().UTC(), log: o.Logger,
+	if o.Fetch != nil || o.RRDP != nil {
+		o.Reads = nil // fetching changes the cache
+	}
+	r := &run{o: o, c: cache{root: o.Cache, maxSize: o.MaxFileSize, memo: o.Memo, reads: o.Reads}, now: o.Clock().UTC(), log: o.Logger,
 		res: &Result{}, vrps: map[vrp.VRP]*VRP{}, aspas: map[uint32]*ASPA{}, taIdx: map[string]int{},
 		walk: newWalker(o.Workers)}
 	defer r.walk.stop()

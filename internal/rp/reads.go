@@ -1,0 +1,96 @@
+package rp
+
+import (
+	"crypto/sha256"
+	"sync"
+
+	"github.com/roadrpki/road/internal/rpki"
+)
+
+// Reads shares file reads between validation runs over a cache that does
+// not change while they last (Options.Reads; the pre-publication gate
+// validates one staged tree at two clocks side by side): each file is
+// read (through the Memo when there is one) and hashed once, and every run
+// gets the same bytes, hash or error. Use a new Reads for each state of
+// the cache. It is ignored by runs that fetch (Options.Fetch, RRDP), since
+// fetching changes the cache. Safe for concurrent use.
+type Reads struct {
+	mu sync.Mutex
+	m  map[readKey]*readEntry
+}
+
+// readKey is one read of uri below root: with the file's hash through the
+// Memo (cache.readSum), or raw (cache.read).
+type readKey struct {
+	root, uri string
+	sum       bool
+}
+
+type readEntry struct {
+	once sync.Once
+	data []byte
+	sum  [32]byte
+	err  error
+}
+
+// get returns k's answer, computed by read the first time k is asked for
+// (a second asker waits for it).
+func (rs *Reads) get(k readKey, read func() ([]byte, [32]byte, error)) ([]byte, [32]byte, error) {
+	if rs == nil {
+		return read()
+	}
+	rs.mu.Lock()
+	if rs.m == nil {
+		rs.m = map[readKey]*readEntry{}
+	}
+	e := rs.m[k]
+	if e == nil {
+		e = &readEntry{}
+		rs.m[k] = e
+	}
+	rs.mu.Unlock()
+	e.once.Do(func() { e.data, e.sum, e.err = read() })
+	return e.data, e.sum, e.err
+}
+
+// ParseManifest is rpki.ParseManifestObject of der, remembered by its
+// SHA-256 as the relying party's own parses are (nil Memo: parsed).
+func (m *Memo) ParseManifest(der []byte) (*rpki.SignedObject, *rpki.Manifest, error) {
+	if m == nil {
+		return rpki.ParseManifestObject(der)
+	}
+	sum := sha256.Sum256(der)
+	if r, ok := lookup(m, genMfts, sum); ok {
+		return r.so, r.mft, nil
+	}
+	so, mft, err := rpki.ParseManifestObject(der)
+	if err == nil {
+		remember(m, genMfts, sum, memoMft{so, mft})
+	}
+	return so, mft, err
+}
+
+// ParseCRL is rpki.ParseCRL of der, remembered by its SHA-256 (nil Memo:
+// parsed). The parsed CRL indexes its serials once for every run.
+func (m *Memo) ParseCRL(der []byte) (*rpki.CRL, error) {
+	if m == nil {
+		return rpki.ParseCRL(der)
+	}
+	sum := sha256.Sum256(der)
+	if c, ok := lookup(m, genCRLs, sum); ok {
+		return c, nil
+	}
+	c, err := rpki.ParseCRL(der)
+	if err == nil {
+		remember(m, genCRLs, sum, c)
+	}
+	return c, err
+}
+
+type memoMft struct {
+	so  *rpki.SignedObject
+	mft *rpki.Manifest
+}
+
+func genMfts(g *memoGen) map[[32]byte]memoMft    { return g.mfts }
+func genCRLs(g *memoGen) map[[32]byte]*rpki.CRL { return g.crls }
