@@ -92,5 +92,5 @@ type memoMft struct {
 	mft *rpki.Manifest
 }
 
-func genMfts(g *memoGen) map[[32]byte]memoMft    { return g.mfts }
+func genMfts(g *memoGen) map[[32]byte]memoMft   { return g.mfts }
 func genCRLs(g *memoGen) map[[32]byte]*rpki.CRL { return g.crls }
