@@ -82,6 +82,7 @@ func (g *Gate) Check(ctx context.Context, in Input) error {
 	// nextUpdate beside it, once that is known. The staged tree does not
 	// change during the check: both runs share its reads.
 	reads := &rp.Reads{}
+	defer reads.Close()
 	first := make(chan []Finding, 1)
 	go func() { first <- g.validate(ctx, cache, reads, tal, in, in.Now) }()
 	clocks := []time.Time{in.Now}

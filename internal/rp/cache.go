@@ -100,6 +100,9 @@ func (c *cache) readSum(uri string) ([]byte, [32]byte, error) {
 		if err != nil {
 			return nil, [32]byte{}, err
 		}
+		if c.reads != nil {
+			return c.memo.readFileStat(p, c.maxSize, c.reads.stat)
+		}
 		return c.memo.readFile(p, c.maxSize)
 	})
 }

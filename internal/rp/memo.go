@@ -62,10 +62,19 @@ func (m *Memo) Rotate() {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.cur != nil {
-		m.prev = m.cur
+	if m.cur == nil {
+		m.cur = newGen()
+		return
 	}
-	m.cur = newGen()
+	m.prev, m.cur = m.cur, newGenLike(m.cur)
+}
+
+// newGenLike is an empty generation sized for what g holds (a run uses
+// about what the one before it did).
+func newGenLike(g *memoGen) *memoGen {
+	return &memoGen{files: make(map[fileKey]memoFile, len(g.files)), roas: make(map[[32]byte]memoROA, len(g.roas)),
+		certs: make(map[[32]byte]*rpki.Certificate, len(g.certs)), sigs: make(map[sigPair]bool, len(g.sigs)),
+		mfts: make(map[[32]byte]memoMft, len(g.mfts)), crls: make(map[[32]byte]*rpki.CRL, len(g.crls))}
 }
 
 // lookup finds k in the run's generation, else in the one before (and
@@ -169,6 +178,11 @@ func statKey(p string) (fileKey, bool) {
 // readFile is readCacheFile with the file's SHA-256, remembered by the
 // file's identity (statKey).
 func (m *Memo) readFile(p string, max int64) ([]byte, [32]byte, error) {
+	return m.readFileStat(p, max, statKey)
+}
+
+// readFileStat is readFile with stat in place of statKey.
+func (m *Memo) readFileStat(p string, max int64, stat func(string) (fileKey, bool)) ([]byte, [32]byte, error) {
 	if m == nil {
 		b, err := readCacheFile(p, max)
 		if err != nil {
@@ -176,7 +190,7 @@ func (m *Memo) readFile(p string, max int64) ([]byte, [32]byte, error) {
 		}
 		return b, sha256.Sum256(b), nil
 	}
-	k, ok := statKey(p)
+	k, ok := stat(p)
 	if ok {
 		if f, ok := lookup(m, genFiles, k); ok {
 			return f.data, f.sum, nil
@@ -187,7 +201,7 @@ func (m *Memo) readFile(p string, max int64) ([]byte, [32]byte, error) {
 		return nil, [32]byte{}, err
 	}
 	sum := sha256.Sum256(b)
-	if k2, ok2 := statKey(p); ok && ok2 && k2 == k { // not replaced while it was read
+	if k2, ok2 := stat(p); ok && ok2 && k2 == k { // not replaced while it was read
 		remember(m, genFiles, k, memoFile{b, sum})
 	}
 	return b, sum, nil

@@ -2,7 +2,10 @@ package rp
 
 import (
 	"crypto/sha256"
+	"path/filepath"
 	"sync"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/roadrpki/road/internal/rpki"
 )
@@ -12,11 +15,13 @@ import (
 // validates one staged tree at two clocks side by side): each file is
 // read (through the Memo when there is one) and hashed once, and every run
 // gets the same bytes, hash or error. Use a new Reads for each state of
-// the cache. It is ignored by runs that fetch (Options.Fetch, RRDP), since
-// fetching changes the cache. Safe for concurrent use.
+// the cache, and Close it after the runs. It is ignored by runs that fetch
+// (Options.Fetch, RRDP), since fetching changes the cache. Safe for
+// concurrent use.
 type Reads struct {
-	mu sync.Mutex
-	m  map[readKey]*readEntry
+	mu   sync.Mutex
+	m    map[readKey]*readEntry
+	dirs map[string]int // open directories (O_PATH) by path: see stat
 }
 
 // readKey is one read of uri below root: with the file's hash through the
@@ -51,6 +56,49 @@ func (rs *Reads) get(k readKey, read func() ([]byte, [32]byte, error)) ([]byte, 
 	rs.mu.Unlock()
 	e.once.Do(func() { e.data, e.sum, e.err = read() })
 	return e.data, e.sum, e.err
+}
+
+// stat is statKey(p), looked up relative to p's directory, which stays
+// open until Close: the path to it is resolved once per check, not once
+// per file (the cache does not change meanwhile).
+func (rs *Reads) stat(p string) (fileKey, bool) {
+	dir, name := filepath.Split(p)
+	rs.mu.Lock()
+	fd, ok := rs.dirs[dir]
+	if !ok {
+		var err error
+		if fd, err = unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
+			fd = -1 // absent or not a directory: each file's own answer
+		}
+		if rs.dirs == nil {
+			rs.dirs = map[string]int{}
+		}
+		rs.dirs[dir] = fd
+	}
+	rs.mu.Unlock()
+	if fd < 0 {
+		return statKey(p)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return fileKey{}, false
+	}
+	return fileKey{dev: uint64(st.Dev), ino: uint64(st.Ino), size: int64(st.Size), mtime: st.Mtim.Nano()}, true
+}
+
+// Close releases what rs holds open; call it once no run uses rs.
+func (rs *Reads) Close() {
+	if rs == nil {
+		return
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	for _, fd := range rs.dirs {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+	}
+	rs.dirs = nil
 }
 
 // ParseManifest is rpki.ParseManifestObject of der, remembered by its
