@@ -5,15 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"time"
 )
 
-// Commit makes the staged change live, in crash-safe order. Stage already
-// made the snapshot and delta durable at their new URLs; Commit writes the
-// notification (RFC 8182 §3.3.2: it references only files that already
-// exist), then swaps in the rsync tree.
+// Commit makes the staged change live, in crash-safe order. It waits until
+// the snapshot and delta are durable at their new URLs (rrdpJob), renames
+// the notification into place (RFC 8182 §3.3.2: it references only files
+// that already exist), then swaps in the rsync tree.
 // It fails with ErrStale if another commit happened since Stage.
 func (s *Staged) Commit() error {
 	p := s.p
@@ -26,14 +24,20 @@ func (s *Staged) Commit() error {
 		s.discard()
 		return fmt.Errorf("%w: state changed since Stage", ErrStale)
 	}
+	if err := s.wait(); err != nil {
+		s.discard()
+		return err
+	}
+	s.reclaim()
 	now := p.opts.Clock()
 	// The live tree, if it matched the live objects, becomes the spare.
 	prevObjs, prevOK := p.objects, p.treeOK
 	if s.newSerial {
-		if err := p.commitRRDP(s, now); err != nil {
-			// As after a crash: the files Stage wrote stay, unreferenced,
+		if err := p.commitRRDP(s); err != nil {
+			// As after a crash: the snapshot and delta stay, unreferenced,
 			// until retention removes them.
 			s.discardTree()
+			s.removeNotifTemp()
 			return err
 		}
 	}
@@ -53,80 +57,22 @@ func (s *Staged) Commit() error {
 	return nil
 }
 
-// stageRRDPFiles writes the snapshot and delta of s at their new URLs. They
-// are not synced here: the syncfs that makes the staged tree durable covers
-// them (syncStaged), before Commit writes a notification naming them.
-func (p *Publisher) stageRRDPFiles(s *Staged, now time.Time) error {
-	dir := p.rrdpDir
-	for _, seg := range strings.Split(s.dir, "/") {
-		dir = filepath.Join(dir, seg)
-		err := os.Mkdir(dir, 0o755)
-		if err == nil {
-			s.rrdpDirs = append(s.rrdpDirs, dir)
-		} else if !os.IsExist(err) {
-			return fmt.Errorf("%w: %w", ErrWrite, err)
-		}
-	}
-	files := []struct {
-		name string
-		data []byte
-	}{{snapshotName, s.snapshotXML}, {deltaName, s.deltaXML}}
-	for _, f := range files {
-		if f.data == nil {
-			continue // no delta on the first serial of a session
-		}
-		path := filepath.Join(dir, f.name)
-		if err := writeFileNoSync(path, f.data, now); err != nil {
-			return err
-		}
-		s.rrdpFiles = append(s.rrdpFiles, path)
-	}
-	// On disk now; the next Stage renders into the same memory.
-	p.snapBuf, s.snapshotXML = s.snapshotXML, nil
-	return nil
-}
-
-// removeRRDPFiles removes what stageRRDPFiles wrote and created.
-func (s *Staged) removeRRDPFiles() {
-	for _, f := range s.rrdpFiles {
-		if err := os.Remove(f); err != nil && !os.IsNotExist(err) {
-			s.p.log.Warn("removing staged rrdp file", "file", f, "err", err)
-		}
-	}
-	for _, d := range slices.Backward(s.rrdpDirs) {
-		_ = os.Remove(d) // only if empty: another stage may share it
-	}
-	s.rrdpFiles, s.rrdpDirs = nil, nil
-}
-
-// syncStaged makes everything Stage wrote durable: one syncfs of the file
-// system holding the staged tree (far cheaper than an fsync per file), and
-// of the one holding Dir/rrdp if that is another.
-func (p *Publisher) syncStaged(s *Staged) error {
-	synced := false
-	if s.treeDir != "" {
-		if err := syncFS(s.treeDir); err != nil {
-			return err
-		}
-		synced = !p.splitFS
-	}
-	if len(s.rrdpFiles) > 0 && !synced {
-		return syncFS(p.rrdpDir)
-	}
-	return nil
-}
-
-// commitRRDP writes the notification and moves the in-memory state to the
-// new serial.
-func (p *Publisher) commitRRDP(s *Staged, now time.Time) error {
+// commitRRDP renames the staged notification into place, makes the rename
+// durable, and moves the in-memory state to the new serial.
+func (p *Publisher) commitRRDP(s *Staged) error {
 	if h := p.hooks.afterFiles; h != nil {
 		if err := h(); err != nil {
 			return err
 		}
 	}
-	if err := p.writeNotification(s.notification, now); err != nil {
+	if err := os.Rename(s.notifTemp, filepath.Join(p.rrdpDir, notificationName)); err != nil {
+		return fmt.Errorf("%w: %w", ErrWrite, err)
+	}
+	s.notifTemp = ""
+	if err := syncDir(p.rrdpDir); err != nil {
 		return err
 	}
+	p.notifTime = s.notifMtime
 	p.gen++
 	p.session, p.serial = s.session, s.serial
 	p.snapshot, p.deltas = s.snapshot, s.deltas
@@ -143,15 +89,10 @@ func (p *Publisher) commitRRDP(s *Staged, now time.Time) error {
 	return nil
 }
 
-// writeNotification replaces notification.xml atomically. Its mtime (the
-// HTTP Last-Modified) increases by at least one whole second per write, so
-// a relying party polling with If-Modified-Since (RFC 8182 §3.4.4) never
-// gets a 304 for a notification written within the second it last saw.
+// writeNotification replaces notification.xml atomically (recovery
+// rewrites it without unusable deltas); its mtime as notificationTime.
 func (p *Publisher) writeNotification(data []byte, now time.Time) error {
-	t := now.Truncate(time.Second)
-	if !p.notifTime.IsZero() && !t.After(p.notifTime) {
-		t = p.notifTime.Truncate(time.Second).Add(time.Second)
-	}
+	t := notificationTime(now, p.notifTime)
 	if err := writeFileAtomic(p.rrdpDir, notificationName, data, t); err != nil {
 		return err
 	}

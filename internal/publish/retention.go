@@ -13,10 +13,10 @@ import (
 // every bound; the first that fails ends the chain, so what remains is
 // contiguous down from the current serial (RFC 8182 §3.5.1.3). Deltas whose
 // cumulative size would exceed the snapshot's MUST be dropped (§3.3.2).
-func (p *Publisher) retainDeltas(deltas []deltaRef, snapshotSize int64, now time.Time) []deltaRef {
+func retainDeltas(deltas []deltaRef, snapshotSize int64, now time.Time, maxDeltas int, maxAge time.Duration) []deltaRef {
 	var total int64
 	for i, d := range deltas {
-		if i >= p.opts.MaxDeltas || now.Sub(d.Created) > p.opts.MaxDeltaAge || total+d.Size > snapshotSize {
+		if i >= maxDeltas || now.Sub(d.Created) > maxAge || total+d.Size > snapshotSize {
 			return deltas[:i:i]
 		}
 		total += d.Size

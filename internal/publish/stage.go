@@ -36,15 +36,21 @@ type Staged struct {
 	treeDir string // staged rsync tree; "" when the live tree already matches
 	done    bool
 
-	rrdpFiles []string // snapshot and delta written by Stage (absolute paths)
-	rrdpDirs  []string // directories Stage created for them, outermost first
+	// Written by the background rrdpJob, readable after wait.
+	jobDone    chan struct{}
+	jobErr     error
+	buf        []byte    // memory for the snapshot, handed back to the Publisher
+	notifTemp  string    // the notification, written, not yet renamed into place
+	notifMtime time.Time // its mtime
+	rrdpFiles  []string  // snapshot and delta written (absolute paths)
+	rrdpDirs   []string  // directories created for them, outermost first
 }
 
 // Stage prepares making objects (the complete desired state) the published
 // state. It computes the delta against the current state (RFC 8182
-// §3.5.3.3), renders the files, writes the snapshot and delta at their new,
-// not yet announced URLs, builds the staged rsync tree, and makes all of it
-// durable with one syncfs, so Commit only has to write the notification.
+// §3.5.3.3) and builds the staged rsync tree; rendering, writing and
+// syncing the RRDP files and syncing the tree run in the background
+// (rrdpJob), beside the gate, and Commit waits for them.
 func (p *Publisher) Stage(ctx context.Context, objects []Object) (*Staged, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -58,26 +64,28 @@ func (p *Publisher) Stage(ctx context.Context, objects []Object) (*Staged, error
 	// No new serial without a change: an empty delta is never published.
 	s.newSerial = p.session == "" || len(changes) > 0
 	if s.newSerial {
-		if err := p.renderRRDP(s, changes, now); err != nil {
-			return nil, err
-		}
-		if err := p.stageRRDPFiles(s, now); err != nil {
-			s.discard()
+		if err := p.nextSerial(s); err != nil {
 			return nil, err
 		}
 	}
 	s.res.Session, s.res.Serial, s.res.Changed = s.session, s.serial, s.newSerial
 	if s.newSerial || !p.treeOK || timesDiffer(p.objects, next) {
 		if s.treeDir, err = p.stageTree(ctx, next); err != nil {
-			s.discard()
 			return nil, err
 		}
 	}
 	if s.Pending() {
-		if err := p.syncStaged(s); err != nil {
-			s.discard()
-			return nil, err
+		j := &rrdpJob{s: s, render: s.newSerial, first: p.session == "", changes: changes, now: now,
+			rrdpBase: p.opts.RRDPBase, rrdpDir: p.rrdpDir, deltas: p.deltas, notifTime: p.notifTime,
+			maxDeltas: p.opts.MaxDeltas, maxAge: p.opts.MaxDeltaAge}
+		if s.treeDir != "" {
+			j.syncDirs = append(j.syncDirs, s.treeDir)
 		}
+		if s.newSerial && (s.treeDir == "" || p.splitFS) {
+			j.syncDirs = append(j.syncDirs, p.rrdpDir)
+		}
+		s.buf, p.snapBuf = p.snapBuf, nil // the job's until Commit or Abort
+		s.startJob(j)
 	}
 	return s, nil
 }
@@ -166,11 +174,10 @@ func timesDiffer(cur, next map[string]*objectState) bool {
 	return false
 }
 
-// renderRRDP prepares the snapshot, delta and notification of the next
-// serial (RFC 8182 §3.3.2), or serial 1 of a new session (§3.3.1).
-func (p *Publisher) renderRRDP(s *Staged, changes []change, now time.Time) error {
-	first := p.session == ""
-	if first {
+// nextSerial picks the session and serial of the change and the unique
+// directory of its RRDP files.
+func (p *Publisher) nextSerial(s *Staged) error {
+	if p.session == "" {
 		id, err := newUUID(p.opts.Rand)
 		if err != nil {
 			return err
@@ -187,29 +194,6 @@ func (p *Publisher) renderRRDP(s *Staged, changes []change, now time.Time) error
 	// part keeps a serial rewritten after a crash from reusing a URL that an
 	// earlier, never-announced attempt may have left in a cache.
 	s.dir = s.session + "/" + strconv.FormatUint(s.serial, 10) + "/" + part
-	uris := make([]string, 0, len(s.next))
-	for u := range s.next {
-		uris = append(uris, u)
-	}
-	slices.Sort(uris)
-	s.snapshotXML = snapshotFromFragments(p.snapBuf, s.session, s.serial, uris, s.next)
-	s.snapshot = snapshotRef{
-		fileRef: fileRef{URI: p.opts.RRDPBase + s.dir + "/" + snapshotName, Hash: sha256Hex(s.snapshotXML)},
-		Size:    int64(len(s.snapshotXML)),
-		path:    s.dir + "/" + snapshotName,
-	}
-	if !first {
-		s.deltaXML = deltaXML(s.session, s.serial, changes)
-		d := deltaRef{
-			Serial:  s.serial,
-			fileRef: fileRef{URI: p.opts.RRDPBase + s.dir + "/" + deltaName, Hash: sha256Hex(s.deltaXML)},
-			Size:    int64(len(s.deltaXML)),
-			Created: now,
-			path:    s.dir + "/" + deltaName,
-		}
-		s.deltas = p.retainDeltas(append([]deltaRef{d}, p.deltas...), s.snapshot.Size, now)
-	}
-	s.notification = notificationXML(s.session, s.serial, s.snapshot.fileRef, s.deltas)
 	return nil
 }
 
@@ -282,8 +266,17 @@ func (s *Staged) Abort() {
 }
 
 func (s *Staged) discard() {
+	s.wait()
+	s.reclaim()
 	s.discardTree()
 	s.removeRRDPFiles()
+}
+
+// reclaim hands the snapshot memory back to the Publisher (p.mu held).
+func (s *Staged) reclaim() {
+	if s.buf != nil {
+		s.p.snapBuf, s.buf = s.buf, nil
+	}
 }
 
 // discardTree removes the staged rsync tree. It was the spare tree or a
