@@ -32,12 +32,14 @@ func (s *Staged) Commit() error {
 	now := p.opts.Clock()
 	// The live tree, if it matched the live objects, becomes the spare.
 	prevObjs, prevOK := p.objects, p.treeOK
+	prevRef := p.referenced()
 	if s.newSerial {
 		if err := p.commitRRDP(s); err != nil {
 			// As after a crash: the snapshot and delta stay, unreferenced,
 			// until retention removes them.
 			s.discardTree()
 			s.removeNotifTemp()
+			p.retire(now, prevRef, s.orphans())
 			return err
 		}
 	}
@@ -53,8 +55,19 @@ func (s *Staged) Commit() error {
 		p.treeOK = true
 	}
 	s.done = true
-	p.prune(now)
+	p.retire(now, prevRef, nil)
 	return nil
+}
+
+// orphans lists the snapshot and delta files of s relative to Dir/rrdp.
+func (s *Staged) orphans() []string {
+	var out []string
+	for _, f := range s.rrdpFiles {
+		if rel, err := filepath.Rel(s.p.rrdpDir, f); err == nil {
+			out = append(out, filepath.ToSlash(rel))
+		}
+	}
+	return out
 }
 
 // commitRRDP renames the staged notification into place, makes the rename

@@ -53,6 +53,9 @@ func (p *Publisher) recover(ctx context.Context) error {
 			if err := p.swapTree(stage, nil, false); err != nil {
 				return err
 			}
+			if err := syncDir(p.rsyncDir); err != nil {
+				return err
+			}
 			p.treeOK = true
 		}
 	}

@@ -81,3 +81,37 @@ func (p *Publisher) prune(now time.Time) {
 		_ = os.Remove(d)
 	}
 }
+
+// retire is prune without the walk, for Commit: the files the previous
+// notification referenced and this one does not (old, the referenced set
+// before the change) and the files a failed commit left (orphans, relative
+// to Dir/rrdp) start their retention period; those retired for at least
+// KeepOldFiles are removed, then their directories if empty. Every other
+// file was found by the walk at Open.
+func (p *Publisher) retire(now time.Time, old map[string]bool, orphans []string) {
+	ref := p.referenced()
+	for f := range old {
+		if _, ok := p.retired[f]; !ok && !ref[f] {
+			p.retired[f] = now
+		}
+	}
+	for _, f := range orphans {
+		p.retired[f] = now
+	}
+	for f, since := range p.retired {
+		switch {
+		case ref[f]:
+			delete(p.retired, f)
+		case now.Sub(since) >= p.opts.KeepOldFiles:
+			path := filepath.Join(p.rrdpDir, filepath.FromSlash(f))
+			if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+				p.log.Warn("removing old rrdp file", "file", f, "err", err)
+				continue
+			}
+			delete(p.retired, f)
+			p.log.Debug("removed old rrdp file", "file", f)
+			for d := filepath.Dir(path); d != p.rrdpDir && os.Remove(d) == nil; d = filepath.Dir(d) {
+			}
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fileTree lists a tree as relative path -> "content|mtime in ns|link
@@ -275,5 +276,43 @@ func TestSpareTreeNotReusedWhenTaken(t *testing.T) {
 	c.check(live)
 	if _, err := os.Stat(dirs[0]); !os.IsNotExist(err) {
 		t.Fatalf("stale staged tree left: %v", err)
+	}
+}
+
+// TestOrphansOfFailedCommitRetired: the snapshot and delta of a commit that
+// failed before its notification are removed once KeepOldFiles has passed,
+// without a restart, and so are their directories; the temp notification
+// is removed at once.
+func TestOrphansOfFailedCommitRetired(t *testing.T) {
+	dir := t.TempDir()
+	c := newClock()
+	p := openTest(t, testOptions(dir, c))
+	r1 := mustPublish(t, p, obj("a.roa", "1", 1))
+	p.hooks.afterFiles = func() error { return errCrash }
+	if _, err := p.Publish(context.Background(), []Object{obj("a.roa", "2", 2)}); !errors.Is(err, errCrash) {
+		t.Fatalf("err %v", err)
+	}
+	p.hooks.afterFiles = nil
+	orphans, _ := os.ReadDir(filepath.Join(dir, "rrdp", r1.Session, "2"))
+	if len(orphans) != 1 {
+		t.Fatalf("orphan dirs %v", orphans)
+	}
+	orphan := filepath.Join(dir, "rrdp", r1.Session, "2", orphans[0].Name())
+	if got := sortedKeys(fileTree(t, orphan)); !slices.Equal(got, []string{"delta.xml", "snapshot.xml"}) {
+		t.Fatalf("orphan holds %v", got)
+	}
+	if tmp, _ := filepath.Glob(filepath.Join(dir, "rrdp", tmpPrefix+"*")); len(tmp) != 0 {
+		t.Fatalf("temp files left: %v", tmp)
+	}
+	mustPublish(t, p, obj("a.roa", "2", 2))
+	c.Add(9 * time.Minute)
+	mustPublish(t, p, obj("a.roa", "3", 3))
+	if _, err := os.Stat(orphan); err != nil {
+		t.Fatalf("orphan removed before KeepOldFiles: %v", err)
+	}
+	c.Add(2 * time.Minute)
+	mustPublish(t, p, obj("a.roa", "4", 4))
+	if _, err := os.Stat(orphan); !os.IsNotExist(err) {
+		t.Fatalf("orphan still present: %v", err)
 	}
 }

@@ -80,13 +80,18 @@ func sameFile(a, b *objectState) bool {
 // aside first (a short window with no "current"). The old tree, if it held
 // exactly prev (prevOK), is kept as the spare for the next Stage instead of
 // being removed.
+//
+// The renames are not fsynced here: the notification is already durable,
+// and if a crash loses a rename, Open finds "current" not matching the
+// snapshot (or missing) and rebuilds it (as after a crash between the
+// notification and the swap). The next Stage's syncfs makes them durable.
 func (p *Publisher) swapTree(stage string, prev map[string]*objectState, prevOK bool) error {
 	cur := p.RsyncRoot()
 	if _, err := os.Lstat(cur); errors.Is(err, fs.ErrNotExist) {
 		if err := os.Rename(stage, cur); err != nil {
 			return fmt.Errorf("%w: %w", ErrWrite, err)
 		}
-		return syncDir(p.rsyncDir)
+		return nil
 	}
 	exchange := p.hooks.exchange
 	if exchange == nil {
@@ -108,9 +113,6 @@ func (p *Publisher) swapTree(stage string, prev map[string]*objectState, prevOK 
 		if err := os.Rename(stage, cur); err != nil {
 			return fmt.Errorf("%w: %w", ErrWrite, err)
 		}
-	}
-	if err := syncDir(p.rsyncDir); err != nil {
-		return err
 	}
 	p.keepSpare(old, prev, prevOK)
 	return nil
