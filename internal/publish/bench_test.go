@@ -34,7 +34,8 @@ func BenchmarkPublish1000(b *testing.B) {
 }
 
 // BenchmarkPublishOneChangeOf1000 measures a 1-object change on top of
-// 1,000 objects: delta + new snapshot + notification, 999 hard links.
+// 1,000 objects: delta + new snapshot + notification; the spare tree gets
+// the changed file (and the one changed in the previous serial).
 func BenchmarkPublishOneChangeOf1000(b *testing.B) {
 	objs := benchObjects(1000)
 	c := newClock()
