@@ -2,12 +2,10 @@ package gate
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -36,6 +34,9 @@ type Config struct {
 type Gate struct {
 	cfg Config
 	log *slog.Logger
+
+	keptMu sync.Mutex   // held by the check using kept
+	kept   *keptScratch // the scratch cache kept between checks (scratch.go)
 }
 
 // New returns a Gate.
@@ -114,7 +115,7 @@ func (g *Gate) prepare(ctx context.Context, dir string) (tal rp.TAL, cache, talP
 	if err != nil {
 		return tal, "", "", nil, refuse("gate", Finding{Code: CodeRPError, Subject: "road.tal", Detail: err.Error()})
 	}
-	cache, cleanup, err = g.scratch(dir, tal)
+	cache, cleanup, err = g.scratchFor(dir, tal)
 	if err != nil {
 		return tal, "", "", nil, refuse("gate", Finding{Code: CodeRPError, Detail: "preparing the offline cache: " + err.Error()})
 	}
@@ -178,70 +179,6 @@ func compare(want, got vrp.Set, missing, extra, who string, at time.Time) []Find
 			Detail: fmt.Sprintf("%s validates it from the staged tree at %s, but it is not configured", who, stamp(at))})
 	}
 	return fs
-}
-
-// scratch lays the staged tree out as a relying party cache: the rsync
-// base's directory is a symbolic link to dir, the TA certificate (at the
-// rsync base's ta/ta.cer in road's tree) is copied where a TAL's https URI
-// is looked for (CACHE/ta/NAME/FILE, as rpki-client keeps it).
-func (g *Gate) scratch(dir string, tal rp.TAL) (string, func(), error) {
-	base := strings.TrimSuffix(strings.TrimPrefix(g.cfg.RsyncBase, "rsync://"), "/")
-	if base == "" || strings.Contains(base, "..") {
-		return "", nil, fmt.Errorf("bad rsync base %q", g.cfg.RsyncBase)
-	}
-	work := g.cfg.WorkDir
-	if work == "" {
-		work = os.TempDir()
-	}
-	if err := os.MkdirAll(work, 0o700); err != nil {
-		return "", nil, err
-	}
-	root, err := os.MkdirTemp(work, "gate-")
-	if err != nil {
-		return "", nil, err
-	}
-	cleanup := func() { os.RemoveAll(root) }
-	link := filepath.Join(root, filepath.FromSlash(base))
-	abs, err := filepath.Abs(dir)
-	if err == nil {
-		err = os.MkdirAll(filepath.Dir(link), 0o700)
-	}
-	if err == nil {
-		err = os.Symlink(abs, link)
-	}
-	if err == nil {
-		err = copyTA(root, dir, tal)
-	}
-	if err != nil {
-		cleanup()
-		return "", nil, err
-	}
-	return root, cleanup, nil
-}
-
-// copyTA puts the staged TA certificate where the TAL's URIs are looked up.
-func copyTA(root, dir string, tal rp.TAL) error {
-	der, err := os.ReadFile(filepath.Join(dir, "ta", "ta.cer"))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil // the relying party reports the missing TA
-	}
-	if err != nil {
-		return err
-	}
-	for _, u := range tal.TAL.URIs {
-		name := u[strings.LastIndexByte(u, '/')+1:]
-		if name == "" || name == "." || name == ".." {
-			continue
-		}
-		d := filepath.Join(root, "ta", tal.Name)
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(d, name), der, 0o600); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // earliestNextUpdate is the soonest nextUpdate of the staged manifests and

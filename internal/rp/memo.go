@@ -19,7 +19,7 @@ import (
 // runs. Safe for concurrent use; parsed objects are shared read-only.
 // Without Rotate it keeps everything it ever saw.
 type Memo struct {
-	mu   sync.Mutex
+	mu   sync.RWMutex
 	cur  *memoGen // used since the last Rotate
 	prev *memoGen // used between the two Rotates before
 }
@@ -80,6 +80,14 @@ func newGenLike(g *memoGen) *memoGen {
 // lookup finds k in the run's generation, else in the one before (and
 // keeps it for the next run).
 func lookup[K comparable, V any](m *Memo, pick func(*memoGen) map[K]V, k K) (V, bool) {
+	m.mu.RLock() // the common case: the other run of the check kept it
+	if m.cur != nil {
+		if v, ok := pick(m.cur)[k]; ok {
+			m.mu.RUnlock()
+			return v, true
+		}
+	}
+	m.mu.RUnlock()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.cur == nil {

@@ -113,7 +113,7 @@ func (r *run) loadPublicationPoint(ca *caNode, view cache) (*pubPoint, []listedF
 		return nil, nil, mftURI, err
 	}
 	crlURI := repo + crlName
-	files, failedURI, err := readListed(view, m, repo, mftURI)
+	files, failedURI, err := listed(view, m, repo, mftURI)
 	if err != nil {
 		return nil, nil, failedURI, err
 	}
@@ -174,7 +174,7 @@ func (r *run) loadManifest(ca *caNode, view cache) (string, []byte, *rpki.Signed
 // checkManifest applies the checks that need the issuer and the clock.
 func (r *run) checkManifest(ca *caNode, so *rpki.SignedObject, m *rpki.Manifest, mftURI string, data []byte) error {
 	ee := so.EE
-	if err := ee.CheckSignatureFrom(ca.cert); err != nil {
+	if err := r.o.Memo.checkSignature(ee, ca.cert); err != nil {
 		return &RejectError{Reason: ReasonManifestInvalid, Err: fmt.Errorf("EE certificate: %w", err)}
 	}
 	if ee.SIA.SignedObject != mftURI {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -19,9 +20,10 @@ import (
 // (Options.Fetch, RRDP), since fetching changes the cache. Safe for
 // concurrent use.
 type Reads struct {
-	mu   sync.Mutex
-	m    map[readKey]*readEntry
-	dirs map[string]int // open directories (O_PATH) by path: see stat
+	mu    sync.Mutex
+	m     map[readKey]*readEntry
+	lists map[listKey]*listEntry
+	dirs  map[string]int // open directories (O_PATH) by path: see stat
 }
 
 // readKey is one read of uri below root: with the file's hash through the
@@ -56,6 +58,56 @@ func (rs *Reads) get(k readKey, read func() ([]byte, [32]byte, error)) ([]byte, 
 	rs.mu.Unlock()
 	e.once.Do(func() { e.data, e.sum, e.err = read() })
 	return e.data, e.sum, e.err
+}
+
+// listKey is one manifest's list read below root: the same parsed
+// manifest (the Memo hands every run the same one) at the same URI lists
+// the same files.
+type listKey struct {
+	root, mftURI string
+	m            *rpki.Manifest
+}
+
+type listEntry struct {
+	once      sync.Once
+	callers   atomic.Int32
+	done      atomic.Bool
+	files     []listedFile
+	failedURI string
+	err       error
+}
+
+// listed is readListed(view, m, repo, mftURI), read once for every run
+// sharing view's Reads (repo is mftURI's directory: loadManifest).
+func listed(view cache, m *rpki.Manifest, repo, mftURI string) ([]listedFile, string, error) {
+	rs := view.reads
+	if rs == nil {
+		return readListed(view, m, repo, mftURI)
+	}
+	k := listKey{view.root, mftURI, m}
+	rs.mu.Lock()
+	if rs.lists == nil {
+		rs.lists = map[listKey]*listEntry{}
+	}
+	e := rs.lists[k]
+	if e == nil {
+		e = &listEntry{}
+		rs.lists[k] = e
+	}
+	rs.mu.Unlock()
+	if e.callers.Add(1) == 2 {
+		// While the first run reads the list in order, the second reads
+		// it from the end: each file is read by one of them, and the
+		// first finds the second half read.
+		for i := len(m.Files) - 1; i >= 0 && !e.done.Load(); i-- {
+			view.readSum(repo + m.Files[i].Name)
+		}
+	}
+	e.once.Do(func() {
+		e.files, e.failedURI, e.err = readListed(view, m, repo, mftURI)
+		e.done.Store(true)
+	})
+	return e.files, e.failedURI, e.err
 }
 
 // stat is statKey(p), looked up relative to p's directory, which stays
