@@ -9,9 +9,9 @@ import (
 )
 
 // Memo remembers, across validation runs, the work that depends only on an
-// object's bytes: reading an unchanged file (fileKey), parsing a certificate or a ROA
-// (with the check of its CMS signature), and a certificate's signature by
-// a given issuer. Only successes are kept, and only what the last run used,
+// object's bytes: reading an unchanged file (fileKey), parsing a certificate, a ROA
+// or a manifest (with the check of its CMS signature) or a CRL, and a
+// certificate's or CRL's signature by a given issuer. Only successes are kept, and only what the last run used,
 // so a repository that does not change is re-validated mostly without
 // reads, parsing or public-key operations (the pre-publication gate
 // validates road's own tree twice per change). Every check that depends on
@@ -31,12 +31,14 @@ type memoGen struct {
 	sigs  map[sigPair]bool
 	mfts  map[[32]byte]memoMft   // manifests (reads.go)
 	crls  map[[32]byte]*rpki.CRL // CRLs (reads.go)
+	// CRL signatures (reads.go)
+	crlSigs map[crlSig]bool
 }
 
 func newGen() *memoGen {
 	return &memoGen{files: map[fileKey]memoFile{}, roas: map[[32]byte]memoROA{},
 		certs: map[[32]byte]*rpki.Certificate{}, sigs: map[sigPair]bool{},
-		mfts: map[[32]byte]memoMft{}, crls: map[[32]byte]*rpki.CRL{}}
+		mfts: map[[32]byte]memoMft{}, crls: map[[32]byte]*rpki.CRL{}, crlSigs: map[crlSig]bool{}}
 }
 
 type memoFile struct {
@@ -74,7 +76,8 @@ func (m *Memo) Rotate() {
 func newGenLike(g *memoGen) *memoGen {
 	return &memoGen{files: make(map[fileKey]memoFile, len(g.files)), roas: make(map[[32]byte]memoROA, len(g.roas)),
 		certs: make(map[[32]byte]*rpki.Certificate, len(g.certs)), sigs: make(map[sigPair]bool, len(g.sigs)),
-		mfts: make(map[[32]byte]memoMft, len(g.mfts)), crls: make(map[[32]byte]*rpki.CRL, len(g.crls))}
+		mfts: make(map[[32]byte]memoMft, len(g.mfts)), crls: make(map[[32]byte]*rpki.CRL, len(g.crls)),
+		crlSigs: make(map[crlSig]bool, len(g.crlSigs))}
 }
 
 // lookup finds k in the run's generation, else in the one before (and

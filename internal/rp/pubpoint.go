@@ -256,7 +256,7 @@ func (r *run) checkCRL(ca *caNode, data []byte, crlURI string, ee *rpki.Certific
 		return nil, crlURI, &RejectError{Reason: ReasonCRLInvalid, Err: err}
 	}
 	r.noteLenient(crl.Lenient)
-	if err := crl.CheckSignatureFrom(ca.cert); err != nil {
+	if err := r.o.Memo.checkCRLSignature(crl, ca.cert); err != nil {
 		return nil, crlURI, &RejectError{Reason: ReasonCRLInvalid, Err: err}
 	}
 	if r.now.Before(crl.ThisUpdate) {

@@ -194,3 +194,28 @@ type memoMft struct {
 
 func genMfts(g *memoGen) map[[32]byte]memoMft   { return g.mfts }
 func genCRLs(g *memoGen) map[[32]byte]*rpki.CRL { return g.crls }
+
+// crlSig is "crl's signature verified with issuer's key", both the Memo's.
+type crlSig struct {
+	crl    *rpki.CRL
+	issuer *rpki.Certificate
+}
+
+func genCRLSigs(g *memoGen) map[crlSig]bool { return g.crlSigs }
+
+// checkCRLSignature is crl.CheckSignatureFrom(issuer), remembered as
+// checkSignature is.
+func (m *Memo) checkCRLSignature(crl *rpki.CRL, issuer *rpki.Certificate) error {
+	if m == nil {
+		return crl.CheckSignatureFrom(issuer)
+	}
+	k := crlSig{crl, issuer}
+	if _, ok := lookup(m, genCRLSigs, k); ok {
+		return nil
+	}
+	err := crl.CheckSignatureFrom(issuer)
+	if err == nil {
+		remember(m, genCRLSigs, k, true)
+	}
+	return err
+}

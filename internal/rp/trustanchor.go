@@ -3,13 +3,12 @@ package rp
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
-
-	"github.com/roadrpki/road/internal/rpki"
 )
 
 func taLabel(t TAL) string {
@@ -80,7 +79,7 @@ func (r *run) trustAnchor(ctx context.Context, t TAL) error {
 	if der == nil {
 		return reject(ReasonTAMissing, "no TA certificate in the cache for %s", strings.Join(t.TAL.URIs, ", "))
 	}
-	c, err := rpki.ParseCertificate(der)
+	c, err := r.o.Memo.parseCertificate(der, sha256.Sum256(der))
 	if err != nil {
 		return &RejectError{Reason: parseReason(err), Err: err}
 	}
@@ -91,7 +90,7 @@ func (r *run) trustAnchor(ctx context.Context, t TAL) error {
 	if !c.SelfSigned() || !c.IsCA {
 		return reject(ReasonProfile, "%s: TA certificate is not a self-signed CA certificate", uri)
 	}
-	if err := c.CheckSignatureFrom(c); err != nil {
+	if err := r.o.Memo.checkSignature(c, c); err != nil {
 		return &RejectError{Reason: parseReason(err), Err: err}
 	}
 	if err := r.checkTime(c); err != nil {
