@@ -155,13 +155,18 @@ func (m *Memo) checkSignature(c, issuer *rpki.Certificate) error {
 	if m == nil {
 		return c.CheckSignatureFrom(issuer)
 	}
-	k := sigPair{c, issuer}
-	if _, ok := lookup(m, genSigs, k); ok {
+	return rememberOK(m, genSigs, sigPair{c, issuer}, func() error { return c.CheckSignatureFrom(issuer) })
+}
+
+// rememberOK runs check unless a success for k is remembered, and
+// remembers a success (a failure is checked again every time).
+func rememberOK[K comparable](m *Memo, pick func(*memoGen) map[K]bool, k K, check func() error) error {
+	if _, ok := lookup(m, pick, k); ok {
 		return nil
 	}
-	err := c.CheckSignatureFrom(issuer)
+	err := check()
 	if err == nil {
-		remember(m, genSigs, k, true)
+		remember(m, pick, k, true)
 	}
 	return err
 }

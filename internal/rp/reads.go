@@ -209,13 +209,5 @@ func (m *Memo) checkCRLSignature(crl *rpki.CRL, issuer *rpki.Certificate) error 
 	if m == nil {
 		return crl.CheckSignatureFrom(issuer)
 	}
-	k := crlSig{crl, issuer}
-	if _, ok := lookup(m, genCRLSigs, k); ok {
-		return nil
-	}
-	err := crl.CheckSignatureFrom(issuer)
-	if err == nil {
-		remember(m, genCRLSigs, k, true)
-	}
-	return err
+	return rememberOK(m, genCRLSigs, crlSig{crl, issuer}, func() error { return crl.CheckSignatureFrom(issuer) })
 }
