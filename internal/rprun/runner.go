@@ -109,6 +109,11 @@ type Runner struct {
 	mu     sync.Mutex // guards the feeds' state and diff
 	diff   consistency
 	served int
+
+	// updateMu makes each update (union of the views, then Serve) whole:
+	// the two feeds' runs finish concurrently, and an update that took
+	// the union before the other's must not reach RTR after it.
+	updateMu sync.Mutex
 }
 
 // consistency compares what road's own TAL validated with the configured ROAs.

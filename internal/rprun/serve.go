@@ -13,6 +13,8 @@ import (
 // update gives RTR the union of the feeds' views, after SLURM. cfg is
 // road's configured VRPs now (approved removals leave a degraded view).
 func (r *Runner) update(cfg vrp.Set) error {
+	r.updateMu.Lock()
+	defer r.updateMu.Unlock()
 	now := r.cfg.Clock()
 	var vrps []vrp.VRP
 	var aspas []vrp.ASPA
@@ -36,10 +38,12 @@ func (r *Runner) update(cfg vrp.Set) error {
 		}
 		set, aspas = f.Apply(set, aspas)
 	}
-	serial, changed := r.cfg.Serve(set, aspas)
+	// Recorded before RTR has it: whoever sees the new set on RTR then
+	// reads this count in the status too.
 	r.mu.Lock()
 	r.served = len(set)
 	r.mu.Unlock()
+	serial, changed := r.cfg.Serve(set, aspas)
 	r.metrics.served.Set(float64(len(set)))
 	if changed {
 		r.log.Info("rtr updated from the relying party", "serial", serial, "vrps", len(set), "aspas", len(aspas))
