@@ -85,17 +85,7 @@ func (c *CA) repoNotify(tx *store.Tx) (string, error) {
 }
 
 // KeyID is the SKI of the CA's current key (RFC 6492 §3.5 names keys by it).
-func (c *CA) KeyID(ctx context.Context) ([]byte, error) {
-	var ski []byte
-	err := c.st.View(ctx, func(tx *store.Tx) error {
-		in, err := c.load(tx, CAName)
-		if err == nil {
-			ski = rpki.SubjectKeyID(&in.key.PublicKey)
-		}
-		return err
-	})
-	return ski, err
-}
+func (c *CA) KeyID(ctx context.Context) ([]byte, error) { return c.ClassKeyID(ctx, CAName) }
 
 // Object identifiers of the certificate request's extensions.
 var (

@@ -92,15 +92,9 @@ func (s *Service) syncClass(ctx context.Context, cli *updowncli.Client, par updo
 			return false, err
 		}
 		par.LastSigning = p.LastSigning
-		issued, at, err := cli.Issue(ctx, par, cl.Name, csr)
-		if !at.IsZero() {
-			p.LastSigning = at
-		}
-		if err != nil {
+		if der, uri, err = issue(ctx, cli, par, p, cl.Name, csr); err != nil {
 			return false, err
 		}
-		ic := issued.Certificates[0]
-		der, uri = ic.DER, firstRsync(ic.CertURLs)
 	}
 	if bytes.Equal(held, der) {
 		return false, nil

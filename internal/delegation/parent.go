@@ -49,6 +49,20 @@ func (s *Service) syncParent(ctx context.Context, id *identity.Identity, p *stor
 	return changed || more, err
 }
 
+// issue sends an RFC 6492 issue request for class and returns the issued
+// certificate and its rsync URI; p keeps the response's signing-time.
+func issue(ctx context.Context, cli *updowncli.Client, par updowncli.Parent, p *store.Peer, class string, csr []byte) ([]byte, string, error) {
+	issued, at, err := cli.Issue(ctx, par, class, csr)
+	if !at.IsZero() {
+		p.LastSigning = at
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	ic := issued.Certificates[0]
+	return ic.DER, firstRsync(ic.CertURLs), nil
+}
+
 // syncFirst keeps the certificate of the "ca" instance in class cl.
 func (s *Service) syncFirst(ctx context.Context, cli *updowncli.Client, par updowncli.Parent, p *store.Peer, cl *updown.Class) (bool, error) {
 	ski, err := s.cfg.CA.KeyID(ctx)
@@ -66,15 +80,9 @@ func (s *Service) syncFirst(ctx context.Context, cli *updowncli.Client, par updo
 		if err != nil {
 			return false, err
 		}
-		issued, at, err := cli.Issue(ctx, par, cl.Name, csr)
-		if !at.IsZero() {
-			p.LastSigning = at
-		}
-		if err != nil {
+		if der, uri, err = issue(ctx, cli, par, p, cl.Name, csr); err != nil {
 			return false, err
 		}
-		ic := issued.Certificates[0]
-		der, uri = ic.DER, firstRsync(ic.CertURLs)
 	}
 	held, err := s.cfg.CA.CertDER(ctx)
 	if err != nil || bytes.Equal(held, der) {
